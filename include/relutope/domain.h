@@ -1,0 +1,43 @@
+#pragma once
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+#include "relutope/halfspace.h"
+
+namespace relutope {
+
+/// A bounded input domain: the box [lo, hi] intersected with optional extra half-spaces a·x <= b
+/// (an H-polytope). The box is always present so that the domain is bounded by construction.
+struct Domain {
+  Eigen::VectorXd lo;               ///< lower corner, size dim()
+  Eigen::VectorXd hi;               ///< upper corner, size dim()
+  std::vector<Halfspace> extra;     ///< further constraints; empty for a plain box
+
+  int dim() const { return static_cast<int>(lo.size()); }
+  bool is_box() const { return extra.empty(); }
+  /// Length of the box diagonal: the length scale that tolerances are relative to.
+  double diameter() const { return (hi - lo).norm(); }
+  /// Box volume (of [lo, hi], ignoring extra constraints).
+  double box_volume() const;
+
+  /// The box [lo, hi].
+  static Domain box(Eigen::VectorXd lo, Eigen::VectorXd hi);
+  /// The cube [lo, hi]^dim.
+  static Domain cube(int dim, double lo, double hi);
+
+  /// Checks sizes, finiteness and lo < hi in every coordinate.
+  /// @throws InputError naming the coordinate, e.g. "box: dimension 2: lo 1 > hi 0 (empty box)"
+  void validate() const;
+
+  /// Compact text such as "[-1,1]^2" or "[-1,1]x[0,2]".
+  std::string describe() const;
+};
+
+/// Parses the CLI/JSON box syntax: "lo:hi" (the same interval in every dimension, needs `dim`)
+/// or "lo0:hi0,lo1:hi1,..." (one interval per dimension). Numbers may be negative ("-1:1").
+/// @param dim  the network's input dimension, used to broadcast a single interval and to check the count
+/// @throws InputError naming the offending part, e.g. "--box: \"1:x\": not a number: \"x\""
+Domain parse_box(const std::string& text, int dim);
+
+}  // namespace relutope

@@ -1,0 +1,75 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "relutope/domain.h"
+#include "relutope/network.h"
+#include "relutope/region.h"
+
+namespace relutope {
+
+/// Which algorithm enumerates the regions.
+enum class Engine {
+  kAuto,    ///< kVertex for input dimension <= kMaxVertexEngineDim, kLp above
+  kVertex,  ///< cells with vertices and facet incidences, split neuron by neuron (low dimension)
+  kLp,      ///< depth-first search over activation patterns with one LP per branch (any dimension)
+};
+
+/// Input dimensions up to this use the vertex engine under Engine::kAuto.
+constexpr int kMaxVertexEngineDim = 8;
+
+const char* engine_name(Engine engine);
+/// "auto", "vertex" or "lp". @throws InputError for anything else
+Engine parse_engine(const std::string& name);
+
+struct EnumerateOptions {
+  int num_threads = 0;  ///< 0 = OpenMP's default (all cores)
+  Engine engine = Engine::kAuto;
+  /// Relative tolerance: a point is taken to lie on a hyperplane when its distance to it is at most
+  /// tolerance * domain.diameter(). Regions thinner than that are not counted.
+  double tolerance = 1e-9;
+  /// Fill Region::halfspaces and the affine map (costs time; counting does not need them).
+  bool with_geometry = true;
+  /// Called now and then (serially, from any thread) with the number of regions found so far.
+  std::function<void(std::uint64_t regions_so_far)> progress;
+};
+
+struct EnumerateStats {
+  std::uint64_t num_regions = 0;
+  /// Regions whose depth is below 1000 * tolerance * diameter: they exist, but a coarser
+  /// tolerance would have lost them.
+  std::uint64_t num_near_degenerate = 0;
+  /// Cuts where one side reached beyond the hyperplane by no more than the tolerance and so
+  /// was not made a region: possible slivers that a finer tolerance might count.
+  std::uint64_t num_slivers_dropped = 0;
+  Engine engine = Engine::kAuto;  ///< the engine that ran (never kAuto)
+  int num_threads = 1;
+  std::uint64_t num_tasks = 0;    ///< independent pieces the work was cut into
+  std::uint64_t num_lps = 0;      ///< LPs solved (LP engine)
+  double tolerance_abs = 0.0;     ///< tolerance * domain diameter
+  double seconds = 0.0;
+};
+
+using RegionVisitor = std::function<void(const Region&)>;
+
+/// Enumerates the activation regions of `net` inside `domain` and calls `visit` once per region.
+/// @param[in] net     network; validated here
+/// @param[in] domain  bounded input domain; domain.dim() == net.input_dim()
+/// @param[in] visit   called serially, in increasing order of activation pattern (lexicographic,
+///                    inactive before active), so the sequence is identical for any thread count
+/// @return statistics, including the count
+/// @throws InputError if the network or domain is invalid, dimensions disagree or the domain is empty
+EnumerateStats enumerate_regions(const Network& net, const Domain& domain,
+                                 const EnumerateOptions& options, const RegionVisitor& visit);
+
+/// Convenience form that collects every region (memory grows with the count).
+std::vector<Region> enumerate_regions(const Network& net, const Domain& domain,
+                                      const EnumerateOptions& options = {});
+
+/// Counts the regions without building them (with_geometry is ignored).
+EnumerateStats count_regions(const Network& net, const Domain& domain,
+                             const EnumerateOptions& options = {});
+
+}  // namespace relutope

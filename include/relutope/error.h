@@ -1,0 +1,21 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace relutope {
+
+/// Base of every exception relutope throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The caller's input is wrong: a malformed or unsupported model file, a shape mismatch,
+/// a NaN/Inf weight, an empty or unbounded domain, a dimension that does not match.
+/// The message names the source (file, node, field), what was expected and what was found.
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace relutope

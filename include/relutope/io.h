@@ -1,0 +1,20 @@
+#pragma once
+#include <string>
+
+#include "relutope/network.h"
+
+namespace relutope {
+
+/// Loads a network from a .onnx file (as torch.onnx.export writes MLPs) or a .json file
+/// (the format in README.md), chosen by the file's extension. The result is validated.
+/// @throws InputError naming the file and the node or field at fault
+Network load_network(const std::string& path);
+
+/// Loads the JSON format. A "domain" in the file becomes Network::default_domain.
+Network load_network_json(const std::string& path);
+
+/// Loads an ONNX model: a chain of Gemm, MatMul, Add, Relu, LeakyRelu, PRelu, Flatten, Identity,
+/// Dropout, Reshape and Constant nodes. Branching graphs and other operators are refused.
+Network load_network_onnx(const std::string& path);
+
+}  // namespace relutope

@@ -1,0 +1,10 @@
+#pragma once
+/// Umbrella header for the relutope public API.
+#include "relutope/domain.h"
+#include "relutope/enumerate.h"
+#include "relutope/error.h"
+#include "relutope/halfspace.h"
+#include "relutope/io.h"
+#include "relutope/network.h"
+#include "relutope/random_network.h"
+#include "relutope/region.h"

@@ -1,0 +1,34 @@
+#pragma once
+// What an engine hands to the driver for every region it finds. Private to src/.
+#include <cstdint>
+#include <vector>
+
+namespace relutope::detail {
+
+// Identifies one constraint of a region: a neuron's side or a domain constraint.
+// Neuron constraints are 2 * global_neuron + (active ? 1 : 0); domain constraint k is -1 - k.
+using ConstraintCode = std::int32_t;
+inline ConstraintCode neuron_code(int global, bool active) { return 2 * global + (active ? 1 : 0); }
+inline ConstraintCode domain_code(int k) { return -1 - k; }
+
+struct Leaf {
+  const std::uint8_t* pattern = nullptr;  // one byte per neuron
+  const double* interior_point = nullptr;  // input_dim values
+  double depth = 0.0;
+  std::vector<ConstraintCode> constraints;  // filled only when the driver asks for geometry
+};
+
+class LeafSink {
+ public:
+  virtual ~LeafSink() = default;
+  virtual bool wants_constraints() const = 0;
+  virtual void leaf(const Leaf& leaf) = 0;
+};
+
+// Counters an engine worker keeps; the driver adds them up.
+struct WorkerCounters {
+  std::uint64_t slivers_dropped = 0;
+  std::uint64_t lps = 0;
+};
+
+}  // namespace relutope::detail

@@ -1,0 +1,239 @@
+#include "engines/lp_engine.h"
+
+#include <glpk.h>
+
+#include <cmath>
+#include <limits>
+
+#include "relutope/error.h"
+
+namespace relutope::detail {
+
+// GLPK keeps its environment per thread, so each worker owns its problem object.
+struct LpEngine::Worker::Glpk {
+  glp_prob* prob = glp_create_prob();
+  glp_smcp params;
+  std::vector<int> index;
+  std::vector<double> value;
+  Glpk() {
+    glp_init_smcp(&params);
+    params.msg_lev = GLP_MSG_OFF;
+    params.presolve = GLP_OFF;
+  }
+  ~Glpk() { glp_delete_prob(prob); }
+};
+
+LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs)
+    : flat_(flat), domain_(domain), tol_(tolerance_abs) {
+  root_.pattern.assign(flat.num_neurons, 0);
+  root_.witness = (domain.lo + domain.hi) / 2;
+  root_.depth = (domain.hi - domain.lo).minCoeff() / 2;
+  for (std::size_t k = 0; k < domain.extra.size(); ++k) {
+    const Halfspace& h = domain.extra[k];
+    const double norm = h.a.norm();
+    if (norm == 0) {
+      if (h.b < 0) throw InputError("domain: empty: constraint " + std::to_string(k) + " reads 0 <= " + std::to_string(h.b));
+      continue;
+    }
+    root_.rows.push_back({h.a / norm, h.b / norm, domain_code(2 * domain.dim() + static_cast<int>(k))});
+  }
+  if (!root_.rows.empty()) {
+    Worker worker(*this);
+    worker.rows_ = root_.rows;
+    const double margin = worker.max_margin(nullptr, root_.witness);
+    if (!(margin > tol_)) throw InputError("domain: empty: the box and the extra constraints share no interior point");
+    root_.depth = margin;
+  }
+}
+
+LpEngine::Worker::Worker(const LpEngine& engine)
+    : engine_(engine),
+      lp_(std::make_unique<Glpk>()),
+      pattern_(engine.flat_.num_neurons, 0),
+      weight_(engine.flat_.layers.size()),
+      bias_(engine.flat_.layers.size()) {
+  const Domain& domain = engine.domain_;
+  const int n = domain.dim();
+  glp_prob* prob = lp_->prob;
+  glp_set_obj_dir(prob, GLP_MAX);
+  glp_add_cols(prob, n + 1);
+  for (int i = 0; i < n; ++i) glp_set_col_bnds(prob, i + 1, GLP_DB, domain.lo[i], domain.hi[i]);
+  // The margin is capped so that the LP stays bounded; any cap above the tolerance will do.
+  const double cap = domain.diameter();
+  glp_set_col_bnds(prob, n + 1, GLP_DB, -cap, cap);
+  glp_set_obj_coef(prob, n + 1, 1.0);
+  lp_->index.resize(n + 2);
+  lp_->value.resize(n + 2);
+  for (int i = 0; i <= n; ++i) lp_->index[i + 1] = i + 1;
+}
+
+LpEngine::Worker::~Worker() = default;
+
+double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x) {
+  ++counters.lps;
+  glp_prob* prob = lp_->prob;
+  const int n = engine_.domain_.dim();
+  const int wanted = static_cast<int>(rows_.size()) + (extra ? 1 : 0);
+  const int have = glp_get_num_rows(prob);
+  if (have < wanted) glp_add_rows(prob, wanted - have);
+  if (have > wanted) {
+    std::vector<int> gone(1);
+    for (int r = wanted + 1; r <= have; ++r) gone.push_back(r);
+    glp_del_rows(prob, have - wanted, gone.data());
+  }
+  for (int r = 0; r < wanted; ++r) {
+    const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : *extra;
+    for (int i = 0; i < n; ++i) lp_->value[i + 1] = row.a[i];
+    lp_->value[n + 1] = 1.0;
+    glp_set_mat_row(prob, r + 1, n + 1, lp_->index.data(), lp_->value.data());
+    glp_set_row_bnds(prob, r + 1, GLP_UP, 0.0, row.b);
+  }
+  glp_std_basis(prob);
+  if (glp_simplex(prob, &lp_->params) != 0 || glp_get_status(prob) != GLP_OPT)
+    return -std::numeric_limits<double>::infinity();
+  x.resize(n);
+  for (int i = 0; i < n; ++i) x[i] = glp_get_col_prim(prob, i + 1);
+  return glp_get_obj_val(prob);
+}
+
+void LpEngine::Worker::emit() {
+  // The witness keeps a margin from every hyperplane but may lie on the box's boundary. Moving it
+  // a little towards the box centre makes it strictly interior: by lambda = s / (2 (s + m)), where
+  // s is its smallest slack and m the largest violation of a row at the centre, every row keeps at
+  // least half its slack.
+  const Domain& domain = engine_.domain_;
+  const Eigen::VectorXd centre = (domain.lo + domain.hi) / 2;
+  double slack = std::numeric_limits<double>::infinity(), violation = 0;
+  for (const Row& row : rows_) {
+    slack = std::min(slack, row.b - row.a.dot(witness_));
+    violation = std::max(violation, row.a.dot(centre) - row.b);
+  }
+  const double lambda = rows_.empty() ? 0.5 : slack / (2 * (slack + violation));
+  interior_ = witness_ + lambda * (centre - witness_);
+  Leaf leaf;
+  leaf.pattern = pattern_.data();
+  leaf.interior_point = interior_.data();
+  leaf.depth = depth_;
+  if (sink_->wants_constraints()) {
+    for (int k = 0; k < 2 * engine_.domain_.dim(); ++k) leaf.constraints.push_back(domain_code(k));
+    for (const Row& row : rows_) leaf.constraints.push_back(row.code);
+  }
+  sink_->leaf(leaf);
+}
+
+void LpEngine::Worker::snapshot(int layer, int neuron) {
+  Task task;
+  task.pattern = pattern_;
+  task.layer = layer;
+  task.neuron = neuron;
+  task.rows = rows_;
+  task.witness = witness_;
+  task.depth = depth_;
+  if (layer >= 0) {
+    task.weight = weight_[layer];
+    task.bias = bias_[layer];
+  }
+  frontier_->push_back(std::move(task));
+}
+
+void LpEngine::Worker::descend(int layer, int neuron, int splits) {
+  const FlatNetwork& flat = engine_.flat_;
+  const int num_layers = static_cast<int>(flat.layers.size());
+  if (frontier_ && splits == cut_depth_) return snapshot(layer, neuron);
+  if (layer < 0 || neuron == flat.layers[layer].weight.rows()) {
+    if (layer + 1 == num_layers) return frontier_ ? snapshot(layer, neuron) : emit();
+    ++layer;
+    flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
+                            layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
+    return descend(layer, 0, splits);
+  }
+  const int global = flat.layers[layer].offset + neuron;
+  const Eigen::VectorXd w = weight_[layer].row(neuron).transpose();
+  const double c = bias_[layer][neuron];
+  const double norm = w.norm();
+  const Domain& domain = engine_.domain_;
+  // Interval bounds of the pre-activation over the whole box decide many neurons for free.
+  const double lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
+  const double hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
+  const double eps = engine_.tol_ * norm;
+  if (norm == 0 || lo > -eps || hi < eps) {
+    pattern_[global] = lo > -eps && hi > eps ? 1 : 0;
+    return descend(layer, neuron + 1, splits);
+  }
+  Row sides[2] = {{w / norm, -c / norm, neuron_code(global, false)},
+                  {-w / norm, c / norm, neuron_code(global, true)}};
+  bool feasible[2] = {false, false};
+  Eigen::VectorXd point[2];
+  double margin[2] = {0, 0};
+  const double at_witness = (w.dot(witness_) + c) / norm;
+  for (int k = 0; k < 2; ++k) {
+    const bool witness_here = k == 1 ? at_witness > engine_.tol_ : at_witness < -engine_.tol_;
+    if (witness_here) {
+      feasible[k] = true;
+      point[k] = witness_;
+      margin[k] = std::abs(at_witness);
+      continue;
+    }
+    margin[k] = max_margin(&sides[k], point[k]);
+    feasible[k] = margin[k] > engine_.tol_;
+    if (!feasible[k] && margin[k] > 0) ++counters.slivers_dropped;
+  }
+  if (!(feasible[0] && feasible[1])) {
+    const int k = feasible[1] ? 1 : 0;
+    pattern_[global] = static_cast<std::uint8_t>(k);
+    const Eigen::VectorXd saved = witness_;
+    if (feasible[k]) witness_ = point[k];
+    descend(layer, neuron + 1, splits);
+    witness_ = saved;
+    return;
+  }
+  const Eigen::VectorXd saved_witness = witness_;
+  const double saved_depth = depth_;
+  for (int k = 0; k < 2; ++k) {
+    pattern_[global] = static_cast<std::uint8_t>(k);
+    rows_.push_back(sides[k]);
+    witness_ = point[k];
+    depth_ = std::min(saved_depth, margin[k]);
+    descend(layer, neuron + 1, splits + 1);
+    rows_.pop_back();
+  }
+  witness_ = saved_witness;
+  depth_ = saved_depth;
+}
+
+std::vector<LpEngine::Task> LpEngine::Worker::make_tasks(int min_tasks) {
+  std::vector<Task> tasks{engine_.root_};
+  if (min_tasks <= 1) return tasks;
+  struct : LeafSink {
+    bool wants_constraints() const override { return false; }
+    void leaf(const Leaf&) override {}
+  } no_leaves;  // in frontier mode leaves become tasks, nothing is emitted
+  for (int cut = 1; cut <= engine_.flat_.num_neurons; cut += 2) {
+    std::vector<Task> frontier;
+    counters.slivers_dropped = 0;  // only the last round's cuts stay done; earlier rounds are redone
+    frontier_ = &frontier;
+    cut_depth_ = cut;
+    run(engine_.root_, no_leaves);
+    frontier_ = nullptr;
+    const bool grew = frontier.size() > tasks.size();
+    tasks.swap(frontier);  // always the last round's tasks: its counters belong to them
+    if (!grew || static_cast<int>(tasks.size()) >= min_tasks) break;
+  }
+  return tasks;
+}
+
+void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
+  sink_ = &sink;
+  pattern_ = task.pattern;
+  rows_ = task.rows;
+  witness_ = task.witness;
+  depth_ = task.depth;
+  if (task.layer >= 0) {
+    weight_[task.layer] = task.weight;
+    bias_[task.layer] = task.bias;
+  }
+  if (engine_.flat_.layers.empty()) return frontier_ ? snapshot(-1, 0) : emit();
+  descend(task.layer, task.neuron, 0);
+}
+
+}  // namespace relutope::detail

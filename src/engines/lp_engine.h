@@ -1,0 +1,77 @@
+#pragma once
+// Engine for any input dimension: a depth-first search over activation patterns, neuron by neuron.
+// Each node keeps a witness point strictly inside its region. A neuron's side that holds the
+// witness is known to be non-empty; the other side costs one LP, which maximises the margin t of
+// a point from every constraint of the path (a·x + t <= b, rows normalised, x in the box). The
+// side has positive volume iff the optimal t exceeds the tolerance. Neurons whose sign is fixed on
+// the whole box (interval bounds) cost nothing.
+#include <Eigen/Core>
+#include <memory>
+#include <vector>
+
+#include "detail/flat_network.h"
+#include "detail/leaf_sink.h"
+#include "relutope/domain.h"
+
+namespace relutope::detail {
+
+class LpEngine {
+ public:
+  LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs);
+
+  struct Row {  // a·x <= b with |a| = 1
+    Eigen::VectorXd a;
+    double b = 0;
+    ConstraintCode code = 0;
+  };
+
+  struct Task {
+    ActivationPattern pattern;
+    int layer = -1;  // -1: the root, no layer entered yet
+    int neuron = 0;  // next neuron of `layer` to decide
+    std::vector<Row> rows;
+    Eigen::VectorXd witness;
+    double depth = 0;
+    Eigen::MatrixXd weight;
+    Eigen::VectorXd bias;
+  };
+
+  class Worker {
+   public:
+    explicit Worker(const LpEngine& engine);
+    ~Worker();
+    std::vector<Task> make_tasks(int min_tasks);
+    void run(const Task& task, LeafSink& sink);
+    WorkerCounters counters;
+
+   private:
+    friend class LpEngine;
+    // Largest margin t of a point from all rows plus `extra`, with the point in the box.
+    // Returns t (or -inf when the LP fails) and the point in `x`.
+    double max_margin(const Row* extra, Eigen::VectorXd& x);
+    void descend(int layer, int neuron, int splits);
+    void emit();
+    void snapshot(int layer, int neuron);
+
+    const LpEngine& engine_;
+    struct Glpk;
+    std::unique_ptr<Glpk> lp_;
+    ActivationPattern pattern_;
+    std::vector<Eigen::MatrixXd> weight_;
+    std::vector<Eigen::VectorXd> bias_;
+    std::vector<Row> rows_;
+    Eigen::VectorXd witness_, interior_;
+    double depth_ = 0;
+    LeafSink* sink_ = nullptr;
+    std::vector<Task>* frontier_ = nullptr;
+    int cut_depth_ = 0;
+  };
+
+ private:
+  const FlatNetwork& flat_;
+  const Domain& domain_;
+  double tol_;
+  Task root_;
+};
+
+}  // namespace relutope::detail

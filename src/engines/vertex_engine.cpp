@@ -1,0 +1,373 @@
+#include "engines/vertex_engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "relutope/error.h"
+
+namespace relutope::detail {
+
+namespace {
+
+int popcount(std::uint64_t w) { return __builtin_popcountll(w); }
+
+void reset(Cell& cell, int dim, int words, const std::vector<ConstraintCode>& slots) {
+  cell.dim = dim;
+  cell.words = words;
+  cell.num_vertices = 0;
+  cell.simple = true;
+  cell.x.clear();
+  cell.mask.clear();
+  cell.slots = slots;
+}
+
+void push_vertex(Cell& cell, const double* x, const std::uint64_t* mask) {
+  cell.x.insert(cell.x.end(), x, x + cell.dim);
+  cell.mask.insert(cell.mask.end(), mask, mask + cell.words);
+  ++cell.num_vertices;
+}
+
+// The box [lo, hi]: vertex v has coordinate i at hi[i] iff bit i of v is set. Slot 2i holds
+// "x_i >= lo_i", slot 2i+1 "x_i <= hi_i" (domain constraints 2i and 2i+1).
+Cell box_cell(const Domain& domain) {
+  const int d = domain.dim();
+  const int slots_needed = 2 * d + static_cast<int>(domain.extra.size()) + 16;
+  const int words = (slots_needed + 63) / 64;
+  Cell cell;
+  std::vector<ConstraintCode> slots(static_cast<std::size_t>(words) * 64, kFreeSlot);
+  for (int k = 0; k < 2 * d; ++k) slots[k] = domain_code(k);
+  reset(cell, d, words, slots);
+  std::vector<double> x(d);
+  std::vector<std::uint64_t> mask(words);
+  for (std::uint64_t v = 0; v < (std::uint64_t{1} << d); ++v) {
+    std::fill(mask.begin(), mask.end(), 0);
+    for (int i = 0; i < d; ++i) {
+      const bool upper = (v >> i) & 1;
+      x[i] = upper ? domain.hi[i] : domain.lo[i];
+      const int slot = 2 * i + (upper ? 1 : 0);
+      mask[slot / 64] |= std::uint64_t{1} << (slot % 64);
+    }
+    push_vertex(cell, x.data(), mask.data());
+  }
+  return cell;
+}
+
+}  // namespace
+
+VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs)
+    : flat_(flat), domain_(domain), tol_(tolerance_abs) {
+  if (domain.dim() > 20)
+    throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
+                     " has 2^" + std::to_string(domain.dim()) + " corners; use --engine lp");
+  Cell cell = box_cell(domain);
+  // Extra domain constraints a·x <= b clip the box exactly as a neuron's hyperplane would.
+  Worker worker(*this);
+  Cell below, above;
+  for (std::size_t k = 0; k < domain.extra.size(); ++k) {
+    const Halfspace& h = domain.extra[k];
+    const int code = domain_code(2 * domain.dim() + static_cast<int>(k));
+    // split() labels its sides with neuron codes; relabel the kept side's new slot afterwards.
+    const auto side = worker.split(cell, h.a.data(), -h.b, 0, below, above);
+    if (side == Worker::Side::kAbove)
+      throw InputError("domain: empty: constraint " + std::to_string(k) + " excludes the whole box");
+    if (side == Worker::Side::kBoth) {
+      for (auto& slot : below.slots)
+        if (slot == neuron_code(0, false)) slot = code;
+      cell = below;
+    }
+  }
+  root_ = std::move(cell);
+}
+
+VertexEngine::Worker::Worker(const VertexEngine& engine)
+    : engine_(engine),
+      pattern_(engine.flat_.num_neurons, 0),
+      weight_(engine.flat_.layers.size()),
+      bias_(engine.flat_.layers.size()),
+      unstable_(engine.flat_.layers.size()),
+      below_(engine.flat_.num_neurons + 1),
+      above_(engine.flat_.num_neurons + 1),
+      w_(engine.flat_.input_dim) {}
+
+void VertexEngine::Worker::enter_layer(int layer, const Cell& cell) {
+  const FlatNetwork& flat = engine_.flat_;
+  flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
+                          layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
+  const Eigen::MatrixXd& z = weight_[layer];
+  const int d = cell.dim;
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> x(
+      cell.x.data(), cell.num_vertices, d);
+  // Values of every neuron at every vertex: neurons that keep one sign on the cell keep it on
+  // every sub-cell too, so only the others are split.
+  const Eigen::MatrixXd values = x * z.transpose();
+  const int offset = flat.layers[layer].offset;
+  std::vector<int>& unstable = unstable_[layer];
+  unstable.clear();
+  for (int j = 0; j < static_cast<int>(z.rows()); ++j) {
+    const double hi = values.col(j).maxCoeff() + bias_[layer][j];
+    const double lo = values.col(j).minCoeff() + bias_[layer][j];
+    const double eps = engine_.tol_ * z.row(j).norm();
+    if (hi > eps && lo < -eps) {
+      unstable.push_back(j);
+      continue;
+    }
+    pattern_[offset + j] = hi > eps ? 1 : 0;
+    if ((hi > eps && lo < 0) || (hi <= eps && hi > 0 && lo < -eps)) ++counters.slivers_dropped;
+  }
+}
+
+const Cell& VertexEngine::Worker::collect_garbage(const Cell& cell) {
+  // A slot tight at fewer than dim vertices is no facet (any facet has at least dim vertices):
+  // free it, so that masks stay one or two words wide.
+  const int d = cell.dim;
+  const int num_slots = cell.words * 64;
+  std::vector<int> tight(num_slots, 0);
+  for (int v = 0; v < cell.num_vertices; ++v) {
+    const std::uint64_t* m = cell.vertex_mask(v);
+    for (int s = 0; s < num_slots; ++s) tight[s] += (m[s / 64] >> (s % 64)) & 1;
+  }
+  std::vector<ConstraintCode> slots = cell.slots;
+  std::vector<std::uint64_t> keep(cell.words, 0);
+  bool any_free = false;
+  for (int s = 0; s < num_slots; ++s) {
+    if (slots[s] != kFreeSlot && tight[s] < d) slots[s] = kFreeSlot;
+    if (slots[s] == kFreeSlot)
+      any_free = true;
+    else
+      keep[s / 64] |= std::uint64_t{1} << (s % 64);
+  }
+  const int words = any_free ? cell.words : cell.words + 1;
+  if (!any_free) slots.resize(static_cast<std::size_t>(words) * 64, kFreeSlot);
+  reset(garbage_free_, d, words, slots);
+  garbage_free_.simple = cell.simple;
+  garbage_free_.depth = cell.depth;
+  std::vector<std::uint64_t> m(words, 0);
+  for (int v = 0; v < cell.num_vertices; ++v) {
+    for (int k = 0; k < cell.words; ++k) m[k] = cell.vertex_mask(v)[k] & keep[k];
+    push_vertex(garbage_free_, cell.vertex(v), m.data());
+  }
+  return garbage_free_;
+}
+
+VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const double* w, double c, int global,
+                                                       Cell& below, Cell& above) {
+  const int d = in.dim;
+  double norm2 = 0;
+  for (int i = 0; i < d; ++i) norm2 += w[i] * w[i];
+  const double norm = std::sqrt(norm2);
+  const double eps = engine_.tol_ * norm;
+  values_.resize(in.num_vertices);
+  pos_.clear();
+  neg_.clear();
+  double max_pos = 0, max_neg = 0;
+  bool band_pos = false, band_neg = false;
+  for (int v = 0; v < in.num_vertices; ++v) {
+    const double* x = in.vertex(v);
+    double s = c;
+    for (int i = 0; i < d; ++i) s += w[i] * x[i];
+    values_[v] = s;
+    if (s > eps) {
+      pos_.push_back(v);
+      max_pos = std::max(max_pos, s);
+    } else if (s < -eps) {
+      neg_.push_back(v);
+      max_neg = std::max(max_neg, -s);
+    } else {
+      band_pos |= s > 0;
+      band_neg |= s < 0;
+    }
+  }
+  if (pos_.empty() || neg_.empty()) {
+    if ((pos_.empty() && band_pos && !neg_.empty()) || (neg_.empty() && band_neg && !pos_.empty()))
+      ++counters.slivers_dropped;
+    return pos_.empty() ? Side::kBelow : Side::kAbove;
+  }
+
+  // One free slot for the new facet; both children use the same slot with their own code.
+  auto free_slot = [](const Cell& cell) {
+    for (std::size_t s = 0; s < cell.slots.size(); ++s)
+      if (cell.slots[s] == kFreeSlot) return static_cast<int>(s);
+    return -1;
+  };
+  const Cell* cell = &in;
+  int slot = free_slot(*cell);
+  if (slot < 0) {
+    cell = &collect_garbage(in);
+    slot = free_slot(*cell);
+  }
+  const int words = cell->words;
+  reset(below, d, words, cell->slots);
+  reset(above, d, words, cell->slots);
+  below.slots[slot] = neuron_code(global, false);
+  above.slots[slot] = neuron_code(global, true);
+  const std::uint64_t bit = std::uint64_t{1} << (slot % 64);
+  const int bit_word = slot / 64;
+
+  std::uint64_t m[8];
+  std::vector<std::uint64_t> big_mask;
+  std::uint64_t* mask = m;
+  if (words > 8) {
+    big_mask.resize(words);
+    mask = big_mask.data();
+  }
+  bool simple = cell->simple;
+  for (int v = 0; v < cell->num_vertices; ++v) {
+    const double s = values_[v];
+    if (s > eps) {
+      push_vertex(above, cell->vertex(v), cell->vertex_mask(v));
+    } else if (s < -eps) {
+      push_vertex(below, cell->vertex(v), cell->vertex_mask(v));
+    } else {
+      std::copy(cell->vertex_mask(v), cell->vertex_mask(v) + words, mask);
+      mask[bit_word] |= bit;
+      push_vertex(below, cell->vertex(v), mask);
+      push_vertex(above, cell->vertex(v), mask);
+      simple = false;  // this vertex is now tight on dim + 1 constraints
+    }
+  }
+
+  interior_.resize(d);
+  for (int p : pos_) {
+    const std::uint64_t* mp = cell->vertex_mask(p);
+    for (int n : neg_) {
+      const std::uint64_t* mn = cell->vertex_mask(n);
+      int common = 0;
+      for (int k = 0; k < words; ++k) {
+        mask[k] = mp[k] & mn[k];
+        common += popcount(mask[k]);
+      }
+      if (common < d - 1) continue;
+      if (!cell->simple) {
+        // Adjacent iff no third vertex lies on every constraint the two share.
+        bool third = false;
+        for (int u = 0; u < cell->num_vertices && !third; ++u) {
+          if (u == p || u == n) continue;
+          const std::uint64_t* mu = cell->vertex_mask(u);
+          bool contains = true;
+          for (int k = 0; k < words && contains; ++k) contains = (mu[k] & mask[k]) == mask[k];
+          third = contains;
+        }
+        if (third) continue;
+      }
+      const double t = values_[p] / (values_[p] - values_[n]);
+      const double* xp = cell->vertex(p);
+      const double* xn = cell->vertex(n);
+      for (int i = 0; i < d; ++i) interior_[i] = xp[i] + t * (xn[i] - xp[i]);
+      mask[bit_word] |= bit;
+      push_vertex(below, interior_.data(), mask);
+      push_vertex(above, interior_.data(), mask);
+    }
+  }
+  below.simple = above.simple = simple;
+  below.depth = std::min(cell->depth, max_neg / norm);
+  above.depth = std::min(cell->depth, max_pos / norm);
+  return Side::kBoth;
+}
+
+void VertexEngine::Worker::emit(const Cell& cell) {
+  const int d = cell.dim;
+  interior_.assign(d, 0.0);
+  for (int v = 0; v < cell.num_vertices; ++v)
+    for (int i = 0; i < d; ++i) interior_[i] += cell.vertex(v)[i];
+  for (int i = 0; i < d; ++i) interior_[i] /= cell.num_vertices;
+  Leaf leaf;
+  leaf.pattern = pattern_.data();
+  leaf.interior_point = interior_.data();
+  leaf.depth = cell.depth;
+  if (sink_->wants_constraints()) {
+    for (std::size_t s = 0; s < cell.slots.size(); ++s) {
+      if (cell.slots[s] == kFreeSlot) continue;
+      int tight = 0;
+      for (int v = 0; v < cell.num_vertices; ++v) tight += (cell.vertex_mask(v)[s / 64] >> (s % 64)) & 1;
+      if (tight >= d) leaf.constraints.push_back(cell.slots[s]);
+    }
+  }
+  sink_->leaf(leaf);
+}
+
+void VertexEngine::Worker::snapshot(const Cell& cell, int layer, int pos) {
+  Task task;
+  task.cell = cell;
+  task.pattern = pattern_;
+  task.layer = layer;
+  task.pos = pos;
+  if (layer >= 0) {
+    task.unstable = unstable_[layer];
+    task.weight = weight_[layer];
+    task.bias = bias_[layer];
+  }
+  frontier_->push_back(std::move(task));
+}
+
+void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int splits) {
+  const int num_layers = static_cast<int>(engine_.flat_.layers.size());
+  if (frontier_ && splits == cut_depth_) return snapshot(cell, layer, pos);
+  if (num_layers == 0) return frontier_ ? snapshot(cell, layer, pos) : emit(cell);
+  const std::vector<int>& unstable = unstable_[layer];
+  if (pos == static_cast<int>(unstable.size())) {
+    if (layer + 1 == num_layers) return frontier_ ? snapshot(cell, layer, pos) : emit(cell);
+    enter_layer(layer + 1, cell);
+    return descend(cell, layer + 1, 0, splits);
+  }
+  const int j = unstable[pos];
+  const int global = engine_.flat_.layers[layer].offset + j;
+  w_ = weight_[layer].row(j).transpose();
+  Cell& below = below_[splits];
+  Cell& above = above_[splits];
+  switch (split(cell, w_.data(), bias_[layer][j], global, below, above)) {
+    case Side::kBelow:
+      pattern_[global] = 0;
+      return descend(cell, layer, pos + 1, splits);
+    case Side::kAbove:
+      pattern_[global] = 1;
+      return descend(cell, layer, pos + 1, splits);
+    case Side::kBoth:
+      pattern_[global] = 0;
+      descend(below, layer, pos + 1, splits + 1);
+      pattern_[global] = 1;
+      descend(above, layer, pos + 1, splits + 1);
+      return;
+  }
+}
+
+std::vector<VertexEngine::Task> VertexEngine::Worker::make_tasks(int min_tasks) {
+  Task root;
+  root.cell = engine_.root_;
+  root.pattern.assign(engine_.flat_.num_neurons, 0);
+  std::vector<Task> tasks{root};
+  if (min_tasks <= 1) return tasks;
+  // Deepen the cut until there are enough subtrees; the top of the tree is cheap to redo.
+  struct : LeafSink {
+    bool wants_constraints() const override { return false; }
+    void leaf(const Leaf&) override {}
+  } no_leaves;  // in frontier mode leaves become tasks, nothing is emitted
+  for (int cut = 1; cut <= engine_.flat_.num_neurons; cut += 2) {
+    std::vector<Task> frontier;
+    counters.slivers_dropped = 0;  // only the last round's cuts stay done; earlier rounds are redone
+    frontier_ = &frontier;
+    cut_depth_ = cut;
+    run(root, no_leaves);
+    frontier_ = nullptr;
+    const bool grew = frontier.size() > tasks.size();
+    tasks.swap(frontier);  // always the last round's tasks: its counters belong to them
+    if (!grew || static_cast<int>(tasks.size()) >= min_tasks) break;
+  }
+  frontier_ = nullptr;
+  return tasks;
+}
+
+void VertexEngine::Worker::run(const Task& task, LeafSink& sink) {
+  sink_ = &sink;
+  pattern_ = task.pattern;
+  if (task.layer < 0) {
+    if (engine_.flat_.layers.empty()) return descend(task.cell, -1, 0, 0);
+    enter_layer(0, task.cell);
+    return descend(task.cell, 0, 0, 0);
+  }
+  unstable_[task.layer] = task.unstable;
+  weight_[task.layer] = task.weight;
+  bias_[task.layer] = task.bias;
+  descend(task.cell, task.layer, task.pos, 0);
+}
+
+}  // namespace relutope::detail

@@ -1,0 +1,91 @@
+#pragma once
+// Low-dimensional engine: every region is a cell with its vertices and, per vertex, the set of
+// constraints tight there (a bit mask over the cell's constraint slots). A neuron's hyperplane
+// splits a cell by signs at the vertices; new vertices sit on the edges whose ends change sign,
+// and edges are recognised combinatorially from the masks (two vertices are adjacent iff the
+// constraints tight at both define a face holding no third vertex). This is the cell-local form
+// of edge subdivision (Berzins 2023), done depth-first so memory stays bounded.
+#include <Eigen/Core>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "detail/flat_network.h"
+#include "detail/leaf_sink.h"
+#include "relutope/domain.h"
+
+namespace relutope::detail {
+
+constexpr ConstraintCode kFreeSlot = std::numeric_limits<ConstraintCode>::min();
+
+struct Cell {
+  int dim = 0;
+  int num_vertices = 0;
+  int words = 1;       // 64-bit words per vertex mask
+  bool simple = true;  // every vertex lies on exactly dim constraints
+  double depth = std::numeric_limits<double>::infinity();
+  std::vector<double> x;              // num_vertices x dim, row-major
+  std::vector<std::uint64_t> mask;    // num_vertices x words
+  std::vector<ConstraintCode> slots;  // words * 64 constraint codes (kFreeSlot if unused)
+
+  const double* vertex(int v) const { return x.data() + static_cast<std::size_t>(v) * dim; }
+  const std::uint64_t* vertex_mask(int v) const { return mask.data() + static_cast<std::size_t>(v) * words; }
+};
+
+class VertexEngine {
+ public:
+  VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs);
+
+  // A resumable point of the depth-first search: the cell, its pattern so far, and where in the
+  // network the search stands. Tasks are disjoint subtrees: together they cover each region once.
+  struct Task {
+    Cell cell;
+    ActivationPattern pattern;
+    int layer = -1;  // -1: the root, no layer entered yet
+    int pos = 0;     // next entry of `unstable` to split by
+    std::vector<int> unstable;
+    Eigen::MatrixXd weight;  // pre-activation map of `layer` on the cell
+    Eigen::VectorXd bias;
+  };
+
+  class Worker {
+   public:
+    explicit Worker(const VertexEngine& engine);
+    // Cuts the search into at least `min_tasks` subtrees where it can (fewer if there are fewer regions).
+    std::vector<Task> make_tasks(int min_tasks);
+    void run(const Task& task, LeafSink& sink);
+    WorkerCounters counters;
+
+   private:
+    friend class VertexEngine;
+    enum class Side { kBelow, kAbove, kBoth };
+    void enter_layer(int layer, const Cell& cell);
+    void descend(const Cell& cell, int layer, int pos, int splits);
+    Side split(const Cell& cell, const double* w, double c, int global, Cell& below, Cell& above);
+    const Cell& collect_garbage(const Cell& cell);
+    void emit(const Cell& cell);
+    void snapshot(const Cell& cell, int layer, int pos);
+
+    const VertexEngine& engine_;
+    ActivationPattern pattern_;
+    std::vector<Eigen::MatrixXd> weight_;  // per split layer, valid along the current path
+    std::vector<Eigen::VectorXd> bias_;
+    std::vector<std::vector<int>> unstable_;
+    std::vector<Cell> below_, above_;  // scratch per split depth
+    Cell garbage_free_;
+    std::vector<double> values_, interior_;
+    std::vector<int> pos_, neg_;
+    Eigen::VectorXd w_;
+    LeafSink* sink_ = nullptr;
+    std::vector<Task>* frontier_ = nullptr;
+    int cut_depth_ = 0;
+  };
+
+ private:
+  const FlatNetwork& flat_;
+  const Domain& domain_;
+  double tol_;
+  Cell root_;
+};
+
+}  // namespace relutope::detail

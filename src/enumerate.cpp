@@ -1,0 +1,252 @@
+#include "relutope/enumerate.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <sstream>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "detail/flat_network.h"
+#include "detail/leaf_sink.h"
+#include "engines/lp_engine.h"
+#include "engines/vertex_engine.h"
+#include "relutope/error.h"
+
+namespace relutope {
+
+const char* engine_name(Engine engine) {
+  switch (engine) {
+    case Engine::kAuto: return "auto";
+    case Engine::kVertex: return "vertex";
+    case Engine::kLp: return "lp";
+  }
+  return "?";
+}
+
+Engine parse_engine(const std::string& name) {
+  if (name == "auto") return Engine::kAuto;
+  if (name == "vertex") return Engine::kVertex;
+  if (name == "lp") return Engine::kLp;
+  throw InputError("--engine: expected auto, vertex or lp, got \"" + name + "\"");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Everything the threads share while they run: counters, progress and the ordered hand-over of
+// regions to the visitor.
+struct Shared {
+  const detail::FlatNetwork& flat;
+  const Domain& domain;
+  const EnumerateOptions& options;
+  const RegionVisitor* visit;  // null when only counting
+  double near_degenerate_depth;
+  std::atomic<std::uint64_t> found{0};
+  Clock::time_point last_progress = Clock::now();
+
+  void report_progress(std::uint64_t batch) {
+    const std::uint64_t total = found += batch;
+    if (!options.progress) return;
+#pragma omp critical(relutope_progress)
+    {
+      const auto now = Clock::now();
+      if (now - last_progress > std::chrono::milliseconds(250)) {
+        last_progress = now;
+        options.progress(total);
+      }
+    }
+  }
+};
+
+Halfspace domain_halfspace(const Domain& domain, int k) {
+  const int d = domain.dim();
+  Halfspace h;
+  if (k < 2 * d) {
+    const int i = k / 2;
+    const bool upper = k % 2;
+    h.a = Eigen::VectorXd::Zero(d);
+    h.a[i] = upper ? 1.0 : -1.0;
+    h.b = upper ? domain.hi[i] : -domain.lo[i];
+  } else {
+    h = domain.extra[k - 2 * d];
+  }
+  h.origin = HalfspaceOrigin{};
+  h.origin.neuron = k;
+  return h;
+}
+
+// Receives the leaves of one task; counts them and, when a visitor waits, builds the regions.
+class TaskSink : public detail::LeafSink {
+ public:
+  TaskSink(Shared& shared, std::vector<Region>* out) : shared_(shared), out_(out) {}
+  ~TaskSink() override { shared_.found += pending_; }
+
+  bool wants_constraints() const override { return out_ && shared_.options.with_geometry; }
+
+  void leaf(const detail::Leaf& leaf) override {
+    ++num_regions;
+    if (leaf.depth < shared_.near_degenerate_depth) ++num_near_degenerate;
+    if (++pending_ == 1024) {
+      shared_.report_progress(pending_);
+      pending_ = 0;
+    }
+    if (!out_) return;
+    const detail::FlatNetwork& flat = shared_.flat;
+    Region region;
+    region.pattern.assign(leaf.pattern, leaf.pattern + flat.num_neurons);
+    region.interior_point = Eigen::Map<const Eigen::VectorXd>(leaf.interior_point, flat.input_dim);
+    region.depth = std::isfinite(leaf.depth) ? leaf.depth : shared_.domain.diameter();
+    if (shared_.options.with_geometry) {
+      detail::RegionMaps maps = detail::region_maps(flat, region.pattern);
+      for (detail::ConstraintCode code : leaf.constraints)
+        region.halfspaces.push_back(code < 0 ? domain_halfspace(shared_.domain, -1 - code)
+                                             : detail::neuron_halfspace(flat, maps, code / 2, code % 2));
+      region.map_weight = std::move(maps.out_weight);
+      region.map_bias = std::move(maps.out_bias);
+    }
+    out_->push_back(std::move(region));
+  }
+
+  std::uint64_t num_regions = 0;
+  std::uint64_t num_near_degenerate = 0;
+
+ private:
+  Shared& shared_;
+  std::vector<Region>* out_;
+  std::uint64_t pending_ = 0;
+};
+
+int resolve_threads(int requested) {
+#ifdef _OPENMP
+  return requested > 0 ? requested : omp_get_max_threads();
+#else
+  (void)requested;
+  return 1;
+#endif
+}
+
+// Cuts the search into tasks (disjoint subtrees, in pattern order), runs them on all threads and
+// hands their regions to the visitor in task order, so the output is the same for any thread count.
+template <class EngineT>
+void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateStats& stats) {
+  std::vector<typename EngineT::Task> tasks;
+  {
+    typename EngineT::Worker planner(engine);
+    tasks = planner.make_tasks(threads == 1 ? 1 : 64 * threads);
+    stats.num_lps += planner.counters.lps;
+    stats.num_slivers_dropped += planner.counters.slivers_dropped;
+  }
+  const auto num_tasks = static_cast<std::int64_t>(tasks.size());
+  stats.num_tasks = tasks.size();
+  std::vector<std::vector<Region>> buffers(shared.visit ? tasks.size() : 0);
+  std::vector<char> done(tasks.size(), 0);
+  std::int64_t next_to_visit = 0;
+  std::exception_ptr first_error;
+  std::uint64_t regions = 0, near_degenerate = 0, slivers = 0, lps = 0;
+
+#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, slivers, lps)
+  {
+    std::unique_ptr<typename EngineT::Worker> worker;
+    try {
+      worker = std::make_unique<typename EngineT::Worker>(engine);
+    } catch (...) {
+#pragma omp critical(relutope_first_error)
+      if (!first_error) first_error = std::current_exception();
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t i = 0; i < num_tasks; ++i) {
+      if (!worker) continue;
+      try {
+        TaskSink sink(shared, shared.visit ? &buffers[i] : nullptr);
+        worker->run(tasks[i], sink);
+        regions += sink.num_regions;
+        near_degenerate += sink.num_near_degenerate;
+        if (shared.visit) {
+#pragma omp critical(relutope_visit)
+          {
+            done[i] = 1;
+            while (next_to_visit < num_tasks && done[next_to_visit]) {
+              if (!first_error)
+                for (const Region& region : buffers[next_to_visit]) (*shared.visit)(region);
+              std::vector<Region>().swap(buffers[next_to_visit]);
+              ++next_to_visit;
+            }
+          }
+        }
+      } catch (...) {
+#pragma omp critical(relutope_first_error)
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (worker) {
+      slivers += worker->counters.slivers_dropped;
+      lps += worker->counters.lps;
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  stats.num_regions = regions;
+  stats.num_near_degenerate = near_degenerate;
+  stats.num_slivers_dropped += slivers;
+  stats.num_lps += lps;
+}
+
+void check_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {
+  net.validate();
+  domain.validate();
+  if (domain.dim() != net.input_dim()) {
+    std::ostringstream msg;
+    msg << "domain " << domain.describe() << " has dimension " << domain.dim() << " but the network"
+        << (net.source.empty() ? "" : " " + net.source) << " has " << net.input_dim() << " inputs";
+    throw InputError(msg.str());
+  }
+  if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
+    throw InputError("tolerance: expected a positive number, got " + std::to_string(options.tolerance));
+  if (options.num_threads < 0)
+    throw InputError("threads: expected 0 (all cores) or a positive number, got " + std::to_string(options.num_threads));
+}
+
+EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                              const RegionVisitor* visit) {
+  const auto start = Clock::now();
+  check_inputs(net, domain, options);
+  const detail::FlatNetwork flat(net);
+  EnumerateStats stats;
+  stats.engine = options.engine;
+  if (stats.engine == Engine::kAuto) stats.engine = domain.dim() <= kMaxVertexEngineDim ? Engine::kVertex : Engine::kLp;
+  stats.num_threads = resolve_threads(options.num_threads);
+  stats.tolerance_abs = options.tolerance * domain.diameter();
+  Shared shared{flat, domain, options, visit, 1000 * stats.tolerance_abs};
+  if (stats.engine == Engine::kVertex) {
+    const detail::VertexEngine engine(flat, domain, stats.tolerance_abs);
+    run_engine(engine, shared, stats.num_threads, stats);
+  } else {
+    const detail::LpEngine engine(flat, domain, stats.tolerance_abs);
+    run_engine(engine, shared, stats.num_threads, stats);
+  }
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace
+
+EnumerateStats enumerate_regions(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                                 const RegionVisitor& visit) {
+  return enumerate_impl(net, domain, options, &visit);
+}
+
+std::vector<Region> enumerate_regions(const Network& net, const Domain& domain, const EnumerateOptions& options) {
+  std::vector<Region> regions;
+  enumerate_regions(net, domain, options, [&](const Region& r) { regions.push_back(r); });
+  return regions;
+}
+
+EnumerateStats count_regions(const Network& net, const Domain& domain, const EnumerateOptions& options) {
+  return enumerate_impl(net, domain, options, nullptr);
+}
+
+}  // namespace relutope

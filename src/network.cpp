@@ -1,0 +1,105 @@
+#include "relutope/network.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "relutope/error.h"
+
+namespace relutope {
+
+const char* activation_name(Activation activation) {
+  switch (activation) {
+    case Activation::kNone: return "none";
+    case Activation::kRelu: return "relu";
+    case Activation::kLeakyRelu: return "leaky_relu";
+    case Activation::kPRelu: return "prelu";
+  }
+  return "?";
+}
+
+double Layer::slope_below(int i) const {
+  if (negative_slope.size() == 0) return activation == Activation::kNone ? 1.0 : 0.0;
+  return negative_slope.size() == 1 ? negative_slope[0] : negative_slope[i];
+}
+
+std::vector<int> Network::hidden_widths() const {
+  std::vector<int> widths;
+  for (const Layer& layer : layers)
+    if (layer.splits()) widths.push_back(layer.num_out());
+  return widths;
+}
+
+int Network::num_neurons() const {
+  int n = 0;
+  for (int w : hidden_widths()) n += w;
+  return n;
+}
+
+namespace {
+
+// Reports the first non-finite entry of a matrix or vector, with its index, so a user can find it.
+template <class M>
+void check_finite(const M& m, const std::string& where, std::ostringstream& problems) {
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j)
+      if (!std::isfinite(m(i, j))) {
+        problems << "\n  " << where << "[" << i;
+        if (m.cols() > 1) problems << "][" << j;
+        problems << "]: expected a finite number, got " << m(i, j);
+        return;
+      }
+}
+
+}  // namespace
+
+void Network::validate() const {
+  std::ostringstream problems;
+  const std::string src = source.empty() ? "network" : source;
+  if (layers.empty()) problems << "\n  no layers";
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const Layer& layer = layers[l];
+    const std::string at = "layers[" + std::to_string(l) + "]";
+    if (layer.num_out() == 0 || layer.num_in() == 0)
+      problems << "\n  " << at << ".weight: expected a non-empty matrix, got " << layer.num_out() << "x"
+               << layer.num_in();
+    if (l > 0 && layer.num_in() != layers[l - 1].num_out())
+      problems << "\n  " << at << ".weight: expected " << layer.num_out() << "x" << layers[l - 1].num_out()
+               << " (layers[" << l - 1 << "] has " << layers[l - 1].num_out() << " outputs), got "
+               << layer.num_out() << "x" << layer.num_in();
+    if (layer.bias.size() != layer.num_out())
+      problems << "\n  " << at << ".bias: expected " << layer.num_out() << " entries, got " << layer.bias.size();
+    const auto slopes = layer.negative_slope.size();
+    switch (layer.activation) {
+      case Activation::kNone:
+      case Activation::kRelu:
+        if (slopes != 0) problems << "\n  " << at << ".negative_slope: not used by " << activation_name(layer.activation);
+        break;
+      case Activation::kLeakyRelu:
+        if (slopes != 1) problems << "\n  " << at << ".negative_slope: expected 1 value, got " << slopes;
+        break;
+      case Activation::kPRelu:
+        if (slopes != 1 && slopes != layer.num_out())
+          problems << "\n  " << at << ".negative_slope: expected 1 or " << layer.num_out() << " values, got " << slopes;
+        break;
+    }
+    check_finite(layer.weight, at + ".weight", problems);
+    check_finite(layer.bias, at + ".bias", problems);
+    check_finite(layer.negative_slope, at + ".negative_slope", problems);
+  }
+  const std::string found = problems.str();
+  if (!found.empty()) throw InputError(src + ": invalid network:" + found);
+}
+
+Eigen::VectorXd Network::evaluate(const Eigen::VectorXd& x) const {
+  Eigen::VectorXd h = x;
+  for (const Layer& layer : layers) {
+    Eigen::VectorXd z = layer.weight * h + layer.bias;
+    if (layer.splits())
+      for (Eigen::Index i = 0; i < z.size(); ++i)
+        if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
+    h = std::move(z);
+  }
+  return h;
+}
+
+}  // namespace relutope

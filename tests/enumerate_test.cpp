@@ -1,0 +1,308 @@
+#include "relutope/enumerate.h"
+
+#include <Eigen/QR>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <functional>
+#include <random>
+#include <set>
+
+#include "relutope/error.h"
+#include "relutope/random_network.h"
+#include "support/brute_force.h"
+#include "support/exact_reference.h"
+
+namespace {
+
+using relutope::Domain;
+using relutope::Engine;
+using relutope::EnumerateOptions;
+using relutope::Network;
+
+std::string joined(const relutope::ActivationPattern& p) {
+  std::string s;
+  for (auto bit : p) s += bit ? '1' : '0';
+  return s;
+}
+
+std::vector<std::string> patterns(const Network& net, const Domain& domain, Engine engine, int threads) {
+  EnumerateOptions options;
+  options.engine = engine;
+  options.num_threads = threads;
+  options.with_geometry = false;
+  std::vector<std::string> out;
+  relutope::enumerate_regions(net, domain, options, [&](const relutope::Region& r) { out.push_back(joined(r.pattern)); });
+  return out;
+}
+
+std::uint64_t count(const Network& net, const Domain& domain, Engine engine, int threads = 0) {
+  EnumerateOptions options;
+  options.engine = engine;
+  options.num_threads = threads;
+  return relutope::count_regions(net, domain, options).num_regions;
+}
+
+// One hidden layer of n neurons in R^d with Gaussian weights (general position with probability 1).
+Network one_layer(int n, int d, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0.0, 1.0);
+  Network net;
+  relutope::Layer hidden;
+  hidden.weight.resize(n, d);
+  hidden.bias.resize(n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < d; ++j) hidden.weight(i, j) = g(rng);
+    hidden.bias[i] = g(rng);
+  }
+  relutope::Layer out;
+  out.weight = Eigen::MatrixXd::Ones(1, n);
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.activation = relutope::Activation::kNone;
+  net.layers = {hidden, out};
+  return net;
+}
+
+// A box holding every vertex of the arrangement (every point where d hyperplanes meet), with margin.
+Domain box_around_vertices(const Network& net) {
+  const Eigen::MatrixXd& w = net.layers[0].weight;
+  const Eigen::VectorXd& b = net.layers[0].bias;
+  const int n = static_cast<int>(w.rows()), d = static_cast<int>(w.cols());
+  Eigen::VectorXd lo = Eigen::VectorXd::Constant(d, -1), hi = Eigen::VectorXd::Constant(d, 1);
+  // With fewer hyperplanes than dimensions, the point where all of them meet stands in for the vertices.
+  const int m = std::min(n, d);
+  std::vector<int> pick(m);
+  std::function<void(int, int)> choose = [&](int start, int k) {
+    if (k == m) {
+      Eigen::MatrixXd a(m, d);
+      Eigen::VectorXd rhs(m);
+      for (int i = 0; i < m; ++i) {
+        a.row(i) = w.row(pick[i]);
+        rhs[i] = -b[pick[i]];
+      }
+      const Eigen::VectorXd x = a.completeOrthogonalDecomposition().solve(rhs);
+      lo = lo.cwiseMin(x);
+      hi = hi.cwiseMax(x);
+      return;
+    }
+    for (int i = start; i < n; ++i) {
+      pick[k] = i;
+      choose(i + 1, k + 1);
+    }
+  };
+  choose(0, 0);
+  const Eigen::VectorXd margin = Eigen::VectorXd::Constant(d, 1.0) + 0.1 * (hi - lo);
+  return Domain::box(lo - margin, hi + margin);
+}
+
+std::uint64_t zaslavsky(int n, int d) {
+  std::uint64_t sum = 0, binom = 1;
+  for (int i = 0; i <= d && i <= n; ++i) {
+    sum += binom;
+    binom = binom * (n - i) / (i + 1);
+  }
+  return sum;
+}
+
+class Zaslavsky : public testing::TestWithParam<std::tuple<int, int, Engine>> {};
+
+TEST_P(Zaslavsky, OneLayerInGeneralPositionHasTheMaximalCount) {
+  const auto [n, d, engine] = GetParam();
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    const Network net = one_layer(n, d, seed);
+    EXPECT_EQ(count(net, box_around_vertices(net), engine), zaslavsky(n, d)) << "n=" << n << " d=" << d << " seed=" << seed;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Enumerate, Zaslavsky,
+                         testing::Combine(testing::Values(3, 6, 9), testing::Values(1, 2, 3, 4),
+                                          testing::Values(Engine::kVertex, Engine::kLp)));
+
+struct NetCase {
+  int input_dim;
+  std::vector<int> widths;
+  std::uint64_t seed;
+};
+
+std::string case_name(const testing::TestParamInfo<NetCase>& info) {
+  std::string name = "d" + std::to_string(info.param.input_dim);
+  for (int w : info.param.widths) name += "x" + std::to_string(w);
+  return name + "_seed" + std::to_string(info.param.seed);
+}
+
+class RandomDeepNet : public testing::TestWithParam<NetCase> {
+ protected:
+  Network net() const { return relutope::random_network(GetParam().input_dim, GetParam().widths, 2, GetParam().seed); }
+  Domain domain() const { return Domain::cube(GetParam().input_dim, -1, 1); }
+};
+
+TEST_P(RandomDeepNet, BothEnginesFindTheSamePatternsForAnyThreadCount) {
+  const auto reference = patterns(net(), domain(), Engine::kVertex, 1);
+  ASSERT_TRUE(std::is_sorted(reference.begin(), reference.end()));
+  EXPECT_EQ(patterns(net(), domain(), Engine::kVertex, 2), reference);
+  EXPECT_EQ(patterns(net(), domain(), Engine::kVertex, 3), reference);
+  EXPECT_EQ(patterns(net(), domain(), Engine::kLp, 1), reference);
+  EXPECT_EQ(patterns(net(), domain(), Engine::kLp, 2), reference);
+}
+
+TEST_P(RandomDeepNet, EverySampledPatternIsFound) {
+  const auto found = patterns(net(), domain(), Engine::kAuto, 0);
+  const std::set<std::string> all(found.begin(), found.end());
+  EXPECT_EQ(all.size(), found.size()) << "a pattern was reported twice";
+  const auto sampled = brute_force::sampled_patterns(net(), domain(), 20000, 7);
+  for (const std::string& p : sampled) EXPECT_TRUE(all.count(p)) << "sampled pattern " << p << " not enumerated";
+  EXPECT_GE(found.size(), sampled.size());
+}
+
+TEST_P(RandomDeepNet, RegionsAreConsistentWithTheForwardPass) {
+  for (Engine engine : {Engine::kVertex, Engine::kLp}) {
+    EnumerateOptions options;
+    options.engine = engine;
+    const auto regions = relutope::enumerate_regions(net(), domain(), options);
+    ASSERT_FALSE(regions.empty());
+    for (const relutope::Region& r : regions) {
+      const Eigen::VectorXd& x = r.interior_point;
+      EXPECT_EQ(brute_force::pattern_at(net(), x), joined(r.pattern)) << "interior point outside its region";
+      const Eigen::VectorXd y = net().evaluate(x);
+      EXPECT_LT((r.map_weight * x + r.map_bias - y).norm(), 1e-9 * (1 + y.norm()));
+      ASSERT_FALSE(r.halfspaces.empty());
+      for (const relutope::Halfspace& h : r.halfspaces) EXPECT_LT(h.violation(x), 0) << "interior point on or outside a facet";
+      EXPECT_GT(r.depth, 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Enumerate, RandomDeepNet,
+                         testing::Values(NetCase{1, {6, 6, 6}, 1}, NetCase{1, {10, 10}, 2}, NetCase{2, {8, 8, 8}, 3},
+                                         NetCase{2, {12, 12}, 4}, NetCase{2, {5, 5, 5, 5}, 5}, NetCase{3, {8, 8}, 6},
+                                         NetCase{3, {6, 6, 6}, 7}, NetCase{4, {6, 6}, 8}, NetCase{5, {5, 5}, 9}),
+                         case_name);
+
+class ExactReference : public testing::TestWithParam<NetCase> {};
+
+TEST_P(ExactReference, CountEqualsRationalPolygonClipping) {
+  const NetCase& c = GetParam();
+  Network net = relutope::random_network(c.input_dim, c.widths, 1, c.seed);
+  // Float32 weights, as PyTorch stores them, so the rational reference sees typical inputs.
+  for (auto& layer : net.layers) {
+    layer.weight = layer.weight.cast<float>().cast<double>();
+    layer.bias = layer.bias.cast<float>().cast<double>();
+  }
+  const Domain domain = Domain::cube(c.input_dim, -1, 1);
+  const std::set<std::string> exact =
+      reference::patterns(net, std::vector<double>(c.input_dim, -1), std::vector<double>(c.input_dim, 1));
+  const auto found = patterns(net, domain, Engine::kVertex, 0);
+  EXPECT_EQ(std::set<std::string>(found.begin(), found.end()), exact);
+  EXPECT_EQ(found.size(), exact.size());
+  EXPECT_EQ(count(net, domain, Engine::kLp), exact.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Enumerate, ExactReference,
+                         testing::Values(NetCase{1, {8, 8, 8}, 11}, NetCase{1, {16, 16}, 12}, NetCase{2, {6, 6}, 13},
+                                         NetCase{2, {8, 8, 8}, 14}, NetCase{2, {10, 6, 4}, 15}, NetCase{2, {4, 4, 4, 4}, 16}),
+                         case_name);
+
+Network lines(const std::vector<std::array<double, 3>>& rows) {  // each row: w0, w1, c
+  Network net;
+  relutope::Layer hidden;
+  hidden.weight.resize(rows.size(), 2);
+  hidden.bias.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    hidden.weight(i, 0) = rows[i][0];
+    hidden.weight(i, 1) = rows[i][1];
+    hidden.bias[i] = rows[i][2];
+  }
+  relutope::Layer out;
+  out.weight = Eigen::MatrixXd::Ones(1, rows.size());
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.activation = relutope::Activation::kNone;
+  net.layers = {hidden, out};
+  return net;
+}
+
+TEST(Enumerate, LowerDimensionalPiecesDoNotCount) {
+  const Domain box = Domain::cube(2, -1, 1);
+  // Two neurons with the same hyperplane: the pattern (0,1) would be the line itself.
+  for (Engine engine : {Engine::kVertex, Engine::kLp}) {
+    EXPECT_EQ(count(lines({{1, 0, 0}, {1, 0, 0}}), box, engine), 2u);
+    // Three lines through one point: 6 regions, not 7.
+    EXPECT_EQ(count(lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 0}}), box, engine), 6u);
+    // A line through a corner of the box only touches it.
+    EXPECT_EQ(count(lines({{1, 1, 2}}), box, engine), 1u);
+    // A dead neuron (zero weights, negative bias) and a line outside the box change nothing.
+    EXPECT_EQ(count(lines({{0, 0, -1}, {1, 0, 5}, {0, 1, 0.25}}), box, engine), 2u);
+  }
+}
+
+TEST(Enumerate, ReportsNearDegenerateRegions) {
+  const Domain box = Domain::cube(2, -1, 1);
+  // Three lines that nearly meet: a triangle of size ~1e-7 exists and is counted, but flagged.
+  const Network small = lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 1e-7}});
+  // The triangle shrinks below the tolerance (2.8e-9): it is dropped, and the drop is reported.
+  const Network sliver = lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 1e-12}});
+  for (Engine engine : {Engine::kVertex, Engine::kLp}) {
+    EnumerateOptions options;
+    options.engine = engine;
+    const auto with_triangle = relutope::count_regions(small, box, options);
+    EXPECT_EQ(with_triangle.num_regions, 7u);
+    EXPECT_GE(with_triangle.num_near_degenerate, 1u);
+    const auto without = relutope::count_regions(sliver, box, options);
+    EXPECT_EQ(without.num_regions, 6u);
+    EXPECT_GE(without.num_slivers_dropped, 1u);
+  }
+}
+
+TEST(Enumerate, LeakyAndParametricReluSplitLikeRelu) {
+  Network net = relutope::random_network(2, {6, 6}, 1, 21);
+  const auto relu = patterns(net, Domain::cube(2, -1, 1), Engine::kVertex, 1);
+  net.layers[0].activation = relutope::Activation::kLeakyRelu;
+  net.layers[0].negative_slope = Eigen::VectorXd::Constant(1, 0.1);
+  net.layers[1].activation = relutope::Activation::kPRelu;
+  net.layers[1].negative_slope = Eigen::VectorXd::LinSpaced(6, 0.05, 0.3);
+  const auto leaky = patterns(net, Domain::cube(2, -1, 1), Engine::kVertex, 1);
+  EXPECT_EQ(patterns(net, Domain::cube(2, -1, 1), Engine::kLp, 1), leaky);
+  const auto sampled = brute_force::sampled_patterns(net, Domain::cube(2, -1, 1), 20000, 3);
+  for (const std::string& p : sampled) EXPECT_TRUE(std::count(leaky.begin(), leaky.end(), p)) << p;
+  EXPECT_GT(leaky.size(), 1u);
+  (void)relu;
+}
+
+TEST(Enumerate, HighDimensionalNetUsesTheLpEngine) {
+  const Network net = relutope::random_network(64, {6, 4}, 3, 5);
+  const Domain box = Domain::cube(64, 0, 1);
+  EnumerateOptions options;
+  const auto stats = relutope::count_regions(net, box, options);
+  EXPECT_EQ(stats.engine, Engine::kLp);
+  const auto found = patterns(net, box, Engine::kAuto, 2);
+  EXPECT_EQ(found.size(), stats.num_regions);
+  const std::set<std::string> all(found.begin(), found.end());
+  for (const std::string& p : brute_force::sampled_patterns(net, box, 20000, 11)) EXPECT_TRUE(all.count(p)) << p;
+  EXPECT_EQ(patterns(net, box, Engine::kLp, 1), found);
+}
+
+TEST(Enumerate, HPolytopeDomainsClipTheBox) {
+  // The triangle x >= -1, y >= -1, x + y <= 0 inside [-1,1]^2, cut by the two axes: 3 regions.
+  Domain domain = Domain::cube(2, -1, 1);
+  relutope::Halfspace h;
+  h.a = Eigen::Vector2d(1, 1);
+  h.b = 0;
+  domain.extra.push_back(h);
+  for (Engine engine : {Engine::kVertex, Engine::kLp}) EXPECT_EQ(count(lines({{1, 0, 0}, {0, 1, 0}}), domain, engine), 3u);
+  domain.extra[0].b = -3;  // x + y <= -3 misses the box
+  for (Engine engine : {Engine::kVertex, Engine::kLp})
+    EXPECT_THROW(count(lines({{1, 0, 0}}), domain, engine), relutope::InputError);
+}
+
+TEST(Enumerate, RejectsMismatchedInputs) {
+  const Network net = relutope::random_network(3, {4}, 1, 1);
+  EXPECT_THAT([&] { relutope::count_regions(net, Domain::cube(2, -1, 1)); },
+              testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("has 3 inputs")));
+  EXPECT_THAT([&] { relutope::count_regions(net, Domain::box(Eigen::Vector3d(0, 0, 1), Eigen::Vector3d(1, 1, 0))); },
+              testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("dimension 2")));
+  EnumerateOptions bad;
+  bad.tolerance = -1;
+  EXPECT_THROW(relutope::count_regions(net, Domain::cube(3, -1, 1), bad), relutope::InputError);
+}
+
+}  // namespace

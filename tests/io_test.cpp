@@ -1,0 +1,278 @@
+// Model loading: ONNX exports from PyTorch, the JSON format, and the messages for bad files.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "relutope/error.h"
+#include "relutope/io.h"
+#include "relutope/network.h"
+#include "support/data_path.h"
+
+namespace {
+
+using relutope::Activation;
+using relutope::InputError;
+using relutope::Network;
+using testing::AllOfArray;
+using testing::HasSubstr;
+using testing::Matcher;
+using testing::ThrowsMessage;
+
+// The samples of a `<stem>.io.txt` file: "# inputs <n> outputs <m>", then per line n inputs and m outputs.
+struct IoSamples {
+  int input_dim = 0;
+  int output_dim = 0;
+  std::vector<Eigen::VectorXd> inputs;
+  std::vector<Eigen::VectorXd> outputs;
+};
+
+IoSamples read_io(const std::string& path) {
+  IoSamples io;
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  std::string hash, inputs_word, outputs_word;
+  in >> hash >> inputs_word >> io.input_dim >> outputs_word >> io.output_dim;
+  EXPECT_EQ(hash, "#") << path;
+  EXPECT_EQ(inputs_word, "inputs") << path;
+  EXPECT_EQ(outputs_word, "outputs") << path;
+  std::string line;
+  std::getline(in, line);  // rest of the header
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream fields(line);
+    Eigen::VectorXd x(io.input_dim), y(io.output_dim);
+    for (int i = 0; i < io.input_dim; ++i) fields >> x[i];
+    for (int i = 0; i < io.output_dim; ++i) fields >> y[i];
+    EXPECT_FALSE(fields.fail()) << path << ": short line \"" << line << "\"";
+    io.inputs.push_back(x);
+    io.outputs.push_back(y);
+  }
+  return io;
+}
+
+// Checks that `net` maps every stored input to the stored PyTorch output, to 1e-5 absolute.
+void expect_reproduces_io(const Network& net, const std::string& io_name) {
+  const IoSamples io = read_io(data_path(io_name));
+  ASSERT_EQ(io.inputs.size(), 20u) << io_name;
+  ASSERT_EQ(net.input_dim(), io.input_dim);
+  ASSERT_EQ(net.output_dim(), io.output_dim);
+  for (std::size_t s = 0; s < io.inputs.size(); ++s) {
+    const Eigen::VectorXd y = net.evaluate(io.inputs[s]);
+    ASSERT_EQ(y.size(), io.output_dim);
+    for (int i = 0; i < io.output_dim; ++i)
+      EXPECT_NEAR(y[i], io.outputs[s][i], 1e-5) << io_name << ": sample " << s << ", output " << i;
+  }
+}
+
+std::vector<Activation> activations(const Network& net) {
+  std::vector<Activation> out;
+  for (const auto& layer : net.layers) out.push_back(layer.activation);
+  return out;
+}
+
+std::function<void()> loading(const std::string& path) {
+  return [path] { relutope::load_network(path); };
+}
+
+// An InputError whose message names `path` and contains every one of `parts`.
+Matcher<std::function<void()>> ThrowsInputErrorNaming(const std::string& path, const std::vector<std::string>& parts) {
+  std::vector<Matcher<std::string>> all{HasSubstr(path)};
+  for (const auto& part : parts) all.push_back(HasSubstr(part));
+  return ThrowsMessage<InputError>(AllOfArray(all));
+}
+
+// ---------------------------------------------------------------------------------------------- ONNX
+
+TEST(LoadOnnx, ReproducesPyTorchOutputsOfTheOpset11GemmExport) {
+  const Network net = relutope::load_network(data_path("torch_mlp_opset11.onnx"));
+  expect_reproduces_io(net, "torch_mlp_opset11.io.txt");
+}
+
+TEST(LoadOnnx, ReadsTheOpset11ShapesAndTheLeakyReluSlope) {
+  const Network net = relutope::load_network(data_path("torch_mlp_opset11.onnx"));
+  EXPECT_EQ(net.input_dim(), 3);
+  EXPECT_EQ(net.output_dim(), 2);
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{8, 8}));
+  EXPECT_EQ(net.num_neurons(), 16);
+  ASSERT_EQ(activations(net), (std::vector<Activation>{Activation::kRelu, Activation::kLeakyRelu, Activation::kNone}));
+  ASSERT_EQ(net.layers[1].negative_slope.size(), 1);
+  EXPECT_NEAR(net.layers[1].negative_slope[0], 0.1, 1e-6);
+  EXPECT_NE(net.source.find("torch_mlp_opset11.onnx"), std::string::npos);
+  EXPECT_FALSE(net.default_domain.has_value());
+}
+
+TEST(LoadOnnx, ReproducesPyTorchOutputsOfTheOpset17FlattenPReluExport) {
+  const Network net = relutope::load_network(data_path("torch_mlp_opset17.onnx"));
+  expect_reproduces_io(net, "torch_mlp_opset17.io.txt");
+}
+
+TEST(LoadOnnx, ReadsTheOpset17ShapesAndSixDistinctPReluSlopes) {
+  const Network net = relutope::load_network(data_path("torch_mlp_opset17.onnx"));
+  EXPECT_EQ(net.input_dim(), 4);  // the (2,2) input, flattened
+  EXPECT_EQ(net.output_dim(), 3);
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{6, 6}));
+  ASSERT_EQ(activations(net), (std::vector<Activation>{Activation::kRelu, Activation::kPRelu, Activation::kNone}));
+  const Eigen::VectorXd& slopes = net.layers[1].negative_slope;
+  ASSERT_EQ(slopes.size(), 6);
+  const double expected[] = {0.05, 0.10, 0.15, 0.20, 0.25, 0.30};
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_NEAR(slopes[i], expected[i], 1e-6) << "slope " << i;
+    EXPECT_NEAR(net.layers[1].slope_below(i), expected[i], 1e-6) << "slope_below(" << i << ")";
+  }
+}
+
+TEST(LoadOnnx, ReproducesPyTorchOutputsOfTheMatMulAddExport) {
+  const Network net = relutope::load_network(data_path("torch_mlp_matmul.onnx"));
+  expect_reproduces_io(net, "torch_mlp_matmul.io.txt");
+}
+
+TEST(LoadOnnx, ComposesMatMulAndAddIntoOneLayerPerActivation) {
+  const Network net = relutope::load_network(data_path("torch_mlp_matmul.onnx"));
+  EXPECT_EQ(net.input_dim(), 2);
+  EXPECT_EQ(net.output_dim(), 1);
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{5, 5}));
+  EXPECT_EQ(activations(net), (std::vector<Activation>{Activation::kRelu, Activation::kRelu, Activation::kNone}));
+}
+
+TEST(LoadOnnx, LoadsTheTwoMoonsExample) {
+  const Network net = relutope::load_network(RELUTOPE_TEST_DATA_DIR "/../../examples/two_moons.onnx");
+  EXPECT_EQ(net.input_dim(), 2);
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{16, 16, 16}));
+  EXPECT_EQ(net.num_neurons(), 48);
+  EXPECT_EQ(net.output_dim(), 1);
+  EXPECT_EQ(net.layers.back().activation, Activation::kNone);
+}
+
+// ---------------------------------------------------------------------------------------------- JSON
+
+TEST(LoadJson, GivesTheSameNetworkAsTheOnnxExport) {
+  const Network from_json = relutope::load_network(data_path("torch_mlp_opset11.json"));
+  const Network from_onnx = relutope::load_network(data_path("torch_mlp_opset11.onnx"));
+  ASSERT_EQ(from_json.layers.size(), from_onnx.layers.size());
+  for (std::size_t l = 0; l < from_json.layers.size(); ++l) {
+    SCOPED_TRACE("layers[" + std::to_string(l) + "]");
+    const auto& a = from_json.layers[l];
+    const auto& b = from_onnx.layers[l];
+    EXPECT_EQ(a.activation, b.activation);
+    ASSERT_EQ(a.weight.rows(), b.weight.rows());
+    ASSERT_EQ(a.weight.cols(), b.weight.cols());
+    ASSERT_EQ(a.bias.size(), b.bias.size());
+    ASSERT_EQ(a.negative_slope.size(), b.negative_slope.size());
+    EXPECT_LE((a.weight - b.weight).cwiseAbs().maxCoeff(), 1e-6);
+    EXPECT_LE((a.bias - b.bias).cwiseAbs().maxCoeff(), 1e-6);
+    if (a.negative_slope.size() > 0) EXPECT_LE((a.negative_slope - b.negative_slope).cwiseAbs().maxCoeff(), 1e-6);
+  }
+  expect_reproduces_io(from_json, "torch_mlp_opset11.io.txt");
+}
+
+TEST(LoadJson, ReadsTheDomainAsTheDefaultDomain) {
+  const Network net = relutope::load_network(data_path("tiny_2d.json"));
+  EXPECT_EQ(net.input_dim(), 2);
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{2}));
+  ASSERT_TRUE(net.default_domain.has_value());
+  EXPECT_EQ(net.default_domain->lo, Eigen::Vector2d(-1, -1));
+  EXPECT_EQ(net.default_domain->hi, Eigen::Vector2d(1, 1));
+  EXPECT_TRUE(net.default_domain->is_box());
+  EXPECT_EQ(net.default_domain->describe(), "[-1,1]^2");
+}
+
+TEST(LoadJson, HasNoDefaultDomainWhenTheFileGivesNone) {
+  EXPECT_FALSE(relutope::load_network(data_path("torch_mlp_opset11.json")).default_domain.has_value());
+}
+
+TEST(LoadJson, EvaluatesTheHandCheckableOneDimensionalNetwork) {
+  const Network net = relutope::load_network(data_path("one_layer_1d.json"));
+  // f(x) = relu(x+0.5) - 2 relu(x) + relu(x-0.5): a hat of height 0.5 on [-0.5, 0.5].
+  const double xs[] = {-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0};
+  const double fs[] = {0.0, 0.0, 0.25, 0.5, 0.25, 0.0, 0.0};
+  for (int i = 0; i < 7; ++i) EXPECT_DOUBLE_EQ(net.evaluate(Eigen::VectorXd::Constant(1, xs[i]))[0], fs[i]) << "x = " << xs[i];
+}
+
+// ---------------------------------------------------------------------------------------------- bad files
+
+TEST(LoadBadFile, TruncatedOnnxIsNotAValidOnnxModel) {
+  const std::string path = data_path("bad/truncated.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"not a valid ONNX model"}));
+}
+
+TEST(LoadBadFile, TextFileNamedOnnxIsNotAValidOnnxModel) {
+  const std::string path = data_path("bad/not_onnx.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"not a valid ONNX model"}));
+}
+
+TEST(LoadBadFile, SigmoidOnnxNamesTheNodeAndSaysItIsNotPiecewiseLinear) {
+  const std::string path = data_path("bad/sigmoid.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/1/Sigmoid\"", "Sigmoid", "not piecewise linear"}));
+}
+
+TEST(LoadBadFile, SoftmaxOnnxNamesTheSoftmaxNode) {
+  const std::string path = data_path("bad/unsupported_op.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/Softmax\"", "Softmax"}));
+}
+
+TEST(LoadBadFile, SkipConnectionOnnxSaysTheGraphBranches) {
+  const std::string path = data_path("bad/branching.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"branches", "skip connection"}));
+}
+
+TEST(LoadBadFile, NanWeightOnnxNamesTheInitializer) {
+  const std::string path = data_path("bad/nan_weight.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"NaN", "\"2.weight\""}));
+}
+
+TEST(LoadBadFile, InfBiasOnnxNamesTheInitializer) {
+  const std::string path = data_path("bad/inf_bias.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"infinite", "\"2.bias\"", "entry 4"}));
+}
+
+TEST(LoadBadFile, WeightShapeJsonNamesTheWeightAndBothShapes) {
+  const std::string path = data_path("bad/weight_shape.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1].weight", "expected 2x3", "got 2x2"}));
+}
+
+TEST(LoadBadFile, BiasLengthJsonNamesTheBias) {
+  const std::string path = data_path("bad/bias_length.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1].bias", "expected 2 entries, got 3"}));
+}
+
+TEST(LoadBadFile, InfWeightJsonNamesTheOverflowingNumber) {
+  const std::string path = data_path("bad/inf_weight.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"1e999", "too large"}));
+}
+
+TEST(LoadBadFile, StringWeightJsonNamesTheEntry) {
+  const std::string path = data_path("bad/string_weight.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1].weight[0][1]", "expected a number", "\"abc\""}));
+}
+
+TEST(LoadBadFile, SigmoidActivationJsonNamesTheField) {
+  const std::string path = data_path("bad/unknown_activation.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0].activation", "\"sigmoid\"", "not piecewise linear"}));
+}
+
+TEST(LoadBadFile, TruncatedJsonGivesTheLine) {
+  const std::string path = data_path("bad/truncated.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"truncated.json:15:", "not valid JSON"}));
+}
+
+TEST(LoadBadFile, EmptyLayersJsonSaysThereIsNoLayer) {
+  const std::string path = data_path("bad/no_layers.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers", "at least one layer"}));
+}
+
+TEST(LoadBadFile, MissingFileCannotBeOpened) {
+  const std::string path = data_path("no_such_model.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"cannot open"}));
+}
+
+TEST(LoadBadFile, UnknownExtensionIsAnUnknownModelFormat) {
+  const std::string path = data_path("README.md");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"unknown model format", ".onnx or .json"}));
+}
+
+}  // namespace

@@ -1,0 +1,69 @@
+// relutope bench: fixed seeded networks, the figures BENCHMARKS.md records.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_options.h"
+#include "relutope/random_network.h"
+
+namespace relutope::cli {
+
+namespace {
+
+struct BenchCase {
+  const char* name;
+  int input_dim;
+  std::vector<int> widths;
+  double lo, hi;
+};
+
+// The networks of issue #2 (and landscape.md's peer measurements): PyTorch default init, seed 0.
+const BenchCase kCases[] = {
+    {"2x64x64x64x64", 2, {64, 64, 64, 64}, -1, 1},
+    {"3x32x32x32", 3, {32, 32, 32}, -1, 1},
+    {"4x12x12x12", 4, {12, 12, 12}, -1, 1},
+    {"5x10x10", 5, {10, 10}, -1, 1},
+    {"64x10x10", 64, {10, 10}, 0, 1},
+};
+
+}  // namespace
+
+int run_bench(const BenchOptions& options) {
+  bool any = false;
+  if (!options.json)
+    std::printf("%-16s %-7s %8s %10s %10s %14s\n", "network", "engine", "threads", "regions", "seconds", "regions/s");
+  for (const BenchCase& c : kCases) {
+    if (!options.only.empty() && options.only != c.name) continue;
+    any = true;
+    const Network net = random_network(c.input_dim, c.widths, 1, 0);
+    const Domain domain = Domain::cube(c.input_dim, c.lo, c.hi);
+    EnumerateOptions enumerate;
+    enumerate.num_threads = options.threads;
+    EnumerateStats best;
+    best.seconds = 1e300;
+    for (int r = 0; r < std::max(1, options.repeat); ++r) {
+      const EnumerateStats stats = count_regions(net, domain, enumerate);
+      if (stats.seconds < best.seconds) best = stats;
+    }
+    const double rate = best.num_regions / best.seconds;
+    if (options.json) {
+      nlohmann::ordered_json out = {{"network", c.name},       {"engine", engine_name(best.engine)},
+                                    {"threads", best.num_threads}, {"regions", best.num_regions},
+                                    {"seconds", best.seconds},   {"regions_per_second", rate},
+                                    {"lps", best.num_lps}};
+      std::cout << out.dump() << std::endl;
+    } else {
+      std::printf("%-16s %-7s %8d %10llu %10.3f %14.0f\n", c.name, engine_name(best.engine), best.num_threads,
+                  static_cast<unsigned long long>(best.num_regions), best.seconds, rate);
+      std::fflush(stdout);
+    }
+  }
+  if (!any) {
+    std::cerr << "relutope bench: no case named \"" << options.only << "\"\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace relutope::cli

@@ -1,0 +1,99 @@
+#include "cli_options.h"
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace relutope::cli {
+
+std::vector<std::string> join_negative_values(const std::vector<std::string>& args, const po::options_description& desc) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const bool long_option = arg.size() > 2 && arg.compare(0, 2, "--") == 0 && arg.find('=') == std::string::npos;
+    if (long_option && i + 1 < args.size() && args[i + 1].size() > 1 && args[i + 1][0] == '-' &&
+        (std::isdigit(static_cast<unsigned char>(args[i + 1][1])) || args[i + 1][1] == '.')) {
+      const po::option_description* option = desc.find_nothrow(arg.substr(2), false);
+      if (option && option->semantic()->max_tokens() > 0) {
+        out.push_back(arg + "=" + args[++i]);
+        continue;
+      }
+    }
+    out.push_back(arg);
+  }
+  return out;
+}
+
+namespace {
+
+bool parse(const std::vector<std::string>& args, const po::options_description& desc,
+           const po::positional_options_description& positional, const char* usage, const char* examples) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(join_negative_values(args, desc)).options(desc).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << desc << "\n" << examples;
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace
+
+bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
+      ("box", po::value(&out.box),
+       "input box: lo:hi for every dimension, or lo0:hi0,lo1:hi1,... one per input "
+       "(default: the model's \"domain\" if it has one, else -1:1)")
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("engine", po::value(&out.engine)->default_value("auto"),
+       "auto, vertex (cells with vertices; input dim <= 8 under auto) or lp (LP search; any dimension)")
+      ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
+       "relative tolerance: points within tolerance x box diagonal of a hyperplane lie on it")
+      ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text")
+      ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr")
+      ("verbose,v", po::bool_switch(&out.verbose), "echo the options in effect on stderr");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  return parse(args, desc, positional,
+               "Usage: relutope count MODEL [--box LO:HI[,LO:HI...]] [options]\n\n"
+               "Counts the activation regions of a piecewise-linear network inside an input box: the number of\n"
+               "activation patterns whose region has positive volume there.",
+               "Examples:\n"
+               "  relutope count examples/two_moons.onnx                 # in [-1,1]^2\n"
+               "  relutope count model.onnx --box -2:2                   # in [-2,2]^d\n"
+               "  relutope count model.onnx --box=-1:1,0:3 --threads 1   # one interval per input\n"
+               "  relutope count model.json --json                       # machine-readable\n");
+}
+
+bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("repeat", po::value(&out.repeat)->default_value(3), "runs per case; the best time is reported")
+      ("only", po::value(&out.only), "run only the case with this name (e.g. 3x32x32x32)")
+      ("json", po::bool_switch(&out.json), "print one JSON object per case");
+  po::positional_options_description positional;
+  return parse(args, desc, positional,
+               "Usage: relutope bench [options]\n\n"
+               "Counts the regions of fixed seeded random networks (PyTorch's default initialisation) and reports\n"
+               "regions, seconds and regions per second; BENCHMARKS.md records the results.",
+               "Examples:\n"
+               "  relutope bench\n"
+               "  relutope bench --only 3x32x32x32 --threads 1\n");
+}
+
+EnumerateOptions to_enumerate_options(const CountOptions& options) {
+  EnumerateOptions out;
+  out.num_threads = options.threads;
+  out.engine = parse_engine(options.engine);
+  out.tolerance = options.tolerance;
+  out.with_geometry = false;
+  return out;
+}
+
+}  // namespace relutope::cli

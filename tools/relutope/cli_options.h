@@ -1,0 +1,46 @@
+#pragma once
+// Command-line parsing: Boost.Program_options fills plain option structs; the commands turn them
+// into library calls.
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+#include "relutope/enumerate.h"
+
+namespace relutope::cli {
+
+struct CountOptions {
+  std::string model;
+  std::string box;  // empty: the model's own domain, else [-1,1]^d
+  int threads = 0;
+  std::string engine = "auto";
+  double tolerance = 1e-9;
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+struct BenchOptions {
+  int threads = 0;
+  int repeat = 3;
+  std::string only;  // run only the case with this name
+  bool json = false;
+};
+
+/// Rewrites "--box -1:1" as "--box=-1:1" for every option that takes a value, so that values
+/// starting with a minus sign are not mistaken for options (a known Program_options trap).
+std::vector<std::string> join_negative_values(const std::vector<std::string>& args,
+                                              const boost::program_options::options_description& desc);
+
+/// Parses the arguments after "count". Returns false (after printing help) when --help was given.
+/// @throws boost::program_options::error on bad usage
+bool parse_count(const std::vector<std::string>& args, CountOptions& out);
+bool parse_bench(const std::vector<std::string>& args, BenchOptions& out);
+
+/// The library options the count command asks for. @throws InputError for bad values
+EnumerateOptions to_enumerate_options(const CountOptions& options);
+
+int run_count(const CountOptions& options);
+int run_bench(const BenchOptions& options);
+
+}  // namespace relutope::cli

@@ -1,0 +1,112 @@
+// relutope count: load, choose the domain, count, report.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_options.h"
+#include "relutope/io.h"
+
+namespace relutope::cli {
+
+namespace {
+
+std::string join(const std::vector<int>& values) {
+  std::ostringstream out;
+  for (std::size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
+  return out.str();
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
+
+}  // namespace
+
+int run_count(const CountOptions& options) {
+  EnumerateOptions enumerate = to_enumerate_options(options);
+  const Network net = load_network(options.model);
+  std::string domain_source = "--box";
+  Domain domain;
+  if (!options.box.empty()) {
+    domain = parse_box(options.box, net.input_dim());
+  } else if (net.default_domain) {
+    domain = *net.default_domain;
+    domain_source = "model";
+  } else {
+    domain = Domain::cube(net.input_dim(), -1, 1);
+    domain_source = "default";
+  }
+  if (options.verbose)
+    std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " (" << domain_source
+              << ") threads=" << options.threads << " engine=" << options.engine << " tolerance=" << options.tolerance << "\n";
+
+  const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  bool progress_shown = false;
+  if (show_progress) {
+    enumerate.progress = [&](std::uint64_t found) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (seconds < 1.0) return;
+      std::fprintf(stderr, "\r  %s regions so far, %.0f regions/s, %.1f s   ", with_commas(found).c_str(), found / seconds, seconds);
+      std::fflush(stderr);
+      progress_shown = true;
+    };
+  }
+  const EnumerateStats stats = count_regions(net, domain, enumerate);
+  if (progress_shown) std::fprintf(stderr, "\r%60s\r", "");
+
+  const std::vector<int> widths = net.hidden_widths();
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["model"] = options.model;
+    out["regions"] = stats.num_regions;
+    out["input_dim"] = net.input_dim();
+    out["hidden_widths"] = widths;
+    out["neurons"] = net.num_neurons();
+    out["output_dim"] = net.output_dim();
+    out["domain"] = {{"lo", to_std(domain.lo)}, {"hi", to_std(domain.hi)}, {"source", domain_source}};
+    out["engine"] = engine_name(stats.engine);
+    out["threads"] = stats.num_threads;
+    out["tasks"] = stats.num_tasks;
+    out["seconds"] = stats.seconds;
+    out["regions_per_second"] = stats.seconds > 0 ? stats.num_regions / stats.seconds : 0.0;
+    out["tolerance"] = options.tolerance;
+    out["tolerance_abs"] = stats.tolerance_abs;
+    out["near_degenerate"] = stats.num_near_degenerate;
+    out["slivers_dropped"] = stats.num_slivers_dropped;
+    out["lps"] = stats.num_lps;
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::printf("%s regions\n", with_commas(stats.num_regions).c_str());
+  std::printf("  model      %s\n", options.model.c_str());
+  std::printf("  network    %d inputs -> hidden %s (%d neurons) -> %d output%s\n", net.input_dim(),
+              widths.empty() ? "none" : join(widths).c_str(), net.num_neurons(), net.output_dim(), net.output_dim() == 1 ? "" : "s");
+  std::printf("  domain     %s%s\n", domain.describe().c_str(),
+              domain_source == "default" ? " (default; set another with --box)" : domain_source == "model" ? " (from the model file)" : "");
+  std::printf("  engine     %s, %d thread%s, %s tasks%s\n", engine_name(stats.engine), stats.num_threads,
+              stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(),
+              stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");
+  std::printf("  time       %.3f s (%s regions/s)\n", stats.seconds,
+              with_commas(static_cast<std::uint64_t>(stats.seconds > 0 ? stats.num_regions / stats.seconds : 0)).c_str());
+  std::printf("  tolerance  %g relative = %.3g absolute; %s near-degenerate region%s, %s sliver%s dropped\n", options.tolerance,
+              stats.tolerance_abs, with_commas(stats.num_near_degenerate).c_str(), stats.num_near_degenerate == 1 ? "" : "s",
+              with_commas(stats.num_slivers_dropped).c_str(), stats.num_slivers_dropped == 1 ? "" : "s");
+  if (stats.num_near_degenerate || stats.num_slivers_dropped)
+    std::printf("  note       near-degenerate regions reach less than 1000 x tolerance beyond a cut; with a coarser\n"
+                "             tolerance they would vanish, with a finer one dropped slivers might appear\n");
+  return 0;
+}
+
+}  // namespace relutope::cli

@@ -1,0 +1,62 @@
+// relutope: the command-line front end. One try block sets the exit code:
+// 0 ok, 1 usage error, 2 bad input (file, model, domain), 3 anything else.
+#include <boost/program_options/errors.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli_options.h"
+#include "relutope/error.h"
+
+namespace {
+
+const char* const kHelp =
+    "relutope: exact linear regions of piecewise-linear (ReLU) networks\n\n"
+    "Usage: relutope COMMAND [options]\n\n"
+    "Commands:\n"
+    "  count   count the activation regions of a network in an input box\n"
+    "  bench   benchmark the counting engines on fixed seeded networks\n\n"
+    "Run 'relutope COMMAND --help' for the options of a command.\n\n"
+    "Examples:\n"
+    "  relutope count examples/two_moons.onnx\n"
+    "  relutope count model.onnx --box -1:1 --json\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace relutope;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      std::cout << kHelp;
+      return args.empty() ? 1 : 0;
+    }
+    if (args[0] == "--version") {
+      std::cout << "relutope 0.1.0\n";
+      return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    if (command == "count") {
+      cli::CountOptions options;
+      if (!cli::parse_count(args, options)) return 0;
+      return cli::run_count(options);
+    }
+    if (command == "bench") {
+      cli::BenchOptions options;
+      if (!cli::parse_bench(args, options)) return 0;
+      return cli::run_bench(options);
+    }
+    std::cerr << "relutope: unknown command \"" << command << "\"\n\n" << kHelp;
+    return 1;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "relutope: " << e.what() << " (see 'relutope " << (args.empty() ? "" : "COMMAND ") << "--help')\n";
+    return 1;
+  } catch (const InputError& e) {
+    std::cerr << "relutope: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "relutope: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
