@@ -204,8 +204,11 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
         << (net.source.empty() ? "" : " " + net.source) << " has " << net.input_dim() << " inputs";
     throw InputError(msg.str());
   }
-  if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
-    throw InputError("tolerance: expected a positive number, got " + std::to_string(options.tolerance));
+  if (!(options.tolerance > 0) || !std::isfinite(options.tolerance)) {
+    std::ostringstream msg;
+    msg << "tolerance: expected a positive number, got " << options.tolerance;
+    throw InputError(msg.str());
+  }
   if (options.num_threads < 0)
     throw InputError("threads: expected 0 (all cores) or a positive number, got " + std::to_string(options.num_threads));
 }

@@ -44,7 +44,7 @@ void check_finite(const M& m, const std::string& where, std::ostringstream& prob
     for (Eigen::Index j = 0; j < m.cols(); ++j)
       if (!std::isfinite(m(i, j))) {
         problems << "\n  " << where << "[" << i;
-        if (m.cols() > 1) problems << "][" << j;
+        if (M::ColsAtCompileTime != 1) problems << "][" << j;
         problems << "]: expected a finite number, got " << m(i, j);
         return;
       }

@@ -1,0 +1,145 @@
+# Command-line tests for the relutope binary (target relutope_cli).
+#
+# Each test runs the binary through `sh -c` and echoes its exit code last, as "exit=N", so that one
+# PASS_REGULAR_EXPRESSION checks both what it printed (stdout and stderr together) and how it ended.
+# Exit codes (tools/relutope/main.cpp): 0 ok, 1 usage error, 2 bad input (file, model, domain).
+# Tests run in the source directory, so paths (and the messages that repeat them) are relative.
+#
+# The shell text must not contain semicolons (CMake would split the argument there): use newlines.
+# Regular expressions are CMake's: "." also matches a newline. Bracket arguments [[...]] need no escaping.
+
+# relutope_cli_expect(NAME EXIT_CODE REGEX ARGS...): `relutope ARGS...` prints something matching REGEX
+# and exits with EXIT_CODE.
+function(relutope_cli_expect name exit_code regex)
+  add_test(NAME cli.${name}
+           COMMAND sh -c "\"$0\" \"$@\" 2>&1\necho exit=$?" $<TARGET_FILE:relutope_cli> ${ARGN}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.${name} PROPERTIES
+                       PASS_REGULAR_EXPRESSION "${regex}.*exit=${exit_code}([^0-9]|$)"
+                       TIMEOUT 120)
+endfunction()
+
+# relutope_cli_test(NAME REGEX ARGS...): succeeds (exit 0) and prints something matching REGEX.
+function(relutope_cli_test name regex)
+  relutope_cli_expect(${name} 0 "${regex}" ${ARGN})
+endfunction()
+
+# relutope_cli_script(NAME REGEX SCRIPT): the sh SCRIPT, with $RELUTOPE the binary, prints REGEX.
+function(relutope_cli_script name regex script)
+  add_test(NAME cli.${name}
+           COMMAND sh -c "RELUTOPE=\"$0\"\n${script}" $<TARGET_FILE:relutope_cli>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.${name} PROPERTIES PASS_REGULAR_EXPRESSION "${regex}" TIMEOUT 120)
+endfunction()
+
+set(relutope_cli_data tests/data)
+set(relutope_cli_bad tests/data/bad)
+
+# ---------------------------------------------------------------------------------------------- counting
+
+relutope_cli_test(count.tiny_2d_has_four_quadrants "^4 regions.*domain +\\[-1,1\\]\\^2 \\(from the model file\\)"
+                  count ${relutope_cli_data}/tiny_2d.json)
+relutope_cli_test(count.one_layer_1d_has_four_intervals "^4 regions" count ${relutope_cli_data}/one_layer_1d.json)
+relutope_cli_test(count.two_moons_uses_the_default_box "^[0-9,]+ regions.*hidden 16,16,16 \\(48 neurons\\).*\\(default"
+                  count examples/two_moons.onnx)
+relutope_cli_test(count.box_as_two_tokens_takes_a_negative_value "^[0-9,]+ regions.*domain +\\[-1,1\\]\\^2"
+                  count examples/two_moons.onnx --box -1:1)
+relutope_cli_test(count.box_with_equals_sign "^[0-9,]+ regions.*domain +\\[-1,1\\]\\^2"
+                  count examples/two_moons.onnx --box=-1:1)
+relutope_cli_test(count.box_per_dimension "^[0-9,]+ regions.*domain +\\[-1,1\\]x\\[-0.5,2\\]"
+                  count examples/two_moons.onnx --box -1:1,-0.5:2)
+relutope_cli_script(count.box_spellings_give_the_default_count "same count: [0-9,]+ regions" [[
+a=$("$RELUTOPE" count examples/two_moons.onnx | head -n 1)
+b=$("$RELUTOPE" count examples/two_moons.onnx --box -1:1 | head -n 1)
+c=$("$RELUTOPE" count examples/two_moons.onnx --box=-1:1 | head -n 1)
+echo "no --box: '$a', --box -1:1: '$b', --box=-1:1: '$c'"
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" = "$c" ]
+then
+  echo "same count: $a"
+fi
+]])
+relutope_cli_test(count.one_thread "^4 regions.*1 thread," count ${relutope_cli_data}/tiny_2d.json --threads 1)
+relutope_cli_test(count.two_threads "^4 regions" count ${relutope_cli_data}/tiny_2d.json --threads 2)
+relutope_cli_test(count.lp_engine "^4 regions.*engine +lp" count ${relutope_cli_data}/tiny_2d.json --engine lp)
+relutope_cli_test(count.vertex_engine "^4 regions.*engine +vertex" count ${relutope_cli_data}/tiny_2d.json --engine vertex)
+relutope_cli_test(count.lp_engine_on_one_layer_1d "^4 regions" count ${relutope_cli_data}/one_layer_1d.json --engine lp)
+
+relutope_cli_test(count.json_has_the_count [[^{.*"regions":4,]] count ${relutope_cli_data}/tiny_2d.json --json)
+relutope_cli_script(count.json_has_every_key [=[missing keys: \[\]]=] [[
+out=$("$RELUTOPE" count tests/data/tiny_2d.json --json)
+echo "$out"
+missing=""
+for key in model regions input_dim hidden_widths neurons output_dim domain engine threads seconds
+do
+  printf '%s\n' "$out" | grep -q "\"$key\":" || missing="$missing $key"
+done
+echo "missing keys: [$missing]"
+]])
+relutope_cli_test(count.json_reports_the_domain_and_its_source
+                  [["input_dim":2,"hidden_widths":\[2\],"neurons":2,.*"domain":{"lo":\[-1\.0,-1\.0\],"hi":\[1\.0,1\.0\],"source":"model"}]]
+                  count ${relutope_cli_data}/tiny_2d.json --json)
+
+# ---------------------------------------------------------------------------------------------- help
+
+relutope_cli_test(help.lists_commands_and_examples "Commands:.*count.*bench.*Examples" --help)
+relutope_cli_test(help.count_lists_options_and_examples "Usage: relutope count.*--box.*Examples" count --help)
+relutope_cli_test(help.bench_lists_options_and_examples "Usage: relutope bench.*Examples" bench --help)
+relutope_cli_expect(usage.no_command_prints_help 1 "Usage: relutope COMMAND")
+
+# ---------------------------------------------------------------------------------------------- bad model files: exit 2
+
+relutope_cli_expect(bad.truncated_onnx 2 "relutope: error: ${relutope_cli_bad}/truncated.onnx: not a valid ONNX model"
+                    count ${relutope_cli_bad}/truncated.onnx)
+relutope_cli_expect(bad.not_onnx 2 "relutope: error: ${relutope_cli_bad}/not_onnx.onnx: not a valid ONNX model"
+                    count ${relutope_cli_bad}/not_onnx.onnx)
+relutope_cli_expect(bad.sigmoid_onnx 2 [[sigmoid\.onnx: node "/1/Sigmoid" \(Sigmoid\): op type Sigmoid is not piecewise linear]]
+                    count ${relutope_cli_bad}/sigmoid.onnx)
+relutope_cli_expect(bad.unsupported_op_onnx 2 [[unsupported_op\.onnx: node "/3/Softmax" \(Softmax\)]]
+                    count ${relutope_cli_bad}/unsupported_op.onnx)
+relutope_cli_expect(bad.branching_onnx 2 [[branching\.onnx: node ".*the graph branches]]
+                    count ${relutope_cli_bad}/branching.onnx)
+relutope_cli_expect(bad.nan_weight_onnx 2 [[nan_weight\.onnx: tensor "2\.weight": .*NaN]]
+                    count ${relutope_cli_bad}/nan_weight.onnx)
+relutope_cli_expect(bad.inf_bias_onnx 2 [[inf_bias\.onnx: tensor "2\.bias": .*infinite]]
+                    count ${relutope_cli_bad}/inf_bias.onnx)
+relutope_cli_expect(bad.weight_shape_json 2 [[weight_shape\.json: invalid network:.*layers\[1\]\.weight: expected 2x3]]
+                    count ${relutope_cli_bad}/weight_shape.json)
+relutope_cli_expect(bad.bias_length_json 2 [[bias_length\.json: invalid network:.*layers\[1\]\.bias: expected 2 entries, got 3]]
+                    count ${relutope_cli_bad}/bias_length.json)
+relutope_cli_expect(bad.inf_weight_json 2 [[inf_weight\.json:14: .*1e999]]
+                    count ${relutope_cli_bad}/inf_weight.json)
+relutope_cli_expect(bad.string_weight_json 2 [[string_weight\.json: invalid model:.*layers\[1\]\.weight\[0\]\[1\]: expected a number, got "abc"]]
+                    count ${relutope_cli_bad}/string_weight.json)
+relutope_cli_expect(bad.unknown_activation_json 2 [[unknown_activation\.json: .*layers\[0\]\.activation: "sigmoid" is not piecewise linear]]
+                    count ${relutope_cli_bad}/unknown_activation.json)
+relutope_cli_expect(bad.truncated_json 2 [[truncated\.json:15: not valid JSON]]
+                    count ${relutope_cli_bad}/truncated.json)
+relutope_cli_expect(bad.no_layers_json 2 [[no_layers\.json: .*layers: expected at least one layer]]
+                    count ${relutope_cli_bad}/no_layers.json)
+relutope_cli_expect(bad.missing_file 2 [[no_such_model\.onnx: cannot open]]
+                    count ${relutope_cli_data}/no_such_model.onnx)
+relutope_cli_expect(bad.unknown_extension 2 [[README\.md: unknown model format]]
+                    count ${relutope_cli_data}/README.md)
+
+# ---------------------------------------------------------------------------------------------- bad options
+
+relutope_cli_expect(bad.empty_box 2 [[--box: "1:0": .*dimension 0: lo 1 > hi 0]]
+                    count ${relutope_cli_data}/tiny_2d.json --box 1:0)
+relutope_cli_expect(bad.box_with_too_many_intervals 2 [[--box: "-1:1,0:1,2:3": expected 1 or 2 intervals]]
+                    count ${relutope_cli_data}/tiny_2d.json --box -1:1,0:1,2:3)
+relutope_cli_expect(bad.malformed_box 2 [[--box: "abc": expected lo:hi]]
+                    count ${relutope_cli_data}/tiny_2d.json --box abc)
+relutope_cli_expect(bad.box_with_a_word 2 [[--box: "-1:x": not a finite number: "x"]]
+                    count ${relutope_cli_data}/tiny_2d.json --box=-1:x)
+relutope_cli_expect(bad.unknown_engine 2 [[--engine: expected auto, vertex or lp, got "foo"]]
+                    count ${relutope_cli_data}/tiny_2d.json --engine foo)
+relutope_cli_expect(bad.negative_threads 2 "threads: expected 0"
+                    count ${relutope_cli_data}/tiny_2d.json --threads -1)
+relutope_cli_expect(usage.unknown_option 1 "unrecognised option '--frobnicate'"
+                    count ${relutope_cli_data}/tiny_2d.json --frobnicate)
+relutope_cli_expect(usage.box_without_value 1 "'--box' is missing"
+                    count ${relutope_cli_data}/tiny_2d.json --box)
+relutope_cli_expect(usage.count_without_model 1 "relutope: .*([Mm]odel|MODEL)"
+                    count)
+relutope_cli_expect(usage.unknown_command 1 [[unknown command "frobnicate"]]
+                    frobnicate)

@@ -125,6 +125,12 @@ struct NetCase {
   std::uint64_t seed;
 };
 
+void PrintTo(const NetCase& c, std::ostream* os) {
+  *os << c.input_dim << " inputs, widths";
+  for (int w : c.widths) *os << " " << w;
+  *os << ", seed " << c.seed;
+}
+
 std::string case_name(const testing::TestParamInfo<NetCase>& info) {
   std::string name = "d" + std::to_string(info.param.input_dim);
   for (int w : info.param.widths) name += "x" + std::to_string(w);

@@ -165,7 +165,9 @@ TEST(LoadJson, GivesTheSameNetworkAsTheOnnxExport) {
     ASSERT_EQ(a.negative_slope.size(), b.negative_slope.size());
     EXPECT_LE((a.weight - b.weight).cwiseAbs().maxCoeff(), 1e-6);
     EXPECT_LE((a.bias - b.bias).cwiseAbs().maxCoeff(), 1e-6);
-    if (a.negative_slope.size() > 0) EXPECT_LE((a.negative_slope - b.negative_slope).cwiseAbs().maxCoeff(), 1e-6);
+    if (a.negative_slope.size() > 0) {
+      EXPECT_LE((a.negative_slope - b.negative_slope).cwiseAbs().maxCoeff(), 1e-6);
+    }
   }
   expect_reproduces_io(from_json, "torch_mlp_opset11.io.txt");
 }
@@ -227,7 +229,7 @@ TEST(LoadBadFile, NanWeightOnnxNamesTheInitializer) {
 
 TEST(LoadBadFile, InfBiasOnnxNamesTheInitializer) {
   const std::string path = data_path("bad/inf_bias.onnx");
-  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"infinite", "\"2.bias\"", "entry 4"}));
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"infinite", "\"2.bias\""}));
 }
 
 TEST(LoadBadFile, WeightShapeJsonNamesTheWeightAndBothShapes) {

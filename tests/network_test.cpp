@@ -109,8 +109,8 @@ TEST(NetworkValidate, OnlyReportsTheProblemsThereAre) {
 TEST(NetworkEvaluate, ZeroesNegativePreActivationsWithRelu) {
   // z = (1 - 2, 2 + 2 - 1) = (-1, 3) -> (0, 3) -> 0 + 3 + 0.5
   EXPECT_DOUBLE_EQ(small_network(Activation::kRelu).evaluate(Eigen::Vector2d(1, 2))[0], 3.5);
-  // z = (3, 3) on both active sides: the network is affine there
-  EXPECT_DOUBLE_EQ(small_network(Activation::kRelu).evaluate(Eigen::Vector2d(2, -1))[0], 6.5);
+  // z = (2 + 1, 4 - 1 - 1) = (3, 2): both active, so 3 + 2 + 0.5
+  EXPECT_DOUBLE_EQ(small_network(Activation::kRelu).evaluate(Eigen::Vector2d(2, -1))[0], 5.5);
 }
 
 TEST(NetworkEvaluate, ScalesNegativePreActivationsWithLeakyRelu) {

@@ -86,7 +86,15 @@ Layer read_layer(const json& entry, const std::string& at, Reader& reader) {
   else layer.weight = reader.matrix(entry["weight"], at + ".weight");
   if (!entry.contains("bias")) reader.fail(at + ".bias", "missing");
   else layer.bias = reader.vector(entry["bias"], at + ".bias");
-  const std::string activation = entry.value("activation", std::string("none"));
+  std::string activation = "none";
+  if (entry.contains("activation")) {
+    const json& value = entry["activation"];
+    if (!value.is_string()) {
+      reader.fail(at + ".activation", "expected a string (relu, leaky_relu, prelu or none), got " + value.dump());
+      return layer;
+    }
+    activation = value.get<std::string>();
+  }
   if (activation == "relu") {
     layer.activation = Activation::kRelu;
   } else if (activation == "none" || activation == "linear" || activation == "identity") {
@@ -125,10 +133,21 @@ Network load_network_json(const std::string& path) {
   } catch (const json::parse_error& e) {
     const std::size_t byte = std::min<std::size_t>(e.byte, text.size());
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte ? byte - 1 : 0), '\n');
-    throw InputError(path + ":" + std::to_string(line) + ": not valid JSON (truncated file?): " + e.what());
+    const bool truncated = std::string(e.what()).find("unexpected end of input") != std::string::npos;
+    throw InputError(path + ":" + std::to_string(line) + ": not valid JSON" + (truncated ? " (truncated file?)" : "") + ": " +
+                     e.what());
   } catch (const json::exception& e) {
-    throw InputError(path + ": not valid JSON: " + std::string(e.what()) +
-                     (e.id == 406 ? " (a number too large for a double, read as infinity?)" : ""));
+    // 406: a number literal out of the range of double, e.g. 1e999; locate it by its text.
+    const std::string what = e.what();
+    const std::size_t open = what.find('\''), close = what.rfind('\'');
+    std::string where = path;
+    if (e.id == 406 && open != std::string::npos && close > open) {
+      const std::size_t at = text.find(what.substr(open + 1, close - open - 1));
+      if (at != std::string::npos)
+        where += ":" + std::to_string(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    }
+    throw InputError(where + ": " + (e.id == 406 ? "number out of range: " : "not valid JSON: ") + what +
+                     (e.id == 406 ? " (a number too large for a double: weights must be finite)" : ""));
   }
   if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array())
     throw InputError(path + ": expected an object with a \"layers\" array (see README.md, \"Model formats\")");

@@ -33,7 +33,10 @@ class OnnxReader {
 
   [[noreturn]] void fail(const onnx::NodeProto* node, const std::string& what) const {
     std::string where = path_ + ": ";
-    if (node) where += "node \"" + (node->name().empty() ? node->output(0) : node->name()) + "\" (" + node->op_type() + "): ";
+    if (node) {
+      const std::string name = !node->name().empty() ? node->name() : node->output_size() ? node->output(0) : "?";
+      where += "node \"" + name + "\" (" + node->op_type() + "): ";
+    }
     throw InputError(where + what);
   }
 
@@ -78,9 +81,16 @@ class OnnxReader {
       throw InputError(path_ + ": tensor \"" + name + "\": has " + std::to_string(out.values.size()) +
                        " values, its shape needs " + std::to_string(count));
     for (std::size_t i = 0; i < out.values.size(); ++i)
-      if (!std::isfinite(out.values[i]))
-        throw InputError(path_ + ": tensor \"" + name + "\": entry " + std::to_string(i) + " is " +
+      if (!std::isfinite(out.values[i])) {
+        std::string index;
+        auto rest = static_cast<std::int64_t>(i);
+        for (auto d = out.dims.rbegin(); d != out.dims.rend(); ++d) {
+          index = "[" + std::to_string(rest % *d) + "]" + index;
+          rest /= *d;
+        }
+        throw InputError(path_ + ": tensor \"" + name + "\": entry " + index + " is " +
                          (std::isnan(out.values[i]) ? "NaN" : "infinite") + " (expected finite weights)");
+      }
     return out;
   }
 

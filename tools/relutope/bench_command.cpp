@@ -21,7 +21,9 @@ struct BenchCase {
 // The networks of issue #2 (and landscape.md's peer measurements): PyTorch default init, seed 0.
 const BenchCase kCases[] = {
     {"2x64x64x64x64", 2, {64, 64, 64, 64}, -1, 1},
+    {"2x64x64x64x64@6", 2, {64, 64, 64, 64}, -6, 6},
     {"3x32x32x32", 3, {32, 32, 32}, -1, 1},
+    {"3x32x32x32@6", 3, {32, 32, 32}, -6, 6},
     {"4x12x12x12", 4, {12, 12, 12}, -1, 1},
     {"5x10x10", 5, {10, 10}, -1, 1},
     {"64x10x10", 64, {10, 10}, 0, 1},

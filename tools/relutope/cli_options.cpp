@@ -34,7 +34,12 @@ bool parse(const std::vector<std::string>& args, const po::options_description& 
     std::cout << usage << "\n\n" << desc << "\n" << examples;
     return false;
   }
-  po::notify(vm);
+  try {
+    po::notify(vm);
+  } catch (const po::required_option& e) {
+    if (e.get_option_name() == "--model") throw po::error("missing MODEL, the network file (.onnx or .json)");
+    throw;
+  }
   return true;
 }
 

@@ -26,6 +26,7 @@ const char* const kHelp =
 int main(int argc, char** argv) {
   using namespace relutope;
   std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command;
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       std::cout << kHelp;
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
       std::cout << "relutope 0.1.0\n";
       return 0;
     }
-    const std::string command = args[0];
+    command = args[0];
     args.erase(args.begin());
     if (command == "count") {
       cli::CountOptions options;
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
     std::cerr << "relutope: unknown command \"" << command << "\"\n\n" << kHelp;
     return 1;
   } catch (const boost::program_options::error& e) {
-    std::cerr << "relutope: " << e.what() << " (see 'relutope " << (args.empty() ? "" : "COMMAND ") << "--help')\n";
+    std::cerr << "relutope: " << e.what() << " (see 'relutope " << (command.empty() ? "" : command + " ") << "--help')\n";
     return 1;
   } catch (const InputError& e) {
     std::cerr << "relutope: error: " << e.what() << "\n";
