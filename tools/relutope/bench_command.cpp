@@ -53,7 +53,8 @@ int run_bench(const BenchOptions& options) {
       nlohmann::ordered_json out = {{"network", c.name},       {"engine", engine_name(best.engine)},
                                     {"threads", best.num_threads}, {"regions", best.num_regions},
                                     {"seconds", best.seconds},   {"regions_per_second", rate},
-                                    {"lps", best.num_lps}};
+                                    {"lps", best.num_lps},         {"near_degenerate", best.num_near_degenerate},
+                                    {"slivers_dropped", best.num_slivers_dropped}};
       std::cout << out.dump() << std::endl;
     } else {
       std::printf("%-16s %-7s %8d %10llu %10.3f %14.0f\n", c.name, engine_name(best.engine), best.num_threads,
