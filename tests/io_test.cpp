@@ -139,6 +139,13 @@ TEST(LoadOnnx, ComposesMatMulAndAddIntoOneLayerPerActivation) {
   EXPECT_EQ(activations(net), (std::vector<Activation>{Activation::kRelu, Activation::kRelu, Activation::kNone}));
 }
 
+TEST(LoadOnnx, HandlesConstantNodesReshapeAndGemmAlphaBetaWithoutTranspose) {
+  const relutope::Network net = relutope::load_network(data_path("onnx_edge_cases.onnx"));
+  EXPECT_EQ(net.input_dim(), 4);
+  EXPECT_EQ(net.hidden_widths(), std::vector<int>{3});
+  expect_reproduces_io(net, "onnx_edge_cases.io.txt");
+}
+
 TEST(LoadOnnx, LoadsTheTwoMoonsExample) {
   const Network net = relutope::load_network(RELUTOPE_TEST_DATA_DIR "/../../examples/two_moons.onnx");
   EXPECT_EQ(net.input_dim(), 2);
