@@ -182,7 +182,8 @@ TEST_P(RandomDeepNet, RegionsAreConsistentWithTheForwardPass) {
 INSTANTIATE_TEST_SUITE_P(Enumerate, RandomDeepNet,
                          testing::Values(NetCase{1, {6, 6, 6}, 1}, NetCase{1, {10, 10}, 2}, NetCase{2, {8, 8, 8}, 3},
                                          NetCase{2, {12, 12}, 4}, NetCase{2, {5, 5, 5, 5}, 5}, NetCase{3, {8, 8}, 6},
-                                         NetCase{3, {6, 6, 6}, 7}, NetCase{4, {6, 6}, 8}, NetCase{5, {5, 5}, 9}),
+                                         NetCase{3, {6, 6, 6}, 7}, NetCase{4, {6, 6}, 8}, NetCase{5, {5, 5}, 9},
+                                         NetCase{6, {6, 5}, 10}, NetCase{7, {6, 4}, 11}, NetCase{8, {5, 4}, 12}),
                          case_name);
 
 class ExactReference : public testing::TestWithParam<NetCase> {};

@@ -17,8 +17,8 @@ enum class Engine {
   kLp,      ///< depth-first search over activation patterns with one LP per branch (any dimension)
 };
 
-/// Input dimensions up to this use the vertex engine under Engine::kAuto.
-constexpr int kMaxVertexEngineDim = 8;
+/// Input dimensions up to this use the vertex engine under Engine::kAuto (measured crossover, BENCHMARKS.md).
+constexpr int kMaxVertexEngineDim = 7;
 
 const char* engine_name(Engine engine);
 /// "auto", "vertex" or "lp". @throws InputError for anything else

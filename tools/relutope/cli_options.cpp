@@ -55,7 +55,7 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
        "(default: the model's \"domain\" if it has one, else -1:1)")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"),
-       "auto, vertex (cells with vertices; input dim <= 8 under auto) or lp (LP search; any dimension)")
+       "auto, vertex (cells with vertices; input dim <= 7 under auto) or lp (LP search; any dimension)")
       ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
        "relative tolerance: points within tolerance x box diagonal of a hyperplane lie on it")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text")
