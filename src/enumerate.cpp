@@ -137,7 +137,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   std::vector<typename EngineT::Task> tasks;
   {
     typename EngineT::Worker planner(engine);
-    tasks = planner.make_tasks(threads == 1 ? 1 : 64 * threads);
+    tasks = planner.make_tasks(engine.root_task(), threads == 1 ? 1 : 64 * threads, shared.flat.num_neurons);
     stats.num_lps += planner.counters.lps;
     stats.num_slivers_dropped += planner.counters.slivers_dropped;
   }

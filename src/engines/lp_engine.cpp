@@ -139,9 +139,9 @@ void LpEngine::Worker::snapshot(int layer, int neuron) {
 void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   const FlatNetwork& flat = engine_.flat_;
   const int num_layers = static_cast<int>(flat.layers.size());
-  if (frontier_ && splits == cut_depth_) return snapshot(layer, neuron);
+  if (at_cut(splits)) return snapshot(layer, neuron);
   if (layer < 0 || neuron == flat.layers[layer].weight.rows()) {
-    if (layer + 1 == num_layers) return frontier_ ? snapshot(layer, neuron) : emit();
+    if (layer + 1 == num_layers) return cutting() ? snapshot(layer, neuron) : emit();
     ++layer;
     flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
                             layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
@@ -201,27 +201,6 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   depth_ = saved_depth;
 }
 
-std::vector<LpEngine::Task> LpEngine::Worker::make_tasks(int min_tasks) {
-  std::vector<Task> tasks{engine_.root_};
-  if (min_tasks <= 1) return tasks;
-  struct : LeafSink {
-    bool wants_constraints() const override { return false; }
-    void leaf(const Leaf&) override {}
-  } no_leaves;  // in frontier mode leaves become tasks, nothing is emitted
-  for (int cut = 1; cut <= engine_.flat_.num_neurons; cut += 2) {
-    std::vector<Task> frontier;
-    counters.slivers_dropped = 0;  // only the last round's cuts stay done; earlier rounds are redone
-    frontier_ = &frontier;
-    cut_depth_ = cut;
-    run(engine_.root_, no_leaves);
-    frontier_ = nullptr;
-    const bool grew = frontier.size() > tasks.size();
-    tasks.swap(frontier);  // always the last round's tasks: its counters belong to them
-    if (!grew || static_cast<int>(tasks.size()) >= min_tasks) break;
-  }
-  return tasks;
-}
-
 void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
@@ -232,7 +211,7 @@ void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
     weight_[task.layer] = task.weight;
     bias_[task.layer] = task.bias;
   }
-  if (engine_.flat_.layers.empty()) return frontier_ ? snapshot(-1, 0) : emit();
+  if (engine_.flat_.layers.empty()) return cutting() ? snapshot(-1, 0) : emit();
   descend(task.layer, task.neuron, 0);
 }
 

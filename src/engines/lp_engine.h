@@ -11,6 +11,7 @@
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "detail/search_worker.h"
 #include "relutope/domain.h"
 
 namespace relutope::detail {
@@ -36,13 +37,13 @@ class LpEngine {
     Eigen::VectorXd bias;
   };
 
-  class Worker {
+  const Task& root_task() const { return root_; }
+
+  class Worker : public SearchWorker<Task> {
    public:
     explicit Worker(const LpEngine& engine);
-    ~Worker();
-    std::vector<Task> make_tasks(int min_tasks);
-    void run(const Task& task, LeafSink& sink);
-    WorkerCounters counters;
+    ~Worker() override;
+    void run(const Task& task, LeafSink& sink) override;
 
    private:
     friend class LpEngine;
@@ -63,8 +64,6 @@ class LpEngine {
     Eigen::VectorXd witness_, interior_;
     double depth_ = 0;
     LeafSink* sink_ = nullptr;
-    std::vector<Task>* frontier_ = nullptr;
-    int cut_depth_ = 0;
   };
 
  private:

@@ -301,11 +301,11 @@ void VertexEngine::Worker::snapshot(const Cell& cell, int layer, int pos) {
 
 void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int splits) {
   const int num_layers = static_cast<int>(engine_.flat_.layers.size());
-  if (frontier_ && splits == cut_depth_) return snapshot(cell, layer, pos);
-  if (num_layers == 0) return frontier_ ? snapshot(cell, layer, pos) : emit(cell);
+  if (at_cut(splits)) return snapshot(cell, layer, pos);
+  if (num_layers == 0) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
   const std::vector<int>& unstable = unstable_[layer];
   if (pos == static_cast<int>(unstable.size())) {
-    if (layer + 1 == num_layers) return frontier_ ? snapshot(cell, layer, pos) : emit(cell);
+    if (layer + 1 == num_layers) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
     enter_layer(layer + 1, cell);
     return descend(cell, layer + 1, 0, splits);
   }
@@ -330,30 +330,11 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   }
 }
 
-std::vector<VertexEngine::Task> VertexEngine::Worker::make_tasks(int min_tasks) {
+VertexEngine::Task VertexEngine::root_task() const {
   Task root;
-  root.cell = engine_.root_;
-  root.pattern.assign(engine_.flat_.num_neurons, 0);
-  std::vector<Task> tasks{root};
-  if (min_tasks <= 1) return tasks;
-  // Deepen the cut until there are enough subtrees; the top of the tree is cheap to redo.
-  struct : LeafSink {
-    bool wants_constraints() const override { return false; }
-    void leaf(const Leaf&) override {}
-  } no_leaves;  // in frontier mode leaves become tasks, nothing is emitted
-  for (int cut = 1; cut <= engine_.flat_.num_neurons; cut += 2) {
-    std::vector<Task> frontier;
-    counters.slivers_dropped = 0;  // only the last round's cuts stay done; earlier rounds are redone
-    frontier_ = &frontier;
-    cut_depth_ = cut;
-    run(root, no_leaves);
-    frontier_ = nullptr;
-    const bool grew = frontier.size() > tasks.size();
-    tasks.swap(frontier);  // always the last round's tasks: its counters belong to them
-    if (!grew || static_cast<int>(tasks.size()) >= min_tasks) break;
-  }
-  frontier_ = nullptr;
-  return tasks;
+  root.cell = root_;
+  root.pattern.assign(flat_.num_neurons, 0);
+  return root;
 }
 
 void VertexEngine::Worker::run(const Task& task, LeafSink& sink) {

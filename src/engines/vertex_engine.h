@@ -12,6 +12,7 @@
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "detail/search_worker.h"
 #include "relutope/domain.h"
 
 namespace relutope::detail {
@@ -48,13 +49,12 @@ class VertexEngine {
     Eigen::VectorXd bias;
   };
 
-  class Worker {
+  Task root_task() const;
+
+  class Worker : public SearchWorker<Task> {
    public:
     explicit Worker(const VertexEngine& engine);
-    // Cuts the search into at least `min_tasks` subtrees where it can (fewer if there are fewer regions).
-    std::vector<Task> make_tasks(int min_tasks);
-    void run(const Task& task, LeafSink& sink);
-    WorkerCounters counters;
+    void run(const Task& task, LeafSink& sink) override;
 
    private:
     friend class VertexEngine;
@@ -77,8 +77,6 @@ class VertexEngine {
     std::vector<int> pos_, neg_;
     Eigen::VectorXd w_;
     LeafSink* sink_ = nullptr;
-    std::vector<Task>* frontier_ = nullptr;
-    int cut_depth_ = 0;
   };
 
  private:
