@@ -1,0 +1,53 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "relutope/network.h"
+
+namespace relutope {
+
+/// The shape the depth/width theory speaks of: input dimension n0 and hidden widths n1..nL.
+/// `ranks`, when given (one per hidden layer), are the ranks of the weight matrices W^1..W^L,
+/// and `stably_inactive` / `stably_active` count, per layer, neurons whose sign never changes
+/// over the domain (they enter the weight-aware bound).
+struct Architecture {
+  int input_dim = 0;
+  std::vector<int> widths;
+  std::vector<int> ranks;
+  std::vector<int> stably_inactive;
+  std::vector<int> stably_active;
+
+  int num_neurons() const;
+  /// "2,16,16,16" (input dim, then hidden widths). @throws InputError naming the bad entry
+  static Architecture parse(const std::string& text);
+  /// Input dim, hidden widths and weight ranks (numerical rank, relative tolerance 1e-10) of `net`.
+  static Architecture of(const Network& net);
+};
+
+/// One row of the table of known results on the number of regions.
+struct Bound {
+  enum class Kind { kUpper, kLower, kExact, kExpectation, kAsymptotic };
+  std::string id;         ///< stable key, e.g. "serra2018_upper"
+  std::string name;       ///< e.g. "Serra et al. 2018, Thm 1 (upper)"
+  Kind kind = Kind::kUpper;
+  /// Upper bounds bound the count of *this* architecture for any weights; lower bounds and the n0=1
+  /// exact value speak of the *maximum* over all weights (some network reaches that many).
+  bool applies = true;
+  std::string reason;     ///< why it does not apply (validity condition), or a remark
+  std::string value;      ///< exact decimal integer (or a decimal for expectations); empty if !applies
+  double log10 = 0;       ///< log10 of value
+  bool verified = true;   ///< false where the exact form could not be confirmed from the paper
+};
+
+const char* bound_kind_name(Bound::Kind kind);
+
+/// Every known bound for `arch`, in a fixed order. Big integers are exact (GMP).
+std::vector<Bound> region_bounds(const Architecture& arch);
+
+/// The smallest applicable proven upper bound in `bounds` (nullptr if none).
+const Bound* tightest_upper_bound(const std::vector<Bound>& bounds);
+
+/// Compares a count with a bound's decimal value: -1, 0 or 1 as count <, ==, > value.
+int compare_count(unsigned long long count, const std::string& value);
+
+}  // namespace relutope

@@ -1,0 +1,120 @@
+#include "relutope/neurons.h"
+
+#include <random>
+
+#include "relutope/error.h"
+
+namespace relutope {
+
+const char* neuron_state_name(NeuronState state) {
+  switch (state) {
+    case NeuronState::kDead: return "dead";
+    case NeuronState::kStablyActive: return "stably active";
+    case NeuronState::kSwitching: return "switching";
+    case NeuronState::kUnknown: return "unknown";
+  }
+  return "?";
+}
+
+NeuronStates neuron_states_by_intervals(const Network& net, const Domain& domain) {
+  net.validate();
+  domain.validate();
+  if (domain.dim() != net.input_dim())
+    throw InputError("domain has dimension " + std::to_string(domain.dim()) + " but the network has " +
+                     std::to_string(net.input_dim()) + " inputs");
+  NeuronStates states;
+  Eigen::VectorXd lo = domain.lo, hi = domain.hi;
+  for (const Layer& layer : net.layers) {
+    const Eigen::MatrixXd pos = layer.weight.cwiseMax(0.0), neg = layer.weight.cwiseMin(0.0);
+    Eigen::VectorXd zlo = pos * lo + neg * hi + layer.bias;
+    Eigen::VectorXd zhi = pos * hi + neg * lo + layer.bias;
+    if (layer.splits()) {
+      std::vector<NeuronState> s(layer.num_out(), NeuronState::kUnknown);
+      for (int i = 0; i < layer.num_out(); ++i) {
+        if (zhi[i] <= 0) s[i] = NeuronState::kDead;
+        else if (zlo[i] >= 0) s[i] = NeuronState::kStablyActive;
+        // the activation is monotone, so it maps the interval's ends
+        const double slope = layer.slope_below(i);
+        zlo[i] = zlo[i] < 0 ? slope * zlo[i] : zlo[i];
+        zhi[i] = zhi[i] < 0 ? slope * zhi[i] : zhi[i];
+        if (slope < 0) std::swap(zlo[i], zhi[i]);
+      }
+      states.push_back(std::move(s));
+    }
+    lo = zlo;
+    hi = zhi;
+  }
+  return states;
+}
+
+void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vector<int>& stably_active) {
+  dead.assign(states.size(), 0);
+  stably_active.assign(states.size(), 0);
+  for (std::size_t l = 0; l < states.size(); ++l)
+    for (NeuronState s : states[l]) {
+      dead[l] += s == NeuronState::kDead;
+      stably_active[l] += s == NeuronState::kStablyActive;
+    }
+}
+
+NeuronReport analyze_neurons(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                             int num_samples, std::uint64_t seed) {
+  if (num_samples < 1) throw InputError("samples: expected a positive number, got " + std::to_string(num_samples));
+  NeuronReport report;
+  const int total = net.num_neurons();
+  std::vector<std::uint64_t> active(total, 0);
+  EnumerateOptions counting = options;
+  counting.with_geometry = false;
+  report.stats = enumerate_regions(net, domain, counting, [&](const Region& region) {
+    for (int k = 0; k < total; ++k) active[k] += region.pattern[k];
+  });
+  report.num_regions = report.stats.num_regions;
+
+  // Volume shares by uniform samples of the domain (rejecting points outside extra constraints).
+  std::vector<std::uint64_t> active_samples(total, 0);
+  std::mt19937_64 rng(seed);
+  Eigen::VectorXd x(domain.dim());
+  int kept = 0;
+  for (int s = 0; s < num_samples * 100 && kept < num_samples; ++s) {
+    for (int i = 0; i < domain.dim(); ++i)
+      x[i] = domain.lo[i] + static_cast<double>(rng() >> 11) * 0x1.0p-53 * (domain.hi[i] - domain.lo[i]);
+    bool inside = true;
+    for (const Halfspace& h : domain.extra) inside &= h.violation(x) <= 0;
+    if (!inside) continue;
+    ++kept;
+    Eigen::VectorXd h = x;
+    int k = 0;
+    for (const Layer& layer : net.layers) {
+      Eigen::VectorXd z = layer.weight * h + layer.bias;
+      if (layer.splits())
+        for (Eigen::Index i = 0; i < z.size(); ++i, ++k) {
+          active_samples[k] += z[i] > 0;
+          if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
+        }
+      h = std::move(z);
+    }
+  }
+  report.num_samples = kept;
+
+  int k = 0;
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    if (!net.layers[l].splits()) continue;
+    std::vector<NeuronState> states;
+    for (int i = 0; i < net.layers[l].num_out(); ++i, ++k) {
+      NeuronStats n;
+      n.layer = static_cast<int>(l);
+      n.neuron = i;
+      n.regions_active = active[k];
+      n.volume_fraction_active = kept ? static_cast<double>(active_samples[k]) / kept : 0.0;
+      n.state = active[k] == 0 ? NeuronState::kDead
+                : active[k] == report.num_regions ? NeuronState::kStablyActive
+                                                  : NeuronState::kSwitching;
+      states.push_back(n.state);
+      report.neurons.push_back(n);
+    }
+    report.states.push_back(std::move(states));
+  }
+  return report;
+}
+
+}  // namespace relutope
