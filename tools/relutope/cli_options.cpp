@@ -92,6 +92,56 @@ bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
                "  relutope bench --only 3x32x32x32 --threads 1\n");
 }
 
+bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value(&out.model), "network file (.onnx or .json): adds the bounds that use its weights")
+      ("arch", po::value(&out.arch), "architecture instead of a model: input dim, then hidden widths, e.g. 2,16,16,16")
+      ("box", po::value(&out.box), "domain for the weight-aware bound (default: the model's, else -1:1)")
+      ("full", po::bool_switch(&out.full), "print every digit of large numbers (--json always does)")
+      ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  if (!parse(args, desc, positional,
+             "Usage: relutope bounds (MODEL | --arch N0,N1,...,NL) [options]\n\n"
+             "Prints every known bound on the number of linear regions for an architecture, with its validity\n"
+             "conditions: Zaslavsky, 2^N, Montufar 2014 (lower), Montufar 2017, Serra et al. 2018 (upper, rank-tightened,\n"
+             "lower, n0 = 1 exact), a weight-aware bound from stable neurons, Raghu 2017 (order) and Hanin & Rolnick\n"
+             "2019 (expectation). Numbers are exact integers.",
+             "Examples:\n"
+             "  relutope bounds --arch 2,16,16,16\n"
+             "  relutope bounds --arch 784,11,11 --json\n"
+             "  relutope bounds examples/two_moons.onnx --box -1:1\n"))
+    return false;
+  if (out.model.empty() == out.arch.empty()) throw po::error("give either MODEL or --arch");
+  return true;
+}
+
+bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
+      ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
+      ("samples", po::value(&out.samples)->default_value(100000), "uniform samples for the volume shares")
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("engine", po::value(&out.engine)->default_value("auto"), "auto, vertex or lp (as for count)")
+      ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table")
+      ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  return parse(args, desc, positional,
+               "Usage: relutope neurons MODEL [--box LO:HI[,...]] [options]\n\n"
+               "The dying-ReLU report: for every neuron, in how many regions it is active and on what share of the\n"
+               "domain's volume; which neurons are dead (never active) or stably active (never inactive) over the\n"
+               "domain, and the fraction of dead neurons per layer. States and region counts come from the exact\n"
+               "enumeration; volume shares from uniform samples.",
+               "Examples:\n"
+               "  relutope neurons examples/two_moons.onnx\n"
+               "  relutope neurons model.onnx --box 0:1 --json\n");
+}
+
 EnumerateOptions to_enumerate_options(const CountOptions& options) {
   EnumerateOptions out;
   out.num_threads = options.threads;

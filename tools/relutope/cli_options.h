@@ -20,6 +20,24 @@ struct CountOptions {
   bool verbose = false;
 };
 
+struct BoundsOptions {
+  std::string model;  // either a model ...
+  std::string arch;   // ... or an architecture "n0,n1,...,nL"
+  std::string box;
+  bool json = false;
+  bool full = false;  // print every digit
+};
+
+struct NeuronsOptions {
+  std::string model;
+  std::string box;
+  int threads = 0;
+  std::string engine = "auto";
+  int samples = 100000;
+  bool json = false;
+  bool quiet = false;
+};
+
 struct BenchOptions {
   int threads = 0;
   int repeat = 3;
@@ -36,11 +54,15 @@ std::vector<std::string> join_negative_values(const std::vector<std::string>& ar
 /// @throws boost::program_options::error on bad usage
 bool parse_count(const std::vector<std::string>& args, CountOptions& out);
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out);
+bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out);
+bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out);
 
 /// The library options the count command asks for. @throws InputError for bad values
 EnumerateOptions to_enumerate_options(const CountOptions& options);
 
 int run_count(const CountOptions& options);
 int run_bench(const BenchOptions& options);
+int run_bounds(const BoundsOptions& options);
+int run_neurons(const NeuronsOptions& options);
 
 }  // namespace relutope::cli

@@ -2,53 +2,26 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_common.h"
 #include "cli_options.h"
 #include "relutope/io.h"
 
 namespace relutope::cli {
 
-namespace {
-
-std::string join(const std::vector<int>& values) {
-  std::ostringstream out;
-  for (std::size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
-  return out.str();
-}
-
-std::string with_commas(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
-
-}  // namespace
 
 int run_count(const CountOptions& options) {
   EnumerateOptions enumerate = to_enumerate_options(options);
   const Network net = load_network(options.model);
-  std::string domain_source = "--box";
-  Domain domain;
-  if (!options.box.empty()) {
-    domain = parse_box(options.box, net.input_dim());
-  } else if (net.default_domain) {
-    domain = *net.default_domain;
-    domain_source = "model";
-  } else {
-    domain = Domain::cube(net.input_dim(), -1, 1);
-    domain_source = "default";
-  }
+  const ChosenDomain chosen = choose_domain(net, options.box);
+  const Domain& domain = chosen.domain;
   if (options.verbose)
-    std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " (" << domain_source
+    std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " (" << chosen.source
               << ") threads=" << options.threads << " engine=" << options.engine << " tolerance=" << options.tolerance << "\n";
 
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
@@ -66,6 +39,10 @@ int run_count(const CountOptions& options) {
   const EnumerateStats stats = count_regions(net, domain, enumerate);
   if (progress_shown) std::fprintf(stderr, "\r%60s\r", "");
 
+  const std::vector<Bound> bounds = model_bounds(net, domain);
+  check_against_bounds(stats.num_regions, bounds);
+  const Bound* bound = tightest_upper_bound(bounds);
+  const double fraction = bound ? std::pow(10.0, std::log10(static_cast<double>(stats.num_regions)) - bound->log10) : 0.0;
   const std::vector<int> widths = net.hidden_widths();
   if (options.json) {
     nlohmann::ordered_json out;
@@ -75,7 +52,7 @@ int run_count(const CountOptions& options) {
     out["hidden_widths"] = widths;
     out["neurons"] = net.num_neurons();
     out["output_dim"] = net.output_dim();
-    out["domain"] = {{"lo", to_std(domain.lo)}, {"hi", to_std(domain.hi)}, {"source", domain_source}};
+    out["domain"] = domain_json(chosen);
     out["engine"] = engine_name(stats.engine);
     out["threads"] = stats.num_threads;
     out["tasks"] = stats.num_tasks;
@@ -86,6 +63,10 @@ int run_count(const CountOptions& options) {
     out["near_degenerate"] = stats.num_near_degenerate;
     out["slivers_dropped"] = stats.num_slivers_dropped;
     out["lps"] = stats.num_lps;
+    if (bound) {
+      out["upper_bound"] = {{"id", bound->id}, {"name", bound->name}, {"value", bound->value}, {"log10", bound->log10}};
+      out["fraction_of_upper_bound"] = fraction;
+    }
     std::cout << out.dump() << "\n";
     return 0;
   }
@@ -93,8 +74,11 @@ int run_count(const CountOptions& options) {
   std::printf("  model      %s\n", options.model.c_str());
   std::printf("  network    %d inputs -> hidden %s (%d neurons) -> %d output%s\n", net.input_dim(),
               widths.empty() ? "none" : join(widths).c_str(), net.num_neurons(), net.output_dim(), net.output_dim() == 1 ? "" : "s");
-  std::printf("  domain     %s%s\n", domain.describe().c_str(),
-              domain_source == "default" ? " (default; set another with --box)" : domain_source == "model" ? " (from the model file)" : "");
+  std::printf("  domain     %s%s\n", domain.describe().c_str(), chosen.note().c_str());
+  if (bound)
+    std::printf("  bound      <= %s (%s); the count is %.3g of it (see 'relutope bounds')\n",
+                bound->value.size() <= 24 ? bound->value.c_str() : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),
+                bound->name.c_str(), fraction);
   std::printf("  engine     %s, %d thread%s, %s tasks%s\n", engine_name(stats.engine), stats.num_threads,
               stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(),
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");

@@ -15,11 +15,15 @@ const char* const kHelp =
     "Usage: relutope COMMAND [options]\n\n"
     "Commands:\n"
     "  count   count the activation regions of a network in an input box\n"
+    "  bounds  the theory's bounds on the number of regions, for an architecture or a model\n"
+    "  neurons which neurons are dead or stably active over the box (dying ReLU report)\n"
     "  bench   benchmark the counting engines on fixed seeded networks\n\n"
     "Run 'relutope COMMAND --help' for the options of a command.\n\n"
     "Examples:\n"
     "  relutope count examples/two_moons.onnx\n"
-    "  relutope count model.onnx --box -1:1 --json\n";
+    "  relutope count model.onnx --box -1:1 --json\n"
+    "  relutope bounds --arch 2,16,16,16\n"
+    "  relutope neurons examples/two_moons.onnx\n";
 
 }  // namespace
 
@@ -42,6 +46,16 @@ int main(int argc, char** argv) {
       cli::CountOptions options;
       if (!cli::parse_count(args, options)) return 0;
       return cli::run_count(options);
+    }
+    if (command == "bounds") {
+      cli::BoundsOptions options;
+      if (!cli::parse_bounds(args, options)) return 0;
+      return cli::run_bounds(options);
+    }
+    if (command == "neurons") {
+      cli::NeuronsOptions options;
+      if (!cli::parse_neurons(args, options)) return 0;
+      return cli::run_neurons(options);
     }
     if (command == "bench") {
       cli::BenchOptions options;

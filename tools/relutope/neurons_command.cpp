@@ -1,0 +1,92 @@
+// relutope neurons: the dying-ReLU report.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli_common.h"
+#include "cli_options.h"
+#include "relutope/io.h"
+#include "relutope/neurons.h"
+
+namespace relutope::cli {
+
+int run_neurons(const NeuronsOptions& options) {
+  CountOptions count_options;
+  count_options.threads = options.threads;
+  count_options.engine = options.engine;
+  EnumerateOptions enumerate = to_enumerate_options(count_options);
+  const Network net = load_network(options.model);
+  const ChosenDomain chosen = choose_domain(net, options.box);
+  if (!options.quiet && isatty(STDERR_FILENO))
+    std::fprintf(stderr, "relutope neurons: enumerating the regions of %s in %s...\n", options.model.c_str(),
+                 chosen.domain.describe().c_str());
+  const NeuronReport report = analyze_neurons(net, chosen.domain, enumerate, options.samples);
+
+  Architecture arch = Architecture::of(net);
+  count_stable(report.states, arch.stably_inactive, arch.stably_active);
+  const std::vector<Bound> bounds = region_bounds(arch);
+  check_against_bounds(report.num_regions, bounds);
+  const Bound* weight_aware = nullptr;
+  for (const Bound& b : bounds)
+    if (b.id == "weight_aware_upper") weight_aware = &b;
+
+  const std::vector<int> widths = net.hidden_widths();
+  const double standard_error = 0.5 / std::sqrt(static_cast<double>(std::max(1, report.num_samples)));
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["model"] = options.model;
+    out["domain"] = domain_json(chosen);
+    out["regions"] = report.num_regions;
+    out["engine"] = engine_name(report.stats.engine);
+    out["method"] = {{"states", "exact enumeration of all regions"},
+                     {"volume_fraction", "uniform samples"},
+                     {"samples", report.num_samples},
+                     {"volume_fraction_standard_error_max", standard_error}};
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (std::size_t l = 0; l < widths.size(); ++l)
+      layers.push_back({{"layer", l},
+                        {"width", widths[l]},
+                        {"dead", arch.stably_inactive[l]},
+                        {"stably_active", arch.stably_active[l]},
+                        {"dead_fraction", static_cast<double>(arch.stably_inactive[l]) / widths[l]}});
+    out["layers"] = layers;
+    nlohmann::ordered_json neurons = nlohmann::ordered_json::array();
+    for (const NeuronStats& n : report.neurons)
+      neurons.push_back({{"layer", n.layer},
+                         {"neuron", n.neuron},
+                         {"state", neuron_state_name(n.state)},
+                         {"regions_active", n.regions_active},
+                         {"region_fraction_active", static_cast<double>(n.regions_active) / std::max<std::uint64_t>(1, report.num_regions)},
+                         {"volume_fraction_active", n.volume_fraction_active}});
+    out["neurons"] = neurons;
+    if (weight_aware) out["weight_aware_upper_bound"] = weight_aware->value;
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::printf("%s: %s regions in %s%s\n", options.model.c_str(), with_commas(report.num_regions).c_str(),
+              chosen.domain.describe().c_str(), chosen.note().c_str());
+  std::printf("states and region counts: exact enumeration (engine %s); volume shares: %d uniform samples (standard error <= %.4f)\n\n",
+              engine_name(report.stats.engine), report.num_samples, standard_error);
+  std::printf("%-6s %-7s %-14s %14s %9s %9s\n", "layer", "neuron", "state", "regions active", "regions", "volume");
+  int k = 0;
+  for (std::size_t l = 0; l < widths.size(); ++l)
+    for (int i = 0; i < widths[l]; ++i, ++k) {
+      const NeuronStats& n = report.neurons[k];
+      std::printf("%-6zu %-7d %-14s %14s %8.1f%% %8.1f%%\n", l, i, neuron_state_name(n.state),
+                  with_commas(n.regions_active).c_str(),
+                  100.0 * n.regions_active / std::max<std::uint64_t>(1, report.num_regions), 100.0 * n.volume_fraction_active);
+    }
+  std::printf("\n%-6s %6s %6s %14s %8s\n", "layer", "width", "dead", "stably active", "dead %");
+  for (std::size_t l = 0; l < widths.size(); ++l)
+    std::printf("%-6zu %6d %6d %14d %7.1f%%\n", l, widths[l], arch.stably_inactive[l], arch.stably_active[l],
+                100.0 * arch.stably_inactive[l] / widths[l]);
+  if (weight_aware)
+    std::printf("\nweight-aware upper bound with these stable neurons: %s (the count is %s)\n",
+                weight_aware->value.size() <= 24 ? weight_aware->value.c_str() : ("1e" + std::to_string(static_cast<int>(weight_aware->log10))).c_str(),
+                with_commas(report.num_regions).c_str());
+  return 0;
+}
+
+}  // namespace relutope::cli
