@@ -143,3 +143,17 @@ relutope_cli_expect(usage.count_without_model 1 "relutope: .*([Mm]odel|MODEL)"
                     count)
 relutope_cli_expect(usage.unknown_command 1 [[unknown command "frobnicate"]]
                     frobnicate)
+
+# ---------------------------------------------------------------------------------------------- bounds, neurons
+
+relutope_cli_test(bounds.arch_table "10648 .*Montufar 2017.*5632 .*Serra et al. 2018, Thm 6" bounds --arch 2,6,6,6)
+relutope_cli_test(bounds.arch_json [["id":"serra2018_upper".*"value":"2449868"]] bounds --arch 784,11,11 --json)
+relutope_cli_test(bounds.validity_shown [[n/a.*needs every width n_l >= 3 n0 = 6]] bounds --arch 2,4,4)
+relutope_cli_test(bounds.model_has_rank_and_weight_aware_rows [["serra2018_upper_rank","name".*"applies":true.*"weight_aware_upper".*"applies":true]]
+                  bounds tests/data/tiny_2d.json --json)
+relutope_cli_expect(bounds.needs_model_or_arch 1 "either MODEL or --arch" bounds)
+relutope_cli_expect(bounds.bad_arch 2 "--arch.*entry 1" bounds --arch 2,x)
+relutope_cli_test(count.reports_its_upper_bound [["upper_bound":\{"id":"[a-z0-9_]+".*"fraction_of_upper_bound"]]
+                  count tests/data/tiny_2d.json --json)
+relutope_cli_test(neurons.table "switching.*layer +width +dead" neurons tests/data/tiny_2d.json --samples 1000)
+relutope_cli_test(neurons.json_dead_neuron [["state":"dead"]] neurons tests/data/dead_neuron.json --json --samples 1000)
