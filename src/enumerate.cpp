@@ -87,6 +87,7 @@ class TaskSink : public detail::LeafSink {
   ~TaskSink() override { shared_.found += pending_; }
 
   bool wants_constraints() const override { return out_ && shared_.options.with_geometry; }
+  bool wants_volume() const override { return out_ && shared_.options.with_volume; }
 
   void leaf(const detail::Leaf& leaf) override {
     ++num_regions;
@@ -101,6 +102,7 @@ class TaskSink : public detail::LeafSink {
     region.pattern.assign(leaf.pattern, leaf.pattern + flat.num_neurons);
     region.interior_point = Eigen::Map<const Eigen::VectorXd>(leaf.interior_point, flat.input_dim);
     region.depth = std::isfinite(leaf.depth) ? leaf.depth : shared_.domain.diameter();
+    region.volume = leaf.volume;
     if (shared_.options.with_geometry) {
       detail::RegionMaps maps = detail::region_maps(flat, region.pattern);
       for (detail::ConstraintCode code : leaf.constraints)

@@ -57,25 +57,17 @@ void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vecto
     }
 }
 
-NeuronReport analyze_neurons(const Network& net, const Domain& domain, const EnumerateOptions& options,
-                             int num_samples, std::uint64_t seed) {
-  if (num_samples < 1) throw InputError("samples: expected a positive number, got " + std::to_string(num_samples));
-  NeuronReport report;
-  const int total = net.num_neurons();
-  std::vector<std::uint64_t> active(total, 0);
-  EnumerateOptions counting = options;
-  counting.with_geometry = false;
-  report.stats = enumerate_regions(net, domain, counting, [&](const Region& region) {
-    for (int k = 0; k < total; ++k) active[k] += region.pattern[k];
-  });
-  report.num_regions = report.stats.num_regions;
+namespace {
 
-  // Volume shares by uniform samples of the domain (rejecting points outside extra constraints).
-  std::vector<std::uint64_t> active_samples(total, 0);
+// Share of uniform samples of the domain (rejecting points outside extra constraints) where each
+// neuron is active.
+std::vector<double> sampled_active_share(const Network& net, const Domain& domain, int num_samples, std::uint64_t seed,
+                                         int& kept) {
+  std::vector<std::uint64_t> active(net.num_neurons(), 0);
   std::mt19937_64 rng(seed);
   Eigen::VectorXd x(domain.dim());
-  int kept = 0;
-  for (int s = 0; s < num_samples * 100 && kept < num_samples; ++s) {
+  kept = 0;
+  for (long s = 0; s < 100L * num_samples && kept < num_samples; ++s) {
     for (int i = 0; i < domain.dim(); ++i)
       x[i] = domain.lo[i] + static_cast<double>(rng() >> 11) * 0x1.0p-53 * (domain.hi[i] - domain.lo[i]);
     bool inside = true;
@@ -88,13 +80,43 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
       Eigen::VectorXd z = layer.weight * h + layer.bias;
       if (layer.splits())
         for (Eigen::Index i = 0; i < z.size(); ++i, ++k) {
-          active_samples[k] += z[i] > 0;
+          active[k] += z[i] > 0;
           if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
         }
       h = std::move(z);
     }
   }
-  report.num_samples = kept;
+  std::vector<double> share(active.size(), 0.0);
+  for (std::size_t k = 0; k < active.size(); ++k) share[k] = kept ? static_cast<double>(active[k]) / kept : 0.0;
+  return share;
+}
+
+}  // namespace
+
+NeuronReport analyze_neurons(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                             int num_samples, std::uint64_t seed) {
+  if (num_samples < 1) throw InputError("samples: expected a positive number, got " + std::to_string(num_samples));
+  NeuronReport report;
+  const int total = net.num_neurons();
+  std::vector<std::uint64_t> active(total, 0);
+  std::vector<double> active_volume(total, 0.0);
+  double total_volume = 0;
+  EnumerateOptions counting = options;
+  counting.with_geometry = false;
+  counting.with_volume = true;
+  report.stats = enumerate_regions(net, domain, counting, [&](const Region& region) {
+    for (int k = 0; k < total; ++k) active[k] += region.pattern[k];
+    if (region.volume < 0) return;
+    total_volume += region.volume;
+    for (int k = 0; k < total; ++k)
+      if (region.pattern[k]) active_volume[k] += region.volume;
+  });
+  report.num_regions = report.stats.num_regions;
+  report.exact_volumes = report.stats.engine == Engine::kVertex;
+  if (report.exact_volumes)
+    for (int k = 0; k < total; ++k) active_volume[k] /= total_volume;
+  else
+    active_volume = sampled_active_share(net, domain, num_samples, seed, report.num_samples);
 
   int k = 0;
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
@@ -105,7 +127,7 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
       n.layer = static_cast<int>(l);
       n.neuron = i;
       n.regions_active = active[k];
-      n.volume_fraction_active = kept ? static_cast<double>(active_samples[k]) / kept : 0.0;
+      n.volume_fraction_active = active_volume[k];
       n.state = active[k] == 0 ? NeuronState::kDead
                 : active[k] == report.num_regions ? NeuronState::kStablyActive
                                                   : NeuronState::kSwitching;

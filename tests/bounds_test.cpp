@@ -195,10 +195,29 @@ TEST(Neurons, APlantedDeadNeuronIsReportedDeadByBothMethods) {
   // intervals are sound: whatever they decide, the exact enumeration agrees
   for (std::size_t l = 0; l < fast.size(); ++l)
     for (std::size_t i = 0; i < fast[l].size(); ++i)
-      if (fast[l][i] != relutope::NeuronState::kUnknown) EXPECT_EQ(fast[l][i], report.states[l][i]);
+      if (fast[l][i] != relutope::NeuronState::kUnknown) {
+        EXPECT_EQ(fast[l][i], report.states[l][i]);
+      }
   int switching = 0;
   for (const auto& n : report.neurons) switching += n.state == relutope::NeuronState::kSwitching;
   EXPECT_GT(switching, 0);
+}
+
+TEST(Neurons, ExactVolumeSharesAgreeWithSampledOnes) {
+  const relutope::Network net = relutope::random_network(3, {6, 6}, 1, 8);
+  const relutope::Domain box = relutope::Domain::cube(3, -1, 1);
+  relutope::EnumerateOptions vertex, lp;
+  vertex.engine = relutope::Engine::kVertex;
+  lp.engine = relutope::Engine::kLp;
+  const relutope::NeuronReport exact = relutope::analyze_neurons(net, box, vertex);
+  const relutope::NeuronReport sampled = relutope::analyze_neurons(net, box, lp, 200000);
+  ASSERT_TRUE(exact.exact_volumes);
+  ASSERT_FALSE(sampled.exact_volumes);
+  ASSERT_EQ(exact.neurons.size(), sampled.neurons.size());
+  for (std::size_t k = 0; k < exact.neurons.size(); ++k) {
+    EXPECT_NEAR(exact.neurons[k].volume_fraction_active, sampled.neurons[k].volume_fraction_active, 0.006) << k;
+    EXPECT_EQ(exact.neurons[k].regions_active, sampled.neurons[k].regions_active);
+  }
 }
 
 }  // namespace

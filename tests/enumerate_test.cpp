@@ -313,3 +313,32 @@ TEST(Enumerate, RejectsMismatchedInputs) {
 }
 
 }  // namespace
+
+namespace {
+
+class Volumes : public testing::TestWithParam<NetCase> {};
+
+TEST_P(Volumes, RegionVolumesSumToTheDomainVolume) {
+  const NetCase& c = GetParam();
+  const Network net = relutope::random_network(c.input_dim, c.widths, 1, c.seed);
+  const Domain box = Domain::box(Eigen::VectorXd::LinSpaced(c.input_dim, -1, -0.5), Eigen::VectorXd::Constant(c.input_dim, 1));
+  EnumerateOptions options;
+  options.engine = Engine::kVertex;
+  options.with_volume = true;
+  double sum = 0;
+  std::size_t count = 0;
+  relutope::enumerate_regions(net, box, options, [&](const relutope::Region& r) {
+    EXPECT_GT(r.volume, 0);
+    sum += r.volume;
+    ++count;
+  });
+  EXPECT_GT(count, 1u);
+  EXPECT_NEAR(sum, box.box_volume(), 1e-9 * box.box_volume());
+}
+
+INSTANTIATE_TEST_SUITE_P(Enumerate, Volumes,
+                         testing::Values(NetCase{1, {8, 8}, 31}, NetCase{2, {8, 8, 8}, 32}, NetCase{3, {6, 6}, 33},
+                                         NetCase{4, {5, 5}, 34}),
+                         case_name);
+
+}  // namespace

@@ -32,6 +32,8 @@ struct EnumerateOptions {
   double tolerance = 1e-9;
   /// Fill Region::halfspaces and the affine map (costs time; counting does not need them).
   bool with_geometry = true;
+  /// Fill Region::volume (vertex engine only: the LP engine leaves it negative).
+  bool with_volume = false;
   /// Called now and then (serially, from any thread) with the number of regions found so far.
   std::function<void(std::uint64_t regions_so_far)> progress;
 };

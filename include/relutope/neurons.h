@@ -34,20 +34,24 @@ struct NeuronStats {
   int neuron = 0;
   NeuronState state = NeuronState::kUnknown;
   std::uint64_t regions_active = 0;   ///< regions (of all enumerated) where the neuron is active
-  double volume_fraction_active = 0;  ///< share of the domain's volume where it is active (sampled)
+  double volume_fraction_active = 0;  ///< share of the domain's volume where it is active
 };
 
 struct NeuronReport {
   std::vector<NeuronStats> neurons;  ///< in pattern order
   NeuronStates states;               ///< from the exact enumeration
   std::uint64_t num_regions = 0;
-  int num_samples = 0;               ///< uniform samples behind volume_fraction_active
+  /// True when volume_fraction_active sums exact region volumes (vertex engine); false when it is
+  /// estimated from num_samples uniform samples (LP engine, high dimension).
+  bool exact_volumes = false;
+  int num_samples = 0;
   EnumerateStats stats;
 };
 
-/// The dying-ReLU report: enumerates every region (exact states and region counts) and estimates
-/// each neuron's active volume share from `num_samples` uniform samples (seeded, so reproducible;
-/// standard error <= 0.5/sqrt(num_samples)).
+/// The dying-ReLU report: enumerates every region (exact states and region counts). Each neuron's
+/// active volume share sums the exact volumes of its regions where the vertex engine runs; with the
+/// LP engine it is estimated from `num_samples` uniform samples (seeded, so reproducible; standard
+/// error <= 0.5/sqrt(num_samples)).
 NeuronReport analyze_neurons(const Network& net, const Domain& domain, const EnumerateOptions& options,
                              int num_samples = 100000, std::uint64_t seed = 1);
 

@@ -32,6 +32,9 @@ struct Region {
   /// How far the region reaches beyond the closest cut that created it (a length, in input units).
   /// Small values (relative to the tolerance) mark regions whose existence is numerically fragile.
   double depth = 0.0;
+  /// d-dimensional volume, when EnumerateOptions::with_volume asked for it and the engine can
+  /// (vertex engine); negative otherwise.
+  double volume = -1.0;
 };
 
 }  // namespace relutope

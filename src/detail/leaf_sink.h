@@ -15,6 +15,7 @@ struct Leaf {
   const std::uint8_t* pattern = nullptr;  // one byte per neuron
   const double* interior_point = nullptr;  // input_dim values
   double depth = 0.0;
+  double volume = -1.0;  // < 0: not computed
   std::vector<ConstraintCode> constraints;  // filled only when the driver asks for geometry
 };
 
@@ -22,6 +23,7 @@ class LeafSink {
  public:
   virtual ~LeafSink() = default;
   virtual bool wants_constraints() const = 0;
+  virtual bool wants_volume() const { return false; }
   virtual void leaf(const Leaf& leaf) = 0;
 };
 

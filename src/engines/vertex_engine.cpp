@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detail/cell_volume.h"
 #include "relutope/error.h"
 
 namespace relutope::detail {
@@ -274,6 +275,7 @@ void VertexEngine::Worker::emit(const Cell& cell) {
   leaf.pattern = pattern_.data();
   leaf.interior_point = interior_.data();
   leaf.depth = cell.depth;
+  if (sink_->wants_volume()) leaf.volume = cell_volume(cell);
   if (sink_->wants_constraints()) {
     for (std::size_t s = 0; s < cell.slots.size(); ++s) {
       if (cell.slots[s] == kFreeSlot) continue;

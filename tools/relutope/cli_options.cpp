@@ -124,7 +124,8 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
       ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
-      ("samples", po::value(&out.samples)->default_value(100000), "uniform samples for the volume shares")
+      ("samples", po::value(&out.samples)->default_value(100000),
+       "uniform samples for the volume shares where exact volumes are not computed (LP engine)")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"), "auto, vertex or lp (as for count)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table")
@@ -135,8 +136,8 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
                "Usage: relutope neurons MODEL [--box LO:HI[,...]] [options]\n\n"
                "The dying-ReLU report: for every neuron, in how many regions it is active and on what share of the\n"
                "domain's volume; which neurons are dead (never active) or stably active (never inactive) over the\n"
-               "domain, and the fraction of dead neurons per layer. States and region counts come from the exact\n"
-               "enumeration; volume shares from uniform samples.",
+               "domain, and the fraction of dead neurons per layer. States, region counts and (up to 7 inputs) volume\n"
+               "shares come from the exact enumeration; in higher dimension volume shares are sampled.",
                "Examples:\n"
                "  relutope neurons examples/two_moons.onnx\n"
                "  relutope neurons model.onnx --box 0:1 --json\n");

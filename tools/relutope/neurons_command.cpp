@@ -41,9 +41,11 @@ int run_neurons(const NeuronsOptions& options) {
     out["regions"] = report.num_regions;
     out["engine"] = engine_name(report.stats.engine);
     out["method"] = {{"states", "exact enumeration of all regions"},
-                     {"volume_fraction", "uniform samples"},
-                     {"samples", report.num_samples},
-                     {"volume_fraction_standard_error_max", standard_error}};
+                     {"volume_fraction", report.exact_volumes ? "exact region volumes" : "uniform samples"}};
+    if (!report.exact_volumes) {
+      out["method"]["samples"] = report.num_samples;
+      out["method"]["volume_fraction_standard_error_max"] = standard_error;
+    }
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (std::size_t l = 0; l < widths.size(); ++l)
       layers.push_back({{"layer", l},
@@ -67,8 +69,13 @@ int run_neurons(const NeuronsOptions& options) {
   }
   std::printf("%s: %s regions in %s%s\n", options.model.c_str(), with_commas(report.num_regions).c_str(),
               chosen.domain.describe().c_str(), chosen.note().c_str());
-  std::printf("states and region counts: exact enumeration (engine %s); volume shares: %d uniform samples (standard error <= %.4f)\n\n",
-              engine_name(report.stats.engine), report.num_samples, standard_error);
+  if (report.exact_volumes)
+    std::printf("states, region counts and volume shares: exact enumeration with region volumes (engine %s)\n\n",
+                engine_name(report.stats.engine));
+  else
+    std::printf("states and region counts: exact enumeration (engine %s); volume shares: %d uniform samples "
+                "(standard error <= %.4f)\n\n",
+                engine_name(report.stats.engine), report.num_samples, standard_error);
   std::printf("%-6s %-7s %-14s %14s %9s %9s\n", "layer", "neuron", "state", "regions active", "regions", "volume");
   int k = 0;
   for (std::size_t l = 0; l < widths.size(); ++l)
