@@ -86,7 +86,10 @@ class TaskSink : public detail::LeafSink {
   TaskSink(Shared& shared, std::vector<Region>* out) : shared_(shared), out_(out) {}
   ~TaskSink() override { shared_.found += pending_; }
 
-  bool wants_constraints() const override { return out_ && shared_.options.with_geometry; }
+  bool wants_constraints() const override {
+    return out_ && (shared_.options.with_geometry || shared_.options.with_vertices);
+  }
+  bool wants_vertices() const override { return out_ && shared_.options.with_vertices; }
   bool wants_volume() const override { return out_ && shared_.options.with_volume; }
 
   void leaf(const detail::Leaf& leaf) override {
@@ -103,7 +106,11 @@ class TaskSink : public detail::LeafSink {
     region.interior_point = Eigen::Map<const Eigen::VectorXd>(leaf.interior_point, flat.input_dim);
     region.depth = std::isfinite(leaf.depth) ? leaf.depth : shared_.domain.diameter();
     region.volume = leaf.volume;
-    if (shared_.options.with_geometry) {
+    const int d = flat.input_dim;
+    for (std::size_t v = 0; v * d < leaf.vertices.size(); ++v)
+      region.vertices.push_back(Eigen::Map<const Eigen::VectorXd>(leaf.vertices.data() + v * d, d));
+    region.facet_vertices = leaf.constraint_vertices;
+    if (wants_constraints()) {
       detail::RegionMaps maps = detail::region_maps(flat, region.pattern);
       for (detail::ConstraintCode code : leaf.constraints)
         region.halfspaces.push_back(code < 0 ? domain_halfspace(shared_.domain, -1 - code)

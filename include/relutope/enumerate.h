@@ -34,6 +34,8 @@ struct EnumerateOptions {
   bool with_geometry = true;
   /// Fill Region::volume (vertex engine only: the LP engine leaves it negative).
   bool with_volume = false;
+  /// Fill Region::vertices and Region::facet_vertices (vertex engine only; implies with_geometry).
+  bool with_vertices = false;
   /// Called now and then (serially, from any thread) with the number of regions found so far.
   std::function<void(std::uint64_t regions_so_far)> progress;
 };

@@ -35,6 +35,11 @@ struct Region {
   /// d-dimensional volume, when EnumerateOptions::with_volume asked for it and the engine can
   /// (vertex engine); negative otherwise.
   double volume = -1.0;
+  /// V-representation, when EnumerateOptions::with_vertices asked for it (vertex engine only):
+  /// the region's vertices, and for each entry of `halfspaces` the indices of the vertices on it.
+  /// Then `halfspaces` is the minimal H-representation (facets only).
+  std::vector<Eigen::VectorXd> vertices;
+  std::vector<std::vector<int>> facet_vertices;
 };
 
 }  // namespace relutope

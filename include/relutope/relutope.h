@@ -8,5 +8,6 @@
 #include "relutope/io.h"
 #include "relutope/network.h"
 #include "relutope/neurons.h"
+#include "relutope/polytope.h"
 #include "relutope/random_network.h"
 #include "relutope/region.h"

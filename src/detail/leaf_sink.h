@@ -17,6 +17,10 @@ struct Leaf {
   double depth = 0.0;
   double volume = -1.0;  // < 0: not computed
   std::vector<ConstraintCode> constraints;  // filled only when the driver asks for geometry
+  // Filled only when the driver asks for vertices (vertex engine): vertex coordinates, vertex after
+  // vertex, and for each entry of `constraints` the indices of the vertices on it.
+  std::vector<double> vertices;
+  std::vector<std::vector<int>> constraint_vertices;
 };
 
 class LeafSink {
@@ -24,6 +28,7 @@ class LeafSink {
   virtual ~LeafSink() = default;
   virtual bool wants_constraints() const = 0;
   virtual bool wants_volume() const { return false; }
+  virtual bool wants_vertices() const { return false; }
   virtual void leaf(const Leaf& leaf) = 0;
 };
 

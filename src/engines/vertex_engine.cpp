@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "detail/cell_volume.h"
+#include "detail/face_lattice.h"
 #include "relutope/error.h"
 
 namespace relutope::detail {
@@ -275,13 +275,27 @@ void VertexEngine::Worker::emit(const Cell& cell) {
   leaf.pattern = pattern_.data();
   leaf.interior_point = interior_.data();
   leaf.depth = cell.depth;
-  if (sink_->wants_volume()) leaf.volume = cell_volume(cell);
-  if (sink_->wants_constraints()) {
+  const bool vertices = sink_->wants_vertices();
+  const bool volume = sink_->wants_volume();
+  if (sink_->wants_constraints() || vertices || volume) {
+    // A constraint is a facet when it is tight at at least d vertices (a facet has at least d);
+    // with vertices asked for, their affine rank must be d - 1 as well.
+    std::vector<std::vector<int>> facets;
+    std::vector<int> on;
     for (std::size_t s = 0; s < cell.slots.size(); ++s) {
       if (cell.slots[s] == kFreeSlot) continue;
-      int tight = 0;
-      for (int v = 0; v < cell.num_vertices; ++v) tight += (cell.vertex_mask(v)[s / 64] >> (s % 64)) & 1;
-      if (tight >= d) leaf.constraints.push_back(cell.slots[s]);
+      on.clear();
+      for (int v = 0; v < cell.num_vertices; ++v)
+        if ((cell.vertex_mask(v)[s / 64] >> (s % 64)) & 1) on.push_back(v);
+      if (static_cast<int>(on.size()) < d) continue;
+      if (vertices && affine_rank(cell.x.data(), d, on) != d - 1) continue;
+      leaf.constraints.push_back(cell.slots[s]);
+      facets.push_back(on);
+    }
+    if (volume) leaf.volume = volume_and_centroid(cell.x.data(), cell.num_vertices, d, facets).volume;
+    if (vertices) {
+      leaf.vertices = cell.x;
+      leaf.constraint_vertices = std::move(facets);
     }
   }
   sink_->leaf(leaf);

@@ -1,0 +1,64 @@
+#include "relutope/polytope.h"
+
+#include <glpk.h>
+
+#include <memory>
+
+#include "detail/face_lattice.h"
+#include "relutope/error.h"
+
+namespace relutope {
+
+namespace {
+
+// The largest ball { x : a·x + r |a| <= b for every facet }: one small LP, maximise r.
+void chebyshev(const Region& region, PolytopeMeasures& out) {
+  const int d = static_cast<int>(region.interior_point.size());
+  std::unique_ptr<glp_prob, void (*)(glp_prob*)> lp(glp_create_prob(), glp_delete_prob);
+  glp_set_obj_dir(lp.get(), GLP_MAX);
+  glp_add_cols(lp.get(), d + 1);
+  for (int i = 1; i <= d; ++i) glp_set_col_bnds(lp.get(), i, GLP_FR, 0, 0);
+  glp_set_col_bnds(lp.get(), d + 1, GLP_LO, 0, 0);
+  glp_set_obj_coef(lp.get(), d + 1, 1);
+  const int rows = static_cast<int>(region.halfspaces.size());
+  glp_add_rows(lp.get(), rows);
+  std::vector<int> index(d + 2);
+  std::vector<double> value(d + 2);
+  for (int i = 0; i <= d; ++i) index[i + 1] = i + 1;
+  for (int r = 0; r < rows; ++r) {
+    const Halfspace& h = region.halfspaces[r];
+    for (int i = 0; i < d; ++i) value[i + 1] = h.a[i];
+    value[d + 1] = h.a.norm();
+    glp_set_mat_row(lp.get(), r + 1, d + 1, index.data(), value.data());
+    glp_set_row_bnds(lp.get(), r + 1, GLP_UP, 0, h.b);
+  }
+  glp_smcp params;
+  glp_init_smcp(&params);
+  params.msg_lev = GLP_MSG_OFF;
+  out.chebyshev_center = region.interior_point;
+  out.inradius = 0;
+  if (glp_simplex(lp.get(), &params) == 0 && glp_get_status(lp.get()) == GLP_OPT) {
+    out.inradius = glp_get_obj_val(lp.get());
+    for (int i = 0; i < d; ++i) out.chebyshev_center[i] = glp_get_col_prim(lp.get(), i + 1);
+  }
+}
+
+}  // namespace
+
+PolytopeMeasures measure_polytope(const Region& region) {
+  if (region.vertices.empty() || region.facet_vertices.size() != region.halfspaces.size())
+    throw Error("measure_polytope: the region has no vertices (enumerate with EnumerateOptions::with_vertices)");
+  const int d = static_cast<int>(region.vertices.front().size());
+  std::vector<double> x;
+  x.reserve(region.vertices.size() * d);
+  for (const Eigen::VectorXd& v : region.vertices) x.insert(x.end(), v.data(), v.data() + d);
+  const detail::VolumeAndCentroid vc =
+      detail::volume_and_centroid(x.data(), static_cast<int>(region.vertices.size()), d, region.facet_vertices);
+  PolytopeMeasures out;
+  out.volume = vc.volume;
+  out.centroid = vc.centroid;
+  chebyshev(region, out);
+  return out;
+}
+
+}  // namespace relutope

@@ -1,0 +1,104 @@
+#include "relutope/polytope.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "relutope/enumerate.h"
+#include "relutope/random_network.h"
+#include "support/brute_force.h"
+
+namespace {
+
+using relutope::Domain;
+using relutope::Region;
+
+std::vector<Region> regions_with_vertices(int d, const std::vector<int>& widths, std::uint64_t seed, const Domain& box) {
+  relutope::EnumerateOptions options;
+  options.engine = relutope::Engine::kVertex;
+  options.with_vertices = true;
+  return relutope::enumerate_regions(relutope::random_network(d, widths, 1, seed), box, options);
+}
+
+class Polytopes : public testing::TestWithParam<int> {};
+
+TEST_P(Polytopes, VolumesSumToTheBoxAndEveryMeasureIsInside) {
+  const int d = GetParam();
+  const Domain box = Domain::box(Eigen::VectorXd::Constant(d, -1), Eigen::VectorXd::LinSpaced(d, 0.5, 1.5));
+  const relutope::Network net = relutope::random_network(d, {6, 5}, 1, 40 + d);
+  relutope::EnumerateOptions options;
+  options.engine = relutope::Engine::kVertex;
+  options.with_vertices = true;
+  const auto regions = relutope::enumerate_regions(net, box, options);
+  ASSERT_GT(regions.size(), 3u);
+  double total = 0;
+  const double tol = 1e-9 * box.diameter();
+  for (const Region& r : regions) {
+    const relutope::PolytopeMeasures m = relutope::measure_polytope(r);
+    total += m.volume;
+    EXPECT_GT(m.volume, 0);
+    // the centroid and the Chebyshev centre lie inside and have the region's pattern
+    std::string pattern;
+    for (auto bit : r.pattern) pattern += bit ? '1' : '0';
+    EXPECT_EQ(brute_force::pattern_at(net, m.centroid), pattern);
+    EXPECT_EQ(brute_force::pattern_at(net, m.chebyshev_center), pattern);
+    EXPECT_GT(m.inradius, 0);
+    for (const relutope::Halfspace& h : r.halfspaces) {
+      EXPECT_LT(h.violation(m.centroid), 0);
+      EXPECT_LE(h.violation(m.chebyshev_center) + m.inradius * h.a.norm(), 1e-9);
+    }
+    // every vertex satisfies every facet, with equality on at least d of them
+    std::vector<int> tight(r.vertices.size(), 0);
+    ASSERT_EQ(r.facet_vertices.size(), r.halfspaces.size());
+    for (std::size_t f = 0; f < r.halfspaces.size(); ++f) {
+      for (const Eigen::VectorXd& v : r.vertices) EXPECT_LE(r.halfspaces[f].violation(v), tol * r.halfspaces[f].a.norm());
+      for (int v : r.facet_vertices[f]) {
+        EXPECT_NEAR(r.halfspaces[f].violation(r.vertices[v]), 0, tol * r.halfspaces[f].a.norm());
+        ++tight[v];
+      }
+    }
+    for (int t : tight) EXPECT_GE(t, d);
+  }
+  EXPECT_NEAR(total, box.box_volume(), 1e-9 * box.box_volume());
+}
+
+INSTANTIATE_TEST_SUITE_P(Polytope, Polytopes, testing::Values(1, 2, 3, 4));
+
+TEST(Polytope, TwoDimensionalRegionsTileTheBox) {
+  // Independent of the volumes: every sample of the box lies inside exactly one region's H-representation.
+  const Domain box = Domain::cube(2, -1, 1);
+  const auto regions = regions_with_vertices(2, {8, 8, 8}, 50, box);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int s = 0; s < 5000; ++s) {
+    const Eigen::Vector2d x(u(rng), u(rng));
+    int inside = 0;
+    for (const Region& r : regions) {
+      bool in = true;
+      for (const relutope::Halfspace& h : r.halfspaces) in &= h.violation(x) < 0;
+      inside += in;
+    }
+    EXPECT_EQ(inside, 1) << x.transpose();
+  }
+}
+
+TEST(Polytope, AOneRegionBoxHasItsCentreAndHalfItsShortestSideAsInradius) {
+  relutope::Network net;
+  relutope::Layer out;
+  out.weight = Eigen::MatrixXd::Ones(1, 3);
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.activation = relutope::Activation::kNone;
+  net.layers = {out};
+  relutope::EnumerateOptions options;
+  options.with_vertices = true;
+  const auto regions = relutope::enumerate_regions(net, Domain::box(Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(1, 2, 4)), options);
+  ASSERT_EQ(regions.size(), 1u);
+  const relutope::PolytopeMeasures m = relutope::measure_polytope(regions[0]);
+  EXPECT_NEAR(m.volume, 8, 1e-12);
+  EXPECT_LT((m.centroid - Eigen::Vector3d(0.5, 1, 2)).norm(), 1e-12);
+  EXPECT_NEAR(m.inradius, 0.5, 1e-12);
+  EXPECT_EQ(regions[0].vertices.size(), 8u);
+  EXPECT_EQ(regions[0].halfspaces.size(), 6u);
+}
+
+}  // namespace
