@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libeigen3-dev libboost-program-options-dev nlohmann-json3-dev
-          libonnx-dev libprotobuf-dev protobuf-compiler libglpk-dev libgmp-dev libgtest-dev libgmock-dev)
+          libonnx-dev libprotobuf-dev protobuf-compiler libglpk-dev libgmp-dev libcairo2-dev libcgal-dev
+          libgtest-dev libgmock-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

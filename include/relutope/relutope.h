@@ -2,8 +2,10 @@
 /// Umbrella header for the relutope public API.
 #include "relutope/bounds.h"
 #include "relutope/domain.h"
+#include "relutope/draw.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
+#include "relutope/export.h"
 #include "relutope/halfspace.h"
 #include "relutope/io.h"
 #include "relutope/network.h"

@@ -143,6 +143,64 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
                "  relutope neurons model.onnx --box 0:1 --json\n");
 }
 
+bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
+      ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
+      ("jsonl", po::value(&out.jsonl), "write one JSON object per region and line to this file ('-' = stdout)")
+      ("fields", po::value(&out.fields),
+       "JSONL fields to write, comma-separated (default all): id, pattern, interior_point, volume, centroid, "
+       "chebyshev_center, inradius, vertices, halfspaces, map, depth")
+      ("svg", po::value(&out.svg), "2 inputs: draw the partition as SVG")
+      ("png", po::value(&out.png), "2 inputs: draw the partition as PNG")
+      ("color", po::value(&out.color)->default_value("region"), "fill by region, output or class")
+      ("size", po::value(&out.size)->default_value(800), "picture size in pixels (longer side of the plot)")
+      ("off", po::value(&out.off), "3 inputs: every region as a closed cell, OFF with a colour per cell")
+      ("ply", po::value(&out.ply), "3 inputs: the same as ASCII PLY with a 'cell' face property")
+      ("obj", po::value(&out.obj), "3 inputs: the same as OBJ with one group per cell")
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("engine", po::value(&out.engine)->default_value("auto"),
+       "auto, vertex or lp; vertices, volumes and pictures need the vertex engine (up to 7 inputs)")
+      ("quiet,q", po::bool_switch(&out.quiet), "no summary on stderr");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  if (!parse(args, desc, positional,
+             "Usage: relutope export MODEL [--box ...] [--jsonl FILE] [--svg FILE] [--png FILE] [--off|--ply|--obj FILE]\n\n"
+             "Writes the regions themselves: JSON lines (pattern, facets with their origin and the neighbour across,\n"
+             "vertices, volume, centroid, Chebyshev centre, the affine map), a picture of a 2-D partition, or the\n"
+             "cells of a 3-D partition as a mesh. Regions are streamed: JSONL memory does not grow with the count.",
+             "Examples:\n"
+             "  relutope export examples/two_moons.onnx --svg moons.svg --png moons.png --color class\n"
+             "  relutope export model.onnx --box -1:1 --jsonl regions.jsonl --fields id,pattern,volume\n"
+             "  relutope export model3d.json --off cells.off\n"))
+    return false;
+  if (out.jsonl.empty() && out.svg.empty() && out.png.empty() && out.off.empty() && out.ply.empty() && out.obj.empty())
+    throw po::error("nothing to write: give --jsonl, --svg, --png, --off, --ply or --obj");
+  return true;
+}
+
+bool parse_stats(const std::vector<std::string>& args, StatsOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
+      ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("json", po::bool_switch(&out.json), "print one JSON object with histograms on stdout");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  return parse(args, desc, positional,
+               "Usage: relutope stats MODEL [--box ...] [--json]\n\n"
+               "Distribution of region volumes, inradii, facet and vertex counts (min/median/max and histograms), and\n"
+               "the share of the domain's volume the regions cover, which must be 100% up to rounding: a check that\n"
+               "the partition is complete. Needs the vertex engine (up to 7 inputs).",
+               "Examples:\n"
+               "  relutope stats examples/two_moons.onnx\n"
+               "  relutope stats model.onnx --box 0:1 --json\n");
+}
+
 EnumerateOptions to_enumerate_options(const CountOptions& options) {
   EnumerateOptions out;
   out.num_threads = options.threads;

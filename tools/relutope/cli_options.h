@@ -38,6 +38,25 @@ struct NeuronsOptions {
   bool quiet = false;
 };
 
+struct ExportOptions {
+  std::string model;
+  std::string box;
+  int threads = 0;
+  std::string engine = "auto";
+  std::string jsonl, svg, png, off, ply, obj;
+  std::string fields;  // comma-separated subset of the JSONL fields
+  std::string color = "region";
+  int size = 800;
+  bool quiet = false;
+};
+
+struct StatsOptions {
+  std::string model;
+  std::string box;
+  int threads = 0;
+  bool json = false;
+};
+
 struct BenchOptions {
   int threads = 0;
   int repeat = 3;
@@ -56,6 +75,8 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out);
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out);
 bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out);
 bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out);
+bool parse_export(const std::vector<std::string>& args, ExportOptions& out);
+bool parse_stats(const std::vector<std::string>& args, StatsOptions& out);
 
 /// The library options the count command asks for. @throws InputError for bad values
 EnumerateOptions to_enumerate_options(const CountOptions& options);
@@ -64,5 +85,7 @@ int run_count(const CountOptions& options);
 int run_bench(const BenchOptions& options);
 int run_bounds(const BoundsOptions& options);
 int run_neurons(const NeuronsOptions& options);
+int run_export(const ExportOptions& options);
+int run_stats(const StatsOptions& options);
 
 }  // namespace relutope::cli

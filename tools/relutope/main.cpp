@@ -17,13 +17,16 @@ const char* const kHelp =
     "  count   count the activation regions of a network in an input box\n"
     "  bounds  the theory's bounds on the number of regions, for an architecture or a model\n"
     "  neurons which neurons are dead or stably active over the box (dying ReLU report)\n"
+    "  export  write the regions: JSON lines, SVG/PNG pictures (2-D), OFF/PLY/OBJ cells (3-D)\n"
+    "  stats   distribution of region volumes, inradii, facets and vertices; coverage check\n"
     "  bench   benchmark the counting engines on fixed seeded networks\n\n"
     "Run 'relutope COMMAND --help' for the options of a command.\n\n"
     "Examples:\n"
     "  relutope count examples/two_moons.onnx\n"
     "  relutope count model.onnx --box -1:1 --json\n"
     "  relutope bounds --arch 2,16,16,16\n"
-    "  relutope neurons examples/two_moons.onnx\n";
+    "  relutope neurons examples/two_moons.onnx\n"
+    "  relutope export examples/two_moons.onnx --png moons.png --color class\n";
 
 }  // namespace
 
@@ -56,6 +59,16 @@ int main(int argc, char** argv) {
       cli::NeuronsOptions options;
       if (!cli::parse_neurons(args, options)) return 0;
       return cli::run_neurons(options);
+    }
+    if (command == "export") {
+      cli::ExportOptions options;
+      if (!cli::parse_export(args, options)) return 0;
+      return cli::run_export(options);
+    }
+    if (command == "stats") {
+      cli::StatsOptions options;
+      if (!cli::parse_stats(args, options)) return 0;
+      return cli::run_stats(options);
     }
     if (command == "bench") {
       cli::BenchOptions options;

@@ -1,0 +1,63 @@
+#pragma once
+#include <Eigen/Core>
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "relutope/domain.h"
+#include "relutope/network.h"
+#include "relutope/region.h"
+
+namespace relutope {
+
+/// The fields a JSONL region record can carry, in the order they are written:
+/// id, pattern, interior_point, volume, centroid, chebyshev_center, inradius, vertices, halfspaces
+/// (each with a, b, origin, the indices of its vertices and the neighbouring region across it), map, depth.
+const std::vector<std::string>& jsonl_fields();
+
+/// Writes one JSON object per region and line, streaming: nothing is kept between regions.
+/// Fields that need the V-representation (volume, centroid, chebyshev_center, inradius, vertices, and
+/// the halfspaces' vertex lists) are written when the region has vertices (vertex engine).
+class JsonlWriter {
+ public:
+  /// @param fields  subset of jsonl_fields() to write; empty = all. @throws InputError for an unknown name
+  JsonlWriter(std::ostream& out, const Network& net, const Domain& domain, const std::set<std::string>& fields = {});
+  void write(const Region& region);
+  std::uint64_t num_written() const { return num_written_; }
+  /// True if `field` is written.
+  bool has(const std::string& field) const { return fields_.empty() || fields_.count(field); }
+
+ private:
+  std::ostream& out_;
+  const Network& net_;
+  const Domain& domain_;
+  std::set<std::string> fields_;
+  std::vector<int> widths_;
+  std::uint64_t num_written_ = 0;
+};
+
+/// The activation pattern of the region across facet `f` of `region` (a neuron's facet): the forward
+/// pass just beyond the facet's vertex centroid. Empty for a facet of the domain.
+/// @pre region has vertices
+std::string neighbor_pattern(const Network& net, const Domain& domain, const Region& region, std::size_t f);
+
+/// Each region of a 3-D partition as a closed polyhedral cell: its facets as polygons ordered
+/// counter-clockwise seen from outside. Cells share no vertices, so each is one connected component.
+struct CellMesh {
+  std::vector<Eigen::Vector3d> vertices;
+  std::vector<std::vector<int>> faces;
+  std::vector<std::uint64_t> face_cell;  ///< the region (0, 1, ...) each face belongs to
+  /// Adds `region` (which must have vertices and 3 input dimensions) as cell number `cell`.
+  void add(const Region& region, std::uint64_t cell);
+};
+
+/// OFF with a colour per face (by cell), ASCII PLY with an int "cell" face property, OBJ with one
+/// group per cell ("g cell_N"). MeshLab, ParaView and Blender read all three.
+void write_off(std::ostream& out, const CellMesh& mesh);
+void write_ply(std::ostream& out, const CellMesh& mesh);
+void write_obj(std::ostream& out, const CellMesh& mesh);
+
+}  // namespace relutope

@@ -1,0 +1,209 @@
+#include "relutope/export.h"
+
+#include <Eigen/Geometry>
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "relutope/error.h"
+#include "relutope/polytope.h"
+
+namespace relutope {
+
+const std::vector<std::string>& jsonl_fields() {
+  static const std::vector<std::string> kFields = {"id",        "pattern",  "interior_point", "volume",
+                                                   "centroid",  "chebyshev_center", "inradius", "vertices",
+                                                   "halfspaces", "map",      "depth"};
+  return kFields;
+}
+
+JsonlWriter::JsonlWriter(std::ostream& out, const Network& net, const Domain& domain, const std::set<std::string>& fields)
+    : out_(out), net_(net), domain_(domain), fields_(fields), widths_(net.hidden_widths()) {
+  for (const std::string& f : fields)
+    if (std::find(jsonl_fields().begin(), jsonl_fields().end(), f) == jsonl_fields().end()) {
+      std::string known;
+      for (const std::string& k : jsonl_fields()) known += (known.empty() ? "" : ", ") + k;
+      throw InputError("--fields: unknown field \"" + f + "\" (known: " + known + ")");
+    }
+}
+
+namespace {
+
+std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
+
+}  // namespace
+
+std::string neighbor_pattern(const Network& net, const Domain& domain, const Region& region, std::size_t f) {
+  const Halfspace& h = region.halfspaces[f];
+  if (h.origin.kind == HalfspaceOrigin::Kind::kDomain) return "";
+  Eigen::VectorXd point = Eigen::VectorXd::Zero(h.a.size());
+  for (int v : region.facet_vertices[f]) point += region.vertices[v];
+  point /= static_cast<double>(region.facet_vertices[f].size());
+  // A step far below any region's size but far above rounding, outwards across the facet.
+  point += (1e-7 * domain.diameter() / h.a.norm()) * h.a;
+  std::string pattern;
+  Eigen::VectorXd x = point;
+  for (const Layer& layer : net.layers) {
+    Eigen::VectorXd z = layer.weight * x + layer.bias;
+    if (layer.splits()) {
+      if (!pattern.empty()) pattern += '|';
+      for (Eigen::Index i = 0; i < z.size(); ++i) {
+        pattern += z[i] >= 0 ? '1' : '0';
+        if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
+      }
+    }
+    x = std::move(z);
+  }
+  return pattern;
+}
+
+void JsonlWriter::write(const Region& region) {
+  nlohmann::ordered_json j;
+  const bool has_vertices = !region.vertices.empty();
+  if (has("id")) j["id"] = num_written_;
+  if (has("pattern")) j["pattern"] = pattern_string(region.pattern, widths_);
+  if (has("interior_point")) j["interior_point"] = to_std(region.interior_point);
+  const bool measures = has_vertices && (has("volume") || has("centroid") || has("chebyshev_center") || has("inradius"));
+  if (measures) {
+    const PolytopeMeasures m = measure_polytope(region);
+    if (has("volume")) j["volume"] = m.volume;
+    if (has("centroid")) j["centroid"] = to_std(m.centroid);
+    if (has("chebyshev_center")) j["chebyshev_center"] = to_std(m.chebyshev_center);
+    if (has("inradius")) j["inradius"] = m.inradius;
+  }
+  if (has("vertices") && has_vertices) {
+    nlohmann::ordered_json vs = nlohmann::ordered_json::array();
+    for (const Eigen::VectorXd& v : region.vertices) vs.push_back(to_std(v));
+    j["vertices"] = vs;
+  }
+  if (has("halfspaces")) {
+    nlohmann::ordered_json hs = nlohmann::ordered_json::array();
+    for (std::size_t f = 0; f < region.halfspaces.size(); ++f) {
+      const Halfspace& h = region.halfspaces[f];
+      nlohmann::ordered_json o;
+      o["a"] = to_std(h.a);
+      o["b"] = h.b;
+      if (h.origin.kind == HalfspaceOrigin::Kind::kNeuron)
+        o["origin"] = {{"kind", "neuron"}, {"layer", h.origin.layer}, {"neuron", h.origin.neuron},
+                       {"side", h.origin.active ? "active" : "inactive"}};
+      else
+        o["origin"] = {{"kind", "domain"}, {"constraint", h.origin.neuron}};
+      if (has_vertices) {
+        o["vertices"] = region.facet_vertices[f];
+        const std::string across = neighbor_pattern(net_, domain_, region, f);
+        o["neighbor"] = across.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(across);
+      }
+      hs.push_back(o);
+    }
+    j["halfspaces"] = hs;
+  }
+  if (has("map") && region.map_weight.size()) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (Eigen::Index i = 0; i < region.map_weight.rows(); ++i) rows.push_back(to_std(region.map_weight.row(i).transpose()));
+    j["map"] = {{"weight", rows}, {"bias", to_std(region.map_bias)}};
+  }
+  if (has("depth")) j["depth"] = region.depth;
+  out_ << j.dump() << '\n';
+  ++num_written_;
+}
+
+void CellMesh::add(const Region& region, std::uint64_t cell) {
+  if (region.vertices.empty() || region.vertices.front().size() != 3)
+    throw InputError("mesh export: regions need vertices in 3 dimensions (a 3-input network, vertex engine)");
+  const int base = static_cast<int>(vertices.size());
+  for (const Eigen::VectorXd& v : region.vertices) vertices.emplace_back(v[0], v[1], v[2]);
+  for (std::size_t f = 0; f < region.halfspaces.size(); ++f) {
+    const Eigen::Vector3d normal = region.halfspaces[f].a.normalized();
+    std::vector<int> face = region.facet_vertices[f];
+    Eigen::Vector3d centre = Eigen::Vector3d::Zero();
+    for (int v : face) centre += vertices[base + v];
+    centre /= static_cast<double>(face.size());
+    // Order the facet's vertices by angle around its centre, counter-clockwise about the outward normal.
+    const Eigen::Vector3d u = (vertices[base + face[0]] - centre).normalized();
+    const Eigen::Vector3d w = normal.cross(u);
+    std::vector<double> angle(face.size());
+    for (std::size_t i = 0; i < face.size(); ++i) {
+      const Eigen::Vector3d r = vertices[base + face[i]] - centre;
+      angle[i] = std::atan2(r.dot(w), r.dot(u));
+    }
+    std::vector<std::size_t> order(face.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return angle[a] < angle[b]; });
+    std::vector<int> ordered;
+    for (std::size_t i : order) ordered.push_back(base + face[i]);
+    faces.push_back(std::move(ordered));
+    face_cell.push_back(cell);
+  }
+}
+
+namespace {
+
+// A distinct, stable colour per cell (golden-ratio hues).
+void cell_colour(std::uint64_t cell, int& r, int& g, int& b) {
+  const double h = std::fmod(cell * 0.618033988749895, 1.0) * 6;
+  const double x = 1 - std::abs(std::fmod(h, 2.0) - 1);
+  double rgb[3];
+  const int sector = static_cast<int>(h);
+  const double c = 1;
+  switch (sector) {
+    case 0: rgb[0] = c, rgb[1] = x, rgb[2] = 0; break;
+    case 1: rgb[0] = x, rgb[1] = c, rgb[2] = 0; break;
+    case 2: rgb[0] = 0, rgb[1] = c, rgb[2] = x; break;
+    case 3: rgb[0] = 0, rgb[1] = x, rgb[2] = c; break;
+    case 4: rgb[0] = x, rgb[1] = 0, rgb[2] = c; break;
+    default: rgb[0] = c, rgb[1] = 0, rgb[2] = x; break;
+  }
+  r = static_cast<int>(90 + 150 * rgb[0]);
+  g = static_cast<int>(90 + 150 * rgb[1]);
+  b = static_cast<int>(90 + 150 * rgb[2]);
+}
+
+}  // namespace
+
+void write_off(std::ostream& out, const CellMesh& mesh) {
+  out.precision(17);
+  out << "OFF\n" << mesh.vertices.size() << ' ' << mesh.faces.size() << " 0\n";
+  for (const Eigen::Vector3d& v : mesh.vertices) out << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
+  for (std::size_t f = 0; f < mesh.faces.size(); ++f) {
+    out << mesh.faces[f].size();
+    for (int v : mesh.faces[f]) out << ' ' << v;
+    int r, g, b;
+    cell_colour(mesh.face_cell[f], r, g, b);
+    out << ' ' << r << ' ' << g << ' ' << b << '\n';
+  }
+}
+
+void write_ply(std::ostream& out, const CellMesh& mesh) {
+  out.precision(17);
+  out << "ply\nformat ascii 1.0\ncomment relutope: one closed cell per region\n"
+      << "element vertex " << mesh.vertices.size() << "\nproperty double x\nproperty double y\nproperty double z\n"
+      << "element face " << mesh.faces.size() << "\nproperty list uchar int vertex_indices\nproperty int cell\n"
+      << "property uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n";
+  for (const Eigen::Vector3d& v : mesh.vertices) out << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
+  for (std::size_t f = 0; f < mesh.faces.size(); ++f) {
+    out << mesh.faces[f].size();
+    for (int v : mesh.faces[f]) out << ' ' << v;
+    int r, g, b;
+    cell_colour(mesh.face_cell[f], r, g, b);
+    out << ' ' << mesh.face_cell[f] << ' ' << r << ' ' << g << ' ' << b << '\n';
+  }
+}
+
+void write_obj(std::ostream& out, const CellMesh& mesh) {
+  out.precision(17);
+  out << "# relutope: one closed cell per region, one group per cell\n";
+  for (const Eigen::Vector3d& v : mesh.vertices) out << "v " << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
+  std::uint64_t current = ~std::uint64_t{0};
+  for (std::size_t f = 0; f < mesh.faces.size(); ++f) {
+    if (mesh.face_cell[f] != current) {
+      current = mesh.face_cell[f];
+      out << "g cell_" << current << '\n';
+    }
+    out << 'f';
+    for (int v : mesh.faces[f]) out << ' ' << v + 1;
+    out << '\n';
+  }
+}
+
+}  // namespace relutope

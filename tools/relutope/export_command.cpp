@@ -1,0 +1,109 @@
+// relutope export: regions as JSON lines, pictures and meshes.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli_common.h"
+#include "cli_options.h"
+#include "relutope/draw.h"
+#include "relutope/error.h"
+#include "relutope/export.h"
+#include "relutope/io.h"
+
+namespace relutope::cli {
+
+namespace {
+
+std::set<std::string> split_fields(const std::string& text) {
+  std::set<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.insert(item);
+  return out;
+}
+
+std::ofstream open_output(const std::string& path) {
+  std::ofstream out(path);
+  if (!out) throw InputError(path + ": cannot open for writing");
+  return out;
+}
+
+}  // namespace
+
+int run_export(const ExportOptions& options) {
+  CountOptions count_options;
+  count_options.threads = options.threads;
+  count_options.engine = options.engine;
+  EnumerateOptions enumerate = to_enumerate_options(count_options);
+  const Network net = load_network(options.model);
+  const ChosenDomain chosen = choose_domain(net, options.box);
+  const Domain& domain = chosen.domain;
+  const bool picture = !options.svg.empty() || !options.png.empty();
+  const bool mesh = !options.off.empty() || !options.ply.empty() || !options.obj.empty();
+  if (picture && net.input_dim() != 2)
+    throw InputError("--svg/--png: drawing needs a 2-input network; " + options.model + " has " + std::to_string(net.input_dim()));
+  if (mesh && net.input_dim() != 3)
+    throw InputError("--off/--ply/--obj: cells need a 3-input network; " + options.model + " has " + std::to_string(net.input_dim()));
+  const Engine engine = enumerate.engine == Engine::kAuto
+                            ? (domain.dim() <= kMaxVertexEngineDim ? Engine::kVertex : Engine::kLp)
+                            : enumerate.engine;
+  if ((picture || mesh) && engine != Engine::kVertex)
+    throw InputError("--engine lp gives no vertices: pictures and meshes need the vertex engine");
+  DrawOptions draw;
+  draw.color_by = parse_color_by(options.color);
+  draw.width = options.size;
+  draw.title = options.model;
+  if (draw.color_by == ColorBy::kOutput && net.output_dim() != 1)
+    throw InputError("--color output: needs a single output; " + options.model + " has " + std::to_string(net.output_dim()) +
+                     " (use --color class)");
+  enumerate.with_geometry = true;
+  enumerate.with_vertices = engine == Engine::kVertex;
+
+  std::ofstream jsonl_file;
+  std::unique_ptr<JsonlWriter> jsonl;
+  if (!options.jsonl.empty()) {
+    std::ostream* out = &std::cout;
+    if (options.jsonl != "-") {
+      jsonl_file = open_output(options.jsonl);
+      out = &jsonl_file;
+    }
+    jsonl = std::make_unique<JsonlWriter>(*out, net, domain, split_fields(options.fields));
+  }
+  std::vector<Region> kept;  // only for pictures: a 2-D partition fits in memory
+  CellMesh cells;
+  std::uint64_t index = 0;
+  const EnumerateStats stats = enumerate_regions(net, domain, enumerate, [&](const Region& region) {
+    if (jsonl) jsonl->write(region);
+    if (picture) kept.push_back(region);
+    if (mesh) cells.add(region, index);
+    ++index;
+  });
+  if (!options.svg.empty()) write_svg(options.svg, net, domain, kept, draw);
+  if (!options.png.empty()) write_png(options.png, net, domain, kept, draw);
+  if (!options.off.empty()) {
+    std::ofstream out = open_output(options.off);
+    write_off(out, cells);
+  }
+  if (!options.ply.empty()) {
+    std::ofstream out = open_output(options.ply);
+    write_ply(out, cells);
+  }
+  if (!options.obj.empty()) {
+    std::ofstream out = open_output(options.obj);
+    write_obj(out, cells);
+  }
+  if (!options.quiet) {
+    std::cerr << "relutope export: " << with_commas(stats.num_regions) << " regions of " << options.model << " in "
+              << domain.describe() << chosen.note() << " (engine " << engine_name(stats.engine) << ")";
+    for (const auto& [flag, path] : {std::pair<const char*, std::string>{"jsonl", options.jsonl}, {"svg", options.svg},
+                                     {"png", options.png}, {"off", options.off}, {"ply", options.ply}, {"obj", options.obj}})
+      if (!path.empty()) std::cerr << "; " << flag << " -> " << path;
+    if (jsonl && engine != Engine::kVertex) std::cerr << "; the LP engine gives no vertices, so no volume/vertex fields";
+    std::cerr << "\n";
+  }
+  return 0;
+}
+
+}  // namespace relutope::cli

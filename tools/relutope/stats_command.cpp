@@ -1,0 +1,92 @@
+// relutope stats: distributions over the regions, and the coverage check.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <numeric>
+
+#include "cli_common.h"
+#include "cli_options.h"
+#include "relutope/error.h"
+#include "relutope/io.h"
+#include "relutope/polytope.h"
+
+namespace relutope::cli {
+
+namespace {
+
+struct Summary {
+  std::vector<double> values;
+  nlohmann::ordered_json json(bool log_bins) {
+    std::sort(values.begin(), values.end());
+    nlohmann::ordered_json out;
+    if (values.empty()) return out;
+    out["min"] = values.front();
+    out["median"] = values[values.size() / 2];
+    out["max"] = values.back();
+    out["mean"] = std::accumulate(values.begin(), values.end(), 0.0) / values.size();
+    std::map<double, std::uint64_t> bins;  // log10 decades, or whole numbers
+    for (double v : values) ++bins[log_bins ? std::floor(std::log10(v)) : v];
+    nlohmann::ordered_json histogram = nlohmann::ordered_json::array();
+    for (const auto& [bin, count] : bins)
+      histogram.push_back(log_bins ? nlohmann::ordered_json{{"from", std::pow(10.0, bin)}, {"to", std::pow(10.0, bin + 1)}, {"count", count}}
+                                   : nlohmann::ordered_json{{"value", bin}, {"count", count}});
+    out["histogram"] = histogram;
+    return out;
+  }
+};
+
+}  // namespace
+
+int run_stats(const StatsOptions& options) {
+  const Network net = load_network(options.model);
+  const ChosenDomain chosen = choose_domain(net, options.box);
+  if (chosen.domain.dim() > kMaxVertexEngineDim)
+    throw InputError("stats: region volumes need the vertex engine, up to " + std::to_string(kMaxVertexEngineDim) +
+                     " inputs; " + options.model + " has " + std::to_string(chosen.domain.dim()));
+  EnumerateOptions enumerate;
+  enumerate.num_threads = options.threads;
+  enumerate.engine = Engine::kVertex;
+  enumerate.with_vertices = true;
+  Summary volume, inradius, facets, vertices;
+  double covered = 0;
+  const EnumerateStats stats = enumerate_regions(net, chosen.domain, enumerate, [&](const Region& region) {
+    const PolytopeMeasures m = measure_polytope(region);
+    covered += m.volume;
+    volume.values.push_back(m.volume);
+    inradius.values.push_back(m.inradius);
+    facets.values.push_back(static_cast<double>(region.halfspaces.size()));
+    vertices.values.push_back(static_cast<double>(region.vertices.size()));
+  });
+  const double coverage = covered / chosen.domain.box_volume();
+  nlohmann::ordered_json out;
+  out["model"] = options.model;
+  out["domain"] = domain_json(chosen);
+  out["regions"] = stats.num_regions;
+  out["coverage"] = coverage;
+  out["volume"] = volume.json(true);
+  out["inradius"] = inradius.json(true);
+  out["facets"] = facets.json(false);
+  out["vertices"] = vertices.json(false);
+  if (options.json) {
+    std::cout << out.dump() << "\n";
+  } else {
+    std::printf("%s regions of %s in %s%s\n", with_commas(stats.num_regions).c_str(), options.model.c_str(),
+                chosen.domain.describe().c_str(), chosen.note().c_str());
+    std::printf("coverage   %.12f of the domain's volume (must be 1 up to rounding)\n\n", coverage);
+    std::printf("%-10s %12s %12s %12s %12s\n", "", "min", "median", "max", "mean");
+    for (const char* key : {"volume", "inradius", "facets", "vertices"}) {
+      const auto& s = out[key];
+      if (s.is_null()) continue;
+      std::printf("%-10s %12.4g %12.4g %12.4g %12.4g\n", key, s["min"].get<double>(), s["median"].get<double>(),
+                  s["max"].get<double>(), s["mean"].get<double>());
+    }
+    std::printf("\nhistograms: --json\n");
+  }
+  if (std::abs(coverage - 1) > 1e-6)
+    throw std::logic_error("the regions cover " + std::to_string(coverage) + " of the domain, not all of it: a bug in relutope");
+  return 0;
+}
+
+}  // namespace relutope::cli
