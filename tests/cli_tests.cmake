@@ -157,3 +157,20 @@ relutope_cli_test(count.reports_its_upper_bound [["upper_bound":\{"id":"[a-z0-9_
                   count tests/data/tiny_2d.json --json)
 relutope_cli_test(neurons.table "switching.*layer +width +dead" neurons tests/data/tiny_2d.json --samples 1000)
 relutope_cli_test(neurons.json_dead_neuron [["state":"dead"]] neurons tests/data/dead_neuron.json --json --samples 1000)
+
+# ---------------------------------------------------------------------------------------------- export, stats
+
+relutope_cli_script(export.jsonl_streams_one_line_per_region "^4 4\n" [[
+$RELUTOPE export tests/data/tiny_2d.json --jsonl - --fields id,pattern,volume -q > "${TMPDIR:-/tmp}/relutope_cli_export.jsonl"
+echo "$(wc -l < "${TMPDIR:-/tmp}/relutope_cli_export.jsonl") $(grep -c '"volume":1' "${TMPDIR:-/tmp}/relutope_cli_export.jsonl")"
+]])
+relutope_cli_script(export.png_and_svg_are_images "PNG.*<svg" [[
+$RELUTOPE export examples/two_moons.onnx --png "${TMPDIR:-/tmp}/relutope_cli.png" --svg "${TMPDIR:-/tmp}/relutope_cli.svg" --color class -q
+head -c 4 "${TMPDIR:-/tmp}/relutope_cli.png"
+head -c 200 "${TMPDIR:-/tmp}/relutope_cli.svg"
+]])
+relutope_cli_expect(export.svg_needs_two_inputs 2 "drawing needs a 2-input network" export tests/data/one_layer_1d.json --svg x.svg)
+relutope_cli_expect(export.needs_an_output 1 "nothing to write" export tests/data/tiny_2d.json)
+relutope_cli_expect(export.unknown_field 2 "unknown field \"colour\"" export tests/data/tiny_2d.json --jsonl - --fields colour)
+relutope_cli_test(stats.coverage_is_complete "coverage +1\\.000000000000.*volume" stats examples/two_moons.onnx)
+relutope_cli_test(stats.json_histograms [["regions":4,"coverage":1(\.0)?,"volume":\{"min":1(\.0)?,.*"histogram"]] stats tests/data/tiny_2d.json --json)
