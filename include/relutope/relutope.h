@@ -1,6 +1,7 @@
 #pragma once
 /// Umbrella header for the relutope public API.
 #include "relutope/bounds.h"
+#include "relutope/certify.h"
 #include "relutope/domain.h"
 #include "relutope/draw.h"
 #include "relutope/enumerate.h"

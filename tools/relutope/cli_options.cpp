@@ -58,6 +58,8 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
        "auto, vertex (cells with vertices; input dim <= 7 under auto) or lp (LP search; any dimension)")
       ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
        "relative tolerance: points within tolerance x box diagonal of a hyperplane lie on it")
+      ("exact", po::bool_switch(&out.exact),
+       "certify the count in exact rational arithmetic and report what the floating-point pass got wrong (slower)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text")
       ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr")
       ("verbose,v", po::bool_switch(&out.verbose), "echo the options in effect on stderr");
@@ -71,7 +73,8 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "  relutope count examples/two_moons.onnx                 # in [-1,1]^2\n"
                "  relutope count model.onnx --box -2:2                   # in [-2,2]^d\n"
                "  relutope count model.onnx --box=-1:1,0:3 --threads 1   # one interval per input\n"
-               "  relutope count model.json --json                       # machine-readable\n");
+               "  relutope count model.json --json                       # machine-readable\n"
+               "  relutope count model.onnx --exact                      # certified in rational arithmetic\n");
 }
 
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
@@ -81,6 +84,7 @@ bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("repeat", po::value(&out.repeat)->default_value(3), "runs per case; the best time is reported")
       ("only", po::value(&out.only), "run only the case with this name (e.g. 3x32x32x32)")
+      ("exact", po::bool_switch(&out.exact), "also time count --exact (rational arithmetic; slow on big cases)")
       ("json", po::bool_switch(&out.json), "print one JSON object per case");
   po::positional_options_description positional;
   return parse(args, desc, positional,

@@ -15,6 +15,7 @@ struct CountOptions {
   int threads = 0;
   std::string engine = "auto";
   double tolerance = 1e-9;
+  bool exact = false;
   bool json = false;
   bool quiet = false;
   bool verbose = false;
@@ -61,6 +62,7 @@ struct BenchOptions {
   int threads = 0;
   int repeat = 3;
   std::string only;  // run only the case with this name
+  bool exact = false;  // also time the certification in exact arithmetic
   bool json = false;
 };
 

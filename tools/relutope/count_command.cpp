@@ -10,6 +10,7 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "relutope/certify.h"
 #include "relutope/io.h"
 
 namespace relutope::cli {
@@ -36,8 +37,13 @@ int run_count(const CountOptions& options) {
       progress_shown = true;
     };
   }
-  const EnumerateStats stats = count_regions(net, domain, enumerate);
+  EnumerateStats stats = count_regions(net, domain, enumerate);
   if (progress_shown) std::fprintf(stderr, "\r%60s\r", "");
+  Certificate certificate;
+  if (options.exact) {
+    certificate = certify_count(net, domain, enumerate);
+    stats.num_regions = certificate.num_regions;  // the certified count is the answer
+  }
 
   const std::vector<Bound> bounds = model_bounds(net, domain);
   check_against_bounds(stats.num_regions, bounds);
@@ -63,6 +69,15 @@ int run_count(const CountOptions& options) {
     out["near_degenerate"] = stats.num_near_degenerate;
     out["slivers_dropped"] = stats.num_slivers_dropped;
     out["lps"] = stats.num_lps;
+    if (options.exact) {
+      out["certified"] = certificate.certified;
+      out["float_regions"] = certificate.float_regions;
+      out["float_missed"] = certificate.float_missed;
+      out["float_invented"] = certificate.float_invented;
+      out["missed_patterns"] = certificate.missed_patterns;
+      out["invented_patterns"] = certificate.invented_patterns;
+      out["exact_seconds"] = certificate.seconds;
+    }
     if (bound) {
       out["upper_bound"] = {{"id", bound->id}, {"name", bound->name}, {"value", bound->value}, {"log10", bound->log10}};
       out["fraction_of_upper_bound"] = fraction;
@@ -87,6 +102,11 @@ int run_count(const CountOptions& options) {
   std::printf("  tolerance  %g relative = %.3g absolute; %s near-degenerate region%s, %s sliver%s dropped\n", options.tolerance,
               stats.tolerance_abs, with_commas(stats.num_near_degenerate).c_str(), stats.num_near_degenerate == 1 ? "" : "s",
               with_commas(stats.num_slivers_dropped).c_str(), stats.num_slivers_dropped == 1 ? "" : "s");
+  if (options.exact)
+    std::printf("  certified  yes: exact rational arithmetic, no tolerance, in %.3f s; the floating-point pass counted %s "
+                "(%s missed, %s invented)\n",
+                certificate.seconds, with_commas(certificate.float_regions).c_str(), with_commas(certificate.float_missed).c_str(),
+                with_commas(certificate.float_invented).c_str());
   if (stats.num_near_degenerate || stats.num_slivers_dropped)
     std::printf("  note       near-degenerate regions reach less than 1000 x tolerance beyond a cut; with a coarser\n"
                 "             tolerance they would vanish, with a finer one dropped slivers might appear\n");

@@ -1,0 +1,64 @@
+#include "relutope/certify.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "relutope/random_network.h"
+
+namespace {
+
+using relutope::Domain;
+
+relutope::Network lines(const std::vector<std::array<double, 3>>& rows) {  // each row: w0, w1, c
+  relutope::Network net;
+  relutope::Layer hidden;
+  hidden.weight.resize(rows.size(), 2);
+  hidden.bias.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    hidden.weight(i, 0) = rows[i][0];
+    hidden.weight(i, 1) = rows[i][1];
+    hidden.bias[i] = rows[i][2];
+  }
+  relutope::Layer out;
+  out.weight = Eigen::MatrixXd::Ones(1, rows.size());
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.activation = relutope::Activation::kNone;
+  net.layers = {hidden, out};
+  return net;
+}
+
+TEST(Certify, AgreesWithTheFloatingPointCountOnWellConditionedNets) {
+  for (int d = 1; d <= 3; ++d)
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      relutope::Network net = relutope::random_network(d, {6, 5, 4}, 2, seed);
+      for (auto& layer : net.layers) layer.weight = layer.weight.cast<float>().cast<double>();  // as PyTorch stores them
+      const relutope::Certificate c = relutope::certify_count(net, Domain::cube(d, -1, 1));
+      EXPECT_TRUE(c.certified);
+      EXPECT_EQ(c.num_regions, c.float_regions) << "d=" << d << " seed=" << seed;
+      EXPECT_EQ(c.float_missed, 0u);
+      EXPECT_EQ(c.float_invented, 0u);
+    }
+}
+
+TEST(Certify, FindsTheSliverTheFloatingPointPassDrops) {
+  // Three lines nearly through one point: the triangle between them has sides ~1e-12, below the
+  // float tolerance (2.8e-9). Exactly, it is a region of positive area.
+  const relutope::Network net = lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 1e-12}});
+  const relutope::Certificate c = relutope::certify_count(net, Domain::cube(2, -1, 1));
+  EXPECT_EQ(c.num_regions, 7u);
+  EXPECT_EQ(c.float_regions, 6u);
+  EXPECT_EQ(c.float_missed, 1u);
+  EXPECT_EQ(c.missed_patterns, std::vector<std::string>{"001"});
+  // The float pass reports that it dropped a sliver, so its count was flagged.
+  EXPECT_GE(relutope::count_regions(net, Domain::cube(2, -1, 1)).num_slivers_dropped, 1u);
+}
+
+TEST(Certify, ExactDegeneraciesCountOnlyPositiveVolume) {
+  // Three lines exactly through one point: 6 regions, not 7; a repeated hyperplane adds nothing.
+  EXPECT_EQ(relutope::certify_count(lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 0}}), Domain::cube(2, -1, 1)).num_regions, 6u);
+  EXPECT_EQ(relutope::certify_count(lines({{1, 0, 0}, {1, 0, 0}}), Domain::cube(2, -1, 1)).num_regions, 2u);
+  EXPECT_EQ(relutope::certify_count(lines({{1, 1, 2}}), Domain::cube(2, -1, 1)).num_regions, 1u);
+}
+
+}  // namespace
