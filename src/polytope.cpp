@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "detail/face_lattice.h"
+#include "relutope/enumerate.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -59,6 +60,23 @@ PolytopeMeasures measure_polytope(const Region& region) {
   out.centroid = vc.centroid;
   chebyshev(region, out);
   return out;
+}
+
+double domain_volume(const Domain& domain) {
+  if (domain.is_box()) return domain.box_volume();
+  Network identity;  // one affine layer and no breakpoint: a single region, the domain itself
+  Layer layer;
+  layer.weight = Eigen::MatrixXd::Identity(domain.dim(), domain.dim());
+  layer.bias = Eigen::VectorXd::Zero(domain.dim());
+  layer.activation = Activation::kNone;
+  identity.layers = {layer};
+  EnumerateOptions options;
+  options.engine = Engine::kVertex;
+  options.with_volume = true;
+  options.num_threads = 1;
+  double volume = 0;
+  enumerate_regions(identity, domain, options, [&](const Region& r) { volume += r.volume; });
+  return volume;
 }
 
 }  // namespace relutope

@@ -60,8 +60,9 @@ TEST_P(Adjacency, IsSymmetricAndCrossesExactlyTheFacetsNeuron) {
       const std::size_t at = origin.layer == 0 ? origin.neuron : widths[0] + 1 + origin.neuron;
       EXPECT_NE(across[at], mine[at]);
       if (origin.layer == 0) {
-        for (int i = 0; i < widths[0]; ++i)
+        for (int i = 0; i < widths[0]; ++i) {
           if (i != origin.neuron) EXPECT_EQ(across[i], mine[i]);
+        }
       }
       // symmetric: the neighbour has a facet whose neighbour is this region
       const Region& other = *by_pattern.at(across);

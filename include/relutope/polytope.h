@@ -1,6 +1,7 @@
 #pragma once
 #include <Eigen/Core>
 
+#include "relutope/domain.h"
 #include "relutope/region.h"
 
 namespace relutope {
@@ -18,5 +19,9 @@ struct PolytopeMeasures {
 /// @pre region.vertices and region.facet_vertices are filled (EnumerateOptions::with_vertices)
 /// @throws Error if they are not
 PolytopeMeasures measure_polytope(const Region& region);
+
+/// Volume of the domain itself (the box clipped by its extra constraints), with the vertex engine.
+/// @throws InputError if the domain is invalid or of too high a dimension for the vertex engine
+double domain_volume(const Domain& domain);
 
 }  // namespace relutope

@@ -14,3 +14,4 @@
 #include "relutope/polytope.h"
 #include "relutope/random_network.h"
 #include "relutope/region.h"
+#include "relutope/slice.h"

@@ -25,8 +25,8 @@ int run_bounds(const BoundsOptions& options) {
   std::vector<Bound> bounds;
   nlohmann::ordered_json out;
   if (!options.model.empty()) {
-    const Network net = load_network(options.model);
-    const ChosenDomain chosen = choose_domain(net, options.box);
+    const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+    const Network& net = chosen.net;
     arch = Architecture::of(net);
     bounds = model_bounds(net, chosen.domain);
     out["model"] = options.model;

@@ -4,24 +4,35 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "cli_options.h"
 #include "relutope/bounds.h"
 #include "relutope/domain.h"
 #include "relutope/network.h"
+#include "relutope/slice.h"
 
 namespace relutope::cli {
 
-/// The domain a command runs on: --box if given, else the model's own, else [-1,1]^d.
+/// The network and domain a command runs on. With --plane or --line the network is composed with
+/// the slice (so its inputs are slice coordinates); otherwise it is the model as loaded.
 struct ChosenDomain {
+  Network net;
   Domain domain;
-  std::string source;  ///< "--box", "model" or "default"
-  std::string note() const;  ///< text to print after the domain
+  std::string source;          ///< "--box", "--domain", "--plane", "--line", "model" or "default"
+  std::optional<Slice> slice;  ///< set for --plane and --line
+  std::string note() const;    ///< text to print after the domain
 };
-ChosenDomain choose_domain(const Network& net, const std::string& box);
+/// --box, --domain, --plane/--line with --points, else the model's own domain, else [-1,1]^d.
+/// @throws InputError for conflicting or malformed options
+ChosenDomain choose_domain(Network net, const DomainOptions& where);
 
 std::string with_commas(std::uint64_t n);
 std::string join(const std::vector<int>& values, const char* separator = ",");
 std::vector<double> to_std(const Eigen::VectorXd& v);
 nlohmann::ordered_json domain_json(const ChosenDomain& chosen);
+/// "n inputs -> hidden ... -> m outputs", with the slice if there is one.
+std::string network_summary(const ChosenDomain& chosen);
 
 /// The bounds of `net` with its weight ranks and the neurons that intervals prove stable on `domain`.
 std::vector<Bound> model_bounds(const Network& net, const Domain& domain);

@@ -24,6 +24,20 @@ std::vector<std::string> join_negative_values(const std::vector<std::string>& ar
   return out;
 }
 
+void add_domain_options(po::options_description& desc, DomainOptions& out) {
+  desc.add_options()
+      ("box", po::value(&out.box),
+       "input box: lo:hi for every dimension, or lo0:hi0,lo1:hi1,... one per input "
+       "(default: the model's \"domain\" if it has one, else -1:1)")
+      ("domain", po::value(&out.domain), "an H-polytope A x <= b from a JSON file {\"A\": [[...]], \"b\": [...]}")
+      ("points", po::value(&out.points), "data points, one per row (CSV or .npy), for --plane and --line")
+      ("plane", po::value(&out.plane), "i,j,k: count on the 2-D plane through rows i, j, k of --points")
+      ("line", po::value(&out.line), "i,j: count along the segment from row i to row j of --points")
+      ("plane-region", po::value(&out.plane_region)->default_value("triangle"),
+       "triangle (the three points' triangle) or box (a square around it, see --plane-scale)")
+      ("plane-scale", po::value(&out.plane_scale)->default_value(1.5), "size of the square for --plane-region box");
+}
+
 namespace {
 
 bool parse(const std::vector<std::string>& args, const po::options_description& desc,
@@ -50,9 +64,6 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
-      ("box", po::value(&out.box),
-       "input box: lo:hi for every dimension, or lo0:hi0,lo1:hi1,... one per input "
-       "(default: the model's \"domain\" if it has one, else -1:1)")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"),
        "auto, vertex (cells with vertices; input dim <= 7 under auto) or lp (LP search; any dimension)")
@@ -63,6 +74,7 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text")
       ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr")
       ("verbose,v", po::bool_switch(&out.verbose), "echo the options in effect on stderr");
+  add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
   return parse(args, desc, positional,
@@ -102,9 +114,9 @@ bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out) {
       ("help,h", "show this help")
       ("model", po::value(&out.model), "network file (.onnx or .json): adds the bounds that use its weights")
       ("arch", po::value(&out.arch), "architecture instead of a model: input dim, then hidden widths, e.g. 2,16,16,16")
-      ("box", po::value(&out.box), "domain for the weight-aware bound (default: the model's, else -1:1)")
       ("full", po::bool_switch(&out.full), "print every digit of large numbers (--json always does)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table");
+  add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
   if (!parse(args, desc, positional,
@@ -127,13 +139,13 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
-      ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
       ("samples", po::value(&out.samples)->default_value(100000),
        "uniform samples for the volume shares where exact volumes are not computed (LP engine)")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"), "auto, vertex or lp (as for count)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table")
       ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr");
+  add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
   return parse(args, desc, positional,
@@ -152,7 +164,6 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
-      ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
       ("jsonl", po::value(&out.jsonl), "write one JSON object per region and line to this file ('-' = stdout)")
       ("fields", po::value(&out.fields),
        "JSONL fields to write, comma-separated (default all): id, pattern, interior_point, volume, centroid, "
@@ -168,6 +179,7 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
       ("engine", po::value(&out.engine)->default_value("auto"),
        "auto, vertex or lp; vertices, volumes and pictures need the vertex engine (up to 7 inputs)")
       ("quiet,q", po::bool_switch(&out.quiet), "no summary on stderr");
+  add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
   if (!parse(args, desc, positional,
@@ -190,9 +202,9 @@ bool parse_stats(const std::vector<std::string>& args, StatsOptions& out) {
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
-      ("box", po::value(&out.box), "input box as for count (default: the model's domain, else -1:1)")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("json", po::bool_switch(&out.json), "print one JSON object with histograms on stdout");
+  add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
   return parse(args, desc, positional,

@@ -9,9 +9,21 @@
 
 namespace relutope::cli {
 
+/// Where a command runs: a box, an H-polytope from a file, or a slice through data points.
+struct DomainOptions {
+  std::string box;     // "lo:hi" or "lo0:hi0,lo1:hi1,..."
+  std::string domain;  // H-polytope JSON file
+  std::string points;  // CSV or .npy, one point per row
+  std::string plane;   // "i,j,k": rows of `points`
+  std::string line;    // "i,j": rows of `points`
+  std::string plane_region = "triangle";  // or "box"
+  double plane_scale = 1.5;
+};
+void add_domain_options(boost::program_options::options_description& desc, DomainOptions& out);
+
 struct CountOptions {
   std::string model;
-  std::string box;  // empty: the model's own domain, else [-1,1]^d
+  DomainOptions where;
   int threads = 0;
   std::string engine = "auto";
   double tolerance = 1e-9;
@@ -24,14 +36,14 @@ struct CountOptions {
 struct BoundsOptions {
   std::string model;  // either a model ...
   std::string arch;   // ... or an architecture "n0,n1,...,nL"
-  std::string box;
+  DomainOptions where;
   bool json = false;
   bool full = false;  // print every digit
 };
 
 struct NeuronsOptions {
   std::string model;
-  std::string box;
+  DomainOptions where;
   int threads = 0;
   std::string engine = "auto";
   int samples = 100000;
@@ -41,7 +53,7 @@ struct NeuronsOptions {
 
 struct ExportOptions {
   std::string model;
-  std::string box;
+  DomainOptions where;
   int threads = 0;
   std::string engine = "auto";
   std::string jsonl, svg, png, off, ply, obj;
@@ -53,7 +65,7 @@ struct ExportOptions {
 
 struct StatsOptions {
   std::string model;
-  std::string box;
+  DomainOptions where;
   int threads = 0;
   bool json = false;
 };

@@ -1,6 +1,7 @@
 // relutope count: load, choose the domain, count, report.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,8 +19,8 @@ namespace relutope::cli {
 
 int run_count(const CountOptions& options) {
   EnumerateOptions enumerate = to_enumerate_options(options);
-  const Network net = load_network(options.model);
-  const ChosenDomain chosen = choose_domain(net, options.box);
+  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const Network& net = chosen.net;
   const Domain& domain = chosen.domain;
   if (options.verbose)
     std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " (" << chosen.source
@@ -45,6 +46,19 @@ int run_count(const CountOptions& options) {
     stats.num_regions = certificate.num_regions;  // the certified count is the answer
   }
 
+  // Along a line, the breakpoints: where the segment crosses from one region into the next.
+  std::vector<double> breakpoints;
+  if (chosen.source == "--line") {
+    EnumerateOptions ends = enumerate;
+    ends.engine = Engine::kVertex;
+    ends.with_vertices = true;
+    enumerate_regions(net, domain, ends, [&](const Region& r) {
+      for (const Eigen::VectorXd& v : r.vertices)
+        if (v[0] > domain.lo[0] && v[0] < domain.hi[0]) breakpoints.push_back(v[0]);
+    });
+    std::sort(breakpoints.begin(), breakpoints.end());
+    breakpoints.erase(std::unique(breakpoints.begin(), breakpoints.end()), breakpoints.end());
+  }
   const std::vector<Bound> bounds = model_bounds(net, domain);
   check_against_bounds(stats.num_regions, bounds);
   const Bound* bound = tightest_upper_bound(bounds);
@@ -59,6 +73,10 @@ int run_count(const CountOptions& options) {
     out["neurons"] = net.num_neurons();
     out["output_dim"] = net.output_dim();
     out["domain"] = domain_json(chosen);
+    if (chosen.source == "--line") {
+      out["breakpoints"] = breakpoints;
+      out["segment_length"] = chosen.slice->basis.norm();
+    }
     out["engine"] = engine_name(stats.engine);
     out["threads"] = stats.num_threads;
     out["tasks"] = stats.num_tasks;
@@ -87,9 +105,13 @@ int run_count(const CountOptions& options) {
   }
   std::printf("%s regions\n", with_commas(stats.num_regions).c_str());
   std::printf("  model      %s\n", options.model.c_str());
-  std::printf("  network    %d inputs -> hidden %s (%d neurons) -> %d output%s\n", net.input_dim(),
-              widths.empty() ? "none" : join(widths).c_str(), net.num_neurons(), net.output_dim(), net.output_dim() == 1 ? "" : "s");
+  std::printf("  network    %s\n", network_summary(chosen).c_str());
   std::printf("  domain     %s%s\n", domain.describe().c_str(), chosen.note().c_str());
+  if (chosen.source == "--line") {
+    std::printf("  breaks     %zu along the segment (length %.6g), at t =", breakpoints.size(), chosen.slice->basis.norm());
+    for (std::size_t i = 0; i < breakpoints.size() && i < 20; ++i) std::printf(" %.6f", breakpoints[i]);
+    std::printf("%s\n", breakpoints.size() > 20 ? " ... (all with --json)" : "");
+  }
   if (bound)
     std::printf("  bound      <= %s (%s); the count is %.3g of it (see 'relutope bounds')\n",
                 bound->value.size() <= 24 ? bound->value.c_str() : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),

@@ -37,8 +37,8 @@ int run_export(const ExportOptions& options) {
   count_options.threads = options.threads;
   count_options.engine = options.engine;
   EnumerateOptions enumerate = to_enumerate_options(count_options);
-  const Network net = load_network(options.model);
-  const ChosenDomain chosen = choose_domain(net, options.box);
+  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const Network& net = chosen.net;
   const Domain& domain = chosen.domain;
   const bool picture = !options.svg.empty() || !options.png.empty();
   const bool mesh = !options.off.empty() || !options.ply.empty() || !options.obj.empty();

@@ -17,8 +17,8 @@ int run_neurons(const NeuronsOptions& options) {
   count_options.threads = options.threads;
   count_options.engine = options.engine;
   EnumerateOptions enumerate = to_enumerate_options(count_options);
-  const Network net = load_network(options.model);
-  const ChosenDomain chosen = choose_domain(net, options.box);
+  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const Network& net = chosen.net;
   if (!options.quiet && isatty(STDERR_FILENO))
     std::fprintf(stderr, "relutope neurons: enumerating the regions of %s in %s...\n", options.model.c_str(),
                  chosen.domain.describe().c_str());

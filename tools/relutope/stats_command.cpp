@@ -40,8 +40,8 @@ struct Summary {
 }  // namespace
 
 int run_stats(const StatsOptions& options) {
-  const Network net = load_network(options.model);
-  const ChosenDomain chosen = choose_domain(net, options.box);
+  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const Network& net = chosen.net;
   if (chosen.domain.dim() > kMaxVertexEngineDim)
     throw InputError("stats: region volumes need the vertex engine, up to " + std::to_string(kMaxVertexEngineDim) +
                      " inputs; " + options.model + " has " + std::to_string(chosen.domain.dim()));
@@ -59,7 +59,7 @@ int run_stats(const StatsOptions& options) {
     facets.values.push_back(static_cast<double>(region.halfspaces.size()));
     vertices.values.push_back(static_cast<double>(region.vertices.size()));
   });
-  const double coverage = covered / chosen.domain.box_volume();
+  const double coverage = covered / domain_volume(chosen.domain);
   nlohmann::ordered_json out;
   out["model"] = options.model;
   out["domain"] = domain_json(chosen);

@@ -1,0 +1,54 @@
+#pragma once
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+#include "relutope/domain.h"
+#include "relutope/network.h"
+
+namespace relutope {
+
+/// An affine slice through input space: x = origin + basis * u, with u in a k-dimensional domain.
+/// Counting a network on a slice is counting the network composed with this map (compose()), so
+/// count, export, pictures, bounds and neurons all work on slices unchanged.
+struct Slice {
+  Eigen::VectorXd origin;  ///< input_dim
+  Eigen::MatrixXd basis;   ///< input_dim x k
+  std::string description;
+
+  int dim() const { return static_cast<int>(basis.cols()); }
+  /// The input-space point of slice coordinates u.
+  Eigen::VectorXd to_input(const Eigen::VectorXd& u) const { return origin + basis * u; }
+};
+
+/// The network x -> net(origin + basis u): the slice folded into the first layer.
+/// @throws InputError if the slice's input dimension differs from the network's
+Network compose(const Network& net, const Slice& slice);
+
+/// The plane through three points. Coordinates are orthonormal (areas are input-space areas),
+/// centred at the points' centroid, first axis along p1 - p0.
+/// @throws InputError if the points are (nearly) collinear
+Slice plane_through(const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2);
+
+/// The triangle of the three points in the plane's coordinates: the box around it and the three
+/// edges as extra constraints.
+Domain triangle_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2);
+
+/// The square in plane coordinates centred at the points' centroid that holds the triangle, scaled by `scale`.
+Domain plane_box_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2,
+                        double scale);
+
+/// The line through a and b, parametrised by t with x = a + t (b - a): the segment is t in [0, 1].
+Slice line_through(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
+
+/// Reads points, one per row, from a CSV file (comma, space or tab separated; a header line of
+/// non-numbers is skipped) or a .npy file (a 2-D float32/float64 array in C order).
+/// @throws InputError naming the file, line and field
+Eigen::MatrixXd load_points(const std::string& path);
+
+/// Reads an H-polytope domain { x : A x <= b } from JSON: {"A": [[...], ...], "b": [...]} and optionally
+/// "lo"/"hi" (a box to intersect with). Without a box, the bounding box is found by 2 d LPs.
+/// @throws InputError if it is malformed, empty (no interior), or unbounded
+Domain load_polytope_domain(const std::string& path);
+
+}  // namespace relutope
