@@ -61,7 +61,9 @@ TEST_P(Adjacency, IsSymmetricAndCrossesExactlyTheFacetsNeuron) {
       EXPECT_NE(across[at], mine[at]);
       if (origin.layer == 0) {
         for (int i = 0; i < widths[0]; ++i) {
-          if (i != origin.neuron) EXPECT_EQ(across[i], mine[i]);
+          if (i != origin.neuron) {
+            EXPECT_EQ(across[i], mine[i]);
+          }
         }
       }
       // symmetric: the neighbour has a facet whose neighbour is this region
