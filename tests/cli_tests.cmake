@@ -176,3 +176,26 @@ relutope_cli_test(stats.coverage_is_complete "coverage +1\\.000000000000.*volume
 relutope_cli_test(stats.json_histograms [["regions":4,"coverage":1(\.0)?,"volume":\{"min":1(\.0)?,.*"histogram"]] stats tests/data/tiny_2d.json --json)
 relutope_cli_test(count.exact_is_certified [["regions":4.*"certified":true,"float_regions":4,"float_missed":0,"float_invented":0]]
                   count tests/data/tiny_2d.json --exact --json)
+
+# ---------------------------------------------------------------------------------------------- slices, study
+
+relutope_cli_test(slice.plane_through_digits [["regions":[0-9]+,"input_dim":2.*"source":"--plane".*"slice":\{"description":"the plane through rows 0,5,17]]
+                  count examples/digits_64_10_10.onnx --points examples/digits_test.csv --plane 0,5,17 --json)
+relutope_cli_test(slice.line_reports_breakpoints [=["regions":([0-9]+).*"breakpoints":\[[0-9.e,-]+\]]=]
+                  count examples/digits_64_10_10.onnx --points examples/digits_test.npy --line 0,5 --json)
+relutope_cli_expect(slice.needs_points 2 "give --points" count examples/digits_64_10_10.onnx --plane 0,1,2)
+relutope_cli_expect(slice.row_out_of_range 2 [[--plane: "99" is not a row of --points \(0 to 19\)]]
+                    count examples/digits_64_10_10.onnx --points examples/digits_test.csv --plane 0,1,99)
+relutope_cli_expect(slice.wrong_point_dimension 2 "points have 64 coordinates but" count examples/two_moons.onnx
+                    --points examples/digits_test.csv --line 0,1)
+relutope_cli_expect(slice.one_domain_only 2 "give only one of" count tests/data/tiny_2d.json --box -1:1 --domain x.json)
+relutope_cli_script(study.writes_csv_and_plots "rows=7 cols=17.*PNG.*<svg" [[
+out="${TMPDIR:-/tmp}/relutope_cli_study"
+rm -rf "$out"
+$RELUTOPE study --input-dim 2 --neurons 12 --depths 1,2,3 --seeds 2 --out "$out" -q || echo failed
+echo "rows=$(wc -l < "$out/study.csv") cols=$(head -1 "$out/study.csv" | tr ',' '\n' | wc -l)"
+head -c 4 "$out/regions.png"
+head -c 300 "$out/regions.svg"
+]])
+relutope_cli_expect(study.needs_one_sweep 1 "exactly one of" study --depths 1,2 --widths 3)
+relutope_cli_expect(study.depths_need_neurons 1 "--depths needs --neurons" study --depths 1,2)

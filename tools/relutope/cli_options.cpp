@@ -217,6 +217,44 @@ bool parse_stats(const std::vector<std::string>& args, StatsOptions& out) {
                "  relutope stats model.onnx --box 0:1 --json\n");
 }
 
+bool parse_study(const std::vector<std::string>& args, StudyOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("input-dim", po::value(&out.input_dim)->default_value(2), "inputs of the random networks")
+      ("neurons", po::value(&out.neurons), "with --depths: total hidden neurons, split evenly over the layers")
+      ("depths", po::value(&out.depths), "depth sweep, e.g. 1,2,3,4,6 (needs --neurons)")
+      ("widths", po::value(&out.widths), "width sweep, e.g. 4,8,16,32 (needs --depth)")
+      ("depth", po::value(&out.depth), "hidden layers for --widths")
+      ("archs", po::value(&out.archs), "explicit hidden widths, e.g. 1x16x16,2x16x16,4x16x16 (x axis: first width)")
+      ("models", po::value(&out.models)->multitoken(), "trained checkpoints (.onnx/.json) instead of random networks")
+      ("seeds", po::value(&out.seeds)->default_value(5), "random networks per point")
+      ("first-seed", po::value(&out.first_seed)->default_value(0), "seed of the first network")
+      ("init", po::value(&out.init)->default_value("he"), "he (W ~ N(0, 2/fan_in)) or torch (uniform +-1/sqrt(fan_in))")
+      ("bias-std", po::value(&out.bias_std)->default_value(1e-3), "standard deviation of the biases under --init he")
+      ("out", po::value(&out.out)->default_value("study"), "output folder: study.csv, regions.svg, regions.png")
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("quiet,q", po::bool_switch(&out.quiet), "no table on stdout");
+  add_domain_options(desc, out.where);
+  po::positional_options_description positional;
+  if (!parse(args, desc, positional,
+             "Usage: relutope study (--depths D,.. --neurons N | --widths W,.. --depth L | --archs A,.. | --models F..) [options]\n\n"
+             "Counts regions over a sweep of networks and writes a tidy CSV (one row per network and seed) and a plot\n"
+             "(SVG and PNG) of the count against depth, width or architecture, with mean and standard deviation over\n"
+             "seeds, the Serra et al. 2018 upper bound and the Hanin & Rolnick N^d/d! prediction on a log scale.",
+             "Examples:\n"
+             "  relutope study --input-dim 2 --neurons 96 --depths 1,2,3,4,6 --seeds 10 --out study/depth\n"
+             "  relutope study --input-dim 2 --widths 4,8,16,32 --depth 3 --seeds 5 --out study/width\n"
+             "  relutope study --input-dim 2 --archs 1x16x16,2x16x16,4x16x16,8x16x16 --init torch --out study/bottleneck\n"
+             "  relutope study --models epoch1.onnx epoch5.onnx epoch20.onnx --box -1:1 --out study/training\n"))
+    return false;
+  const int sweeps = !out.depths.empty() + !out.widths.empty() + !out.archs.empty() + !out.models.empty();
+  if (sweeps != 1) throw po::error("give exactly one of --depths, --widths, --archs and --models");
+  if (!out.depths.empty() && out.neurons <= 0) throw po::error("--depths needs --neurons");
+  if (!out.widths.empty() && out.depth <= 0) throw po::error("--widths needs --depth");
+  return true;
+}
+
 EnumerateOptions to_enumerate_options(const CountOptions& options) {
   EnumerateOptions out;
   out.num_threads = options.threads;

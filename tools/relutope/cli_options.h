@@ -70,6 +70,24 @@ struct StatsOptions {
   bool json = false;
 };
 
+struct StudyOptions {
+  int input_dim = 2;
+  int neurons = 0;         // with depths: a fixed neuron budget split evenly over the layers
+  std::string depths;      // "1,2,3"
+  std::string widths;      // "8,16,32" with depth
+  int depth = 0;
+  std::string archs;       // "1x16x16,2x16x16": explicit hidden widths
+  std::vector<std::string> models;  // trained checkpoints instead of random networks
+  int seeds = 5;
+  int first_seed = 0;
+  std::string init = "he";
+  double bias_std = 1e-3;
+  std::string out = "study";
+  int threads = 0;
+  DomainOptions where;
+  bool quiet = false;
+};
+
 struct BenchOptions {
   int threads = 0;
   int repeat = 3;
@@ -91,6 +109,7 @@ bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out);
 bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out);
 bool parse_export(const std::vector<std::string>& args, ExportOptions& out);
 bool parse_stats(const std::vector<std::string>& args, StatsOptions& out);
+bool parse_study(const std::vector<std::string>& args, StudyOptions& out);
 
 /// The library options the count command asks for. @throws InputError for bad values
 EnumerateOptions to_enumerate_options(const CountOptions& options);
@@ -101,5 +120,6 @@ int run_bounds(const BoundsOptions& options);
 int run_neurons(const NeuronsOptions& options);
 int run_export(const ExportOptions& options);
 int run_stats(const StatsOptions& options);
+int run_study(const StudyOptions& options);
 
 }  // namespace relutope::cli

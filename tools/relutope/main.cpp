@@ -19,6 +19,7 @@ const char* const kHelp =
     "  neurons which neurons are dead or stably active over the box (dying ReLU report)\n"
     "  export  write the regions: JSON lines, SVG/PNG pictures (2-D), OFF/PLY/OBJ cells (3-D)\n"
     "  stats   distribution of region volumes, inradii, facets and vertices; coverage check\n"
+    "  study   sweeps over depth, width or checkpoints: a CSV and plots against the theory\n"
     "  bench   benchmark the counting engines on fixed seeded networks\n\n"
     "Run 'relutope COMMAND --help' for the options of a command.\n\n"
     "Examples:\n"
@@ -69,6 +70,11 @@ int main(int argc, char** argv) {
       cli::StatsOptions options;
       if (!cli::parse_stats(args, options)) return 0;
       return cli::run_stats(options);
+    }
+    if (command == "study") {
+      cli::StudyOptions options;
+      if (!cli::parse_study(args, options)) return 0;
+      return cli::run_study(options);
     }
     if (command == "bench") {
       cli::BenchOptions options;
