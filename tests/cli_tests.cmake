@@ -199,3 +199,10 @@ head -c 300 "$out/regions.svg"
 ]])
 relutope_cli_expect(study.needs_one_sweep 1 "exactly one of" study --depths 1,2 --widths 3)
 relutope_cli_expect(study.depths_need_neurons 1 "--depths needs --neurons" study --depths 1,2)
+relutope_cli_script(study.over_checkpoints "rows=3.*model,tests/data/tiny_2d.json.*,4,.*model,tests/data/dead_neuron.json.*,4," [[
+out="${TMPDIR:-/tmp}/relutope_cli_study_models"
+rm -rf "$out"
+$RELUTOPE study --models tests/data/tiny_2d.json tests/data/dead_neuron.json --out "$out" -q || echo failed
+echo "rows=$(wc -l < "$out/study.csv")"
+cat "$out/study.csv"
+]])
