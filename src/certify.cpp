@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "relutope/error.h"
@@ -85,9 +86,13 @@ class ExactSearch {
     next_id_ = 2 * dim_;
   }
 
-  std::set<std::string> run() {
+  // Every region's pattern, with the identities of its facets: "d<k>" for domain constraint k,
+  // "n<g>" for global neuron g.
+  std::map<std::string, std::set<std::string>> run() {
     if (layers_.empty()) {
-      found_.insert("");
+      std::set<std::string> box;
+      for (int k = 0; k < 2 * dim_; ++k) box.insert("d" + std::to_string(k));
+      found_[""] = box;
       return found_;
     }
     Matrix identity(dim_, Vector(dim_ + 1, 0));  // rows: [w_0 .. w_{d-1}, c] of the input itself
@@ -106,7 +111,7 @@ class ExactSearch {
         if (l) p += '|';
         for (int i = 0; i < widths_[l]; ++i) p += pattern_[k++];
       }
-      found_.insert(p);
+      found_[p] = facets(cell);
       return;
     }
     const ExactLayer& L = layers_[layer];
@@ -144,6 +149,7 @@ class ExactSearch {
       return descend(cell, layer, neuron + 1, post, offset);
     }
     const int id = next_id_++;
+    neuron_of_id_[id] = offset + neuron;
     Cell below, above;
     for (std::size_t v = 0; v < cell.x.size(); ++v) {
       if (sign[v] >= 0) add(above, cell.x[v], cell.on[v], sign[v] == 0 ? id : -1);
@@ -189,7 +195,44 @@ class ExactSearch {
   int next_id_ = 0;
   std::string pattern_;
   std::vector<Matrix> pre_;
-  std::set<std::string> found_;
+  std::map<std::string, std::set<std::string>> found_;
+  std::map<int, int> neuron_of_id_;
+
+  // A constraint is a facet iff the vertices on it span d - 1 dimensions (exact rank).
+  std::set<std::string> facets(const Cell& cell) const {
+    std::map<int, std::vector<int>> on;
+    for (std::size_t v = 0; v < cell.x.size(); ++v)
+      for (int id : cell.on[v]) on[id].push_back(static_cast<int>(v));
+    std::set<std::string> out;
+    for (const auto& [id, vertices] : on) {
+      if (static_cast<int>(vertices.size()) < dim_ || rank(cell, vertices) != dim_ - 1) continue;
+      out.insert(id < 2 * dim_ ? "d" + std::to_string(id) : "n" + std::to_string(neuron_of_id_.at(id)));
+    }
+    return out;
+  }
+
+  int rank(const Cell& cell, const std::vector<int>& points) const {
+    Matrix m;  // rows: differences to the first point
+    for (std::size_t i = 1; i < points.size(); ++i) {
+      Vector row(dim_);
+      for (int j = 0; j < dim_; ++j) row[j] = cell.x[points[i]][j] - cell.x[points[0]][j];
+      m.push_back(std::move(row));
+    }
+    int r = 0;
+    for (int col = 0; col < dim_ && r < static_cast<int>(m.size()); ++col) {
+      std::size_t pivot = r;
+      while (pivot < m.size() && sgn(m[pivot][col]) == 0) ++pivot;
+      if (pivot == m.size()) continue;
+      std::swap(m[r], m[pivot]);
+      for (std::size_t i = r + 1; i < m.size(); ++i) {
+        if (sgn(m[i][col]) == 0) continue;
+        const Rational f = m[i][col] / m[r][col];
+        for (int j = col; j < dim_; ++j) m[i][j] -= f * m[r][j];
+      }
+      ++r;
+    }
+    return r;
+  }
 };
 
 }  // namespace
@@ -206,21 +249,38 @@ Certificate certify_count(const Network& net, const Domain& domain, const Enumer
     throw InputError("--exact: certification runs the vertex algorithm, up to " + std::to_string(kMaxVertexEngineDim) +
                      " inputs; this network has " + std::to_string(domain.dim()));
   Certificate c;
-  const std::set<std::string> exact = ExactSearch(net, domain).run();
-  std::set<std::string> floating;
+  const std::map<std::string, std::set<std::string>> exact = ExactSearch(net, domain).run();
+  // The float pass with its facets (vertex engine), named as the exact pass names them.
+  std::map<std::string, std::set<std::string>> floating;
   EnumerateOptions counting = options;
-  counting.with_geometry = false;
+  counting.engine = Engine::kVertex;
+  counting.with_vertices = true;
   const std::vector<int> widths = net.hidden_widths();
-  enumerate_regions(net, domain, counting, [&](const Region& r) { floating.insert(pattern_string(r.pattern, widths)); });
+  std::vector<int> offsets;
+  for (int l = 0, offset = 0; l < static_cast<int>(net.layers.size()); ++l) {
+    offsets.push_back(offset);
+    if (net.layers[l].splits()) offset += net.layers[l].num_out();
+  }
+  enumerate_regions(net, domain, counting, [&](const Region& r) {
+    std::set<std::string>& facets = floating[pattern_string(r.pattern, widths)];
+    for (const Halfspace& h : r.halfspaces)
+      facets.insert(h.origin.kind == HalfspaceOrigin::Kind::kDomain ? "d" + std::to_string(h.origin.neuron)
+                                                                    : "n" + std::to_string(offsets[h.origin.layer] + h.origin.neuron));
+  });
   c.certified = true;
   c.num_regions = exact.size();
   c.float_regions = floating.size();
-  for (const std::string& p : exact)
-    if (!floating.count(p)) {
+  for (const auto& [p, facets] : exact) {
+    const auto it = floating.find(p);
+    if (it == floating.end()) {
       ++c.float_missed;
       if (c.missed_patterns.size() < 10) c.missed_patterns.push_back(p);
+      continue;
     }
-  for (const std::string& p : floating)
+    c.facets_certified += facets.size();
+    if (it->second != facets) ++c.float_facets_wrong;
+  }
+  for (const auto& [p, facets] : floating)
     if (!exact.count(p)) {
       ++c.float_invented;
       if (c.invented_patterns.size() < 10) c.invented_patterns.push_back(p);

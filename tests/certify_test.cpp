@@ -38,6 +38,8 @@ TEST(Certify, AgreesWithTheFloatingPointCountOnWellConditionedNets) {
       EXPECT_EQ(c.num_regions, c.float_regions) << "d=" << d << " seed=" << seed;
       EXPECT_EQ(c.float_missed, 0u);
       EXPECT_EQ(c.float_invented, 0u);
+      EXPECT_EQ(c.float_facets_wrong, 0u);
+      EXPECT_GE(c.facets_certified, (d + 1) * c.num_regions);  // a d-polytope has at least d+1 facets
     }
 }
 
@@ -50,6 +52,7 @@ TEST(Certify, FindsTheSliverTheFloatingPointPassDrops) {
   EXPECT_EQ(c.float_regions, 6u);
   EXPECT_EQ(c.float_missed, 1u);
   EXPECT_EQ(c.missed_patterns, std::vector<std::string>{"001"});
+  EXPECT_EQ(c.float_facets_wrong, 3u);  // the three regions around the triangle lose it as a facet
   // The float pass reports that it dropped a sliver, so its count was flagged.
   EXPECT_GE(relutope::count_regions(net, Domain::cube(2, -1, 1)).num_slivers_dropped, 1u);
 }

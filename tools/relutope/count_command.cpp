@@ -92,6 +92,8 @@ int run_count(const CountOptions& options) {
       out["float_regions"] = certificate.float_regions;
       out["float_missed"] = certificate.float_missed;
       out["float_invented"] = certificate.float_invented;
+      out["facets_certified"] = certificate.facets_certified;
+      out["float_facets_wrong"] = certificate.float_facets_wrong;
       out["missed_patterns"] = certificate.missed_patterns;
       out["invented_patterns"] = certificate.invented_patterns;
       out["exact_seconds"] = certificate.seconds;
@@ -126,9 +128,10 @@ int run_count(const CountOptions& options) {
               with_commas(stats.num_slivers_dropped).c_str(), stats.num_slivers_dropped == 1 ? "" : "s");
   if (options.exact)
     std::printf("  certified  yes: exact rational arithmetic, no tolerance, in %.3f s; the floating-point pass counted %s "
-                "(%s missed, %s invented)\n",
+                "(%s missed, %s invented); %s facets certified, %s regions with a wrong facet set\n",
                 certificate.seconds, with_commas(certificate.float_regions).c_str(), with_commas(certificate.float_missed).c_str(),
-                with_commas(certificate.float_invented).c_str());
+                with_commas(certificate.float_invented).c_str(), with_commas(certificate.facets_certified).c_str(),
+                with_commas(certificate.float_facets_wrong).c_str());
   if (stats.num_near_degenerate || stats.num_slivers_dropped)
     std::printf("  note       near-degenerate regions reach less than 1000 x tolerance beyond a cut; with a coarser\n"
                 "             tolerance they would vanish, with a finer one dropped slivers might appear\n");
