@@ -40,7 +40,7 @@ LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double toleran
   if (!root_.rows.empty()) {
     Worker worker(*this);
     worker.rows_ = root_.rows;
-    const double margin = worker.max_margin(nullptr, root_.witness);
+    const double margin = worker.max_margin(nullptr, root_.witness, nullptr);
     if (!(margin > tol_)) throw InputError("domain: empty: the box and the extra constraints share no interior point");
     root_.depth = margin;
   }
@@ -69,7 +69,7 @@ LpEngine::Worker::Worker(const LpEngine& engine)
 
 LpEngine::Worker::~Worker() = default;
 
-double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x) {
+double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis_out) {
   ++counters.lps;
   glp_prob* prob = lp_->prob;
   const int n = engine_.domain_.dim();
@@ -88,11 +88,33 @@ double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x) {
     glp_set_mat_row(prob, r + 1, n + 1, lp_->index.data(), lp_->value.data());
     glp_set_row_bnds(prob, r + 1, GLP_UP, 0.0, row.b);
   }
-  glp_std_basis(prob);
-  if (glp_simplex(prob, &lp_->params) != 0 || glp_get_status(prob) != GLP_OPT)
-    return -std::numeric_limits<double>::infinity();
+  // Warm start: the optimal basis of the LP that made this node, with the new row basic, is
+  // dual feasible for this LP (same objective, one more constraint), so the dual simplex needs
+  // few pivots. Without one (the root, a resumed task), start from the standard basis.
+  const bool warm = basis_.rows.size() == rows_.size() && !basis_.cols.empty();
+  if (warm) {
+    for (int r = 0; r < static_cast<int>(rows_.size()); ++r) glp_set_row_stat(prob, r + 1, basis_.rows[r]);
+    if (extra) glp_set_row_stat(prob, wanted, GLP_BS);
+    for (int c = 0; c <= n; ++c) glp_set_col_stat(prob, c + 1, basis_.cols[c]);
+  } else {
+    glp_std_basis(prob);
+  }
+  lp_->params.meth = warm ? GLP_DUALP : GLP_PRIMAL;
+  int status = glp_simplex(prob, &lp_->params);
+  if (status != 0 && warm) {  // a singular warm start: retry from scratch
+    glp_std_basis(prob);
+    lp_->params.meth = GLP_PRIMAL;
+    status = glp_simplex(prob, &lp_->params);
+  }
+  if (status != 0 || glp_get_status(prob) != GLP_OPT) return -std::numeric_limits<double>::infinity();
   x.resize(n);
   for (int i = 0; i < n; ++i) x[i] = glp_get_col_prim(prob, i + 1);
+  if (basis_out) {
+    basis_out->rows.resize(wanted);
+    basis_out->cols.resize(n + 1);
+    for (int r = 0; r < wanted; ++r) basis_out->rows[r] = glp_get_row_stat(prob, r + 1);
+    for (int c = 0; c <= n; ++c) basis_out->cols[c] = glp_get_col_stat(prob, c + 1);
+  }
   return glp_get_obj_val(prob);
 }
 
@@ -165,6 +187,7 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   bool feasible[2] = {false, false};
   Eigen::VectorXd point[2];
   double margin[2] = {0, 0};
+  Basis basis[2];
   const double at_witness = (w.dot(witness_) + c) / norm;
   for (int k = 0; k < 2; ++k) {
     const bool witness_here = k == 1 ? at_witness > engine_.tol_ : at_witness < -engine_.tol_;
@@ -172,9 +195,11 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
       feasible[k] = true;
       point[k] = witness_;
       margin[k] = std::abs(at_witness);
+      basis[k] = basis_;  // the node's basis; the new row joins it as basic
+      if (!basis[k].cols.empty()) basis[k].rows.push_back(GLP_BS);
       continue;
     }
-    margin[k] = max_margin(&sides[k], point[k]);
+    margin[k] = max_margin(&sides[k], point[k], &basis[k]);
     feasible[k] = margin[k] > engine_.tol_;
     if (!feasible[k] && margin[k] > 0) ++counters.slivers_dropped;
   }
@@ -189,16 +214,19 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   }
   const Eigen::VectorXd saved_witness = witness_;
   const double saved_depth = depth_;
+  const Basis saved_basis = basis_;
   for (int k = 0; k < 2; ++k) {
     pattern_[global] = static_cast<std::uint8_t>(k);
     rows_.push_back(sides[k]);
     witness_ = point[k];
+    basis_ = basis[k];
     depth_ = std::min(saved_depth, margin[k]);
     descend(layer, neuron + 1, splits + 1);
     rows_.pop_back();
   }
   witness_ = saved_witness;
   depth_ = saved_depth;
+  basis_ = saved_basis;
 }
 
 void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
@@ -206,6 +234,7 @@ void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
   pattern_ = task.pattern;
   rows_ = task.rows;
   witness_ = task.witness;
+  basis_ = Basis{};  // a task starts cold: bases are not part of it
   depth_ = task.depth;
   if (task.layer >= 0) {
     weight_[task.layer] = task.weight;

@@ -49,7 +49,10 @@ class LpEngine {
     friend class LpEngine;
     // Largest margin t of a point from all rows plus `extra`, with the point in the box.
     // Returns t (or -inf when the LP fails) and the point in `x`.
-    double max_margin(const Row* extra, Eigen::VectorXd& x);
+    struct Basis {  // GLPK statuses of the rows and columns of an optimal basis
+      std::vector<int> rows, cols;
+    };
+    double max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis);
     void descend(int layer, int neuron, int splits);
     void emit();
     void snapshot(int layer, int neuron);
@@ -62,6 +65,7 @@ class LpEngine {
     std::vector<Eigen::VectorXd> bias_;
     std::vector<Row> rows_;
     Eigen::VectorXd witness_, interior_;
+    Basis basis_;  // of the LP whose rows are rows_ (empty: unknown)
     double depth_ = 0;
     LeafSink* sink_ = nullptr;
   };
