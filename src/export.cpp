@@ -159,19 +159,25 @@ void cell_colour(std::uint64_t cell, int& r, int& g, int& b) {
   b = static_cast<int>(90 + 150 * rgb[2]);
 }
 
+// "k v0 .. vk-1 [cell] r g b": the face lines OFF and PLY share.
+void write_faces(std::ostream& out, const CellMesh& mesh, bool with_cell) {
+  for (std::size_t f = 0; f < mesh.faces.size(); ++f) {
+    out << mesh.faces[f].size();
+    for (int v : mesh.faces[f]) out << ' ' << v;
+    int r, g, b;
+    cell_colour(mesh.face_cell[f], r, g, b);
+    if (with_cell) out << ' ' << mesh.face_cell[f];
+    out << ' ' << r << ' ' << g << ' ' << b << '\n';
+  }
+}
+
 }  // namespace
 
 void write_off(std::ostream& out, const CellMesh& mesh) {
   out.precision(17);
   out << "OFF\n" << mesh.vertices.size() << ' ' << mesh.faces.size() << " 0\n";
   for (const Eigen::Vector3d& v : mesh.vertices) out << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
-  for (std::size_t f = 0; f < mesh.faces.size(); ++f) {
-    out << mesh.faces[f].size();
-    for (int v : mesh.faces[f]) out << ' ' << v;
-    int r, g, b;
-    cell_colour(mesh.face_cell[f], r, g, b);
-    out << ' ' << r << ' ' << g << ' ' << b << '\n';
-  }
+  write_faces(out, mesh, false);
 }
 
 void write_ply(std::ostream& out, const CellMesh& mesh) {
@@ -181,13 +187,7 @@ void write_ply(std::ostream& out, const CellMesh& mesh) {
       << "element face " << mesh.faces.size() << "\nproperty list uchar int vertex_indices\nproperty int cell\n"
       << "property uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n";
   for (const Eigen::Vector3d& v : mesh.vertices) out << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
-  for (std::size_t f = 0; f < mesh.faces.size(); ++f) {
-    out << mesh.faces[f].size();
-    for (int v : mesh.faces[f]) out << ' ' << v;
-    int r, g, b;
-    cell_colour(mesh.face_cell[f], r, g, b);
-    out << ' ' << mesh.face_cell[f] << ' ' << r << ' ' << g << ' ' << b << '\n';
-  }
+  write_faces(out, mesh, true);
 }
 
 void write_obj(std::ostream& out, const CellMesh& mesh) {

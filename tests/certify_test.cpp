@@ -5,28 +5,13 @@
 #include <array>
 
 #include "relutope/random_network.h"
+#include "support/networks.h"
 
 namespace {
 
 using relutope::Domain;
 
-relutope::Network lines(const std::vector<std::array<double, 3>>& rows) {  // each row: w0, w1, c
-  relutope::Network net;
-  relutope::Layer hidden;
-  hidden.weight.resize(rows.size(), 2);
-  hidden.bias.resize(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    hidden.weight(i, 0) = rows[i][0];
-    hidden.weight(i, 1) = rows[i][1];
-    hidden.bias[i] = rows[i][2];
-  }
-  relutope::Layer out;
-  out.weight = Eigen::MatrixXd::Ones(1, rows.size());
-  out.bias = Eigen::VectorXd::Zero(1);
-  out.activation = relutope::Activation::kNone;
-  net.layers = {hidden, out};
-  return net;
-}
+using networks::lines;
 
 TEST(Certify, AgreesWithTheFloatingPointCountOnWellConditionedNets) {
   for (int d = 1; d <= 3; ++d)

@@ -11,6 +11,7 @@
 
 #include "relutope/error.h"
 #include "relutope/random_network.h"
+#include "support/networks.h"
 #include "support/brute_force.h"
 #include "support/exact_reference.h"
 
@@ -210,23 +211,7 @@ INSTANTIATE_TEST_SUITE_P(Enumerate, ExactReference,
                                          NetCase{2, {8, 8, 8}, 14}, NetCase{2, {10, 6, 4}, 15}, NetCase{2, {4, 4, 4, 4}, 16}),
                          case_name);
 
-Network lines(const std::vector<std::array<double, 3>>& rows) {  // each row: w0, w1, c
-  Network net;
-  relutope::Layer hidden;
-  hidden.weight.resize(rows.size(), 2);
-  hidden.bias.resize(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    hidden.weight(i, 0) = rows[i][0];
-    hidden.weight(i, 1) = rows[i][1];
-    hidden.bias[i] = rows[i][2];
-  }
-  relutope::Layer out;
-  out.weight = Eigen::MatrixXd::Ones(1, rows.size());
-  out.bias = Eigen::VectorXd::Zero(1);
-  out.activation = relutope::Activation::kNone;
-  net.layers = {hidden, out};
-  return net;
-}
+using networks::lines;
 
 TEST(Enumerate, LowerDimensionalPiecesDoNotCount) {
   const Domain box = Domain::cube(2, -1, 1);

@@ -255,11 +255,10 @@ bool parse_study(const std::vector<std::string>& args, StudyOptions& out) {
   return true;
 }
 
-EnumerateOptions to_enumerate_options(const CountOptions& options) {
+EnumerateOptions to_enumerate_options(int threads, const std::string& engine) {
   EnumerateOptions out;
-  out.num_threads = options.threads;
-  out.engine = parse_engine(options.engine);
-  out.tolerance = options.tolerance;
+  out.num_threads = threads;
+  out.engine = parse_engine(engine);
   out.with_geometry = false;
   return out;
 }

@@ -111,8 +111,8 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out);
 bool parse_stats(const std::vector<std::string>& args, StatsOptions& out);
 bool parse_study(const std::vector<std::string>& args, StudyOptions& out);
 
-/// The library options the count command asks for. @throws InputError for bad values
-EnumerateOptions to_enumerate_options(const CountOptions& options);
+/// The library options for --threads and --engine (counting only: no geometry). @throws InputError for bad values
+EnumerateOptions to_enumerate_options(int threads, const std::string& engine);
 
 int run_count(const CountOptions& options);
 int run_bench(const BenchOptions& options);

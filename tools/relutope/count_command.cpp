@@ -18,7 +18,8 @@ namespace relutope::cli {
 
 
 int run_count(const CountOptions& options) {
-  EnumerateOptions enumerate = to_enumerate_options(options);
+  EnumerateOptions enumerate = to_enumerate_options(options.threads, options.engine);
+  enumerate.tolerance = options.tolerance;
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   const Domain& domain = chosen.domain;

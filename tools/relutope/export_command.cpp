@@ -33,10 +33,7 @@ std::ofstream open_output(const std::string& path) {
 }  // namespace
 
 int run_export(const ExportOptions& options) {
-  CountOptions count_options;
-  count_options.threads = options.threads;
-  count_options.engine = options.engine;
-  EnumerateOptions enumerate = to_enumerate_options(count_options);
+  EnumerateOptions enumerate = to_enumerate_options(options.threads, options.engine);
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   const Domain& domain = chosen.domain;

@@ -13,10 +13,7 @@
 namespace relutope::cli {
 
 int run_neurons(const NeuronsOptions& options) {
-  CountOptions count_options;
-  count_options.threads = options.threads;
-  count_options.engine = options.engine;
-  EnumerateOptions enumerate = to_enumerate_options(count_options);
+  EnumerateOptions enumerate = to_enumerate_options(options.threads, options.engine);
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   if (!options.quiet && isatty(STDERR_FILENO))
