@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "detail/cgal_volume.h"
 #include "detail/face_lattice.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
@@ -59,6 +60,7 @@ PolytopeMeasures measure_polytope(const Region& region) {
   out.volume = vc.volume;
   out.centroid = vc.centroid;
   chebyshev(region, out);
+  if (d == 2 || d == 3) out.volume_cgal = detail::cgal_volume(region.halfspaces, out.chebyshev_center);
   return out;
 }
 

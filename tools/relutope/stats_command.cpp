@@ -50,21 +50,26 @@ int run_stats(const StatsOptions& options) {
   enumerate.engine = Engine::kVertex;
   enumerate.with_vertices = true;
   Summary volume, inradius, facets, vertices;
-  double covered = 0;
+  double covered = 0, covered_cgal = 0;
   const EnumerateStats stats = enumerate_regions(net, chosen.domain, enumerate, [&](const Region& region) {
     const PolytopeMeasures m = measure_polytope(region);
     covered += m.volume;
+    covered_cgal += m.volume_cgal;
     volume.values.push_back(m.volume);
     inradius.values.push_back(m.inradius);
     facets.values.push_back(static_cast<double>(region.halfspaces.size()));
     vertices.values.push_back(static_cast<double>(region.vertices.size()));
   });
-  const double coverage = covered / domain_volume(chosen.domain);
+  const double total = domain_volume(chosen.domain);
+  const double coverage = covered / total;
+  const bool with_cgal = chosen.domain.dim() == 2 || chosen.domain.dim() == 3;
+  const double coverage_cgal = with_cgal ? covered_cgal / total : -1;
   nlohmann::ordered_json out;
   out["model"] = options.model;
   out["domain"] = domain_json(chosen);
   out["regions"] = stats.num_regions;
   out["coverage"] = coverage;
+  if (with_cgal) out["coverage_cgal"] = coverage_cgal;
   out["volume"] = volume.json(true);
   out["inradius"] = inradius.json(true);
   out["facets"] = facets.json(false);
@@ -74,7 +79,10 @@ int run_stats(const StatsOptions& options) {
   } else {
     std::printf("%s regions of %s in %s%s\n", with_commas(stats.num_regions).c_str(), options.model.c_str(),
                 chosen.domain.describe().c_str(), chosen.note().c_str());
-    std::printf("coverage   %.12f of the domain's volume (must be 1 up to rounding)\n\n", coverage);
+    std::printf("coverage   %.12f of the domain's volume (must be 1 up to rounding)\n", coverage);
+    if (with_cgal)
+      std::printf("           %.12f with each region rebuilt by CGAL from its half-spaces\n", coverage_cgal);
+    std::printf("\n");
     std::printf("%-10s %12s %12s %12s %12s\n", "", "min", "median", "max", "mean");
     for (const char* key : {"volume", "inradius", "facets", "vertices"}) {
       const auto& s = out[key];
@@ -84,7 +92,7 @@ int run_stats(const StatsOptions& options) {
     }
     std::printf("\nhistograms: --json\n");
   }
-  if (std::abs(coverage - 1) > 1e-6)
+  if (std::abs(coverage - 1) > 1e-6 || (with_cgal && std::abs(coverage_cgal - 1) > 1e-6))
     throw std::logic_error("the regions cover " + std::to_string(coverage) + " of the domain, not all of it: a bug in relutope");
   return 0;
 }
