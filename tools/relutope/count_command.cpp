@@ -116,9 +116,10 @@ int run_count(const CountOptions& options) {
     std::printf("%s\n", breakpoints.size() > 20 ? " ... (all with --json)" : "");
   }
   if (bound)
-    std::printf("  bound      <= %s (%s); the count is %.3g of it (see 'relutope bounds')\n",
-                bound->value.size() <= 24 ? bound->value.c_str() : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),
-                bound->name.c_str(), fraction);
+    std::printf("  bound      <= %s (%s, the tightest upper bound; 'relutope bounds' lists all); count/bound = %.3g\n",
+                bound->value.size() <= 18 ? with_commas(std::stoull(bound->value)).c_str()
+                                          : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),
+                bound->id.c_str(), fraction);
   std::printf("  engine     %s, %d thread%s, %s tasks%s\n", engine_name(stats.engine), stats.num_threads,
               stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(),
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");
