@@ -245,8 +245,8 @@ Certificate certify_count(const Network& net, const Domain& domain, const Enumer
     throw InputError("domain has dimension " + std::to_string(domain.dim()) + " but the network has " +
                      std::to_string(net.input_dim()) + " inputs");
   if (!domain.is_box()) throw InputError("--exact: only box domains are certified for now");
-  if (domain.dim() > kMaxVertexEngineDim)
-    throw InputError("--exact: certification runs the vertex algorithm, up to " + std::to_string(kMaxVertexEngineDim) +
+  if (domain.dim() > kMaxVertexGeometryDim)
+    throw InputError("--exact: certification runs the vertex algorithm, up to " + std::to_string(kMaxVertexGeometryDim) +
                      " inputs; this network has " + std::to_string(domain.dim()));
   Certificate c;
   const std::map<std::string, std::set<std::string>> exact = ExactSearch(net, domain).run();

@@ -27,6 +27,11 @@ const char* engine_name(Engine engine) {
   return "?";
 }
 
+Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry) {
+  if (requested != Engine::kAuto) return requested;
+  return input_dim <= (wants_geometry ? kMaxVertexGeometryDim : kMaxVertexEngineDim) ? Engine::kVertex : Engine::kLp;
+}
+
 Engine parse_engine(const std::string& name) {
   if (name == "auto") return Engine::kAuto;
   if (name == "vertex") return Engine::kVertex;
@@ -148,6 +153,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     typename EngineT::Worker planner(engine);
     tasks = planner.make_tasks(engine.root_task(), threads == 1 ? 1 : 64 * threads, shared.flat.num_neurons);
     stats.num_lps += planner.counters.lps;
+    stats.num_lp_fallbacks += planner.counters.lps_fallback;
     stats.num_slivers_dropped += planner.counters.slivers_dropped;
   }
   const auto num_tasks = static_cast<std::int64_t>(tasks.size());
@@ -156,9 +162,9 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   std::vector<char> done(tasks.size(), 0);
   std::int64_t next_to_visit = 0;
   std::exception_ptr first_error;
-  std::uint64_t regions = 0, near_degenerate = 0, slivers = 0, lps = 0;
+  std::uint64_t regions = 0, near_degenerate = 0, slivers = 0, lps = 0, fallbacks = 0;
 
-#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, slivers, lps)
+#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, slivers, lps, fallbacks)
   {
     std::unique_ptr<typename EngineT::Worker> worker;
     try {
@@ -195,6 +201,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     if (worker) {
       slivers += worker->counters.slivers_dropped;
       lps += worker->counters.lps;
+      fallbacks += worker->counters.lps_fallback;
     }
   }
   if (first_error) std::rethrow_exception(first_error);
@@ -202,6 +209,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   stats.num_near_degenerate = near_degenerate;
   stats.num_slivers_dropped += slivers;
   stats.num_lps += lps;
+  stats.num_lp_fallbacks += fallbacks;
 }
 
 void check_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {
@@ -229,7 +237,7 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   const detail::FlatNetwork flat(net);
   EnumerateStats stats;
   stats.engine = options.engine;
-  if (stats.engine == Engine::kAuto) stats.engine = domain.dim() <= kMaxVertexEngineDim ? Engine::kVertex : Engine::kLp;
+  stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
   stats.num_threads = resolve_threads(options.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
   Shared shared{flat, domain, options, visit, 1000 * stats.tolerance_abs};

@@ -12,13 +12,20 @@ namespace relutope {
 
 /// Which algorithm enumerates the regions.
 enum class Engine {
-  kAuto,    ///< kVertex for input dimension <= kMaxVertexEngineDim, kLp above
+  kAuto,    ///< kVertex up to kMaxVertexEngineDim inputs (kMaxVertexGeometryDim when vertices or
+            ///< volumes are asked for), kLp above
   kVertex,  ///< cells with vertices and facet incidences, split neuron by neuron (low dimension)
   kLp,      ///< depth-first search over activation patterns with one LP per branch (any dimension)
 };
 
 /// Input dimensions up to this use the vertex engine under Engine::kAuto (measured crossover, BENCHMARKS.md).
-constexpr int kMaxVertexEngineDim = 7;
+constexpr int kMaxVertexEngineDim = 6;
+/// When vertices or volumes are asked for, Engine::kAuto keeps the vertex engine up to this dimension:
+/// only it gives them, and it is still reasonably fast there.
+constexpr int kMaxVertexGeometryDim = 8;
+
+/// The engine Engine::kAuto stands for.
+Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry);
 
 const char* engine_name(Engine engine);
 /// "auto", "vertex" or "lp". @throws InputError for anything else
@@ -52,6 +59,7 @@ struct EnumerateStats {
   int num_threads = 1;
   std::uint64_t num_tasks = 0;    ///< independent pieces the work was cut into
   std::uint64_t num_lps = 0;      ///< LPs solved (LP engine)
+  std::uint64_t num_lp_fallbacks = 0;  ///< of those, LPs the dense simplex could not certify and GLPK solved
   double tolerance_abs = 0.0;     ///< tolerance * domain diameter
   double seconds = 0.0;
 };

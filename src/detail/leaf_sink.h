@@ -36,6 +36,7 @@ class LeafSink {
 struct WorkerCounters {
   std::uint64_t slivers_dropped = 0;
   std::uint64_t lps = 0;
+  std::uint64_t lps_fallback = 0;  // LPs the dense simplex left to GLPK
 };
 
 }  // namespace relutope::detail

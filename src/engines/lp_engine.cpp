@@ -51,7 +51,8 @@ LpEngine::Worker::Worker(const LpEngine& engine)
       lp_(std::make_unique<Glpk>()),
       pattern_(engine.flat_.num_neurons, 0),
       weight_(engine.flat_.layers.size()),
-      bias_(engine.flat_.layers.size()) {
+      bias_(engine.flat_.layers.size()),
+      margin_lp_(engine.domain_.lo, engine.domain_.hi) {
   const Domain& domain = engine.domain_;
   const int n = domain.dim();
   glp_prob* prob = lp_->prob;
@@ -71,9 +72,28 @@ LpEngine::Worker::~Worker() = default;
 
 double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis_out) {
   ++counters.lps;
-  glp_prob* prob = lp_->prob;
   const int n = engine_.domain_.dim();
   const int wanted = static_cast<int>(rows_.size()) + (extra ? 1 : 0);
+  // First the small dense simplex, which certifies its answer either way; GLPK decides the rest
+  // (answers within the tolerance, or a simplex that did not converge).
+  if (wanted > 0) {
+    rows_a_.resize(wanted, n);
+    rows_b_.resize(wanted);
+    for (int r = 0; r < wanted; ++r) {
+      const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : *extra;
+      rows_a_.row(r) = row.a.transpose();
+      rows_b_[r] = row.b;
+    }
+    const MarginLp::Answer answer = margin_lp_.solve(rows_a_, rows_b_, witness_.size() ? witness_ : engine_.root_.witness);
+    if (answer.lower > engine_.tol_) {
+      x = answer.x;
+      if (basis_out) *basis_out = Basis{};
+      return answer.lower;
+    }
+    if (answer.upper <= 0) return answer.upper;
+    ++counters.lps_fallback;
+  }
+  glp_prob* prob = lp_->prob;
   const int have = glp_get_num_rows(prob);
   if (have < wanted) glp_add_rows(prob, wanted - have);
   if (have > wanted) {

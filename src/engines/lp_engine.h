@@ -11,6 +11,7 @@
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "detail/margin_lp.h"
 #include "detail/search_worker.h"
 #include "relutope/domain.h"
 
@@ -66,6 +67,9 @@ class LpEngine {
     std::vector<Row> rows_;
     Eigen::VectorXd witness_, interior_;
     Basis basis_;  // of the LP whose rows are rows_ (empty: unknown)
+    MarginLp margin_lp_;
+    Eigen::MatrixXd rows_a_;
+    Eigen::VectorXd rows_b_;
     double depth_ = 0;
     LeafSink* sink_ = nullptr;
   };

@@ -56,7 +56,7 @@ int run_bench(const BenchOptions& options) {
       nlohmann::ordered_json out = {{"network", c.name},       {"engine", engine_name(best.engine)},
                                     {"threads", best.num_threads}, {"regions", best.num_regions},
                                     {"seconds", best.seconds},   {"regions_per_second", rate},
-                                    {"lps", best.num_lps},         {"near_degenerate", best.num_near_degenerate},
+                                    {"lps", best.num_lps},         {"lp_fallbacks", best.num_lp_fallbacks},         {"near_degenerate", best.num_near_degenerate},
                                     {"slivers_dropped", best.num_slivers_dropped}};
       if (options.exact)
         out["exact"] = {{"regions", certificate.num_regions}, {"seconds", certificate.seconds},

@@ -66,7 +66,7 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
       ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"),
-       "auto, vertex (cells with vertices; input dim <= 7 under auto) or lp (LP search; any dimension)")
+       "auto, vertex (cells with vertices; up to 6 inputs under auto) or lp (LP search; any dimension)")
       ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
        "relative tolerance: points within tolerance x box diagonal of a hyperplane lie on it")
       ("exact", po::bool_switch(&out.exact),
@@ -152,7 +152,7 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
                "Usage: relutope neurons MODEL [--box LO:HI[,...]] [options]\n\n"
                "The dying-ReLU report: for every neuron, in how many regions it is active and on what share of the\n"
                "domain's volume; which neurons are dead (never active) or stably active (never inactive) over the\n"
-               "domain, and the fraction of dead neurons per layer. States, region counts and (up to 7 inputs) volume\n"
+               "domain, and the fraction of dead neurons per layer. States, region counts and (up to 8 inputs) volume\n"
                "shares come from the exact enumeration; in higher dimension volume shares are sampled.",
                "Examples:\n"
                "  relutope neurons examples/two_moons.onnx\n"
@@ -177,7 +177,7 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
       ("obj", po::value(&out.obj), "3 inputs: the same as OBJ with one group per cell")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"),
-       "auto, vertex or lp; vertices, volumes and pictures need the vertex engine (up to 7 inputs)")
+       "auto, vertex or lp; vertices, volumes and pictures need the vertex engine (auto: up to 8 inputs)")
       ("quiet,q", po::bool_switch(&out.quiet), "no summary on stderr");
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
@@ -211,7 +211,7 @@ bool parse_stats(const std::vector<std::string>& args, StatsOptions& out) {
                "Usage: relutope stats MODEL [--box ...] [--json]\n\n"
                "Distribution of region volumes, inradii, facet and vertex counts (min/median/max and histograms), and\n"
                "the share of the domain's volume the regions cover, which must be 100% up to rounding: a check that\n"
-               "the partition is complete. Needs the vertex engine (up to 7 inputs).",
+               "the partition is complete. Needs the vertex engine (up to 8 inputs).",
                "Examples:\n"
                "  relutope stats examples/two_moons.onnx\n"
                "  relutope stats model.onnx --box 0:1 --json\n");

@@ -88,6 +88,7 @@ int run_count(const CountOptions& options) {
     out["near_degenerate"] = stats.num_near_degenerate;
     out["slivers_dropped"] = stats.num_slivers_dropped;
     out["lps"] = stats.num_lps;
+    out["lp_fallbacks"] = stats.num_lp_fallbacks;
     if (options.exact) {
       out["certified"] = certificate.certified;
       out["float_regions"] = certificate.float_regions;

@@ -43,9 +43,7 @@ int run_export(const ExportOptions& options) {
     throw InputError("--svg/--png: drawing needs a 2-input network; " + options.model + " has " + std::to_string(net.input_dim()));
   if (mesh && net.input_dim() != 3)
     throw InputError("--off/--ply/--obj: cells need a 3-input network; " + options.model + " has " + std::to_string(net.input_dim()));
-  const Engine engine = enumerate.engine == Engine::kAuto
-                            ? (domain.dim() <= kMaxVertexEngineDim ? Engine::kVertex : Engine::kLp)
-                            : enumerate.engine;
+  const Engine engine = resolve_engine(enumerate.engine, domain.dim(), true);
   if ((picture || mesh) && engine != Engine::kVertex)
     throw InputError("--engine lp gives no vertices: pictures and meshes need the vertex engine");
   DrawOptions draw;

@@ -42,8 +42,8 @@ struct Summary {
 int run_stats(const StatsOptions& options) {
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
-  if (chosen.domain.dim() > kMaxVertexEngineDim)
-    throw InputError("stats: region volumes need the vertex engine, up to " + std::to_string(kMaxVertexEngineDim) +
+  if (chosen.domain.dim() > kMaxVertexGeometryDim)
+    throw InputError("stats: region volumes need the vertex engine, up to " + std::to_string(kMaxVertexGeometryDim) +
                      " inputs; " + options.model + " has " + std::to_string(chosen.domain.dim()));
   EnumerateOptions enumerate;
   enumerate.num_threads = options.threads;
