@@ -4,7 +4,8 @@
 // witness is known to be non-empty; the other side costs one LP, which maximises the margin t of
 // a point from every constraint of the path (a·x + t <= b, rows normalised, x in the box). The
 // side has positive volume iff the optimal t exceeds the tolerance. Neurons whose sign is fixed on
-// the whole box (interval bounds) cost nothing.
+// the whole box (interval bounds) cost nothing. The LP goes to a small dense simplex that certifies
+// its answer (margin_lp.h); GLPK, warm-started from the node's basis, decides what it cannot.
 #include <Eigen/Core>
 #include <memory>
 #include <vector>
