@@ -34,6 +34,7 @@ class Canvas {
   virtual void polygon(const Polygon& p, Rgb fill, Rgb stroke, double stroke_width) = 0;
   virtual void segment(const Eigen::Vector2d& a, const Eigen::Vector2d& b, Rgb colour, double width) = 0;
   virtual void text(double x, double y, const std::string& s, double size) = 0;
+  virtual void dot(const Eigen::Vector2d& at, double radius, Rgb fill) = 0;
 };
 
 std::string hex(Rgb c) {
@@ -61,6 +62,10 @@ class SvgCanvas : public Canvas {
   void segment(const Eigen::Vector2d& a, const Eigen::Vector2d& b, Rgb c, double width) override {
     out_ << "<line x1=\"" << a.x() << "\" y1=\"" << a.y() << "\" x2=\"" << b.x() << "\" y2=\"" << b.y() << "\" stroke=\""
          << hex(c) << "\" stroke-width=\"" << width << "\" stroke-linecap=\"round\"/>\n";
+  }
+  void dot(const Eigen::Vector2d& at, double radius, Rgb fill) override {
+    out_ << "<circle cx=\"" << at.x() << "\" cy=\"" << at.y() << "\" r=\"" << radius << "\" fill=\"" << hex(fill)
+         << "\" stroke=\"black\" stroke-width=\"1.5\"/>\n";
   }
   void text(double x, double y, const std::string& s, double size) override {
     std::string escaped;
@@ -102,6 +107,15 @@ class CairoCanvas : public Canvas {
     cairo_line_to(cr_, b.x(), b.y());
     cairo_set_source_rgb(cr_, c.r, c.g, c.b);
     cairo_set_line_width(cr_, width);
+    cairo_stroke(cr_);
+  }
+  void dot(const Eigen::Vector2d& at, double radius, Rgb fill) override {
+    cairo_new_path(cr_);  // no line from where the last text ended
+    cairo_arc(cr_, at.x(), at.y(), radius, 0, 2 * M_PI);
+    cairo_set_source_rgb(cr_, fill.r, fill.g, fill.b);
+    cairo_fill_preserve(cr_);
+    cairo_set_source_rgb(cr_, 0, 0, 0);
+    cairo_set_line_width(cr_, 1.5);
     cairo_stroke(cr_);
   }
   void text(double x, double y, const std::string& s, double size) override {
@@ -261,6 +275,12 @@ void draw(Canvas& canvas, int plot_w, int plot_h, const Network& net, const Doma
     for (std::size_t i = 0; i < regions.size(); ++i)
       for (const auto& [a, b] : decision_segments(regions[i], polygons[i]))
         canvas.segment(to_pixel(a), to_pixel(b), {0, 0, 0}, 2.5);
+
+  for (const auto& [at, label] : options.marks) {
+    const Eigen::Vector2d p = to_pixel(at);
+    canvas.dot(p, 6, {1, 1, 1});
+    canvas.text(p.x() + 9, p.y() - 7, label, 14);
+  }
 
   // Legend below the plot.
   const double y0 = plot_h + 2 * margin + 16;

@@ -1,5 +1,7 @@
 #pragma once
+#include <Eigen/Core>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "relutope/domain.h"
@@ -24,6 +26,8 @@ struct DrawOptions {
   bool region_boundaries = true;
   bool decision_boundary = true;       ///< zero level set of one output, or where the argmax changes
   std::string title;                   ///< first legend line (e.g. the model's name)
+  /// Points to mark (in the plot's coordinates), e.g. the data points a plane passes through, with a label each.
+  std::vector<std::pair<Eigen::Vector2d, std::string>> marks;
 };
 
 /// Draws the partition of a 2-input network: every region filled, its boundary, the decision boundary

@@ -1,4 +1,5 @@
 // relutope export: regions as JSON lines, pictures and meshes.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "relutope/error.h"
 #include "relutope/export.h"
 #include "relutope/io.h"
+#include "relutope/slice.h"
 
 namespace relutope::cli {
 
@@ -49,7 +51,16 @@ int run_export(const ExportOptions& options) {
   DrawOptions draw;
   draw.color_by = parse_color_by(options.color);
   draw.width = options.size;
-  draw.title = options.model;
+  draw.title = std::filesystem::path(options.model).filename().string();
+  if (chosen.slice && chosen.slice->dim() == 2) {  // mark the data points the plane passes through
+    const Eigen::MatrixXd points = load_points(options.where.points);
+    std::stringstream rows(options.where.plane);
+    std::string row;
+    while (std::getline(rows, row, ',')) {
+      const Eigen::VectorXd x = points.row(std::stol(row)).transpose();
+      draw.marks.emplace_back(chosen.slice->basis.transpose() * (x - chosen.slice->origin), "row " + row);
+    }
+  }
   if (draw.color_by == ColorBy::kOutput && net.output_dim() != 1)
     throw InputError("--color output: needs a single output; " + options.model + " has " + std::to_string(net.output_dim()) +
                      " (use --color class)");
