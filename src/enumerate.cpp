@@ -12,6 +12,7 @@
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "engines/exact_engine.h"
 #include "engines/lp_engine.h"
 #include "engines/vertex_engine.h"
 #include "relutope/error.h"
@@ -23,6 +24,7 @@ const char* engine_name(Engine engine) {
     case Engine::kAuto: return "auto";
     case Engine::kVertex: return "vertex";
     case Engine::kLp: return "lp";
+    case Engine::kExact: return "exact";
   }
   return "?";
 }
@@ -36,7 +38,8 @@ Engine parse_engine(const std::string& name) {
   if (name == "auto") return Engine::kAuto;
   if (name == "vertex") return Engine::kVertex;
   if (name == "lp") return Engine::kLp;
-  throw InputError("--engine: expected auto, vertex or lp, got \"" + name + "\"");
+  if (name == "exact") return Engine::kExact;
+  throw InputError("--engine: expected auto, vertex, lp or exact, got \"" + name + "\"");
 }
 
 namespace {
@@ -243,6 +246,11 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   Shared shared{flat, domain, options, visit, 1000 * stats.tolerance_abs};
   if (stats.engine == Engine::kVertex) {
     const detail::VertexEngine engine(flat, domain, stats.tolerance_abs);
+    run_engine(engine, shared, stats.num_threads, stats);
+  } else if (stats.engine == Engine::kExact) {
+    if (!domain.is_box()) throw InputError("engine exact: only box domains for now");
+    if (domain.dim() > 20) throw InputError("engine exact: the box in dimension " + std::to_string(domain.dim()) + " has too many corners");
+    const detail::ExactEngine engine(net, domain);
     run_engine(engine, shared, stats.num_threads, stats);
   } else {
     const detail::LpEngine engine(flat, domain, stats.tolerance_abs);

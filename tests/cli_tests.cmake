@@ -131,7 +131,7 @@ relutope_cli_expect(bad.malformed_box 2 [[--box: "abc": expected lo:hi]]
                     count ${relutope_cli_data}/tiny_2d.json --box abc)
 relutope_cli_expect(bad.box_with_a_word 2 [[--box: "-1:x": not a finite number: "x"]]
                     count ${relutope_cli_data}/tiny_2d.json --box=-1:x)
-relutope_cli_expect(bad.unknown_engine 2 [[--engine: expected auto, vertex or lp, got "foo"]]
+relutope_cli_expect(bad.unknown_engine 2 [[--engine: expected auto, vertex, lp or exact, got "foo"]]
                     count ${relutope_cli_data}/tiny_2d.json --engine foo)
 relutope_cli_expect(bad.negative_threads 2 "threads: expected 0"
                     count ${relutope_cli_data}/tiny_2d.json --threads -1)

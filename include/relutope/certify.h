@@ -16,7 +16,7 @@ struct Certificate {
   std::uint64_t float_regions = 0;   ///< what the floating-point pass counted
   std::uint64_t float_missed = 0;    ///< regions of positive volume the float pass did not report
   std::uint64_t float_invented = 0;  ///< patterns the float pass reported that have no positive volume
-  std::uint64_t facets_certified = 0;    ///< facets re-established exactly (vertices on them of exact rank d-1)
+  std::uint64_t facets_certified = 0;    ///< facets re-established exactly (maximal faces)
   std::uint64_t float_facets_wrong = 0;  ///< regions found by both passes whose facet sets differ
   std::vector<std::string> missed_patterns;    ///< the first few, as pattern_string()
   std::vector<std::string> invented_patterns;  ///< the first few
@@ -26,10 +26,10 @@ struct Certificate {
 /// Counts the regions again in exact rational arithmetic (GMP) on the weights as stored (a float32
 /// or float64 weight is an exact rational), with no tolerance: a vertex is on a hyperplane iff it
 /// satisfies its equation exactly, and a region counts iff it has a vertex strictly on each side of
-/// every cut that made it, i.e. positive volume; a constraint is a facet iff the vertices on it span
-/// d - 1 dimensions (exact rank). The exact pass is the vertex engine's algorithm (cells with
-/// vertices and tight-constraint sets), serial, on rationals; it is then compared region by region,
-/// and facet by facet, with the floating-point vertex engine run with `options`.
+/// every cut that made it, i.e. positive volume; a constraint is a facet iff the face it cuts out is
+/// maximal (its vertex set lies in no other constraint's). The exact pass is Engine::kExact (the vertex engine's algorithm on
+/// rationals, on all threads like any engine); it is compared region by region, and facet by facet,
+/// with the floating-point vertex engine run with `options`.
 /// Cost grows with the bit length of the coordinates: meant for small and medium networks in low
 /// dimension (box domains up to kMaxVertexGeometryDim inputs).
 /// @throws InputError as enumerate_regions does, or if the dimension is too high for it

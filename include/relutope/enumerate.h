@@ -16,6 +16,7 @@ enum class Engine {
             ///< volumes are asked for), kLp above
   kVertex,  ///< cells with vertices and facet incidences, split neuron by neuron (low dimension)
   kLp,      ///< depth-first search over activation patterns with one LP per branch (any dimension)
+  kExact,   ///< the vertex engine's algorithm in exact rational arithmetic, no tolerance (slow; boxes only)
 };
 
 /// Input dimensions up to this use the vertex engine under Engine::kAuto (measured crossover, BENCHMARKS.md).
@@ -28,7 +29,7 @@ constexpr int kMaxVertexGeometryDim = 8;
 Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry);
 
 const char* engine_name(Engine engine);
-/// "auto", "vertex" or "lp". @throws InputError for anything else
+/// "auto", "vertex", "lp" or "exact". @throws InputError for anything else
 Engine parse_engine(const std::string& name);
 
 struct EnumerateOptions {

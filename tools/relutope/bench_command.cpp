@@ -66,7 +66,8 @@ int run_bench(const BenchOptions& options) {
       std::printf("%-16s %-7s %8d %10llu %10.3f %14.0f\n", c.name, engine_name(best.engine), best.num_threads,
                   static_cast<unsigned long long>(best.num_regions), best.seconds, rate);
       if (options.exact)
-        std::printf("%-16s %-7s %8d %10llu %10.3f %14.0f  (%llu missed, %llu invented by the float pass)\n", "", "exact", 1,
+        std::printf("%-16s %-7s %8d %10llu %10.3f %14.0f  (%llu missed, %llu invented by the float pass)\n", "", "exact",
+                    best.num_threads,
                     static_cast<unsigned long long>(certificate.num_regions), certificate.seconds,
                     certificate.num_regions / certificate.seconds, static_cast<unsigned long long>(certificate.float_missed),
                     static_cast<unsigned long long>(certificate.float_invented));

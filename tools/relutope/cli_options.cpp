@@ -66,7 +66,8 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
       ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"),
-       "auto, vertex (cells with vertices; up to 6 inputs under auto) or lp (LP search; any dimension)")
+       "auto, vertex (cells with vertices; up to 6 inputs under auto), lp (LP search; any dimension) or exact "
+       "(rational arithmetic, no tolerance; slow)")
       ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
        "relative tolerance: points within tolerance x box diagonal of a hyperplane lie on it")
       ("exact", po::bool_switch(&out.exact),

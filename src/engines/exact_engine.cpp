@@ -1,0 +1,194 @@
+#include "engines/exact_engine.h"
+
+#include <algorithm>
+#include <iterator>
+#include <limits>
+#include <map>
+
+namespace relutope::detail {
+
+ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain.dim()) {
+  // Split layers with the affine layers before them folded in, exactly (doubles are rationals).
+  const int d = net.input_dim();
+  Matrix pending(d, Vector(d, 0));
+  for (int i = 0; i < d; ++i) pending[i][i] = 1;
+  Vector pending_bias(d, 0);
+  for (const relutope::Layer& layer : net.layers) {
+    const int n = layer.num_out(), m = layer.num_in();
+    const int cols = static_cast<int>(pending[0].size());
+    Matrix w(n, Vector(cols, 0));
+    Vector b(n, 0);
+    for (int i = 0; i < n; ++i) {
+      for (int k = 0; k < m; ++k) {
+        const Rational wik(layer.weight(i, k));
+        for (int j = 0; j < cols; ++j) w[i][j] += wik * pending[k][j];
+        b[i] += wik * pending_bias[k];
+      }
+      b[i] += Rational(layer.bias[i]);
+    }
+    if (!layer.splits()) {
+      pending = std::move(w);
+      pending_bias = std::move(b);
+      continue;
+    }
+    Layer e{std::move(w), std::move(b), Vector(n), num_neurons_};
+    for (int i = 0; i < n; ++i) e.slope[i] = Rational(layer.slope_below(i));
+    layers_.push_back(std::move(e));
+    num_neurons_ += n;
+    pending.assign(n, Vector(n, 0));
+    for (int i = 0; i < n; ++i) pending[i][i] = 1;
+    pending_bias.assign(n, 0);
+  }
+  // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
+  for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
+    Vector x(dim_);
+    std::vector<int> on;
+    for (int i = 0; i < dim_; ++i) {
+      const bool upper = (v >> i) & 1;
+      x[i] = Rational(upper ? domain.hi[i] : domain.lo[i]);
+      on.push_back(2 * i + (upper ? 1 : 0));
+    }
+    root_.x.push_back(std::move(x));
+    root_.on.push_back(std::move(on));
+  }
+}
+
+ExactEngine::Task ExactEngine::root_task() const {
+  Task task;
+  task.cell = root_;
+  task.pattern.assign(num_neurons_, 0);
+  task.post.assign(dim_, Vector(dim_ + 1, 0));  // the input itself
+  for (int i = 0; i < dim_; ++i) task.post[i][i] = 1;
+  return task;
+}
+
+ExactEngine::Worker::Worker(const ExactEngine& engine)
+    : engine_(engine), pattern_(engine.num_neurons_, 0), pre_(engine.layers_.size()) {}
+
+void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
+  sink_ = &sink;
+  pattern_ = task.pattern;
+  if (!engine_.layers_.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
+  descend(task.cell, task.layer, task.neuron, task.post, 0);
+}
+
+void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, const Matrix& post) {
+  Task task;
+  task.cell = cell;
+  task.pattern = pattern_;
+  task.layer = layer;
+  task.neuron = neuron;
+  task.post = post;
+  if (neuron > 0) task.pre = pre_[layer];
+  frontier_->push_back(std::move(task));
+}
+
+void ExactEngine::Worker::emit(const Cell& cell) {
+  const int d = engine_.dim_;
+  Vector centre(d, 0);
+  for (const Vector& x : cell.x)
+    for (int j = 0; j < d; ++j) centre[j] += x[j];
+  interior_.resize(d);
+  for (int j = 0; j < d; ++j) interior_[j] = Rational(centre[j] / static_cast<long>(cell.x.size())).get_d();
+  Leaf leaf;
+  leaf.pattern = pattern_.data();
+  leaf.interior_point = interior_.data();
+  leaf.depth = std::numeric_limits<double>::infinity();  // exact: no region is fragile
+  if (sink_->wants_constraints()) {
+    // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
+    // contained in no other constraint's (exact, since the tight sets are exact).
+    std::map<int, std::vector<int>> on;
+    for (std::size_t v = 0; v < cell.x.size(); ++v)
+      for (int id : cell.on[v]) on[id].push_back(static_cast<int>(v));
+    for (const auto& [id, vertices] : on) {
+      if (static_cast<int>(vertices.size()) < d) continue;
+      bool maximal = true;
+      for (const auto& [other, more] : on)
+        if (more.size() > vertices.size() && std::includes(more.begin(), more.end(), vertices.begin(), vertices.end())) {
+          maximal = false;
+          break;
+        }
+      if (!maximal) continue;
+      const int g = id - 2 * d;
+      leaf.constraints.push_back(id < 2 * d ? domain_code(id) : neuron_code(g, pattern_[g] != 0));
+    }
+  }
+  sink_->leaf(leaf);
+}
+
+void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits) {
+  const int d = engine_.dim_;
+  if (at_cut(splits)) return snapshot(cell, layer, neuron, post);
+  if (layer == static_cast<int>(engine_.layers_.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
+  const Layer& L = engine_.layers_[layer];
+  if (neuron == 0) {  // this layer's pre-activation maps on this cell
+    Matrix pre(L.weight.size(), Vector(d + 1, 0));
+    for (std::size_t i = 0; i < L.weight.size(); ++i) {
+      for (std::size_t k = 0; k < post.size(); ++k)
+        if (sgn(L.weight[i][k]) != 0)
+          for (int j = 0; j <= d; ++j) pre[i][j] += L.weight[i][k] * post[k][j];
+      pre[i][d] += L.bias[i];
+    }
+    pre_[layer] = std::move(pre);
+  }
+  if (neuron == static_cast<int>(L.weight.size())) {
+    Matrix next = pre_[layer];
+    for (std::size_t i = 0; i < next.size(); ++i)
+      if (!pattern_[L.offset + i])
+        for (auto& v : next[i]) v *= L.slope[i];
+    return descend(cell, layer + 1, 0, next, splits);
+  }
+  const Vector& f = pre_[layer][neuron];
+  const int global = L.offset + neuron;
+  std::vector<int> sign(cell.x.size());
+  std::vector<Rational> value(cell.x.size());
+  bool pos = false, neg = false;
+  for (std::size_t v = 0; v < cell.x.size(); ++v) {
+    value[v] = f[d];
+    for (int j = 0; j < d; ++j) value[v] += f[j] * cell.x[v][j];
+    sign[v] = sgn(value[v]);
+    pos |= sign[v] > 0;
+    neg |= sign[v] < 0;
+  }
+  if (!pos || !neg) {
+    pattern_[global] = pos ? 1 : 0;
+    return descend(cell, layer, neuron + 1, post, splits);
+  }
+  const int id = 2 * d + global;
+  auto add = [id](Cell& c, const Vector& x, const std::vector<int>& on, bool tight) {
+    c.x.push_back(x);
+    std::vector<int> t = on;
+    if (tight) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
+    c.on.push_back(std::move(t));
+  };
+  Cell below, above;
+  for (std::size_t v = 0; v < cell.x.size(); ++v) {
+    if (sign[v] >= 0) add(above, cell.x[v], cell.on[v], sign[v] == 0);
+    if (sign[v] <= 0) add(below, cell.x[v], cell.on[v], sign[v] == 0);
+  }
+  for (std::size_t p = 0; p < cell.x.size(); ++p) {
+    if (sign[p] <= 0) continue;
+    for (std::size_t n = 0; n < cell.x.size(); ++n) {
+      if (sign[n] >= 0) continue;
+      std::vector<int> common;
+      std::set_intersection(cell.on[p].begin(), cell.on[p].end(), cell.on[n].begin(), cell.on[n].end(),
+                            std::back_inserter(common));
+      if (static_cast<int>(common.size()) < d - 1) continue;
+      bool third = false;
+      for (std::size_t w = 0; w < cell.x.size() && !third; ++w)
+        third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common.begin(), common.end());
+      if (third) continue;
+      const Rational t = value[p] / (value[p] - value[n]);
+      Vector x(d);
+      for (int j = 0; j < d; ++j) x[j] = cell.x[p][j] + t * (cell.x[n][j] - cell.x[p][j]);
+      add(above, x, common, true);
+      add(below, x, common, true);
+    }
+  }
+  pattern_[global] = 0;
+  descend(below, layer, neuron + 1, post, splits + 1);
+  pattern_[global] = 1;
+  descend(above, layer, neuron + 1, post, splits + 1);
+}
+
+}  // namespace relutope::detail
