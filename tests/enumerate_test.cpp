@@ -204,6 +204,10 @@ TEST_P(ExactReference, CountEqualsRationalPolygonClipping) {
   EXPECT_EQ(std::set<std::string>(found.begin(), found.end()), exact);
   EXPECT_EQ(found.size(), exact.size());
   EXPECT_EQ(count(net, domain, Engine::kLp), exact.size());
+  // the rational engine, on two threads, against the rational clipping reference
+  const auto rational = patterns(net, domain, Engine::kExact, 2);
+  EXPECT_EQ(std::set<std::string>(rational.begin(), rational.end()), exact);
+  EXPECT_EQ(rational, patterns(net, domain, Engine::kExact, 1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Enumerate, ExactReference,
