@@ -43,6 +43,10 @@ MarginLp::Answer MarginLp::solve(const Eigen::MatrixXd& a, const Eigen::VectorXd
   status_.assign(cols, kAtLower);
   for (int j = 0; j < n; ++j) status_[j] = z[j] == lo_[j] ? kAtLower : kAtUpper;
   for (int i = 0; i < m; ++i) basis_[i] = n + 1 + i, status_[n + 1 + i] = kBasic;
+  // +1 for a nonbasic variable at its lower bound (it may rise), -1 at its upper, 0 when basic: the
+  // improving reduced costs are those with d * direction > 0.
+  Eigen::VectorXd direction(cols);
+  for (int j = 0; j < cols; ++j) direction[j] = status_[j] == kBasic ? 0 : status_[j] == kAtLower ? 1 : -1;
   // Reduced costs of max t: d = c - c_B^T T; with slacks basic, c_B = 0.
   Eigen::VectorXd d = Eigen::VectorXd::Zero(cols);
   d[t_col] = 1;
@@ -53,11 +57,12 @@ MarginLp::Answer MarginLp::solve(const Eigen::MatrixXd& a, const Eigen::VectorXd
     // Entering column: the largest improving reduced cost (Bland's smallest index after a run of
     // degenerate steps, which rules out cycling).
     int enter = -1;
-    double best = 0;
-    for (int j = 0; j < cols; ++j) {
-      if (status_[j] == kBasic) continue;
-      const double gain = status_[j] == kAtLower ? d[j] : -d[j];
-      if (gain > eps && (degenerate > 20 ? enter < 0 : gain > best)) best = gain, enter = j;
+    if (degenerate > 20) {
+      for (int j = 0; j < cols && enter < 0; ++j)
+        if (d[j] * direction[j] > eps) enter = j;
+    } else {
+      Eigen::Index best = 0;
+      if (d.cwiseProduct(direction).maxCoeff(&best) > eps) enter = static_cast<int>(best);
     }
     if (enter < 0) break;
     const double dir = status_[enter] == kAtLower ? 1 : -1;
@@ -77,6 +82,7 @@ MarginLp::Answer MarginLp::solve(const Eigen::MatrixXd& a, const Eigen::VectorXd
     for (int i = 0; i < m; ++i) z[basis_[i]] -= dir * step * tableau_(i, enter);
     if (leave < 0) {  // the entering variable just crossed to its other bound
       status_[enter] = status_[enter] == kAtLower ? kAtUpper : kAtLower;
+      direction[enter] = -direction[enter];
       continue;
     }
     const int out = basis_[leave];
@@ -87,8 +93,10 @@ MarginLp::Answer MarginLp::solve(const Eigen::MatrixXd& a, const Eigen::VectorXd
     d -= d[enter] * tableau_.row(leave).transpose();
     basis_[leave] = enter;
     status_[enter] = kBasic;
+    direction[enter] = 0;
     const double rate = -dir * pivot;
     status_[out] = rate > 0 ? kAtUpper : kAtLower;
+    direction[out] = status_[out] == kAtUpper ? -1 : 1;
     z[out] = status_[out] == kAtUpper ? upper[out] : lower[out];
   }
 

@@ -25,7 +25,7 @@ class MarginLp {
 
  private:
   Eigen::VectorXd lo_, hi_;
-  Eigen::MatrixXd tableau_;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> tableau_;  // rows are what pivots update
   std::vector<int> basis_, status_;
   Eigen::VectorXd value_;
 };
