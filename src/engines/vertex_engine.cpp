@@ -86,21 +86,39 @@ VertexEngine::Worker::Worker(const VertexEngine& engine)
       weight_(engine.flat_.layers.size()),
       bias_(engine.flat_.layers.size()),
       unstable_(engine.flat_.layers.size()),
+      next_(engine.flat_.layers.size()),
       below_(engine.flat_.num_neurons + 1),
       above_(engine.flat_.num_neurons + 1),
       w_(engine.flat_.input_dim) {}
 
-void VertexEngine::Worker::enter_layer(int layer, const Cell& cell) {
+void VertexEngine::Worker::accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const {
+  const SplitLayer& current = engine_.flat_.layers[layer];
+  const double scale = pattern_[current.offset + j] ? 1.0 : current.slope[j];
+  if (&to != &from) to = from;
+  if (scale == 0) return;
+  const auto column = engine_.flat_.layers[layer + 1].weight.col(j);
+  const int d = static_cast<int>(weight_[layer].cols());
+  to.leftCols(d).noalias() += (scale * column) * weight_[layer].row(j);
+  to.col(d) += (scale * bias_[layer][j]) * column;
+}
+
+void VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
   const FlatNetwork& flat = engine_.flat_;
-  flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
-                          layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
-  const Eigen::MatrixXd& z = weight_[layer];
   const int d = cell.dim;
+  if (layer == 0) {
+    weight_[0] = flat.layers[0].weight;
+    bias_[0] = flat.layers[0].bias;
+  } else {
+    weight_[layer] = next->leftCols(d);
+    bias_[layer] = next->col(d) + flat.layers[layer].bias;
+  }
+  const Eigen::MatrixXd& z = weight_[layer];
   const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> x(
       cell.x.data(), cell.num_vertices, d);
   // Values of every neuron at every vertex: neurons that keep one sign on the cell keep it on
   // every sub-cell too, so only the others are split.
-  const Eigen::MatrixXd values = x * z.transpose();
+  // lazyProduct: these matrices are thin (d columns), where GEMM's packing costs more than it saves.
+  const Eigen::MatrixXd values = x.lazyProduct(z.transpose());
   const int offset = flat.layers[layer].offset;
   std::vector<int>& unstable = unstable_[layer];
   unstable.clear();
@@ -114,6 +132,20 @@ void VertexEngine::Worker::enter_layer(int layer, const Cell& cell) {
     }
     pattern_[offset + j] = hi > eps ? 1 : 0;
     if ((hi > eps && lo < 0) || (hi <= eps && hi > 0 && lo < -eps)) ++counters.slivers_dropped;
+  }
+  if (layer + 1 == static_cast<int>(flat.layers.size())) return;
+  // The next layer's map starts with the neurons decided here, the stable ones.
+  std::vector<Eigen::MatrixXd>& next_maps = next_[layer];
+  if (next_maps.size() < unstable.size() + 1) next_maps.resize(unstable.size() + 1);
+  Eigen::MatrixXd& start = next_maps[0];
+  start.setZero(flat.layers[layer + 1].weight.rows(), d + 1);
+  std::size_t u = 0;
+  for (int j = 0; j < static_cast<int>(z.rows()); ++j) {
+    if (u < unstable.size() && unstable[u] == j) {
+      ++u;
+      continue;
+    }
+    accumulate(layer, j, start, start);
   }
 }
 
@@ -311,6 +343,7 @@ void VertexEngine::Worker::snapshot(const Cell& cell, int layer, int pos) {
     task.unstable = unstable_[layer];
     task.weight = weight_[layer];
     task.bias = bias_[layer];
+    if (layer + 1 < static_cast<int>(engine_.flat_.layers.size())) task.next = next_[layer][pos];
   }
   frontier_->push_back(std::move(task));
 }
@@ -320,9 +353,10 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   if (at_cut(splits)) return snapshot(cell, layer, pos);
   if (num_layers == 0) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
   const std::vector<int>& unstable = unstable_[layer];
+  const bool last = layer + 1 == num_layers;
   if (pos == static_cast<int>(unstable.size())) {
-    if (layer + 1 == num_layers) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
-    enter_layer(layer + 1, cell);
+    if (last) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
+    enter_layer(layer + 1, cell, &next_[layer][pos]);
     return descend(cell, layer + 1, 0, splits);
   }
   const int j = unstable[pos];
@@ -330,17 +364,21 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   w_ = weight_[layer].row(j).transpose();
   Cell& below = below_[splits];
   Cell& above = above_[splits];
+  auto decide = [&](int bit) {
+    pattern_[global] = static_cast<std::uint8_t>(bit);
+    if (!last) accumulate(layer, j, next_[layer][pos], next_[layer][pos + 1]);
+  };
   switch (split(cell, w_.data(), bias_[layer][j], global, below, above)) {
     case Side::kBelow:
-      pattern_[global] = 0;
+      decide(0);
       return descend(cell, layer, pos + 1, splits);
     case Side::kAbove:
-      pattern_[global] = 1;
+      decide(1);
       return descend(cell, layer, pos + 1, splits);
     case Side::kBoth:
-      pattern_[global] = 0;
+      decide(0);
       descend(below, layer, pos + 1, splits + 1);
-      pattern_[global] = 1;
+      decide(1);
       descend(above, layer, pos + 1, splits + 1);
       return;
   }
@@ -358,12 +396,16 @@ void VertexEngine::Worker::run(const Task& task, LeafSink& sink) {
   pattern_ = task.pattern;
   if (task.layer < 0) {
     if (engine_.flat_.layers.empty()) return descend(task.cell, -1, 0, 0);
-    enter_layer(0, task.cell);
+    enter_layer(0, task.cell, nullptr);
     return descend(task.cell, 0, 0, 0);
   }
   unstable_[task.layer] = task.unstable;
   weight_[task.layer] = task.weight;
   bias_[task.layer] = task.bias;
+  if (task.layer + 1 < static_cast<int>(engine_.flat_.layers.size())) {
+    if (next_[task.layer].size() < task.unstable.size() + 1) next_[task.layer].resize(task.unstable.size() + 1);
+    next_[task.layer][task.pos] = task.next;
+  }
   descend(task.cell, task.layer, task.pos, 0);
 }
 

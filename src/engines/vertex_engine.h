@@ -47,6 +47,7 @@ class VertexEngine {
     std::vector<int> unstable;
     Eigen::MatrixXd weight;  // pre-activation map of `layer` on the cell
     Eigen::VectorXd bias;
+    Eigen::MatrixXd next;    // the next layer's pre-activation map accumulated so far (see Worker::next_)
   };
 
   Task root_task() const;
@@ -59,7 +60,8 @@ class VertexEngine {
    private:
     friend class VertexEngine;
     enum class Side { kBelow, kAbove, kBoth };
-    void enter_layer(int layer, const Cell& cell);
+    void enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next);
+    void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
     Side split(const Cell& cell, const double* w, double c, int global, Cell& below, Cell& above);
     const Cell& collect_garbage(const Cell& cell);
@@ -71,6 +73,11 @@ class VertexEngine {
     std::vector<Eigen::MatrixXd> weight_;  // per split layer, valid along the current path
     std::vector<Eigen::VectorXd> bias_;
     std::vector<std::vector<int>> unstable_;
+    // next_[l][pos]: the pre-activation map of layer l+1, rows [w | c], summed over the neurons of
+    // layer l decided before position pos of unstable_[l]. A layer's map is then ready when the
+    // layer before it is fully decided, at a cost of one outer product per decision instead of a
+    // full matrix product per cell.
+    std::vector<std::vector<Eigen::MatrixXd>> next_;
     std::vector<Cell> below_, above_;  // scratch per split depth
     Cell garbage_free_;
     std::vector<double> values_, interior_;
