@@ -152,6 +152,11 @@ std::vector<Bound> region_bounds(const Architecture& arch) {
   const int total = arch.num_neurons();
   std::vector<Bound> out;
   const std::vector<int> no_caps(num_layers, 1 << 30);
+  if (num_layers == 0) {  // an affine network: one region, whatever the weights
+    out.push_back(make("trivial", "2^N (one region per activation pattern)", Bound::Kind::kUpper, 1));
+    out.back().reason = "no hidden layer: the network is affine";
+    return out;
+  }
 
   // Zaslavsky: one hidden layer.
   if (num_layers == 1)

@@ -81,6 +81,23 @@ TEST(Bounds, OneLayerIsZaslavskyAndInputDimensionOneIsTheProductOfWidthsPlusOne)
   EXPECT_EQ(value(arch(1, {2, 5}), "serra2018_n0_1"), "n/a");
 }
 
+TEST(Bounds, AnAffineNetworkHasOneRegion) {
+  const std::vector<Bound> bounds = relutope::region_bounds(arch(3, {}));
+  ASSERT_EQ(bounds.size(), 1u);
+  EXPECT_EQ(bounds[0].value, "1");
+  relutope::Network net;
+  relutope::Layer affine;
+  affine.weight = Eigen::MatrixXd::Ones(1, 3);
+  affine.bias = Eigen::VectorXd::Zero(1);
+  affine.activation = relutope::Activation::kNone;
+  net.layers = {affine};
+  for (relutope::Engine engine : {relutope::Engine::kVertex, relutope::Engine::kLp, relutope::Engine::kExact}) {
+    relutope::EnumerateOptions options;
+    options.engine = engine;
+    EXPECT_EQ(relutope::count_regions(net, relutope::Domain::cube(3, -1, 1), options).num_regions, 1u);
+  }
+}
+
 TEST(Bounds, BigIntegersAreExact) {
   const Architecture a = arch(8, std::vector<int>(20, 100));
   const std::vector<Bound> bounds = relutope::region_bounds(a);

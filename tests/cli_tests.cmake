@@ -206,3 +206,4 @@ $RELUTOPE study --models tests/data/tiny_2d.json tests/data/dead_neuron.json --o
 echo "rows=$(wc -l < "$out/study.csv")"
 cat "$out/study.csv"
 ]])
+relutope_cli_test(count.affine_network_is_one_region "^1 region\n" count tests/data/affine.json)

@@ -107,7 +107,7 @@ int run_count(const CountOptions& options) {
     std::cout << out.dump() << "\n";
     return 0;
   }
-  std::printf("%s regions\n", with_commas(stats.num_regions).c_str());
+  std::printf("%s region%s\n", with_commas(stats.num_regions).c_str(), stats.num_regions == 1 ? "" : "s");
   std::printf("  model      %s\n", options.model.c_str());
   std::printf("  network    %s\n", network_summary(chosen).c_str());
   std::printf("  domain     %s%s\n", domain.describe().c_str(), chosen.note().c_str());
