@@ -47,7 +47,7 @@ void chebyshev(const Region& region, PolytopeMeasures& out) {
 
 }  // namespace
 
-PolytopeMeasures measure_polytope(const Region& region) {
+PolytopeMeasures measure_polytope(const Region& region, bool cross_check) {
   if (region.vertices.empty() || region.facet_vertices.size() != region.halfspaces.size())
     throw Error("measure_polytope: the region has no vertices (enumerate with EnumerateOptions::with_vertices)");
   const int d = static_cast<int>(region.vertices.front().size());
@@ -60,7 +60,7 @@ PolytopeMeasures measure_polytope(const Region& region) {
   out.volume = vc.volume;
   out.centroid = vc.centroid;
   chebyshev(region, out);
-  if (d == 2 || d == 3) out.volume_cgal = detail::cgal_volume(region.halfspaces, out.chebyshev_center);
+  if (cross_check && (d == 2 || d == 3)) out.volume_cgal = detail::cgal_volume(region.halfspaces, out.chebyshev_center);
   return out;
 }
 

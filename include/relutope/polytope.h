@@ -9,20 +9,21 @@ namespace relutope {
 /// Measures of a region as a convex polytope.
 struct PolytopeMeasures {
   double volume = 0;                 ///< d-dimensional volume (cone decomposition over the face lattice)
-  /// The volume CGAL computes from the half-spaces alone, independently of the vertices: 2-D by the
-  /// convex hull of the facet lines' meeting points, 3-D by halfspace_intersection_3 and
-  /// Polygon_mesh_processing::volume. Negative in other dimensions.
+  /// With `cross_check`: the volume CGAL computes from the half-spaces alone, independently of the
+  /// vertices (2-D: the convex hull of the facet lines' meeting points; 3-D: halfspace_intersection_3
+  /// and Polygon_mesh_processing::volume). Negative otherwise and in other dimensions.
   double volume_cgal = -1;
   Eigen::VectorXd centroid;          ///< centre of mass
   Eigen::VectorXd chebyshev_center;  ///< centre of the largest inscribed ball
   double inradius = 0;               ///< radius of that ball
 };
 
-/// Volume and centroid by cone decomposition over the face lattice; in 2-D and 3-D also the volume
-/// by CGAL from the half-spaces (a cross-check); Chebyshev centre and inradius by one LP (GLPK).
+/// Volume and centroid by cone decomposition over the face lattice; Chebyshev centre and inradius by
+/// one LP (GLPK). With `cross_check`, in 2-D and 3-D also the volume by CGAL from the half-spaces
+/// (several times slower: it uses exact predicates).
 /// @pre region.vertices and region.facet_vertices are filled (EnumerateOptions::with_vertices)
 /// @throws Error if they are not
-PolytopeMeasures measure_polytope(const Region& region);
+PolytopeMeasures measure_polytope(const Region& region, bool cross_check = false);
 
 /// Volume of the domain itself (the box clipped by its extra constraints), with the vertex engine.
 /// @throws InputError if the domain is invalid or of too high a dimension for the vertex engine

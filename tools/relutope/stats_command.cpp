@@ -52,7 +52,7 @@ int run_stats(const StatsOptions& options) {
   Summary volume, inradius, facets, vertices;
   double covered = 0, covered_cgal = 0;
   const EnumerateStats stats = enumerate_regions(net, chosen.domain, enumerate, [&](const Region& region) {
-    const PolytopeMeasures m = measure_polytope(region);
+    const PolytopeMeasures m = measure_polytope(region, true);
     covered += m.volume;
     covered_cgal += m.volume_cgal;
     volume.values.push_back(m.volume);
