@@ -2,8 +2,8 @@
 
 #include <Eigen/Geometry>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "relutope/error.h"
@@ -27,12 +27,6 @@ JsonlWriter::JsonlWriter(std::ostream& out, const Network& net, const Domain& do
       throw InputError("--fields: unknown field \"" + f + "\" (known: " + known + ")");
     }
 }
-
-namespace {
-
-std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
-
-}  // namespace
 
 std::string neighbor_pattern(const Network& net, const Domain& domain, const Region& region, std::size_t f) {
   const Halfspace& h = region.halfspaces[f];
@@ -58,53 +52,127 @@ std::string neighbor_pattern(const Network& net, const Domain& domain, const Reg
   return pattern;
 }
 
+namespace {
+
+// A JSON line written straight into a string: regions are many and small, and building a DOM
+// (nlohmann::json) for each cost more than everything else in an export. Doubles print in the
+// shortest form that reads back exactly (std::to_chars), like nlohmann's dump.
+class Line {
+ public:
+  explicit Line(std::string& out) : out_(out) { out_.clear(); }
+  Line& key(const char* name) {
+    out_ += first_ ? "{\"" : ",\"";
+    first_ = false;
+    out_ += name;
+    out_ += "\":";
+    return *this;
+  }
+  void close() { out_ += first_ ? "{}\n" : "}\n"; }
+  void number(double v) {
+    if (!std::isfinite(v)) {
+      out_ += "null";
+      return;
+    }
+    char buffer[32];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
+    out_.append(buffer, end);
+    if (std::find_if(buffer, end, [](char c) { return c == '.' || c == 'e' || c == 'n' || c == 'i'; }) == end)
+      out_ += ".0";  // keep it a JSON float, as nlohmann does
+  }
+  void integer(long long v) { out_ += std::to_string(v); }
+  void string(const std::string& s) {  // patterns and fixed words only: nothing to escape
+    out_ += '"';
+    out_ += s;
+    out_ += '"';
+  }
+  template <class V>
+  void numbers(const V& v) {
+    out_ += '[';
+    for (Eigen::Index i = 0; i < v.size(); ++i) {
+      if (i) out_ += ',';
+      number(v[i]);
+    }
+    out_ += ']';
+  }
+  void raw(const char* text) { out_ += text; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
 void JsonlWriter::write(const Region& region) {
-  nlohmann::ordered_json j;
+  Line line(buffer_);
   const bool has_vertices = !region.vertices.empty();
-  if (has("id")) j["id"] = num_written_;
-  if (has("pattern")) j["pattern"] = pattern_string(region.pattern, widths_);
-  if (has("interior_point")) j["interior_point"] = to_std(region.interior_point);
+  if (has("id")) line.key("id").integer(static_cast<long long>(num_written_));
+  if (has("pattern")) line.key("pattern").string(pattern_string(region.pattern, widths_));
+  if (has("interior_point")) line.key("interior_point").numbers(region.interior_point);
   const bool measures = has_vertices && (has("volume") || has("centroid") || has("chebyshev_center") || has("inradius"));
   if (measures) {
     const PolytopeMeasures m = measure_polytope(region);
-    if (has("volume")) j["volume"] = m.volume;
-    if (has("centroid")) j["centroid"] = to_std(m.centroid);
-    if (has("chebyshev_center")) j["chebyshev_center"] = to_std(m.chebyshev_center);
-    if (has("inradius")) j["inradius"] = m.inradius;
+    if (has("volume")) line.key("volume").number(m.volume);
+    if (has("centroid")) line.key("centroid").numbers(m.centroid);
+    if (has("chebyshev_center")) line.key("chebyshev_center").numbers(m.chebyshev_center);
+    if (has("inradius")) line.key("inradius").number(m.inradius);
   }
   if (has("vertices") && has_vertices) {
-    nlohmann::ordered_json vs = nlohmann::ordered_json::array();
-    for (const Eigen::VectorXd& v : region.vertices) vs.push_back(to_std(v));
-    j["vertices"] = vs;
+    line.key("vertices").raw("[");
+    for (std::size_t v = 0; v < region.vertices.size(); ++v) {
+      if (v) line.raw(",");
+      line.numbers(region.vertices[v]);
+    }
+    line.raw("]");
   }
   if (has("halfspaces")) {
-    nlohmann::ordered_json hs = nlohmann::ordered_json::array();
+    line.key("halfspaces").raw("[");
     for (std::size_t f = 0; f < region.halfspaces.size(); ++f) {
       const Halfspace& h = region.halfspaces[f];
-      nlohmann::ordered_json o;
-      o["a"] = to_std(h.a);
-      o["b"] = h.b;
-      if (h.origin.kind == HalfspaceOrigin::Kind::kNeuron)
-        o["origin"] = {{"kind", "neuron"}, {"layer", h.origin.layer}, {"neuron", h.origin.neuron},
-                       {"side", h.origin.active ? "active" : "inactive"}};
-      else
-        o["origin"] = {{"kind", "domain"}, {"constraint", h.origin.neuron}};
-      if (has_vertices) {
-        o["vertices"] = region.facet_vertices[f];
-        const std::string across = neighbor_pattern(net_, domain_, region, f);
-        o["neighbor"] = across.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(across);
+      if (f) line.raw(",");
+      line.raw("{\"a\":");
+      line.numbers(h.a);
+      line.raw(",\"b\":");
+      line.number(h.b);
+      if (h.origin.kind == HalfspaceOrigin::Kind::kNeuron) {
+        line.raw(",\"origin\":{\"kind\":\"neuron\",\"layer\":");
+        line.integer(h.origin.layer);
+        line.raw(",\"neuron\":");
+        line.integer(h.origin.neuron);
+        line.raw(h.origin.active ? ",\"side\":\"active\"}" : ",\"side\":\"inactive\"}");
+      } else {
+        line.raw(",\"origin\":{\"kind\":\"domain\",\"constraint\":");
+        line.integer(h.origin.neuron);
+        line.raw("}");
       }
-      hs.push_back(o);
+      if (has_vertices) {
+        line.raw(",\"vertices\":[");
+        for (std::size_t k = 0; k < region.facet_vertices[f].size(); ++k) {
+          if (k) line.raw(",");
+          line.integer(region.facet_vertices[f][k]);
+        }
+        line.raw("],\"neighbor\":");
+        const std::string across = neighbor_pattern(net_, domain_, region, f);
+        if (across.empty()) line.raw("null");
+        else line.string(across);
+      }
+      line.raw("}");
     }
-    j["halfspaces"] = hs;
+    line.raw("]");
   }
   if (has("map") && region.map_weight.size()) {
-    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-    for (Eigen::Index i = 0; i < region.map_weight.rows(); ++i) rows.push_back(to_std(region.map_weight.row(i).transpose()));
-    j["map"] = {{"weight", rows}, {"bias", to_std(region.map_bias)}};
+    line.key("map").raw("{\"weight\":[");
+    for (Eigen::Index i = 0; i < region.map_weight.rows(); ++i) {
+      if (i) line.raw(",");
+      line.numbers(region.map_weight.row(i));
+    }
+    line.raw("],\"bias\":");
+    line.numbers(region.map_bias);
+    line.raw("}");
   }
-  if (has("depth")) j["depth"] = region.depth;
-  out_ << j.dump() << '\n';
+  if (has("depth")) line.key("depth").number(region.depth);
+  line.close();
+  out_ << buffer_;
   ++num_written_;
 }
 

@@ -37,6 +37,7 @@ class JsonlWriter {
   std::set<std::string> fields_;
   std::vector<int> widths_;
   std::uint64_t num_written_ = 0;
+  std::string buffer_;  // one line, reused
 };
 
 /// The activation pattern of the region across facet `f` of `region` (a neuron's facet): the forward
