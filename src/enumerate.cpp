@@ -52,7 +52,11 @@ struct Shared {
   const detail::FlatNetwork& flat;
   const Domain& domain;
   const EnumerateOptions& options;
-  const RegionVisitor* visit;  // null when only counting
+  const RegionVisitor* visit;     // null when only counting
+  const RegionFormatter* format;  // with `consume`: regions become text in the workers
+  const TextConsumer* consume;
+
+  bool keeps_regions() const { return visit || format; }
   double near_degenerate_depth;
   std::atomic<std::uint64_t> found{0};
   Clock::time_point last_progress = Clock::now();
@@ -88,10 +92,16 @@ Halfspace domain_halfspace(const Domain& domain, int k) {
   return h;
 }
 
+// What one task hands over: its regions, or the texts the formatter made of them.
+struct TaskOutput {
+  std::vector<Region> regions;
+  std::vector<std::string> texts;
+};
+
 // Receives the leaves of one task; counts them and, when a visitor waits, builds the regions.
 class TaskSink : public detail::LeafSink {
  public:
-  TaskSink(Shared& shared, std::vector<Region>* out) : shared_(shared), out_(out) {}
+  TaskSink(Shared& shared, TaskOutput* out) : shared_(shared), out_(out) {}
   ~TaskSink() override { shared_.found += pending_; }
 
   bool wants_constraints() const override {
@@ -126,7 +136,8 @@ class TaskSink : public detail::LeafSink {
       region.map_weight = std::move(maps.out_weight);
       region.map_bias = std::move(maps.out_bias);
     }
-    out_->push_back(std::move(region));
+    if (shared_.format) out_->texts.push_back((*shared_.format)(region));
+    else out_->regions.push_back(std::move(region));
   }
 
   std::uint64_t num_regions = 0;
@@ -134,7 +145,7 @@ class TaskSink : public detail::LeafSink {
 
  private:
   Shared& shared_;
-  std::vector<Region>* out_;
+  TaskOutput* out_;
   std::uint64_t pending_ = 0;
 };
 
@@ -161,7 +172,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   }
   const auto num_tasks = static_cast<std::int64_t>(tasks.size());
   stats.num_tasks = tasks.size();
-  std::vector<std::vector<Region>> buffers(shared.visit ? tasks.size() : 0);
+  std::vector<TaskOutput> buffers(shared.keeps_regions() ? tasks.size() : 0);
   std::vector<char> done(tasks.size(), 0);
   std::int64_t next_to_visit = 0;
   std::exception_ptr first_error;
@@ -180,18 +191,20 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     for (std::int64_t i = 0; i < num_tasks; ++i) {
       if (!worker) continue;
       try {
-        TaskSink sink(shared, shared.visit ? &buffers[i] : nullptr);
+        TaskSink sink(shared, shared.keeps_regions() ? &buffers[i] : nullptr);
         worker->run(tasks[i], sink);
         regions += sink.num_regions;
         near_degenerate += sink.num_near_degenerate;
-        if (shared.visit) {
+        if (shared.keeps_regions()) {
 #pragma omp critical(relutope_visit)
           {
             done[i] = 1;
             while (next_to_visit < num_tasks && done[next_to_visit]) {
-              if (!first_error)
-                for (const Region& region : buffers[next_to_visit]) (*shared.visit)(region);
-              std::vector<Region>().swap(buffers[next_to_visit]);
+              if (!first_error) {
+                for (const Region& region : buffers[next_to_visit].regions) (*shared.visit)(region);
+                for (const std::string& text : buffers[next_to_visit].texts) (*shared.consume)(text);
+              }
+              buffers[next_to_visit] = TaskOutput();  // free it now
               ++next_to_visit;
             }
           }
@@ -234,7 +247,8 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
 }
 
 EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,
-                              const RegionVisitor* visit) {
+                              const RegionVisitor* visit, const RegionFormatter* format = nullptr,
+                              const TextConsumer* consume = nullptr) {
   const auto start = Clock::now();
   check_inputs(net, domain, options);
   const detail::FlatNetwork flat(net);
@@ -243,7 +257,7 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
   stats.num_threads = resolve_threads(options.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
-  Shared shared{flat, domain, options, visit, 1000 * stats.tolerance_abs};
+  Shared shared{flat, domain, options, visit, format, consume, 1000 * stats.tolerance_abs};
   if (stats.engine == Engine::kVertex) {
     const detail::VertexEngine engine(flat, domain, stats.tolerance_abs);
     run_engine(engine, shared, stats.num_threads, stats);
@@ -265,6 +279,11 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
 EnumerateStats enumerate_regions(const Network& net, const Domain& domain, const EnumerateOptions& options,
                                  const RegionVisitor& visit) {
   return enumerate_impl(net, domain, options, &visit);
+}
+
+EnumerateStats enumerate_formatted(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                                   const RegionFormatter& format, const TextConsumer& consume) {
+  return enumerate_impl(net, domain, options, nullptr, &format, &consume);
 }
 
 std::vector<Region> enumerate_regions(const Network& net, const Domain& domain, const EnumerateOptions& options) {

@@ -103,10 +103,23 @@ class Line {
 
 }  // namespace
 
-void JsonlWriter::write(const Region& region) {
-  Line line(buffer_);
+void JsonlWriter::write(const Region& region) { write_formatted(format(region)); }
+
+void JsonlWriter::write_formatted(const std::string& line) {
+  if (has("id")) {
+    out_ << "{\"id\":" << num_written_;
+    if (line.size() > 3) out_ << ',';  // more fields than "{}\n"
+    out_.write(line.data() + 1, static_cast<std::streamsize>(line.size() - 1));
+  } else {
+    out_ << line;
+  }
+  ++num_written_;
+}
+
+std::string JsonlWriter::format(const Region& region) const {
+  std::string text;
+  Line line(text);
   const bool has_vertices = !region.vertices.empty();
-  if (has("id")) line.key("id").integer(static_cast<long long>(num_written_));
   if (has("pattern")) line.key("pattern").string(pattern_string(region.pattern, widths_));
   if (has("interior_point")) line.key("interior_point").numbers(region.interior_point);
   const bool measures = has_vertices && (has("volume") || has("centroid") || has("chebyshev_center") || has("inradius"));
@@ -172,8 +185,7 @@ void JsonlWriter::write(const Region& region) {
   }
   if (has("depth")) line.key("depth").number(region.depth);
   line.close();
-  out_ << buffer_;
-  ++num_written_;
+  return text;
 }
 
 void CellMesh::add(const Region& region, std::uint64_t cell) {

@@ -207,3 +207,10 @@ echo "rows=$(wc -l < "$out/study.csv")"
 cat "$out/study.csv"
 ]])
 relutope_cli_test(count.affine_network_is_one_region "^1 region\n" count tests/data/affine.json)
+relutope_cli_script(export.jsonl_is_the_same_for_any_thread_count "^same\n" [[
+out="${TMPDIR:-/tmp}/relutope_cli_threads"
+$RELUTOPE export examples/two_moons.onnx --jsonl "$out.1" --threads 1 -q
+$RELUTOPE export examples/two_moons.onnx --jsonl "$out.2" --threads 2 -q
+$RELUTOPE export examples/two_moons.onnx --jsonl "$out.3" --threads 3 --png "$out.png" -q
+cmp -s "$out.1" "$out.2" && cmp -s "$out.1" "$out.3" && echo same
+]])

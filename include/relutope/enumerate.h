@@ -77,6 +77,15 @@ using RegionVisitor = std::function<void(const Region&)>;
 EnumerateStats enumerate_regions(const Network& net, const Domain& domain,
                                  const EnumerateOptions& options, const RegionVisitor& visit);
 
+using RegionFormatter = std::function<std::string(const Region&)>;
+using TextConsumer = std::function<void(const std::string&)>;
+
+/// Like the visitor form, for exports whose per-region work (measuring, formatting) would otherwise
+/// run on one thread: `format` runs in the worker threads, concurrently (so it must be thread-safe),
+/// and turns each region into text; `consume` receives the texts serially, in pattern order.
+EnumerateStats enumerate_formatted(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                                   const RegionFormatter& format, const TextConsumer& consume);
+
 /// Convenience form that collects every region (memory grows with the count).
 std::vector<Region> enumerate_regions(const Network& net, const Domain& domain,
                                       const EnumerateOptions& options = {});

@@ -26,6 +26,10 @@ class JsonlWriter {
   /// @param fields  subset of jsonl_fields() to write; empty = all. @throws InputError for an unknown name
   JsonlWriter(std::ostream& out, const Network& net, const Domain& domain, const std::set<std::string>& fields = {});
   void write(const Region& region);
+  /// The line for `region` without its id: thread-safe, for enumerate_formatted's formatter.
+  std::string format(const Region& region) const;
+  /// Writes a line from format(), with the next id.
+  void write_formatted(const std::string& line);
   std::uint64_t num_written() const { return num_written_; }
   /// True if `field` is written.
   bool has(const std::string& field) const { return fields_.empty() || fields_.count(field); }
@@ -37,7 +41,6 @@ class JsonlWriter {
   std::set<std::string> fields_;
   std::vector<int> widths_;
   std::uint64_t num_written_ = 0;
-  std::string buffer_;  // one line, reused
 };
 
 /// The activation pattern of the region across facet `f` of `region` (a neuron's facet): the forward

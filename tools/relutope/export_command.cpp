@@ -80,12 +80,19 @@ int run_export(const ExportOptions& options) {
   std::vector<Region> kept;  // only for pictures: a 2-D partition fits in memory
   CellMesh cells;
   std::uint64_t index = 0;
-  const EnumerateStats stats = enumerate_regions(net, domain, enumerate, [&](const Region& region) {
-    if (jsonl) jsonl->write(region);
-    if (picture) kept.push_back(region);
-    if (mesh) cells.add(region, index);
-    ++index;
-  });
+  // JSON lines alone are measured and formatted in the worker threads; pictures and meshes need the
+  // regions themselves, in order.
+  const EnumerateStats stats =
+      picture || mesh ? enumerate_regions(net, domain, enumerate,
+                                          [&](const Region& region) {
+                                            if (jsonl) jsonl->write(region);
+                                            if (picture) kept.push_back(region);
+                                            if (mesh) cells.add(region, index);
+                                            ++index;
+                                          })
+                      : enumerate_formatted(
+                            net, domain, enumerate, [&](const Region& region) { return jsonl->format(region); },
+                            [&](const std::string& line) { jsonl->write_formatted(line); });
   if (!options.svg.empty()) write_svg(options.svg, net, domain, kept, draw);
   if (!options.png.empty()) write_png(options.png, net, domain, kept, draw);
   if (!options.off.empty()) {
