@@ -1,6 +1,7 @@
 #include "engines/exact_engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -48,7 +49,10 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain
       x[i] = Rational(upper ? domain.hi[i] : domain.lo[i]);
       on.push_back(2 * i + (upper ? 1 : 0));
     }
+    std::vector<double> approx(dim_);
+    for (int i = 0; i < dim_; ++i) approx[i] = x[i].get_d();
     root_.x.push_back(std::move(x));
+    root_.approx.push_back(std::move(approx));
     root_.on.push_back(std::move(on));
   }
 }
@@ -140,13 +144,33 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
   }
   const Vector& f = pre_[layer][neuron];
   const int global = L.offset + neuron;
-  std::vector<int> sign(cell.x.size());
-  std::vector<Rational> value(cell.x.size());
-  bool pos = false, neg = false;
-  for (std::size_t v = 0; v < cell.x.size(); ++v) {
+  const std::size_t num_vertices = cell.x.size();
+  // Signs first in doubles with a rounding-error bound (a filter, as in CGAL's Epeck): only the
+  // vertices whose sign it cannot prove, and the cells that do split, need rational arithmetic.
+  std::vector<double> fd(d + 1);
+  for (int j = 0; j <= d; ++j) fd[j] = f[j].get_d();
+  std::vector<int> sign(num_vertices);
+  std::vector<Rational> value(num_vertices);
+  std::vector<char> exact(num_vertices, 0);
+  auto exact_value = [&](std::size_t v) {
+    if (exact[v]) return;
     value[v] = f[d];
     for (int j = 0; j < d; ++j) value[v] += f[j] * cell.x[v][j];
     sign[v] = sgn(value[v]);
+    exact[v] = 1;
+  };
+  bool pos = false, neg = false;
+  for (std::size_t v = 0; v < num_vertices; ++v) {
+    double approx = fd[d], magnitude = std::abs(fd[d]);
+    for (int j = 0; j < d; ++j) {
+      const double term = fd[j] * cell.approx[v][j];
+      approx += term;
+      magnitude += std::abs(term);
+    }
+    // Each conversion to double and each operation errs by at most 2^-52 relative: d + 3 of them.
+    // (The absolute term covers subnormal results; infinities and NaNs fail the test and go exact.)
+    if (std::abs(approx) > 4 * (d + 3) * 0x1.0p-52 * magnitude + 1e-290) sign[v] = approx > 0 ? 1 : -1;
+    else exact_value(v);
     pos |= sign[v] > 0;
     neg |= sign[v] < 0;
   }
@@ -154,9 +178,13 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
     pattern_[global] = pos ? 1 : 0;
     return descend(cell, layer, neuron + 1, post, splits);
   }
+  for (std::size_t v = 0; v < num_vertices; ++v) exact_value(v);  // the split interpolates exactly
   const int id = 2 * d + global;
   auto add = [id](Cell& c, const Vector& x, const std::vector<int>& on, bool tight) {
     c.x.push_back(x);
+    std::vector<double> approx(x.size());
+    for (std::size_t j = 0; j < x.size(); ++j) approx[j] = x[j].get_d();
+    c.approx.push_back(std::move(approx));
     std::vector<int> t = on;
     if (tight) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
     c.on.push_back(std::move(t));

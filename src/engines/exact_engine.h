@@ -26,6 +26,7 @@ class ExactEngine {
 
   struct Cell {
     std::vector<Vector> x;             // vertices
+    std::vector<std::vector<double>> approx;  // the vertices rounded to doubles, for the sign filter
     std::vector<std::vector<int>> on;  // sorted ids of the constraints tight at each vertex:
                                        // 0..2d-1 the box's faces, 2d + g neuron g
   };
