@@ -7,6 +7,7 @@
 #include "relutope/error.h"
 #include "relutope/neurons.h"
 #include "relutope/random_network.h"
+#include "support/networks.h"
 
 namespace {
 
@@ -85,12 +86,7 @@ TEST(Bounds, AnAffineNetworkHasOneRegion) {
   const std::vector<Bound> bounds = relutope::region_bounds(arch(3, {}));
   ASSERT_EQ(bounds.size(), 1u);
   EXPECT_EQ(bounds[0].value, "1");
-  relutope::Network net;
-  relutope::Layer affine;
-  affine.weight = Eigen::MatrixXd::Ones(1, 3);
-  affine.bias = Eigen::VectorXd::Zero(1);
-  affine.activation = relutope::Activation::kNone;
-  net.layers = {affine};
+  const relutope::Network net = networks::affine(3);
   for (relutope::Engine engine : {relutope::Engine::kVertex, relutope::Engine::kLp, relutope::Engine::kExact}) {
     relutope::EnumerateOptions options;
     options.engine = engine;

@@ -251,7 +251,6 @@ TEST(Enumerate, ReportsNearDegenerateRegions) {
 
 TEST(Enumerate, LeakyAndParametricReluSplitLikeRelu) {
   Network net = relutope::random_network(2, {6, 6}, 1, 21);
-  const auto relu = patterns(net, Domain::cube(2, -1, 1), Engine::kVertex, 1);
   net.layers[0].activation = relutope::Activation::kLeakyRelu;
   net.layers[0].negative_slope = Eigen::VectorXd::Constant(1, 0.1);
   net.layers[1].activation = relutope::Activation::kPRelu;
@@ -261,7 +260,6 @@ TEST(Enumerate, LeakyAndParametricReluSplitLikeRelu) {
   const auto sampled = brute_force::sampled_patterns(net, Domain::cube(2, -1, 1), 20000, 3);
   for (const std::string& p : sampled) EXPECT_TRUE(std::count(leaky.begin(), leaky.end(), p)) << p;
   EXPECT_GT(leaky.size(), 1u);
-  (void)relu;
 }
 
 TEST(Enumerate, HighDimensionalNetUsesTheLpEngine) {

@@ -7,6 +7,7 @@
 #include "relutope/enumerate.h"
 #include "relutope/random_network.h"
 #include "support/brute_force.h"
+#include "support/networks.h"
 
 namespace {
 
@@ -88,12 +89,7 @@ TEST(Polytope, TwoDimensionalRegionsTileTheBox) {
 }
 
 TEST(Polytope, AOneRegionBoxHasItsCentreAndHalfItsShortestSideAsInradius) {
-  relutope::Network net;
-  relutope::Layer out;
-  out.weight = Eigen::MatrixXd::Ones(1, 3);
-  out.bias = Eigen::VectorXd::Zero(1);
-  out.activation = relutope::Activation::kNone;
-  net.layers = {out};
+  const relutope::Network net = networks::affine(3);
   relutope::EnumerateOptions options;
   options.with_vertices = true;
   const auto regions = relutope::enumerate_regions(net, Domain::box(Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(1, 2, 4)), options);

@@ -26,4 +26,15 @@ inline relutope::Network lines(const std::vector<std::array<double, 3>>& rows) {
   return net;
 }
 
+// No hidden layer: x -> sum of the inputs, one affine map (one region).
+inline relutope::Network affine(int input_dim) {
+  relutope::Layer out;
+  out.weight = Eigen::MatrixXd::Ones(1, input_dim);
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.activation = relutope::Activation::kNone;
+  relutope::Network net;
+  net.layers = {out};
+  return net;
+}
+
 }  // namespace networks
