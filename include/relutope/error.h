@@ -18,4 +18,12 @@ class InputError : public Error {
   using Error::Error;
 };
 
+/// The input is valid but relutope cannot certify the answer within its numeric limits (for example a
+/// split that neither floating point nor exact arithmetic can decide within the allowed precision or
+/// time). No number is returned: a count is either right or not given. The CLI exits with 4.
+class UncertifiedError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace relutope

@@ -1,5 +1,6 @@
 // relutope: the command-line front end. One try block sets the exit code:
-// 0 ok, 1 usage error, 2 bad input (file, model, domain), 3 anything else.
+// 0 ok, 1 usage error, 2 bad input (file, model, domain), 3 internal error, 4 the answer cannot be
+// certified (relutope says so instead of printing a number it is not sure of).
 #include <boost/program_options/errors.hpp>
 #include <iostream>
 #include <string>
@@ -89,6 +90,9 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     std::cerr << "relutope: error: " << e.what() << "\n";
     return 2;
+  } catch (const UncertifiedError& e) {
+    std::cerr << "relutope: cannot certify: " << e.what() << "\n";
+    return 4;
   } catch (const std::exception& e) {
     std::cerr << "relutope: internal error: " << e.what() << "\n";
     return 3;
