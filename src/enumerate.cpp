@@ -12,6 +12,7 @@
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "detail/normalized_problem.h"
 #include "engines/exact_engine.h"
 #include "engines/lp_engine.h"
 #include "engines/vertex_engine.h"
@@ -49,8 +50,12 @@ using Clock = std::chrono::steady_clock;
 // Everything the threads share while they run: counters, progress and the ordered hand-over of
 // regions to the visitor.
 struct Shared {
-  const detail::FlatNetwork& flat;
+  const detail::FlatNetwork& flat;  // the network and domain as given: regions are reported in them
   const Domain& domain;
+  // Where the engine's coordinates u sit in the input: x = centre + scale * u (identity for the
+  // exact engine, which needs no normalisation).
+  const Eigen::VectorXd& centre;
+  double scale;
   const EnumerateOptions& options;
   const RegionVisitor* visit;     // null when only counting
   const RegionFormatter* format;  // with `consume`: regions become text in the workers
@@ -121,12 +126,13 @@ class TaskSink : public detail::LeafSink {
     const detail::FlatNetwork& flat = shared_.flat;
     Region region;
     region.pattern.assign(leaf.pattern, leaf.pattern + flat.num_neurons);
-    region.interior_point = Eigen::Map<const Eigen::VectorXd>(leaf.interior_point, flat.input_dim);
-    region.depth = std::isfinite(leaf.depth) ? leaf.depth : shared_.domain.diameter();
-    region.volume = leaf.volume;
+    const double scale = shared_.scale;
     const int d = flat.input_dim;
+    region.interior_point = shared_.centre + scale * Eigen::Map<const Eigen::VectorXd>(leaf.interior_point, d);
+    region.depth = std::isfinite(leaf.depth) ? scale * leaf.depth : shared_.domain.diameter();
+    region.volume = leaf.volume < 0 ? leaf.volume : leaf.volume * std::pow(scale, d);
     for (std::size_t v = 0; v * d < leaf.vertices.size(); ++v)
-      region.vertices.push_back(Eigen::Map<const Eigen::VectorXd>(leaf.vertices.data() + v * d, d));
+      region.vertices.push_back(shared_.centre + scale * Eigen::Map<const Eigen::VectorXd>(leaf.vertices.data() + v * d, d));
     region.facet_vertices = leaf.constraint_vertices;
     if (wants_constraints()) {
       detail::RegionMaps maps = detail::region_maps(flat, region.pattern);
@@ -242,8 +248,9 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
     msg << "tolerance: expected a positive number, got " << options.tolerance;
     throw InputError(msg.str());
   }
-  if (options.num_threads < 0)
-    throw InputError("threads: expected 0 (all cores) or a positive number, got " + std::to_string(options.num_threads));
+  if (options.num_threads < 0 || options.num_threads > kMaxThreads)
+    throw InputError("threads: expected 0 (all cores) or a number from 1 to " + std::to_string(kMaxThreads) +
+                     ", got " + std::to_string(options.num_threads));
 }
 
 EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,
@@ -253,22 +260,30 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   check_inputs(net, domain, options);
   const detail::FlatNetwork flat(net);
   EnumerateStats stats;
-  stats.engine = options.engine;
   stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
   stats.num_threads = resolve_threads(options.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
-  Shared shared{flat, domain, options, visit, format, consume, 1000 * stats.tolerance_abs};
-  if (stats.engine == Engine::kVertex) {
-    const detail::VertexEngine engine(flat, domain, stats.tolerance_abs);
-    run_engine(engine, shared, stats.num_threads, stats);
-  } else if (stats.engine == Engine::kExact) {
+  if (stats.engine == Engine::kExact) {
     if (!domain.is_box()) throw InputError("engine exact: only box domains for now");
     if (domain.dim() > 20) throw InputError("engine exact: the box in dimension " + std::to_string(domain.dim()) + " has too many corners");
+    const Eigen::VectorXd origin = Eigen::VectorXd::Zero(domain.dim());
+    Shared shared{flat, domain, origin, 1.0, options, visit, format, consume, 0.0};
     const detail::ExactEngine engine(net, domain);
     run_engine(engine, shared, stats.num_threads, stats);
   } else {
-    const detail::LpEngine engine(flat, domain, stats.tolerance_abs);
-    run_engine(engine, shared, stats.num_threads, stats);
+    const detail::NormalizedProblem problem = detail::normalize(flat, domain);
+    if (!problem.representable)
+      throw UncertifiedError("the network's first layer times the domain's size exceeds the range of doubles; "
+                             "use --engine exact, or a smaller domain");
+    const double tolerance_abs = options.tolerance * problem.domain.diameter();
+    Shared shared{flat, domain, problem.centre, problem.scale, options, visit, format, consume, 1000 * tolerance_abs};
+    if (stats.engine == Engine::kVertex) {
+      const detail::VertexEngine engine(problem.flat, problem.domain, tolerance_abs);
+      run_engine(engine, shared, stats.num_threads, stats);
+    } else {
+      const detail::LpEngine engine(problem.flat, problem.domain, tolerance_abs);
+      run_engine(engine, shared, stats.num_threads, stats);
+    }
   }
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return stats;

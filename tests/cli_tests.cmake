@@ -2,7 +2,8 @@
 #
 # Each test runs the binary through `sh -c` and echoes its exit code last, as "exit=N", so that one
 # PASS_REGULAR_EXPRESSION checks both what it printed (stdout and stderr together) and how it ended.
-# Exit codes (tools/relutope/main.cpp): 0 ok, 1 usage error, 2 bad input (file, model, domain).
+# Exit codes (tools/relutope/main.cpp): 0 ok, 1 usage error, 2 bad input (file, model, domain),
+# 3 internal error, 4 the answer cannot be certified.
 # Tests run in the source directory, so paths (and the messages that repeat them) are relative.
 #
 # The shell text must not contain semicolons (CMake would split the argument there): use newlines.
@@ -214,3 +215,9 @@ $RELUTOPE export examples/two_moons.onnx --jsonl "$out.2" --threads 2 -q
 $RELUTOPE export examples/two_moons.onnx --jsonl "$out.3" --threads 3 --png "$out.png" -q
 cmp -s "$out.1" "$out.2" && cmp -s "$out.1" "$out.3" && echo same
 ]])
+
+# ---------------------------------------------------------------------------------- issue 8: numerics
+
+# A thread count the OpenMP runtime cannot create crashed in libgomp; it is refused instead.
+relutope_cli_expect(issue8.threads_beyond_the_cap_are_refused 2 "threads: expected 0 .all cores. or a number from 1 to 1024, got 100000"
+                    count tests/data/tiny_2d.json --threads 100000)

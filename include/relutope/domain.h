@@ -16,8 +16,9 @@ struct Domain {
 
   int dim() const { return static_cast<int>(lo.size()); }
   bool is_box() const { return extra.empty(); }
-  /// Length of the box diagonal: the length scale that tolerances are relative to.
-  double diameter() const { return (hi - lo).norm(); }
+  /// Length of the box diagonal: the length scale that tolerances are relative to. Computed without
+  /// overflow for boxes up to the largest double (the result itself may be +inf beyond ~1e308).
+  double diameter() const { return 2 * (hi / 2 - lo / 2).stableNorm(); }
   /// Box volume (of [lo, hi], ignoring extra constraints).
   double box_volume() const;
 

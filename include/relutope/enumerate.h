@@ -32,8 +32,12 @@ const char* engine_name(Engine engine);
 /// "auto", "vertex", "lp" or "exact". @throws InputError for anything else
 Engine parse_engine(const std::string& name);
 
+/// The most threads a run may ask for: far more than any machine's cores, well below what the
+/// OpenMP runtime can create (it crashes on tens of thousands).
+constexpr int kMaxThreads = 1024;
+
 struct EnumerateOptions {
-  int num_threads = 0;  ///< 0 = OpenMP's default (all cores)
+  int num_threads = 0;  ///< 0 = OpenMP's default (all cores); at most kMaxThreads
   Engine engine = Engine::kAuto;
   /// Relative tolerance: a point is taken to lie on a hyperplane when its distance to it is at most
   /// tolerance * domain.diameter(). Regions thinner than that are not counted.

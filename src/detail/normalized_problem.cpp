@@ -1,0 +1,50 @@
+#include "detail/normalized_problem.h"
+
+#include <cmath>
+
+namespace relutope::detail {
+
+NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
+  NormalizedProblem out{flat, domain, Eigen::VectorXd(), 1.0, true};
+  // Halves first, so that neither the centre nor the half-widths overflow near the largest double.
+  out.centre = domain.lo / 2 + domain.hi / 2;
+  const Eigen::VectorXd half_width = domain.hi / 2 - domain.lo / 2;
+  int exponent = 0;
+  std::frexp(half_width.maxCoeff(), &exponent);  // half_width.max < 2^exponent
+  out.scale = std::ldexp(1.0, exponent);
+  out.domain.lo = (domain.lo / 2 - out.centre / 2) / (out.scale / 2);
+  out.domain.hi = (domain.hi / 2 - out.centre / 2) / (out.scale / 2);
+  // a·x <= b  <=>  a·(centre + scale u) <= b  <=>  a·u <= (b - a·centre) / scale
+  for (Halfspace& h : out.domain.extra) h.b = (h.b / 2 - h.a.dot(out.centre) / 2) / (out.scale / 2);
+  if (!out.flat.layers.empty()) {
+    SplitLayer& first = out.flat.layers.front();
+    first.bias += first.weight * out.centre;
+    first.weight *= out.scale;
+  } else {
+    out.flat.out_bias += out.flat.out_weight * out.centre;
+    out.flat.out_weight *= out.scale;
+  }
+  // Each neuron's row is scaled by a power of two to a norm in [0.5, 1), and the next layer's
+  // column by the inverse: ReLU and leaky ReLU are positively homogeneous, so the regions and the
+  // outputs are unchanged, no rounding happens, and the box's scale does not reach deeper layers
+  // (where a row of norm 1e160 would square to infinity).
+  for (std::size_t l = 0; l < out.flat.layers.size(); ++l) {
+    SplitLayer& layer = out.flat.layers[l];
+    Eigen::MatrixXd& next = l + 1 < out.flat.layers.size() ? out.flat.layers[l + 1].weight : out.flat.out_weight;
+    for (Eigen::Index i = 0; i < layer.weight.rows(); ++i) {
+      const double norm = layer.weight.row(i).stableNorm();
+      if (!(norm > 0) || !std::isfinite(norm)) continue;
+      int exponent = 0;
+      std::frexp(norm, &exponent);
+      layer.weight.row(i) = (layer.weight.row(i).array() * std::ldexp(1.0, -exponent)).matrix();
+      layer.bias[i] = std::ldexp(layer.bias[i], -exponent);
+      next.col(i) = (next.col(i).array() * std::ldexp(1.0, exponent)).matrix();
+    }
+    out.representable = out.representable && layer.weight.allFinite() && layer.bias.allFinite();
+  }
+  for (const Halfspace& h : out.domain.extra) out.representable = out.representable && std::isfinite(h.b);
+  out.representable = out.representable && out.domain.lo.allFinite() && out.domain.hi.allFinite();
+  return out;
+}
+
+}  // namespace relutope::detail
