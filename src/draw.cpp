@@ -32,6 +32,7 @@ class Canvas {
  public:
   virtual ~Canvas() = default;
   virtual void polygon(const Polygon& p, Rgb fill, Rgb stroke, double stroke_width) = 0;
+  virtual void outline(const Polygon& p, Rgb stroke, double stroke_width) = 0;  ///< the boundary only
   virtual void segment(const Eigen::Vector2d& a, const Eigen::Vector2d& b, Rgb colour, double width) = 0;
   virtual void text(double x, double y, const std::string& s, double size) = 0;
   virtual void dot(const Eigen::Vector2d& at, double radius, Rgb fill) = 0;
@@ -58,6 +59,11 @@ class SvgCanvas : public Canvas {
     for (const auto& q : p) out_ << q.x() << ',' << q.y() << ' ';
     out_ << "\" fill=\"" << hex(fill) << "\" stroke=\"" << hex(stroke) << "\" stroke-width=\"" << width
          << "\" stroke-linejoin=\"round\"/>\n";
+  }
+  void outline(const Polygon& p, Rgb stroke, double width) override {
+    out_ << "<polygon points=\"";
+    for (const auto& q : p) out_ << q.x() << ',' << q.y() << ' ';
+    out_ << "\" fill=\"none\" stroke=\"" << hex(stroke) << "\" stroke-width=\"" << width << "\" stroke-linejoin=\"round\"/>\n";
   }
   void segment(const Eigen::Vector2d& a, const Eigen::Vector2d& b, Rgb c, double width) override {
     out_ << "<line x1=\"" << a.x() << "\" y1=\"" << a.y() << "\" x2=\"" << b.x() << "\" y2=\"" << b.y() << "\" stroke=\""
@@ -98,6 +104,14 @@ class CairoCanvas : public Canvas {
     cairo_close_path(cr_);
     cairo_set_source_rgb(cr_, fill.r, fill.g, fill.b);
     cairo_fill_preserve(cr_);
+    cairo_set_source_rgb(cr_, stroke.r, stroke.g, stroke.b);
+    cairo_set_line_width(cr_, width);
+    cairo_stroke(cr_);
+  }
+  void outline(const Polygon& p, Rgb stroke, double width) override {
+    cairo_move_to(cr_, p[0].x(), p[0].y());
+    for (std::size_t i = 1; i < p.size(); ++i) cairo_line_to(cr_, p[i].x(), p[i].y());
+    cairo_close_path(cr_);
     cairo_set_source_rgb(cr_, stroke.r, stroke.g, stroke.b);
     cairo_set_line_width(cr_, width);
     cairo_stroke(cr_);
@@ -156,6 +170,15 @@ const Rgb kClassColours[] = {{0.31, 0.47, 0.74}, {0.87, 0.52, 0.32}, {0.33, 0.66
                              {0.51, 0.45, 0.70}, {0.58, 0.47, 0.38}, {0.85, 0.55, 0.77}, {0.55, 0.55, 0.55},
                              {0.80, 0.73, 0.45}, {0.39, 0.71, 0.80}};
 
+Rgb class_colour(int k) {
+  if (k < 10) return kClassColours[k];
+  return hsl(std::fmod(k * 0.618033988749895, 1.0), 0.5, 0.6);  // more classes than the table: still distinct
+}
+
+Rgb shaded(Rgb c, double shade) {
+  return {std::min(1.0, c.r * shade), std::min(1.0, c.g * shade), std::min(1.0, c.b * shade)};
+}
+
 // The region's vertices counter-clockwise around their centroid.
 Polygon ordered_polygon(const Region& region) {
   Eigen::Vector2d c = Eigen::Vector2d::Zero();
@@ -169,112 +192,197 @@ Polygon ordered_polygon(const Region& region) {
   return p;
 }
 
-// Keeps the part of a convex polygon where a·x + b <= 0.
-Polygon clip(const Polygon& p, const Eigen::Vector2d& a, double b) {
-  Polygon out;
+double signed_area(const Polygon& p) {
+  double twice = 0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const Eigen::Vector2d& u = p[i];
     const Eigen::Vector2d& v = p[(i + 1) % p.size()];
+    twice += u.x() * v.y() - u.y() * v.x();
+  }
+  return twice / 2;
+}
+
+// A convex polygon whose edge i (p[i] -> p[i+1]) carries label[i]: -1 for the region's boundary, else
+// the class whose tie line cut it.
+struct LabelledPolygon {
+  Polygon p;
+  std::vector<int> label;
+};
+
+// Keeps the part of a convex polygon where a·x + b <= 0 (Sutherland-Hodgman on one line); the new edge
+// along the line gets `line_label`, the others keep theirs. A constant (a = 0) keeps all or nothing:
+// `strict` asks for a·x + b < 0, which only matters there (elsewhere the closure is the same).
+LabelledPolygon clip(const LabelledPolygon& in, const Eigen::Vector2d& a, double b, bool strict, int line_label) {
+  if (a.x() == 0 && a.y() == 0) return (strict ? b < 0 : b <= 0) ? in : LabelledPolygon{};
+  LabelledPolygon out;
+  auto emit = [&](const Eigen::Vector2d& x, int label) {
+    out.p.push_back(x);
+    out.label.push_back(label);
+  };
+  const std::size_t n = in.p.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Eigen::Vector2d& u = in.p[i];
+    const Eigen::Vector2d& v = in.p[(i + 1) % n];
     const double fu = a.dot(u) + b, fv = a.dot(v) + b;
-    if (fu <= 0) out.push_back(u);
-    if ((fu < 0 && fv > 0) || (fu > 0 && fv < 0)) out.push_back(u + fu / (fu - fv) * (v - u));
+    if (fu <= 0) {
+      if (fv <= 0) {
+        emit(u, in.label[i]);
+      } else if (fu < 0) {  // leaves: the edge up to the line, then along the line
+        emit(u, in.label[i]);
+        emit(u + fu / (fu - fv) * (v - u), line_label);
+      } else {  // on the line, v outside: along the line from here
+        emit(u, line_label);
+      }
+    } else if (fv < 0) {  // enters: from the line along the rest of the edge
+      emit(u + fu / (fu - fv) * (v - u), in.label[i]);
+    }
   }
   return out;
 }
 
-int predicted_class(const Eigen::VectorXd& y) {
-  if (y.size() == 1) return y[0] > 0 ? 1 : 0;
-  Eigen::Index k;
-  y.maxCoeff(&k);
-  return static_cast<int>(k);
-}
-
-// Pieces of the decision boundary inside one region: where the single output is 0, or where the
-// argmax changes. For each class, the region's part where it wins is a convex polygon; its edges
-// that are not on the region's boundary lie on the decision boundary.
-std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_segments(const Region& region, const Polygon& polygon) {
-  std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> out;
+// The class cells of one region (see class_pieces). Class k's scores are affine, s_k(x) = g_k·x + h_k;
+// its cell is where s_k >= s_j for j > k and s_k > s_j for j < k: the region clipped by one line per other class.
+std::vector<ClassPiece> split_by_class(const Region& region, const Polygon& polygon) {
   const Eigen::MatrixXd& m = region.map_weight;
   const Eigen::VectorXd& c = region.map_bias;
-  const int outputs = static_cast<int>(m.rows());
-  const int classes = outputs == 1 ? 2 : outputs;
-  auto score = [&](int k, int j) -> std::pair<Eigen::Vector2d, double> {  // class j beats k where a·x + b > 0
-    if (outputs == 1) {
-      const double s = k == 1 ? -1 : 1;
-      return {s * Eigen::Vector2d(m(0, 0), m(0, 1)), s * c[0]};
-    }
-    return {Eigen::Vector2d(m(j, 0) - m(k, 0), m(j, 1) - m(k, 1)), c[j] - c[k]};
-  };
-  auto on_boundary = [&](const Eigen::Vector2d& x) {
-    for (std::size_t i = 0; i < polygon.size(); ++i) {
-      const Eigen::Vector2d& u = polygon[i];
-      const Eigen::Vector2d e = polygon[(i + 1) % polygon.size()] - u;
-      const double len = e.norm();
-      if (len > 0 && std::abs(e.x() * (x.y() - u.y()) - e.y() * (x.x() - u.x())) / len < 1e-9 * (1 + len)) return true;
-    }
-    return false;
-  };
-  for (int k = 0; k < classes; ++k) {
-    Polygon part = polygon;
-    for (int j = 0; j < classes && part.size() >= 3; ++j)
-      if (j != k && !(outputs == 1 && j == k)) {
-        const auto [a, b] = score(k, j);
-        part = clip(part, a, b);
-        if (outputs == 1) break;
-      }
-    if (part.size() < 3) continue;
-    for (std::size_t i = 0; i < part.size(); ++i) {
-      const Eigen::Vector2d& u = part[i];
-      const Eigen::Vector2d& v = part[(i + 1) % part.size()];
-      if ((u - v).norm() > 0 && !on_boundary((u + v) / 2)) out.emplace_back(u, v);
-    }
+  const int classes = num_classes(static_cast<int>(m.rows()));
+  Eigen::MatrixXd g(classes, 2);
+  Eigen::VectorXd h(classes);
+  if (m.rows() == 1) {  // scores (0, o): class 1 exactly where o > 0, as predicted_class
+    g << 0, 0, m(0, 0), m(0, 1);
+    h << 0, c[0];
+  } else {
+    g = m;
+    h = c;
   }
+  const LabelledPolygon whole{polygon, std::vector<int>(polygon.size(), -1)};
+  std::vector<ClassPiece> pieces;
+  for (int k = 0; k < classes; ++k) {
+    LabelledPolygon part = whole;
+    for (int j = 0; j < classes && part.p.size() >= 3; ++j)
+      if (j != k) part = clip(part, (g.row(j) - g.row(k)).transpose(), h[j] - h[k], j < k, j);
+    if (part.p.size() >= 3 && signed_area(part.p) > 0)
+      pieces.push_back(ClassPiece{std::move(part.p), std::move(part.label), k});
+  }
+  return pieces;
+}
+
+struct LegendItem {
+  Rgb colour;
+  std::string label;
+  double x = 0;  // where the swatch starts
+  int row = 0;
+};
+
+constexpr double kMargin = 10;
+constexpr double kLegendRow = 20;
+
+// One swatch per class, laid out in rows that fit `width` pixels (text width estimated, as SVG has no metrics).
+std::vector<LegendItem> class_legend(const Network& net, const DrawOptions& options, double width) {
+  std::vector<LegendItem> items;
+  if (options.color_by != ColorBy::kClass) return items;
+  const int classes = num_classes(net.output_dim());
+  for (int k = 0; k < classes; ++k) {
+    std::string label = options.class_names.empty() ? "class " + std::to_string(k) : options.class_names[k];
+    if (net.output_dim() == 1) label += k == 0 ? " (output \u2264 0)" : " (output > 0)";
+    items.push_back({class_colour(k), label});
+  }
+  double x = kMargin;
+  int row = 0;
+  for (LegendItem& item : items) {
+    const auto glyphs = std::count_if(item.label.begin(), item.label.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
+    const double item_width = 12 + 5 + 6.8 * static_cast<double>(glyphs) + 16;
+    if (x > kMargin && x + item_width > width - kMargin) {
+      x = kMargin;
+      ++row;
+    }
+    item.x = x;
+    item.row = row;
+    x += item_width;
+  }
+  return items;
+}
+
+// The picture's size: the plot (its longer side options.width pixels), a margin around it, and the legend below.
+struct Layout {
+  int plot_w = 0, plot_h = 0, width = 0, height = 0;
+  std::vector<LegendItem> legend;
+};
+
+Layout layout(const Network& net, const Domain& domain, const DrawOptions& options) {
+  Layout out;
+  const double aspect = (domain.hi[1] - domain.lo[1]) / (domain.hi[0] - domain.lo[0]);
+  const int side = std::clamp(options.width, 100, 10000);
+  out.plot_w = aspect <= 1 ? side : std::max(50, static_cast<int>(side / aspect));
+  out.plot_h = aspect <= 1 ? std::max(50, static_cast<int>(side * aspect)) : side;
+  out.width = out.plot_w + static_cast<int>(2 * kMargin);
+  out.legend = class_legend(net, options, out.width);
+  const int rows = out.legend.empty() ? 0 : out.legend.back().row + 1;
+  out.height = out.plot_h + 70 + static_cast<int>(kLegendRow) * rows;
   return out;
 }
 
-void draw(Canvas& canvas, int plot_w, int plot_h, const Network& net, const Domain& domain,
+void draw(Canvas& canvas, const Layout& layout, const Domain& domain,
           const std::vector<Region>& regions, const DrawOptions& options) {
-  const double margin = 10;
+  const double plot_w = layout.plot_w, plot_h = layout.plot_h;
   auto to_pixel = [&](const Eigen::Vector2d& x) {
-    return Eigen::Vector2d(margin + (x.x() - domain.lo[0]) / (domain.hi[0] - domain.lo[0]) * plot_w,
-                           margin + (domain.hi[1] - x.y()) / (domain.hi[1] - domain.lo[1]) * plot_h);
+    return Eigen::Vector2d(kMargin + (x.x() - domain.lo[0]) / (domain.hi[0] - domain.lo[0]) * plot_w,
+                           kMargin + (domain.hi[1] - x.y()) / (domain.hi[1] - domain.lo[1]) * plot_h);
   };
+  auto to_pixels = [&](const Polygon& p) {
+    Polygon px;
+    for (const auto& v : p) px.push_back(to_pixel(v));
+    return px;
+  };
+  const bool by_class = options.color_by == ColorBy::kClass;
   std::vector<Polygon> polygons;
+  std::vector<std::vector<ClassPiece>> pieces;  // the class cells: fills and the decision boundary alike
   polygons.reserve(regions.size());
   double largest_output = 0;
   for (const Region& r : regions) {
     if (r.vertices.empty()) throw InputError("drawing: regions need vertices (use the vertex engine)");
     polygons.push_back(ordered_polygon(r));
+    if (by_class || options.decision_boundary) pieces.push_back(split_by_class(r, polygons.back()));
     if (options.color_by == ColorBy::kOutput)
       for (const auto& v : r.vertices) largest_output = std::max(largest_output, std::abs((r.map_weight * v + r.map_bias)[0]));
   }
   const double line = std::max(0.2, std::min(1.0, 300.0 / std::sqrt(static_cast<double>(regions.size()) + 1)));
+  const Rgb grey{0.25, 0.25, 0.25};
   for (std::size_t i = 0; i < regions.size(); ++i) {
     const Region& r = regions[i];
-    Eigen::Vector2d centroid = Eigen::Vector2d::Zero();
-    for (const auto& v : polygons[i]) centroid += v;
-    centroid /= static_cast<double>(polygons[i].size());
-    const Eigen::VectorXd y = r.map_weight * centroid + r.map_bias;
-    Rgb fill;
-    switch (options.color_by) {
-      case ColorBy::kRegion: fill = hsl(std::fmod(i * 0.618033988749895, 1.0), 0.55, 0.72); break;
-      case ColorBy::kOutput: fill = diverging(largest_output > 0 ? y[0] / largest_output : 0); break;
-      case ColorBy::kClass: {
-        const Rgb base = kClassColours[predicted_class(y) % 10];
-        const double shade = 0.85 + 0.3 * std::fmod(i * 0.618033988749895, 1.0);
-        fill = {std::min(1.0, base.r * shade), std::min(1.0, base.g * shade), std::min(1.0, base.b * shade)};
-        break;
+    const double golden = std::fmod(i * 0.618033988749895, 1.0);
+    const Polygon px = to_pixels(polygons[i]);
+    if (by_class) {
+      // Each piece in its class's colour, shaded per region so that regions stay visible; the thin
+      // stroke in the fill colour closes anti-aliasing seams between pieces.
+      const double shade = 0.85 + 0.3 * golden;
+      for (const ClassPiece& piece : pieces[i]) {
+        const Rgb fill = shaded(class_colour(piece.class_index), shade);
+        canvas.polygon(to_pixels(piece.polygon), fill, fill, 0.3);
       }
+      if (options.region_boundaries) canvas.outline(px, grey, line);
+      continue;
     }
-    Polygon px;
-    for (const auto& v : polygons[i]) px.push_back(to_pixel(v));
-    const Rgb edge = options.region_boundaries ? Rgb{0.25, 0.25, 0.25} : fill;
-    canvas.polygon(px, fill, edge, options.region_boundaries ? line : 0.3);
+    Rgb fill;
+    if (options.color_by == ColorBy::kRegion) {
+      fill = hsl(golden, 0.55, 0.72);
+    } else {
+      Eigen::Vector2d centroid = Eigen::Vector2d::Zero();
+      for (const auto& v : polygons[i]) centroid += v;
+      centroid /= static_cast<double>(polygons[i].size());
+      fill = diverging(largest_output > 0 ? (r.map_weight * centroid + r.map_bias)[0] / largest_output : 0);
+    }
+    canvas.polygon(px, fill, options.region_boundaries ? grey : fill, options.region_boundaries ? line : 0.3);
   }
+  // The decision boundary: the pieces' edges that lie on a tie between two classes (not on a region's boundary).
   if (options.decision_boundary)
-    for (std::size_t i = 0; i < regions.size(); ++i)
-      for (const auto& [a, b] : decision_segments(regions[i], polygons[i]))
-        canvas.segment(to_pixel(a), to_pixel(b), {0, 0, 0}, 2.5);
+    for (const auto& region_pieces : pieces)
+      for (const ClassPiece& piece : region_pieces)
+        for (std::size_t e = 0; e < piece.polygon.size(); ++e) {
+          const Eigen::Vector2d& a = piece.polygon[e];
+          const Eigen::Vector2d& b = piece.polygon[(e + 1) % piece.polygon.size()];
+          if (piece.edge_class[e] >= 0 && a != b) canvas.segment(to_pixel(a), to_pixel(b), {0, 0, 0}, 2.5);
+        }
 
   for (const auto& [at, label] : options.marks) {
     const Eigen::Vector2d p = to_pixel(at);
@@ -283,11 +391,11 @@ void draw(Canvas& canvas, int plot_w, int plot_h, const Network& net, const Doma
   }
 
   // Legend below the plot.
-  const double y0 = plot_h + 2 * margin + 16;
+  const double y0 = plot_h + 2 * kMargin + 16;
   std::ostringstream first;
   first << regions.size() << " regions in " << domain.describe();
   if (!options.title.empty()) first << "  ·  " << options.title;
-  canvas.text(margin, y0, first.str(), 15);
+  canvas.text(kMargin, y0, first.str(), 15);
   std::ostringstream second;
   second << "fill: "
          << (options.color_by == ColorBy::kRegion ? "one colour per region"
@@ -295,46 +403,67 @@ void draw(Canvas& canvas, int plot_w, int plot_h, const Network& net, const Doma
                                                     : "predicted class")
          << (options.decision_boundary ? "  ·  black: decision boundary" : "")
          << (options.region_boundaries ? "  ·  grey: region boundaries" : "");
-  canvas.text(margin, y0 + 20, second.str(), 12);
-  (void)net;
-}
-
-void check_drawable(const Network& net, const Domain& domain) {
-  if (net.input_dim() != 2 || domain.dim() != 2)
-    throw InputError("drawing needs a 2-input network (this one has " + std::to_string(net.input_dim()) +
-                     " inputs; 2-D slices of larger inputs are planned)");
-}
-
-void plot_size(const Domain& domain, const DrawOptions& options, int& w, int& h) {
-  const double aspect = (domain.hi[1] - domain.lo[1]) / (domain.hi[0] - domain.lo[0]);
-  const int side = std::clamp(options.width, 100, 10000);
-  w = aspect <= 1 ? side : std::max(50, static_cast<int>(side / aspect));
-  h = aspect <= 1 ? std::max(50, static_cast<int>(side * aspect)) : side;
+  canvas.text(kMargin, y0 + kLegendRow, second.str(), 12);
+  for (const LegendItem& item : layout.legend) {
+    const double y = y0 + kLegendRow * (2 + item.row);  // text baseline; the swatch sits on it
+    canvas.polygon({{item.x, y - 11}, {item.x + 12, y - 11}, {item.x + 12, y + 1}, {item.x, y + 1}}, item.colour, grey, 0.8);
+    canvas.text(item.x + 17, y, item.label, 12);
+  }
 }
 
 }  // namespace
 
+void check_drawable(const Network& net, const Domain& domain, const DrawOptions& options) {
+  if (net.input_dim() != 2 || domain.dim() != 2)
+    throw InputError("drawing needs a 2-input network (this one has " + std::to_string(net.input_dim()) +
+                     " inputs; 2-D slices of larger inputs are planned)");
+  const int classes = num_classes(net.output_dim());
+  if (!options.class_names.empty() && static_cast<int>(options.class_names.size()) != classes)
+    throw InputError("class names: " + std::to_string(options.class_names.size()) + " given, but " +
+                     (net.source.empty() ? std::string("the network") : net.source) + " has " + std::to_string(classes) +
+                     " classes" +
+                     (net.output_dim() == 1 ? " (one output: class 0 where it is <= 0, class 1 where it is > 0)" : ""));
+  for (std::size_t k = 0; k < options.class_names.size(); ++k)
+    if (options.class_names[k].empty()) throw InputError("class names: the name of class " + std::to_string(k) + " is empty");
+}
+
+int predicted_class(const Eigen::VectorXd& y) {
+  if (y.size() == 1) return y[0] > 0 ? 1 : 0;
+  int best = 0;
+  for (int k = 1; k < y.size(); ++k)
+    if (y[k] > y[best]) best = k;  // strictly greater: ties go to the lowest index
+  return best;
+}
+
+int num_classes(int num_outputs) { return num_outputs == 1 ? 2 : num_outputs; }
+
+std::vector<ClassPiece> class_pieces(const Region& region) {
+  if (region.vertices.empty()) throw InputError("class_pieces: the region has no vertices (use the vertex engine)");
+  if (region.map_weight.cols() != 2 || region.vertices.front().size() != 2)
+    throw InputError("class_pieces: needs a region of a 2-input network (this one has " +
+                     std::to_string(region.map_weight.cols()) + " inputs)");
+  return split_by_class(region, ordered_polygon(region));
+}
+
 void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options) {
-  check_drawable(net, domain);
+  check_drawable(net, domain, options);
   std::ofstream out(path);
   if (!out) throw InputError(path + ": cannot open for writing");
-  int w, h;
-  plot_size(domain, options, w, h);
+  const Layout l = layout(net, domain, options);
   {
-    SvgCanvas canvas(out, w + 20, h + 70);
-    draw(canvas, w, h, net, domain, regions, options);
+    SvgCanvas canvas(out, l.width, l.height);
+    draw(canvas, l, domain, regions, options);
   }
   if (!out) throw InputError(path + ": write failed");
 }
 
 void write_png(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options) {
-  check_drawable(net, domain);
-  int w, h;
-  plot_size(domain, options, w, h);
-  CairoCanvas canvas(w + 20, h + 70);
-  draw(canvas, w, h, net, domain, regions, options);
+  check_drawable(net, domain, options);
+  const Layout l = layout(net, domain, options);
+  CairoCanvas canvas(l.width, l.height);
+  draw(canvas, l, domain, regions, options);
   canvas.save(path);
 }
 

@@ -170,6 +170,14 @@ $RELUTOPE export examples/two_moons.onnx --png "${TMPDIR:-/tmp}/relutope_cli.png
 head -c 4 "${TMPDIR:-/tmp}/relutope_cli.png"
 head -c 200 "${TMPDIR:-/tmp}/relutope_cli.svg"
 ]])
+relutope_cli_script(export.class_names_label_the_legend "moon A \\(output ≤ 0\\).*moon B \\(output &gt; 0\\)" [[
+$RELUTOPE export examples/two_moons.onnx --svg "${TMPDIR:-/tmp}/relutope_cli_names.svg" --color class --class-names "moon A,moon B" -q
+grep -o '>moon [AB][^<]*<' "${TMPDIR:-/tmp}/relutope_cli_names.svg"
+]])
+relutope_cli_expect(export.class_names_must_match_the_classes 2 "class names: 3 given, but examples/two_moons.onnx has 2 classes"
+                    export examples/two_moons.onnx --svg x.svg --color class --class-names a,b,c)
+relutope_cli_expect(export.class_names_need_color_class 2 "--class-names: only with --color class"
+                    export examples/two_moons.onnx --svg x.svg --class-names a,b)
 relutope_cli_expect(export.svg_needs_two_inputs 2 "drawing needs a 2-input network" export tests/data/one_layer_1d.json --svg x.svg)
 relutope_cli_expect(export.needs_an_output 1 "nothing to write" export tests/data/tiny_2d.json)
 relutope_cli_expect(export.unknown_field 2 "unknown field \"colour\"" export tests/data/tiny_2d.json --jsonl - --fields colour)

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "relutope/draw.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
 #include "relutope/polytope.h"
@@ -112,33 +111,6 @@ TEST(Jsonl, WritesOneParsableObjectPerRegionWithTheChosenFields) {
   std::ostringstream sink;
   EXPECT_THAT([&] { relutope::JsonlWriter(sink, net, box, {"colour"}); },
               testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("unknown field \"colour\"")));
-}
-
-TEST(Draw, WritesAnSvgAndAPngOfTheRequestedSize) {
-  const Network net = relutope::random_network(2, {8, 8}, 1, 71);
-  const Domain box = Domain::box(Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 0));  // twice as wide as high
-  const auto regions = regions_of(net, box);
-  relutope::DrawOptions options;
-  options.width = 400;
-  options.color_by = relutope::ColorBy::kClass;
-  const std::string svg = temp_path("draw.svg"), png = temp_path("draw.png");
-  relutope::write_svg(svg, net, box, regions, options);
-  relutope::write_png(png, net, box, regions, options);
-  std::ifstream s(svg);
-  const std::string text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
-  EXPECT_THAT(text, testing::HasSubstr("width=\"420\" height=\"270\""));  // 400x200 plot + margins and legend
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n') > static_cast<long>(regions.size()), true);
-  EXPECT_THAT(text, testing::EndsWith("</svg>\n"));
-  std::ifstream p(png, std::ios::binary);
-  unsigned char header[24];
-  p.read(reinterpret_cast<char*>(header), 24);
-  ASSERT_TRUE(p);
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(header) + 1, 3), "PNG");
-  const auto be32 = [&](int at) { return (header[at] << 24) | (header[at + 1] << 16) | (header[at + 2] << 8) | header[at + 3]; };
-  EXPECT_EQ(be32(16), 420);
-  EXPECT_EQ(be32(20), 270);
-  const Network three = relutope::random_network(3, {4}, 1, 1);
-  EXPECT_THROW(relutope::write_svg(svg, three, Domain::cube(3, -1, 1), {}, options), relutope::InputError);
 }
 
 TEST(Mesh, OffAndPlyCellsReloadWithCgalAndKeepTheirVolumes) {

@@ -14,7 +14,7 @@ namespace relutope {
 enum class ColorBy {
   kRegion,  ///< a distinct colour per region
   kOutput,  ///< the network's (single) output at the region's centroid, blue < 0 < red
-  kClass,   ///< the predicted class at the centroid (sign of a single output, else argmax)
+  kClass,   ///< the predicted class (predicted_class), each region split into its class_pieces()
 };
 
 /// "region", "output" or "class". @throws InputError otherwise
@@ -26,13 +26,49 @@ struct DrawOptions {
   bool region_boundaries = true;
   bool decision_boundary = true;       ///< zero level set of one output, or where the argmax changes
   std::string title;                   ///< first legend line (e.g. the model's name)
+  /// With ColorBy::kClass: one legend name per class (num_classes() of them); empty = "class 0", "class 1", ...
+  std::vector<std::string> class_names;
   /// Points to mark (in the plot's coordinates), e.g. the data points a plane passes through, with a label each.
   std::vector<std::pair<Eigen::Vector2d, std::string>> marks;
 };
 
+/// The class that the output y predicts: for a single output, 1 where y > 0 and 0 where y <= 0;
+/// otherwise the index of the largest entry, ties going to the lowest index (as argmax does).
+/// @pre y.size() >= 1
+int predicted_class(const Eigen::VectorXd& y);
+
+/// Number of classes predicted_class() can return for `num_outputs` outputs: 2 for one output, else num_outputs.
+int num_classes(int num_outputs);
+
+/// A convex part of a 2-D region on which predicted_class() is constant.
+struct ClassPiece {
+  std::vector<Eigen::Vector2d> polygon;  ///< vertices, counter-clockwise
+  /// For each edge polygon[i] -> polygon[i + 1 (mod size)]: -1 if it lies on the region's boundary,
+  /// else the class j whose tie with class_index (o_j = o_class_index) it lies on, i.e. a piece of the decision boundary.
+  std::vector<int> edge_class;
+  int class_index = 0;
+};
+
+/// Splits a 2-D region by the class boundaries inside it. The output o = map_weight x + map_bias is affine
+/// on the region, so the cell of class c, {x in region : o_c(x) >= o_j(x) for all j} (ties to the lowest
+/// index; one output counts as the two scores (0, o)), is the region clipped by k - 1 half-planes.
+/// Pieces of zero area are left out; the others tile the region and meet only on their boundaries.
+/// @param region  a region with vertices (EnumerateOptions::with_vertices), input dimension 2
+/// @return at most one piece per class, in class order
+/// @throws InputError if the region has no vertices or is not 2-D
+std::vector<ClassPiece> class_pieces(const Region& region);
+
+/// Checks what write_svg and write_png check before drawing, so that a caller can fail before enumerating.
+/// @throws InputError if the input dimension is not 2, or class_names is neither empty nor
+///         num_classes(net.output_dim()) non-empty names
+void check_drawable(const Network& net, const Domain& domain, const DrawOptions& options);
+
 /// Draws the partition of a 2-input network: every region filled, its boundary, the decision boundary
-/// on top, and a legend with the count. Regions need vertices (EnumerateOptions::with_vertices).
-/// @throws InputError if the input dimension is not 2 or a region has no vertices
+/// on top, and a legend with the count (and with ColorBy::kClass, a swatch naming each class's colour).
+/// With ColorBy::kClass every region is filled piece by piece (class_pieces()), so each point has the colour
+/// of the class the network predicts there; the decision boundary is the pieces' edges inside the regions.
+/// Regions need vertices (EnumerateOptions::with_vertices).
+/// @throws InputError as check_drawable, or if a region has no vertices
 void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options = {});
 /// The same picture as a PNG, drawn with Cairo.

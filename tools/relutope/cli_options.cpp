@@ -172,6 +172,8 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
       ("svg", po::value(&out.svg), "2 inputs: draw the partition as SVG")
       ("png", po::value(&out.png), "2 inputs: draw the partition as PNG")
       ("color", po::value(&out.color)->default_value("region"), "fill by region, output or class")
+      ("class-names", po::value(&out.class_names),
+       "with --color class: the legend's name for each class, comma-separated (default class 0, class 1, ...)")
       ("size", po::value(&out.size)->default_value(800), "picture size in pixels (longer side of the plot)")
       ("off", po::value(&out.off), "3 inputs: every region as a closed cell, OFF with a colour per cell")
       ("ply", po::value(&out.ply), "3 inputs: the same as ASCII PLY with a 'cell' face property")

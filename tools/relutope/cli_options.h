@@ -59,6 +59,7 @@ struct ExportOptions {
   std::string jsonl, svg, png, off, ply, obj;
   std::string fields;  // comma-separated subset of the JSONL fields
   std::string color = "region";
+  std::string class_names;  // comma-separated legend names, one per class
   int size = 800;
   bool quiet = false;
 };

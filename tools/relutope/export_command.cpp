@@ -52,6 +52,14 @@ int run_export(const ExportOptions& options) {
   draw.color_by = parse_color_by(options.color);
   draw.width = options.size;
   draw.title = std::filesystem::path(options.model).filename().string();
+  if (!options.class_names.empty()) {
+    std::stringstream names(options.class_names);
+    std::string name;
+    while (std::getline(names, name, ',')) draw.class_names.push_back(name);
+    if (options.class_names.back() == ',') draw.class_names.emplace_back();
+    if (draw.color_by != ColorBy::kClass) throw InputError("--class-names: only with --color class");
+  }
+  if (picture) check_drawable(net, domain, draw);
   if (chosen.slice && chosen.slice->dim() == 2) {  // mark the data points the plane passes through
     const Eigen::MatrixXd points = load_points(options.where.points);
     std::stringstream rows(options.where.plane);
