@@ -117,6 +117,12 @@ relutope_cli_expect(bad.truncated_json 2 [[truncated\.json:15: not valid JSON]]
                     count ${relutope_cli_bad}/truncated.json)
 relutope_cli_expect(bad.no_layers_json 2 [[no_layers\.json: .*layers: expected at least one layer]]
                     count ${relutope_cli_bad}/no_layers.json)
+relutope_cli_expect(bad.missing_activation_json 2 [[missing_activation\.json: invalid model:.*layers\[0\]: missing key "activation"]]
+                    count ${relutope_cli_bad}/missing_activation.json)
+relutope_cli_expect(bad.slope_key_json 2 [[slope_key\.json: invalid model:.*layers\[1\]: unknown key "slope" \(did you mean "negative_slope"\?\)]]
+                    count ${relutope_cli_bad}/slope_key.json)
+relutope_cli_expect(bad.softmax_head_onnx 2 [[unsupported_op\.onnx: node "/3/Softmax" \(Softmax\): Softmax after the last affine layer is a smooth output head]]
+                    count ${relutope_cli_bad}/unsupported_op.onnx)
 relutope_cli_expect(bad.missing_file 2 [[no_such_model\.onnx: cannot open]]
                     count ${relutope_cli_data}/no_such_model.onnx)
 relutope_cli_expect(bad.unknown_extension 2 [[README\.md: unknown model format]]

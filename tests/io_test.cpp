@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/json_file.h"
 #include "relutope/error.h"
 #include "relutope/io.h"
 #include "relutope/network.h"
@@ -224,6 +225,14 @@ TEST(LoadBadFile, SoftmaxOnnxNamesTheSoftmaxNode) {
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/Softmax\"", "Softmax"}));
 }
 
+// Issue 8, defect 8: "the network has no linear regions" was false for an output head.
+TEST(Issue8OutputHead, FinalSoftmaxIsCalledAnOutputHead) {
+  const std::string path = data_path("bad/unsupported_op.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/Softmax\" (Softmax): Softmax after the last affine layer is a "
+                                                           "smooth output head; relutope does not accept output heads yet"}));
+  EXPECT_THAT(loading(path), ThrowsMessage<InputError>(testing::Not(HasSubstr("no linear regions"))));
+}
+
 TEST(LoadBadFile, SkipConnectionOnnxSaysTheGraphBranches) {
   const std::string path = data_path("bad/branching.onnx");
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"branches", "skip connection"}));
@@ -272,6 +281,67 @@ TEST(LoadBadFile, TruncatedJsonGivesTheLine) {
 TEST(LoadBadFile, EmptyLayersJsonSaysThereIsNoLayer) {
   const std::string path = data_path("bad/no_layers.json");
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers", "at least one layer"}));
+}
+
+// Issue 8, defect 1: each of these loaded before as another network, with exit 0.
+TEST(Issue8StrictJson, MissingActivationIsAnErrorNotAnAffineLayer) {
+  const std::string path = data_path("bad/missing_activation.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0]: missing key \"activation\"", "relu, leaky_relu, prelu or none"}));
+}
+
+TEST(Issue8StrictJson, MisspeltActivationKeyIsNamedWithTheKeyItMeant) {
+  const std::string path = data_path("bad/misspelt_activation_key.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1]: unknown key \"activaton\" (did you mean \"activation\"?)",
+                                                           "allowed keys: weight, bias, activation, negative_slope"}));
+  // one problem, one line: the misspelt key is not reported again as a missing "activation"
+  EXPECT_THAT(loading(path), ThrowsMessage<InputError>(testing::Not(HasSubstr("missing key"))));
+}
+
+TEST(Issue8StrictJson, SlopeKeySuggestsNegativeSlope) {
+  const std::string path = data_path("bad/slope_key.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1]: unknown key \"slope\" (did you mean \"negative_slope\"?)"}));
+}
+
+TEST(Issue8StrictJson, UnknownTopLevelKeyIsAnError) {
+  const std::string path = data_path("bad/unknown_top_key.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"top level: unknown key \"domian\" (did you mean \"domain\"?)",
+                                                           "allowed keys: layers, domain"}));
+}
+
+TEST(Issue8StrictJson, NegativeSlopeOnAReluLayerIsAnError) {
+  const std::string path = data_path("bad/relu_with_slope.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0].negative_slope", "only leaky_relu and prelu"}));
+}
+
+TEST(Issue8StrictJson, RepeatedKeyIsAnErrorNamingTheObject) {
+  const std::string path = data_path("bad/duplicate_key.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1]: key \"activation\" appears twice"}));
+}
+
+TEST(Issue8StrictJson, SoftmaxOnTheLastLayerIsAnOutputHeadNotANetworkWithoutRegions) {
+  const std::string path = data_path("bad/softmax_head.json");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[2].activation", "smooth output head",
+                                                           "does not accept output heads yet"}));
+  EXPECT_THAT(loading(path), ThrowsMessage<InputError>(testing::Not(HasSubstr("no linear regions"))));
+}
+
+TEST(Issue8StrictJson, MisspeltActivationValueSuggestsTheName) {
+  const std::string path = testing::TempDir() + "relutope_ReLU.json";
+  std::ofstream(path) << R"({"layers": [{"weight": [[1]], "bias": [0], "activation": "ReLU"},
+                                        {"weight": [[1]], "bias": [0], "activation": "none"}]})";
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0].activation", "unknown activation \"ReLU\" (did you mean \"relu\"?)"}));
+}
+
+TEST(Issue8StrictJson, ClosestKeyNeedsACloseSpelling) {
+  using relutope::detail::closest_key;
+  const std::vector<std::string> layer = {"weight", "bias", "activation", "negative_slope"};
+  EXPECT_EQ(closest_key("weights", layer), "weight");
+  EXPECT_EQ(closest_key("bais", layer), "bias");         // a swap of two letters is one edit
+  EXPECT_EQ(closest_key("Activation", layer), "activation");
+  EXPECT_EQ(closest_key("negative", layer), "negative_slope");
+  EXPECT_EQ(closest_key("colour", layer), "");
+  EXPECT_EQ(closest_key("a", {"A", "b"}), "A");         // one letter: only case may differ
+  EXPECT_EQ(closest_key("c", {"A", "b"}), "");
 }
 
 TEST(LoadBadFile, MissingFileCannotBeOpened) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/json_file.h"
 #include "relutope/error.h"
 #include "relutope/io.h"
 
@@ -76,90 +77,116 @@ class Reader {
   std::ostringstream problems_;
 };
 
-Layer read_layer(const json& entry, const std::string& at, Reader& reader) {
+const std::vector<std::string> kLayerKeys = {"weight", "bias", "activation", "negative_slope"};
+const std::vector<std::string> kActivations = {"relu", "leaky_relu", "prelu", "none"};
+const std::vector<std::string> kTopKeys = {"layers", "domain"};
+const std::vector<std::string> kDomainKeys = {"lo", "hi"};
+
+// Smooth activations PyTorch models end with: after the last layer they are an output head.
+bool is_output_head(const std::string& name) {
+  return name == "softmax" || name == "log_softmax" || name == "sigmoid" || name == "tanh";
+}
+
+// Reports the unknown keys of `object`; returns the keys they were taken for, so that a misspelt key is
+// not reported a second time as missing.
+std::vector<std::string> check_keys(const json& object, const std::string& at, const std::vector<std::string>& allowed,
+                                    Reader& reader) {
+  std::vector<std::string> meant;
+  for (const std::string& key : detail::unknown_keys(object, allowed)) {
+    reader.fail(at, detail::unknown_key_message(key, allowed));
+    meant.push_back(detail::closest_key(key, allowed));
+  }
+  return meant;
+}
+
+Layer read_layer(const json& entry, const std::string& at, bool last, Reader& reader) {
   Layer layer;
   if (!entry.is_object()) {
     reader.fail(at, "expected an object with weight, bias and activation");
     return layer;
   }
-  if (!entry.contains("weight")) reader.fail(at + ".weight", "missing");
+  const std::vector<std::string> meant = check_keys(entry, at, kLayerKeys, reader);
+  auto missing = [&](const std::string& key, const std::string& what) {
+    if (std::find(meant.begin(), meant.end(), key) == meant.end()) reader.fail(at, "missing key \"" + key + "\" (" + what + ")");
+  };
+  if (!entry.contains("weight")) missing("weight", "the out x in matrix");
   else layer.weight = reader.matrix(entry["weight"], at + ".weight");
-  if (!entry.contains("bias")) reader.fail(at + ".bias", "missing");
+  if (!entry.contains("bias")) missing("bias", "one number per output");
   else layer.bias = reader.vector(entry["bias"], at + ".bias");
-  std::string activation = "none";
-  if (entry.contains("activation")) {
-    const json& value = entry["activation"];
-    if (!value.is_string()) {
-      reader.fail(at + ".activation", "expected a string (relu, leaky_relu, prelu or none), got " + value.dump());
-      return layer;
-    }
-    activation = value.get<std::string>();
+  // Every layer says its activation, the output layer too ("none"): a forgotten key must not turn a
+  // ReLU layer into an affine one.
+  if (!entry.contains("activation")) {
+    missing("activation", detail::one_of(kActivations) + (last ? "; an affine output layer says \"none\"" : ""));
+    return layer;
   }
+  const json& value = entry["activation"];
+  if (!value.is_string()) {
+    reader.fail(at + ".activation", "expected a string (" + detail::one_of(kActivations) + "), got " + value.dump());
+    return layer;
+  }
+  const std::string activation = value.get<std::string>();
+  const bool has_slope = entry.contains("negative_slope");
   if (activation == "relu") {
     layer.activation = Activation::kRelu;
   } else if (activation == "none" || activation == "linear" || activation == "identity") {
     layer.activation = Activation::kNone;
   } else if (activation == "leaky_relu" || activation == "prelu") {
     layer.activation = activation == "prelu" ? Activation::kPRelu : Activation::kLeakyRelu;
-    if (!entry.contains("negative_slope")) {
-      if (activation == "prelu") reader.fail(at + ".negative_slope", "missing (prelu needs its slopes)");
+    if (!has_slope) {
+      if (activation == "prelu") missing("negative_slope", "prelu needs its slopes");
       layer.negative_slope = Eigen::VectorXd::Constant(1, 0.01);  // PyTorch's LeakyReLU default
     } else if (entry["negative_slope"].is_array()) {
       layer.negative_slope = reader.vector(entry["negative_slope"], at + ".negative_slope");
     } else {
       layer.negative_slope = Eigen::VectorXd::Constant(1, reader.number(entry["negative_slope"], at + ".negative_slope"));
     }
+  } else if (last && is_output_head(activation)) {
+    reader.fail(at + ".activation", "\"" + activation +
+                                        "\" on the last layer is a smooth output head; relutope does not accept output heads "
+                                        "yet (write \"none\": the linear regions are those of the logits before it)");
   } else if (is_not_piecewise_linear(activation)) {
     reader.fail(at + ".activation", "\"" + activation +
                                         "\" is not piecewise linear, so the network has no linear regions "
-                                        "(supported: relu, leaky_relu, prelu, none)");
+                                        "(supported: " + detail::one_of(kActivations) + ")");
   } else {
-    reader.fail(at + ".activation", "unknown activation \"" + activation + "\" (supported: relu, leaky_relu, prelu, none)");
+    const std::string guess = detail::closest_key(activation, kActivations);
+    reader.fail(at + ".activation", "unknown activation \"" + activation + "\"" +
+                                        (guess.empty() ? "" : " (did you mean \"" + guess + "\"?)") +
+                                        "; supported: " + detail::one_of(kActivations));
   }
+  if (has_slope && (activation == "relu" || activation == "none"))
+    reader.fail(at + ".negative_slope", "only leaky_relu and prelu have a negative slope, this layer is " + activation +
+                                            " (did you mean \"leaky_relu\"?)");
   return layer;
 }
 
 }  // namespace
 
 Network load_network_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open file (does it exist and is it readable?)");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    const std::size_t byte = std::min<std::size_t>(e.byte, text.size());
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte ? byte - 1 : 0), '\n');
-    const bool truncated = std::string(e.what()).find("unexpected end of input") != std::string::npos;
-    throw InputError(path + ":" + std::to_string(line) + ": not valid JSON" + (truncated ? " (truncated file?)" : "") + ": " +
-                     e.what());
-  } catch (const json::exception& e) {
-    // 406: a number literal out of the range of double, e.g. 1e999; locate it by its text.
-    const std::string what = e.what();
-    const std::size_t open = what.find('\''), close = what.rfind('\'');
-    std::string where = path;
-    if (e.id == 406 && open != std::string::npos && close > open) {
-      const std::size_t at = text.find(what.substr(open + 1, close - open - 1));
-      if (at != std::string::npos)
-        where += ":" + std::to_string(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-    }
-    throw InputError(where + ": " + (e.id == 406 ? "number out of range: " : "not valid JSON: ") + what +
-                     (e.id == 406 ? " (a number too large for a double: weights must be finite)" : ""));
+  const json doc = detail::read_json_file(path);
+  if (!doc.is_object())
+    throw InputError(path + ": expected an object with a \"layers\" array (see README.md, \"Model formats\"), got " +
+                     std::string(doc.type_name()));
+  if (!doc.contains("layers")) {
+    std::string hint;
+    for (const auto& item : doc.items())
+      if (detail::closest_key(item.key(), kTopKeys) == "layers") hint = " (found \"" + item.key() + "\": did you mean \"layers\"?)";
+    throw InputError(path + ": top level: missing key \"layers\"" + hint + ": expected an object with a \"layers\" array " +
+                     "(see README.md, \"Model formats\")");
   }
-  if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array())
-    throw InputError(path + ": expected an object with a \"layers\" array (see README.md, \"Model formats\")");
+  if (!doc["layers"].is_array())
+    throw InputError(path + ": layers: expected an array of layer objects, got " + std::string(doc["layers"].type_name()));
   Reader reader(path);
+  check_keys(doc, "top level", kTopKeys, reader);
   Network net;
   net.source = path;
   const json& layers = doc["layers"];
   if (layers.empty()) reader.fail("layers", "expected at least one layer, got none");
   for (std::size_t l = 0; l < layers.size(); ++l)
-    net.layers.push_back(read_layer(layers[l], "layers[" + std::to_string(l) + "]", reader));
+    net.layers.push_back(read_layer(layers[l], "layers[" + std::to_string(l) + "]", l + 1 == layers.size(), reader));
   if (doc.contains("domain")) {
     const json& d = doc["domain"];
+    check_keys(d, "domain", kDomainKeys, reader);
     if (!d.is_object() || !d.contains("lo") || !d.contains("hi")) {
       reader.fail("domain", "expected {\"lo\": [...], \"hi\": [...]}");
     } else {

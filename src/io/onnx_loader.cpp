@@ -112,12 +112,15 @@ std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
   return fallback;
 }
 
+// HardSigmoid and ThresholdedRelu are piecewise linear, so they are merely unsupported.
 bool is_not_piecewise_linear(const std::string& op) {
   static const std::set<std::string> kSmooth = {"Sigmoid", "Tanh", "Elu", "Selu", "Gelu", "Softplus", "Softsign",
                                                 "Erf", "Exp", "Log", "Softmax", "LogSoftmax", "Mish", "Celu",
-                                                "HardSigmoid", "HardSwish", "ThresholdedRelu"};
+                                                "HardSwish"};
   return kSmooth.count(op) > 0;
 }
+
+bool is_affine(const std::string& op) { return op == "Gemm" || op == "MatMul" || op == "Add"; }
 
 }  // namespace
 
@@ -177,7 +180,11 @@ Network load_network_onnx(const std::string& path) {
     pending_affine = false;
   };
 
-  for (const auto& node : graph.node()) {
+  int last_affine = -1;
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (is_affine(graph.node(i).op_type())) last_affine = i;
+  for (int index = 0; index < graph.node_size(); ++index) {
+    const onnx::NodeProto& node = graph.node(index);
     const std::string& op = node.op_type();
     if (op == "Constant") {
       for (const auto& a : node.attribute())
@@ -206,9 +213,15 @@ Network load_network_onnx(const std::string& path) {
     if (uses[current] > 1)
       reader.fail(&node, "value \"" + current + "\" feeds " + std::to_string(uses[current]) + " nodes: the graph branches "
                          "(skip connections are not supported yet)");
-    if (is_not_piecewise_linear(op))
+    if (is_not_piecewise_linear(op)) {
+      // After the last affine node it only maps the logits to probabilities: the network's regions are
+      // those of the logits, but relutope does not take output heads yet.
+      if (index > last_affine)
+        reader.fail(&node, op + " after the last affine layer is a smooth output head; relutope does not accept output "
+                                "heads yet (remove it before export: the linear regions are those of the logits before it)");
       reader.fail(&node, "op type " + op + " is not piecewise linear, so the network has no linear regions"
-                         " (export the network without it, e.g. the logits before Softmax/Sigmoid; supported: " + kSupported + ")");
+                         " (supported: " + std::string(kSupported) + ")");
+    }
 
     if (op == "Gemm") {
       if (int_attribute(node, "transA", 0)) reader.fail(&node, "transA=1 is not supported (the data must be the first input)");
