@@ -1,7 +1,8 @@
 // Draws the regions of the two-moons classifier and holds their number against the theory.
 //
 // Each region is a polygon (Region::vertices, with EnumerateOptions::with_vertices) on which the network
-// is affine; write_png fills each by the predicted class and draws the decision boundary f(x) = 0.
+// is affine; write_png cuts each along the decision boundary f(x) = 0 inside it, fills the pieces by their
+// predicted class and draws the boundary in black.
 // region_bounds gives the known upper bounds for the architecture (exact integers as decimal text).
 #include <iostream>
 

@@ -97,7 +97,8 @@ TEST(Draw, Issue8EveryPixelOfAClassPictureHasTheClassOfTheForwardPass) {
   cairo_surface_destroy(surface);
   EXPECT_GT(checked, 150000);
   EXPECT_LT(boundary, 5000);
-  EXPECT_EQ(wrong, 0) << wrong << " of " << checked << " pixels have the wrong class colour";
+  EXPECT_EQ(wrong, 0) << wrong << " of " << checked << " pixels have the wrong class colour (" << boundary
+                      << " within a pixel of the boundary)";
 }
 
 TEST(Draw, WritesAnSvgAndAPngOfTheRequestedSize) {
