@@ -123,6 +123,13 @@ relutope_cli_expect(bad.slope_key_json 2 [[slope_key\.json: invalid model:.*laye
                     count ${relutope_cli_bad}/slope_key.json)
 relutope_cli_expect(bad.softmax_head_onnx 2 [[unsupported_op\.onnx: node "/3/Softmax" \(Softmax\): Softmax after the last affine layer is a smooth output head]]
                     count ${relutope_cli_bad}/unsupported_op.onnx)
+relutope_cli_test(onnx.external_data_beside_the_model "^261 regions" count ${relutope_cli_data}/external/mlp_external.onnx)
+relutope_cli_expect(bad.external_data_missing 2 [[external_missing\.onnx: tensor "0\.weight": external data file "external_missing\.onnx\.data" not found]]
+                    count ${relutope_cli_bad}/external_missing.onnx)
+relutope_cli_expect(bad.dropout_training_mode 2 [[dropout_training_opset17\.onnx: node "/2/Dropout" \(Dropout\): Dropout in training mode.*model\.eval\(\)]]
+                    count ${relutope_cli_bad}/dropout_training_opset17.onnx)
+relutope_cli_expect(bad.huge_input_is_not_an_internal_error 2 [[huge_input\.onnx: node "/0/Gemm" \(Gemm\): weight "0\.weight": expected 200000 inputs]]
+                    count ${relutope_cli_bad}/huge_input.onnx)
 relutope_cli_expect(bad.missing_file 2 [[no_such_model\.onnx: cannot open]]
                     count ${relutope_cli_data}/no_such_model.onnx)
 relutope_cli_expect(bad.unknown_extension 2 [[README\.md: unknown model format]]

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -154,6 +155,108 @@ TEST(LoadOnnx, LoadsTheTwoMoonsExample) {
   EXPECT_EQ(net.num_neurons(), 48);
   EXPECT_EQ(net.output_dim(), 1);
   EXPECT_EQ(net.layers.back().activation, Activation::kNone);
+}
+
+// Issue 8, defect 5: onnx.save_model(..., save_as_external_data=True) said "has 0 values".
+TEST(Issue8OnnxExternalData, ReproducesPyTorchOutputsFromTheDataFileBesideTheModel) {
+  const Network net = relutope::load_network(data_path("external/mlp_external.onnx"));
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{8, 8}));
+  expect_reproduces_io(net, "external/mlp_external.io.txt");
+}
+
+TEST(Issue8OnnxExternalData, NamesTheMissingDataFile) {
+  const std::string path = data_path("bad/external_missing.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"tensor \"0.weight\"", "external data file \"external_missing.onnx.data\" not found"}));
+}
+
+TEST(Issue8OnnxExternalData, RefusesALocationOutsideTheModelsFolder) {
+  // The file it names exists (tests/data/external/mlp_external.onnx.data), but is not beside the model.
+  const std::string escape = data_path("bad/external_escape.onnx");
+  EXPECT_THAT(loading(escape), ThrowsInputErrorNaming(escape, {"\"../external/mlp_external.onnx.data\" leaves the model's folder"}));
+  const std::string absolute = data_path("bad/external_absolute.onnx");
+  EXPECT_THAT(loading(absolute), ThrowsInputErrorNaming(absolute, {"\"/tmp/mlp_external.onnx.data\" leaves the model's folder"}));
+}
+
+TEST(Issue8OnnxExternalData, RefusesASymbolicLinkThatLeavesTheFolder) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / "relutope_external_link";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(data_path("external/mlp_external.onnx"), dir / "mlp_external.onnx");
+  fs::create_symlink(fs::absolute(data_path("external/mlp_external.onnx.data")), dir / "mlp_external.onnx.data");
+  const std::string path = (dir / "mlp_external.onnx").string();
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"tensor \"0.weight\"", "outside the model's folder"}));
+  fs::remove(dir / "mlp_external.onnx.data");
+  fs::copy_file(data_path("external/mlp_external.onnx.data"), dir / "mlp_external.onnx.data");
+  EXPECT_EQ(relutope::load_network(path).hidden_widths(), (std::vector<int>{8, 8}));  // a copy is fine
+}
+
+TEST(Issue8OnnxExternalData, ChecksOffsetAndLengthAgainstTheFileSize) {
+  const std::string truncated = data_path("bad/external_truncated.onnx");
+  EXPECT_THAT(loading(truncated), ThrowsInputErrorNaming(truncated, {"tensor \"2.weight\"", "external_truncated.onnx.data\" (244 bytes), past its end"}));
+  const std::string huge = data_path("bad/huge_external.onnx");
+  EXPECT_THAT(loading(huge), ThrowsInputErrorNaming(huge, {"tensor \"2.weight\"", "0 + 40,000,000,000", "(256 bytes), past its end"}));
+}
+
+// Issue 8, defect 6: training-mode Dropout and float16 said "data type 9/10 is not supported".
+TEST(Issue8OnnxDropout, TrainingModeIsRefusedWithWhatToDo) {
+  for (const char* name : {"bad/dropout_training_opset13.onnx", "bad/dropout_training_opset17.onnx"}) {
+    const std::string path = data_path(name);
+    EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/2/Dropout\" (Dropout): Dropout in training mode", "model.eval()"}));
+  }
+}
+
+TEST(Issue8OnnxDropout, TrainingModeFalseIsTheIdentity) {
+  const Network net = relutope::load_network(data_path("dropout_mode_false.onnx"));
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{4}));
+  expect_reproduces_io(net, "dropout_mode_false.io.txt");
+}
+
+TEST(Issue8OnnxDataTypes, Float16WeightsLoadExactly) {
+  const Network net = relutope::load_network(data_path("mlp_float16.onnx"));
+  EXPECT_EQ(net.hidden_widths(), (std::vector<int>{8, 8}));
+  expect_reproduces_io(net, "mlp_float16.io.txt");  // float16 weights evaluated in float64 by numpy
+}
+
+TEST(Issue8OnnxDataTypes, UnsupportedTypesAreNamedNotNumbered) {
+  const std::string path = data_path("bad/complex_weight.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"tensor \"2.weight\": data type COMPLEX64 (data type 14) is not supported"}));
+}
+
+// Issue 8, resource limits: sizes are checked against the data present before anything is allocated.
+TEST(Issue8OnnxSizes, DimensionsWhoseProductOverflowsAreAnError) {
+  const std::string path = data_path("bad/dims_overflow.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"tensor \"2.weight\"", "[8589934592, 8589934592]", "overflows"}));
+}
+
+TEST(Issue8OnnxSizes, DeclaredGigabytesThatAreNotThereAreAnError) {
+  const std::string path = data_path("bad/huge_declared.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"tensor \"2.weight\"", "raw data has 64 bytes, expected 40,000,000,000"}));
+}
+
+TEST(Issue8OnnxSizes, NegativeDimensionIsAnError) {
+  const std::string path = data_path("bad/negative_dim.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"tensor \"2.weight\": dimension 1 is -8"}));
+}
+
+TEST(Issue8OnnxSizes, AHugeInputIsNotAHugeIdentityMatrix) {
+  // This threw std::bad_alloc: the loader began with a 200,000 x 200,000 identity.
+  const std::string path = data_path("bad/huge_input.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/0/Gemm\"", "expected 200000 inputs", "got 3"}));
+}
+
+TEST(Issue8OutputHead, SigmoidTanhAndLogSoftmaxHeadsAreNamed) {
+  for (const std::string op : {"Sigmoid", "Tanh", "LogSoftmax"}) {
+    const std::string name = op == "Sigmoid" ? "sigmoid_head" : op == "Tanh" ? "tanh_head" : "log_softmax_head";
+    const std::string path = data_path("bad/" + name + ".onnx");
+    EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/" + op + "\" (" + op + "): " + op +
+                                                             " after the last affine layer is a smooth output head"}));
+  }
+}
+
+TEST(Issue8OutputHead, HiddenSigmoidIsStillNotPiecewiseLinear) {
+  const std::string path = data_path("bad/sigmoid.onnx");
+  EXPECT_THAT(loading(path), ThrowsMessage<InputError>(testing::Not(HasSubstr("output head"))));
 }
 
 // ---------------------------------------------------------------------------------------------- JSON

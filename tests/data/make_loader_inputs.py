@@ -82,8 +82,207 @@ def json_models():
     write_text("bad/duplicate_key.json", text)
 
 
+# ------------------------------------------------------------------------------------------ ONNX models
+
+def torch_export(model, example, opset=13, training=False):
+    """torch.onnx.export to an in-memory ModelProto (input "input", output "output", dynamic batch)."""
+    import io
+    import onnx
+    import torch
+    buffer = io.BytesIO()
+    model.train(training)
+    torch.onnx.export(model, example, buffer, opset_version=opset,
+                      training=torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.EVAL,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    model.eval()
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def save(model, name, **kwargs):
+    import onnx
+    path = os.path.join(HERE, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if "location" in kwargs and os.path.exists(os.path.join(os.path.dirname(path), kwargs["location"])):
+        os.remove(os.path.join(os.path.dirname(path), kwargs["location"]))  # onnx appends to an existing file
+    onnx.save_model(model, path, **kwargs)
+    print("wrote", name)
+
+
+def write_io(name, inputs, outputs):
+    """The .io.txt format of tests/data/README.md: a header, then per line the inputs and the outputs."""
+    lines = ["# inputs %d outputs %d" % (inputs.shape[1], outputs.shape[1])]
+    for x, y in zip(inputs, outputs):
+        lines.append(" ".join("%.17g" % float(v) for v in list(x) + list(y)))
+    write_text(name, "\n".join(lines) + "\n")
+
+
+def mlp():
+    """3 -> 8 relu -> 8 relu -> 2, seeded."""
+    import torch
+    from torch import nn
+    torch.manual_seed(8)
+    return nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+
+
+def samples(model, seed):
+    import torch
+    x = np.random.default_rng(seed).uniform(-1, 1, (20, 3)).astype(np.float32)
+    with torch.no_grad():
+        return x, model(torch.from_numpy(x)).numpy()
+
+
+def initializer(model, name):
+    return next(t for t in model.graph.initializer if t.name == name)
+
+
+def onnx_heads():
+    """Defect 8: a smooth output head after the last Linear (Softmax is bad/unsupported_op.onnx)."""
+    import torch
+    from torch import nn
+    for name, head in [("sigmoid_head", nn.Sigmoid()), ("tanh_head", nn.Tanh()), ("log_softmax_head", nn.LogSoftmax(dim=1))]:
+        torch.manual_seed(3)
+        model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), head)
+        save(torch_export(model, torch.zeros(1, 2)), "bad/%s.onnx" % name)
+
+
+def onnx_dropout():
+    """Defect 6: Dropout exported in training mode has a BOOL training_mode input set to true."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+    from torch import nn
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 2))
+    for opset in (13, 17):
+        save(torch_export(model, torch.zeros(1, 3), opset=opset, training=True), "bad/dropout_training_opset%d.onnx" % opset)
+    # The same export with training_mode switched to false: Dropout is then the identity.
+    proto = torch_export(model, torch.zeros(1, 3), opset=13, training=True)
+    dropout = next(n for n in proto.graph.node if n.op_type == "Dropout")
+    mode = next(n for n in proto.graph.node if n.op_type == "Constant" and n.output[0] == dropout.input[2])
+    mode.attribute[0].t.CopyFrom(numpy_helper.from_array(np.array(False), mode.attribute[0].t.name))
+    onnx.checker.check_model(proto)
+    save(proto, "dropout_mode_false.onnx")
+    x = np.random.default_rng(61).uniform(-1, 1, (20, 3)).astype(np.float32)
+    with torch.no_grad():
+        write_io("dropout_mode_false.io.txt", x, model.eval()(torch.from_numpy(x)).numpy())
+
+
+def onnx_external():
+    """Defect 5: onnx.save_model(..., save_as_external_data=True), the usual form of large models."""
+    import copy
+    import torch
+    model = mlp()
+    proto = torch_export(model, torch.zeros(1, 3))
+    save(copy.deepcopy(proto), "external/mlp_external.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+         location="mlp_external.onnx.data", size_threshold=0)
+    x, y = samples(model, 55)
+    write_io("external/mlp_external.io.txt", x, y)
+
+    def external(name, location, truncate=None):
+        copy_ = copy.deepcopy(proto)
+        save(copy_, "bad/" + name, save_as_external_data=True, all_tensors_to_one_file=True,
+             location=name + ".data", size_threshold=0)
+        data = os.path.join(BAD, name + ".data")
+        if truncate is not None:
+            with open(data, "rb") as f:
+                content = f.read()
+            write_bytes("bad/" + name + ".data", content[:truncate(len(content))])
+        else:
+            os.remove(data)
+        if location is not None:  # point every tensor at another file
+            import onnx
+            saved = onnx.load(os.path.join(BAD, name), load_external_data=False)
+            for t in saved.graph.initializer:
+                for entry in t.external_data:
+                    if entry.key == "location":
+                        entry.value = location
+            save(saved, "bad/" + name)
+
+    external("external_missing.onnx", None)                                  # the .data file is not there
+    external("external_escape.onnx", "../external/mlp_external.onnx.data")   # it exists, but outside bad/
+    external("external_absolute.onnx", "/tmp/mlp_external.onnx.data")        # an absolute path
+    external("external_truncated.onnx", None, truncate=lambda n: n // 2)     # half of the bytes
+
+
+def onnx_types_and_sizes():
+    """float16 weights load; other data types are named; sizes are checked against the data present."""
+    import copy
+    import onnx
+    import torch
+    from onnx import TensorProto, helper, numpy_helper
+    model = mlp()
+    proto = torch_export(model, torch.zeros(1, 3))
+
+    # float16: every initializer converted (as onnxconverter-common's float16 conversion does), and the
+    # input/output too. The samples are the float16 weights evaluated in float64.
+    half = copy.deepcopy(proto)
+    weights = {}
+    for t in half.graph.initializer:
+        value = numpy_helper.to_array(t).astype(np.float16)
+        weights[t.name] = value.astype(np.float64)
+        t.CopyFrom(numpy_helper.from_array(value, t.name))
+    for value in list(half.graph.input) + list(half.graph.output):
+        value.type.tensor_type.elem_type = TensorProto.FLOAT16
+    onnx.checker.check_model(half)
+    save(half, "mlp_float16.onnx")
+    x = np.random.default_rng(16).uniform(-1, 1, (20, 3)).astype(np.float16).astype(np.float64)
+    h = x
+    for i, layer in enumerate(["0", "2", "4"]):
+        h = h @ weights[layer + ".weight"].T + weights[layer + ".bias"]
+        if i < 2:
+            h = np.maximum(h, 0)
+    write_io("mlp_float16.io.txt", x, h)
+
+    def variant(name, change):
+        bad = copy.deepcopy(proto)
+        change(bad)
+        save(bad, "bad/" + name)
+
+    def complex_weight(m):
+        t = initializer(m, "2.weight")
+        t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.complex64), t.name))
+    variant("complex_weight.onnx", complex_weight)
+
+    def declare(dims, data=b"\0" * 64):
+        def change(m):
+            t = initializer(m, "2.weight")
+            del t.dims[:]
+            t.dims.extend(dims)
+            t.raw_data = data
+        return change
+    variant("dims_overflow.onnx", declare([1 << 33, 1 << 33]))         # the product overflows int64
+    variant("huge_declared.onnx", declare([100000, 100000]))            # 40 GB declared, 64 bytes there
+    variant("negative_dim.onnx", declare([8, -8]))
+
+    def huge_input(m):
+        # The input declares 200,000 features (the first Gemm takes 3): the loader started from a
+        # 200,000 x 200,000 identity, 320 GB.
+        m.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 200000
+    variant("huge_input.onnx", huge_input)
+
+    # External data that declares 40 GB in a file of a few bytes.
+    bad = copy.deepcopy(proto)
+    t = initializer(bad, "2.weight")
+    del t.dims[:]
+    t.dims.extend([100000, 100000])
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    for key, value in [("location", "huge_external.onnx.data"), ("offset", "0"), ("length", str(100000 * 100000 * 4))]:
+        entry = t.external_data.add()
+        entry.key, entry.value = key, value
+    save(bad, "bad/huge_external.onnx")
+    write_bytes("bad/huge_external.onnx.data", b"\0" * 256)
+
+
 def main():
+    import torch
+    torch.set_num_threads(1)
     json_models()
+    onnx_heads()
+    onnx_dropout()
+    onnx_external()
+    onnx_types_and_sizes()
 
 
 if __name__ == "__main__":
