@@ -267,40 +267,124 @@ std::vector<ClassPiece> split_by_class(const Region& region, const Polygon& poly
   return pieces;
 }
 
+using Segment = std::pair<Eigen::Vector2d, Eigen::Vector2d>;
+
+// The decision boundary within one region, from its class pieces: the edges on a tie inside the region, and
+// the region's own edges across which the class changes. The output is continuous, so across such an edge
+// the tie o_c = o_j holds along all of it, as seen from this region: only those edges are candidates (a
+// boundary crossing an edge ties at one point, not at both ends), and the class beyond is the forward pass
+// just past the edge's middle (a step of 1e-7 of the domain's diameter; outside the domain, none).
+void append_decision_boundary(const Network& net, const Domain& domain, const Region& region,
+                              const std::vector<ClassPiece>& pieces, std::vector<Segment>& out) {
+  const Eigen::MatrixXd& m = region.map_weight;
+  const Eigen::VectorXd& c = region.map_bias;
+  const int classes = num_classes(static_cast<int>(m.rows()));
+  auto scores = [&](const Eigen::Vector2d& x) {
+    const Eigen::VectorXd y = m * x + c;
+    if (y.size() > 1) return y;
+    return Eigen::VectorXd(Eigen::Vector2d(0, y[0]));
+  };
+  double scale = 0;  // of the scores on the region: ties are judged relative to it
+  for (const auto& v : region.vertices) scale = std::max(scale, scores(v.head<2>()).cwiseAbs().maxCoeff());
+  const double tie = 1e-9 * scale;
+  const double step = 1e-7 * domain.diameter();
+  auto inside_domain = [&](const Eigen::Vector2d& x) {
+    if ((x.array() < domain.lo.array()).any() || (x.array() > domain.hi.array()).any()) return false;
+    return std::all_of(domain.extra.begin(), domain.extra.end(), [&](const Halfspace& h) { return h.violation(x) <= 0; });
+  };
+  for (const ClassPiece& piece : pieces)
+    for (std::size_t e = 0; e < piece.polygon.size(); ++e) {
+      const Eigen::Vector2d& a = piece.polygon[e];
+      const Eigen::Vector2d& b = piece.polygon[(e + 1) % piece.polygon.size()];
+      if (a == b) continue;
+      if (piece.edge_class[e] >= 0) {
+        out.emplace_back(a, b);
+        continue;
+      }
+      const Eigen::VectorXd sa = scores(a), sb = scores(b);
+      const int k = piece.class_index;
+      bool tied = false;
+      for (int j = 0; j < classes && !tied; ++j)
+        tied = j != k && std::abs(sa[j] - sa[k]) <= tie && std::abs(sb[j] - sb[k]) <= tie;
+      if (!tied) continue;
+      const Eigen::Vector2d outward = Eigen::Vector2d(b.y() - a.y(), a.x() - b.x()).normalized();  // polygon is ccw
+      const Eigen::Vector2d beyond = (a + b) / 2 + step * outward;
+      if (inside_domain(beyond) && predicted_class(net.evaluate(beyond)) != k) out.emplace_back(a, b);
+    }
+}
+
+// One entry of the legend's key: a text, with a colour swatch before it or not.
 struct LegendItem {
-  Rgb colour;
   std::string label;
-  double x = 0;  // where the swatch starts
-  int row = 0;
+  bool has_swatch = false;
+  Rgb colour{};
+  double x = 0;  // where it starts
+  int row = 0;   // below the first line (the count), 1 = the second line
 };
 
 constexpr double kMargin = 10;
 constexpr double kLegendRow = 20;
+constexpr double kGap = 18;  // between items of a row
 
-// One swatch per class, laid out in rows that fit `width` pixels (text width estimated, as SVG has no metrics).
-std::vector<LegendItem> class_legend(const Network& net, const DrawOptions& options, double width) {
-  std::vector<LegendItem> items;
-  if (options.color_by != ColorBy::kClass) return items;
-  const int classes = num_classes(net.output_dim());
-  for (int k = 0; k < classes; ++k) {
-    std::string label = options.class_names.empty() ? "class " + std::to_string(k) : options.class_names[k];
-    if (net.output_dim() == 1) label += k == 0 ? " (output \u2264 0)" : " (output > 0)";
-    items.push_back({class_colour(k), label});
+// Text widths for the legend's layout, from Cairo with the font both pictures name (an SVG viewer's
+// sans-serif may differ by a few per cent).
+class TextMeasure {
+ public:
+  TextMeasure() : surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1)), cr_(cairo_create(surface_)) {
+    cairo_select_font_face(cr_, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr_, 12);
   }
-  double x = kMargin;
-  int row = 0;
-  for (LegendItem& item : items) {
-    const auto glyphs = std::count_if(item.label.begin(), item.label.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
-    const double item_width = 12 + 5 + 6.8 * static_cast<double>(glyphs) + 16;
-    if (x > kMargin && x + item_width > width - kMargin) {
-      x = kMargin;
-      ++row;
+  ~TextMeasure() {
+    cairo_destroy(cr_);
+    cairo_surface_destroy(surface_);
+  }
+  TextMeasure(const TextMeasure&) = delete;
+  TextMeasure& operator=(const TextMeasure&) = delete;
+  double width(const std::string& text) {
+    cairo_text_extents_t extents;
+    cairo_text_extents(cr_, text.c_str(), &extents);
+    return extents.x_advance;
+  }
+
+ private:
+  cairo_surface_t* surface_;
+  cairo_t* cr_;
+};
+
+// What the fill and the lines mean, then with ColorBy::kClass one swatch per class on rows of their own,
+// each group flowing over as many rows of `width` pixels as it needs.
+std::vector<LegendItem> legend_key(const Network& net, const DrawOptions& options, double width) {
+  std::vector<LegendItem> meaning, classes;
+  meaning.push_back({std::string("fill: ") + (options.color_by == ColorBy::kRegion   ? "one colour per region"
+                                              : options.color_by == ColorBy::kOutput ? "output at the centroid (blue < 0 < red)"
+                                                                                     : "predicted class")});
+  if (options.decision_boundary) meaning.push_back({"black: decision boundary"});
+  if (options.region_boundaries) meaning.push_back({"grey: region boundaries"});
+  if (options.color_by == ColorBy::kClass)
+    for (int k = 0; k < num_classes(net.output_dim()); ++k) {
+      std::string label = options.class_names.empty() ? "class " + std::to_string(k) : options.class_names[k];
+      if (net.output_dim() == 1) label += k == 0 ? " (output \u2264 0)" : " (output > 0)";
+      classes.push_back({label, true, class_colour(k)});
     }
-    item.x = x;
-    item.row = row;
-    x += item_width;
+  TextMeasure measure;
+  auto item_width = [&](const LegendItem& item) { return (item.has_swatch ? 17 : 0) + measure.width(item.label); };
+  std::vector<LegendItem> out;
+  int row = 1;
+  for (auto* group : {&meaning, &classes}) {
+    double x = kMargin;
+    for (LegendItem& item : *group) {
+      if (x > kMargin && x + item_width(item) > width - kMargin) {
+        x = kMargin;
+        ++row;
+      }
+      item.x = x;
+      item.row = row;
+      x += item_width(item) + kGap;
+      out.push_back(item);
+    }
+    ++row;
   }
-  return items;
+  return out;
 }
 
 // The picture's size: the plot (its longer side options.width pixels), a margin around it, and the legend below.
@@ -316,13 +400,13 @@ Layout layout(const Network& net, const Domain& domain, const DrawOptions& optio
   out.plot_w = aspect <= 1 ? side : std::max(50, static_cast<int>(side / aspect));
   out.plot_h = aspect <= 1 ? std::max(50, static_cast<int>(side * aspect)) : side;
   out.width = out.plot_w + static_cast<int>(2 * kMargin);
-  out.legend = class_legend(net, options, out.width);
-  const int rows = out.legend.empty() ? 0 : out.legend.back().row + 1;
-  out.height = out.plot_h + 70 + static_cast<int>(kLegendRow) * rows;
+  out.legend = legend_key(net, options, out.width);
+  // The first line's baseline is 16 pixels below the plot's margin; 14 pixels below the last baseline.
+  out.height = out.plot_h + static_cast<int>(2 * kMargin + 16 + kLegendRow * out.legend.back().row + 14);
   return out;
 }
 
-void draw(Canvas& canvas, const Layout& layout, const Domain& domain,
+void draw(Canvas& canvas, const Layout& layout, const Network& net, const Domain& domain,
           const std::vector<Region>& regions, const DrawOptions& options) {
   const double plot_w = layout.plot_w, plot_h = layout.plot_h;
   auto to_pixel = [&](const Eigen::Vector2d& x) {
@@ -374,15 +458,11 @@ void draw(Canvas& canvas, const Layout& layout, const Domain& domain,
     }
     canvas.polygon(px, fill, options.region_boundaries ? grey : fill, options.region_boundaries ? line : 0.3);
   }
-  // The decision boundary: the pieces' edges that lie on a tie between two classes (not on a region's boundary).
-  if (options.decision_boundary)
-    for (const auto& region_pieces : pieces)
-      for (const ClassPiece& piece : region_pieces)
-        for (std::size_t e = 0; e < piece.polygon.size(); ++e) {
-          const Eigen::Vector2d& a = piece.polygon[e];
-          const Eigen::Vector2d& b = piece.polygon[(e + 1) % piece.polygon.size()];
-          if (piece.edge_class[e] >= 0 && a != b) canvas.segment(to_pixel(a), to_pixel(b), {0, 0, 0}, 2.5);
-        }
+  if (options.decision_boundary) {
+    std::vector<Segment> boundary;
+    for (std::size_t i = 0; i < regions.size(); ++i) append_decision_boundary(net, domain, regions[i], pieces[i], boundary);
+    for (const auto& [a, b] : boundary) canvas.segment(to_pixel(a), to_pixel(b), {0, 0, 0}, 2.5);
+  }
 
   for (const auto& [at, label] : options.marks) {
     const Eigen::Vector2d p = to_pixel(at);
@@ -396,18 +476,17 @@ void draw(Canvas& canvas, const Layout& layout, const Domain& domain,
   first << regions.size() << " regions in " << domain.describe();
   if (!options.title.empty()) first << "  ·  " << options.title;
   canvas.text(kMargin, y0, first.str(), 15);
-  std::ostringstream second;
-  second << "fill: "
-         << (options.color_by == ColorBy::kRegion ? "one colour per region"
-             : options.color_by == ColorBy::kOutput ? "output at the centroid (blue < 0 < red)"
-                                                    : "predicted class")
-         << (options.decision_boundary ? "  ·  black: decision boundary" : "")
-         << (options.region_boundaries ? "  ·  grey: region boundaries" : "");
-  canvas.text(kMargin, y0 + kLegendRow, second.str(), 12);
-  for (const LegendItem& item : layout.legend) {
-    const double y = y0 + kLegendRow * (2 + item.row);  // text baseline; the swatch sits on it
-    canvas.polygon({{item.x, y - 11}, {item.x + 12, y - 11}, {item.x + 12, y + 1}, {item.x, y + 1}}, item.colour, grey, 0.8);
-    canvas.text(item.x + 17, y, item.label, 12);
+  for (std::size_t i = 0; i < layout.legend.size(); ++i) {
+    const LegendItem& item = layout.legend[i];
+    const double y = y0 + kLegendRow * item.row;  // text baseline; a swatch sits on it
+    double x = item.x;
+    if (item.has_swatch) {
+      canvas.polygon({{x, y - 11}, {x + 12, y - 11}, {x + 12, y + 1}, {x, y + 1}}, item.colour, grey, 0.8);
+      x += 17;
+    } else if (i > 0 && layout.legend[i - 1].row == item.row) {
+      canvas.text(x - kGap / 2 - 2, y, "·", 12);  // a dot between two meanings on one row
+    }
+    canvas.text(x, y, item.label, 12);
   }
 }
 
@@ -445,6 +524,13 @@ std::vector<ClassPiece> class_pieces(const Region& region) {
   return split_by_class(region, ordered_polygon(region));
 }
 
+std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const Network& net, const Domain& domain,
+                                                                         const std::vector<Region>& regions) {
+  std::vector<Segment> out;
+  for (const Region& r : regions) append_decision_boundary(net, domain, r, class_pieces(r), out);
+  return out;
+}
+
 void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options) {
   check_drawable(net, domain, options);
@@ -453,7 +539,7 @@ void write_svg(const std::string& path, const Network& net, const Domain& domain
   const Layout l = layout(net, domain, options);
   {
     SvgCanvas canvas(out, l.width, l.height);
-    draw(canvas, l, domain, regions, options);
+    draw(canvas, l, net, domain, regions, options);
   }
   if (!out) throw InputError(path + ": write failed");
 }
@@ -463,7 +549,7 @@ void write_png(const std::string& path, const Network& net, const Domain& domain
   check_drawable(net, domain, options);
   const Layout l = layout(net, domain, options);
   CairoCanvas canvas(l.width, l.height);
-  draw(canvas, l, domain, regions, options);
+  draw(canvas, l, net, domain, regions, options);
   canvas.save(path);
 }
 

@@ -58,6 +58,15 @@ struct ClassPiece {
 /// @throws InputError if the region has no vertices or is not 2-D
 std::vector<ClassPiece> class_pieces(const Region& region);
 
+/// The decision boundary of a 2-input network within `domain`, as segments (each possibly twice, once
+/// from each side): the edges of the class pieces that lie on a tie inside a region (ClassPiece::edge_class
+/// >= 0), and the regions' own edges across which the class changes (where the boundary runs along a
+/// neuron's line; the class beyond such an edge is the forward pass 1e-7 of the domain's diameter past its middle).
+/// @param regions  with vertices (EnumerateOptions::with_vertices)
+/// @throws InputError as class_pieces
+std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const Network& net, const Domain& domain,
+                                                                         const std::vector<Region>& regions);
+
 /// Checks what write_svg and write_png check before drawing, so that a caller can fail before enumerating.
 /// @throws InputError if the input dimension is not 2, or class_names is neither empty nor
 ///         num_classes(net.output_dim()) non-empty names
@@ -66,7 +75,7 @@ void check_drawable(const Network& net, const Domain& domain, const DrawOptions&
 /// Draws the partition of a 2-input network: every region filled, its boundary, the decision boundary
 /// on top, and a legend with the count (and with ColorBy::kClass, a swatch naming each class's colour).
 /// With ColorBy::kClass every region is filled piece by piece (class_pieces()), so each point has the colour
-/// of the class the network predicts there; the decision boundary is the pieces' edges inside the regions.
+/// of the class the network predicts there; the black line is decision_boundary().
 /// Regions need vertices (EnumerateOptions::with_vertices).
 /// @throws InputError as check_drawable, or if a region has no vertices
 void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
