@@ -42,7 +42,6 @@ Certificate certify_count(const Network& net, const Domain& domain, const Enumer
   if (domain.dim() != net.input_dim())
     throw InputError("domain has dimension " + std::to_string(domain.dim()) + " but the network has " +
                      std::to_string(net.input_dim()) + " inputs");
-  if (!domain.is_box()) throw InputError("--exact: only box domains are certified for now");
   if (domain.dim() > kMaxVertexGeometryDim)
     throw InputError("--exact: certification runs the vertex algorithm, up to " + std::to_string(kMaxVertexGeometryDim) +
                      " inputs; this network has " + std::to_string(domain.dim()));

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <memory>
 #include <sstream>
 
 #ifdef _OPENMP
@@ -52,10 +53,10 @@ using Clock = std::chrono::steady_clock;
 struct Shared {
   const detail::FlatNetwork& flat;  // the network and domain as given: regions are reported in them
   const Domain& domain;
-  // Where the engine's coordinates u sit in the input: x = centre + scale * u (identity for the
+  // Where the engine's coordinates u sit in the input: x = centre + scale ⊙ u (identity for the
   // exact engine, which needs no normalisation).
   const Eigen::VectorXd& centre;
-  double scale;
+  const Eigen::VectorXd& scale;
   const EnumerateOptions& options;
   const RegionVisitor* visit;     // null when only counting
   const RegionFormatter* format;  // with `consume`: regions become text in the workers
@@ -126,13 +127,18 @@ class TaskSink : public detail::LeafSink {
     const detail::FlatNetwork& flat = shared_.flat;
     Region region;
     region.pattern.assign(leaf.pattern, leaf.pattern + flat.num_neurons);
-    const double scale = shared_.scale;
     const int d = flat.input_dim;
-    region.interior_point = shared_.centre + scale * Eigen::Map<const Eigen::VectorXd>(leaf.interior_point, d);
-    region.depth = std::isfinite(leaf.depth) ? scale * leaf.depth : shared_.domain.diameter();
-    region.volume = leaf.volume < 0 ? leaf.volume : leaf.volume * std::pow(scale, d);
-    for (std::size_t v = 0; v * d < leaf.vertices.size(); ++v)
-      region.vertices.push_back(shared_.centre + scale * Eigen::Map<const Eigen::VectorXd>(leaf.vertices.data() + v * d, d));
+    const bool as_is = leaf.in_input_coordinates;
+    const Eigen::VectorXd scale = as_is ? Eigen::VectorXd::Ones(d) : shared_.scale;
+    const Eigen::VectorXd origin = as_is ? Eigen::VectorXd::Zero(d) : shared_.centre;
+    auto to_input = [&](const double* u) -> Eigen::VectorXd {
+      return origin + scale.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(u, d));
+    };
+    region.interior_point = to_input(leaf.interior_point);
+    // A ball of radius r in u holds a ball of radius r * min(scale) in the input.
+    region.depth = std::isfinite(leaf.depth) ? scale.minCoeff() * leaf.depth : shared_.domain.diameter();
+    region.volume = leaf.volume < 0 ? leaf.volume : leaf.volume * scale.prod();
+    for (std::size_t v = 0; v * d < leaf.vertices.size(); ++v) region.vertices.push_back(to_input(leaf.vertices.data() + v * d));
     region.facet_vertices = leaf.constraint_vertices;
     if (wants_constraints()) {
       detail::RegionMaps maps = detail::region_maps(flat, region.pattern);
@@ -174,7 +180,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     tasks = planner.make_tasks(engine.root_task(), threads == 1 ? 1 : 64 * threads, shared.flat.num_neurons);
     stats.num_lps += planner.counters.lps;
     stats.num_lp_fallbacks += planner.counters.lps_fallback;
-    stats.num_slivers_dropped += planner.counters.slivers_dropped;
+
   }
   const auto num_tasks = static_cast<std::int64_t>(tasks.size());
   stats.num_tasks = tasks.size();
@@ -182,9 +188,9 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   std::vector<char> done(tasks.size(), 0);
   std::int64_t next_to_visit = 0;
   std::exception_ptr first_error;
-  std::uint64_t regions = 0, near_degenerate = 0, slivers = 0, lps = 0, fallbacks = 0;
+  std::uint64_t regions = 0, near_degenerate = 0, exact_subtrees = 0, lps = 0, fallbacks = 0;
 
-#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, slivers, lps, fallbacks)
+#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, exact_subtrees, lps, fallbacks)
   {
     std::unique_ptr<typename EngineT::Worker> worker;
     try {
@@ -221,7 +227,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
       }
     }
     if (worker) {
-      slivers += worker->counters.slivers_dropped;
+      exact_subtrees += worker->counters.exact_subtrees;
       lps += worker->counters.lps;
       fallbacks += worker->counters.lps_fallback;
     }
@@ -229,7 +235,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   if (first_error) std::rethrow_exception(first_error);
   stats.num_regions = regions;
   stats.num_near_degenerate = near_degenerate;
-  stats.num_slivers_dropped += slivers;
+  stats.num_exact_subtrees = exact_subtrees;
   stats.num_lps += lps;
   stats.num_lp_fallbacks += fallbacks;
 }
@@ -264,10 +270,9 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   stats.num_threads = resolve_threads(options.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
   if (stats.engine == Engine::kExact) {
-    if (!domain.is_box()) throw InputError("engine exact: only box domains for now");
     if (domain.dim() > 20) throw InputError("engine exact: the box in dimension " + std::to_string(domain.dim()) + " has too many corners");
-    const Eigen::VectorXd origin = Eigen::VectorXd::Zero(domain.dim());
-    Shared shared{flat, domain, origin, 1.0, options, visit, format, consume, 0.0};
+    const Eigen::VectorXd origin = Eigen::VectorXd::Zero(domain.dim()), unit = Eigen::VectorXd::Ones(domain.dim());
+    Shared shared{flat, domain, origin, unit, options, visit, format, consume, 0.0};
     const detail::ExactEngine engine(net, domain);
     run_engine(engine, shared, stats.num_threads, stats);
   } else {
@@ -277,11 +282,14 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
                              "use --engine exact, or a smaller domain");
     const double tolerance_abs = options.tolerance * problem.domain.diameter();
     Shared shared{flat, domain, problem.centre, problem.scale, options, visit, format, consume, 1000 * tolerance_abs};
+    // What floating point cannot decide goes to exact arithmetic, on the network and domain as given.
+    const detail::ExactFallback exact(net, domain);
     if (stats.engine == Engine::kVertex) {
-      const detail::VertexEngine engine(problem.flat, problem.domain, tolerance_abs);
+      const detail::VertexEngine engine(problem.flat, problem.domain, tolerance_abs, exact, problem.centre,
+                                        problem.scale);
       run_engine(engine, shared, stats.num_threads, stats);
     } else {
-      const detail::LpEngine engine(problem.flat, problem.domain, tolerance_abs);
+      const detail::LpEngine engine(problem.flat, problem.domain, tolerance_abs, exact);
       run_engine(engine, shared, stats.num_threads, stats);
     }
   }

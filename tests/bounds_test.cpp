@@ -13,6 +13,8 @@ namespace {
 
 using relutope::Architecture;
 using relutope::Bound;
+using relutope::Engine;
+using relutope::EnumerateOptions;
 
 const Bound& find(const std::vector<Bound>& bounds, const std::string& id) {
   for (const Bound& b : bounds)
@@ -160,10 +162,29 @@ relutope::Network sawtooth(const std::vector<int>& widths) {
 }
 
 TEST(Bounds, ASawtoothNetworkReachesMontufarsLowerBoundExactly) {
-  for (const auto& widths : std::vector<std::vector<int>>{{3, 4}, {4, 3, 5}, {5, 5, 5}}) {
+  // Widths are powers of two so that the breakpoints k/n are exact doubles: with n = 5 the stored
+  // network is not the ideal sawtooth, and exact arithmetic finds the extra slivers that rounding
+  // 1/5 creates (the count of the network as stored; see the next test).
+  for (const auto& widths : std::vector<std::vector<int>>{{2, 4}, {4, 2, 8}, {4, 4, 4}}) {
     const relutope::Network net = sawtooth(widths);
     const auto count = relutope::count_regions(net, relutope::Domain::cube(1, 0, 1)).num_regions;
     EXPECT_EQ(std::to_string(count), value(arch(1, widths), "montufar2014_lower"));
+  }
+}
+
+TEST(Bounds, ARoundedSawtoothHasTheSliversOfItsRoundedBreakpoints) {
+  // With n = 5 the biases -k/5 are rounded: the network as stored has breakpoints that miss each
+  // other by ~1e-17 and makes two more pieces than the ideal sawtooth's 150. Every engine, and the
+  // exact one, must agree on the stored network's count.
+  const relutope::Network net = sawtooth({5, 5, 5});
+  const relutope::Domain unit = relutope::Domain::cube(1, 0, 1);
+  EnumerateOptions options;
+  options.engine = Engine::kExact;
+  const auto exact = relutope::count_regions(net, unit, options).num_regions;
+  EXPECT_EQ(exact, 152u);
+  for (Engine engine : {Engine::kVertex, Engine::kLp}) {
+    options.engine = engine;
+    EXPECT_EQ(relutope::count_regions(net, unit, options).num_regions, exact) << relutope::engine_name(engine);
   }
 }
 

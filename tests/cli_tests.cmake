@@ -242,3 +242,13 @@ cmp -s "$out.1" "$out.2" && cmp -s "$out.1" "$out.3" && echo same
 # A thread count the OpenMP runtime cannot create crashed in libgomp; it is refused instead.
 relutope_cli_expect(issue8.threads_beyond_the_cap_are_refused 2 "threads: expected 0 .all cores. or a number from 1 to 1024, got 100000"
                     count tests/data/tiny_2d.json --threads 100000)
+
+# A 2-8-8-1 net (tests/data/issue8_2x8x8x1.json) has 159 regions in every box from +-1e3 outwards
+# (count --engine exact agrees). The float engines used to print 29-45 from +-1e9 on, 1 from
+# +-1e154 on, and the LP engine ran for more than ten minutes at +-1e15.
+foreach(size 1e9 1e15 1e100 1e200)
+  foreach(engine vertex lp)
+    relutope_cli_test(issue8.box_${size}_${engine}_gives_the_exact_count "^159 regions"
+                      count tests/data/issue8_2x8x8x1.json --box=-${size}:${size} --engine ${engine} --quiet)
+  endforeach()
+endforeach()

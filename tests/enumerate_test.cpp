@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "engines/exact_engine.h"
 #include "relutope/error.h"
 #include "relutope/random_network.h"
 #include "support/networks.h"
@@ -235,7 +236,8 @@ TEST(Enumerate, ReportsNearDegenerateRegions) {
   const Domain box = Domain::cube(2, -1, 1);
   // Three lines that nearly meet: a triangle of size ~1e-7 exists and is counted, but flagged.
   const Network small = lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 1e-7}});
-  // The triangle shrinks below the tolerance (2.8e-9): it is dropped, and the drop is reported.
+  // The triangle shrinks below the tolerance (2.8e-9): floating point cannot see it, so exact
+  // arithmetic decides that cut, and the triangle is counted (issue 8: it used to be dropped).
   const Network sliver = lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 1e-12}});
   for (Engine engine : {Engine::kVertex, Engine::kLp}) {
     EnumerateOptions options;
@@ -243,9 +245,10 @@ TEST(Enumerate, ReportsNearDegenerateRegions) {
     const auto with_triangle = relutope::count_regions(small, box, options);
     EXPECT_EQ(with_triangle.num_regions, 7u);
     EXPECT_GE(with_triangle.num_near_degenerate, 1u);
-    const auto without = relutope::count_regions(sliver, box, options);
-    EXPECT_EQ(without.num_regions, 6u);
-    EXPECT_GE(without.num_slivers_dropped, 1u);
+    EXPECT_EQ(with_triangle.num_exact_subtrees, 0u);
+    const auto thin = relutope::count_regions(sliver, box, options);
+    EXPECT_EQ(thin.num_regions, 7u);
+    EXPECT_GE(thin.num_exact_subtrees, 1u);
   }
 }
 
@@ -329,3 +332,94 @@ INSTANTIATE_TEST_SUITE_P(Enumerate, Volumes,
                          case_name);
 
 }  // namespace
+
+// ------------------------------------------------------------------------------------- issue 8
+// Counts do not depend on the units of the input, and no cut within the floating-point tolerance
+// is decided by guesswork: the float engines hand it to exact arithmetic.
+
+namespace issue8 {
+
+// The network with its first layer reading x / scale: in the box scale * B it has the regions the
+// original has in B.
+Network in_units(Network net, double scale) {
+  net.layers.front().weight /= scale;
+  return net;
+}
+
+const Engine kEngines[] = {Engine::kVertex, Engine::kLp, Engine::kExact};
+
+TEST(Issue8, CountsAreTheSameInEveryUnitOfTheInput) {
+  for (int d : {2, 3}) {
+    const Network net = relutope::random_network(d, {8, 8}, 1, 80 + d, relutope::RandomInit::kHe, 0.1);
+    EnumerateOptions exact;
+    exact.engine = Engine::kExact;
+    const std::uint64_t truth = relutope::count_regions(net, Domain::cube(d, -1, 1), exact).num_regions;
+    ASSERT_GT(truth, 20u);
+    for (double scale : {1e-6, 1.0, 1e6, 1e12})
+      for (Engine engine : kEngines)
+        EXPECT_EQ(count(in_units(net, scale), Domain::cube(d, -scale, scale), engine), truth)
+            << "d=" << d << " scale=" << scale << " engine " << relutope::engine_name(engine);
+  }
+}
+
+TEST(Issue8, LargeBoxesGiveTheExactCount) {
+  // Beyond +-1e6 the box holds every vertex of the arrangement, so every larger box has the same
+  // count. The float engines used to give 29-34 here (thin regions dropped as slivers), 1 from
+  // +-1e154 on (the diameter overflowed), and the LP engine did not finish at +-1e15.
+  const Network net = relutope::random_network(2, {8, 8}, 1, 7, relutope::RandomInit::kHe, 0.5);
+  EnumerateOptions exact;
+  exact.engine = Engine::kExact;
+  const std::uint64_t truth = relutope::count_regions(net, Domain::cube(2, -1e6, 1e6), exact).num_regions;
+  for (double size : {1e6, 1e12, 1e15, 1e50, 1e100, 1e155, 1e200, 1e300})
+    for (Engine engine : kEngines) {
+      EnumerateOptions options;
+      options.engine = engine;
+      const auto stats = relutope::count_regions(net, Domain::cube(2, -size, size), options);
+      EXPECT_EQ(stats.num_regions, truth) << "box +-" << size << " engine " << relutope::engine_name(engine);
+    }
+}
+
+TEST(Issue8, AnAnisotropicBoxFarFromTheOriginGivesTheExactCount) {
+  const Network net = relutope::random_network(2, {6, 6}, 1, 9, relutope::RandomInit::kHe, 0.5);
+  // The same network, shifted and stretched: x = c + diag(s) u.
+  Network moved = net;
+  const Eigen::Vector2d c(1e7, -3e5), s(1e-3, 1e4);
+  moved.layers.front().bias -= moved.layers.front().weight * s.cwiseInverse().asDiagonal() * c;
+  moved.layers.front().weight = moved.layers.front().weight * s.cwiseInverse().asDiagonal();
+  EnumerateOptions exact;
+  exact.engine = Engine::kExact;
+  const Domain moved_box = Domain::box(c - s, c + s);
+  const std::uint64_t truth = relutope::count_regions(moved, moved_box, exact).num_regions;
+  EXPECT_EQ(truth, relutope::count_regions(net, Domain::cube(2, -1, 1), exact).num_regions);
+  for (Engine engine : {Engine::kVertex, Engine::kLp})
+    EXPECT_EQ(count(moved, moved_box, engine), truth) << relutope::engine_name(engine);
+}
+
+TEST(Issue8, DegenerateCutsInAPolytopeDomainAreDecidedExactly) {
+  // A triangle whose corners are corners of its bounding box, and lines through those corners and
+  // through one point: every cut touches a vertex exactly. 6 regions in the triangle.
+  Domain triangle = Domain::cube(2, 0, 1);
+  relutope::Halfspace edge;
+  edge.a = Eigen::Vector2d(1, 1);
+  edge.b = 1;
+  triangle.extra.push_back(edge);
+  const Network net = lines({{1, -1, 0}, {1, 0, -0.25}, {0, 1, -0.25}, {1, 1, -0.5}});
+  // x = y through the corner (0,0); x = 1/4 and y = 1/4 and x + y = 1/2 cross pairwise; x + y = 1/2
+  // and x = y meet at (1/4, 1/4), where x = 1/4 and y = 1/4 also meet: all four through one point.
+  for (Engine engine : kEngines) EXPECT_EQ(count(net, triangle, engine), 8u) << relutope::engine_name(engine);
+}
+
+TEST(Issue8, WithoutExactArithmeticAnUndecidableCutIsAnErrorNotACount) {
+  // 13 inputs: beyond what the exact engine takes. Two neurons on the same hyperplane: once one is
+  // decided, the other's far side has margin exactly 0, which floating point cannot tell from a
+  // sliver. The run stops with UncertifiedError rather than print a number.
+  const int d = relutope::detail::kMaxExactDim + 1;
+  Network net = relutope::random_network(d, {4}, 1, 5);
+  net.layers[0].weight.row(1) = net.layers[0].weight.row(0);
+  net.layers[0].bias[1] = net.layers[0].bias[0];
+  EnumerateOptions options;
+  options.engine = Engine::kLp;
+  EXPECT_THROW(relutope::count_regions(net, Domain::cube(d, -1, 1), options), relutope::UncertifiedError);
+}
+
+}  // namespace issue8

@@ -31,7 +31,7 @@ struct Certificate {
 /// rationals, on all threads like any engine); it is compared region by region, and facet by facet,
 /// with the floating-point vertex engine run with `options`.
 /// Cost grows with the bit length of the coordinates: meant for small and medium networks in low
-/// dimension (box domains up to kMaxVertexGeometryDim inputs).
+/// dimension (box and polytope domains up to kMaxVertexGeometryDim inputs).
 /// @throws InputError as enumerate_regions does, or if the dimension is too high for it
 Certificate certify_count(const Network& net, const Domain& domain, const EnumerateOptions& options = {});
 

@@ -39,8 +39,10 @@ constexpr int kMaxThreads = 1024;
 struct EnumerateOptions {
   int num_threads = 0;  ///< 0 = OpenMP's default (all cores); at most kMaxThreads
   Engine engine = Engine::kAuto;
-  /// Relative tolerance: a point is taken to lie on a hyperplane when its distance to it is at most
-  /// tolerance * domain.diameter(). Regions thinner than that are not counted.
+  /// Relative tolerance of the floating-point engines: a cut with a vertex (vertex engine) or a
+  /// margin (LP engine) within tolerance * domain.diameter() of its hyperplane is not decided in
+  /// floating point but in exact rational arithmetic, for the subtree below it. It trades speed
+  /// for nothing else: counts are exact for any value (EnumerateStats::num_exact_subtrees).
   double tolerance = 1e-9;
   /// Fill Region::halfspaces and the affine map (costs time; counting does not need them).
   bool with_geometry = true;
@@ -54,12 +56,11 @@ struct EnumerateOptions {
 
 struct EnumerateStats {
   std::uint64_t num_regions = 0;
-  /// Regions whose depth is below 1000 * tolerance * diameter: they exist, but a coarser
-  /// tolerance would have lost them.
+  /// Regions whose depth is below 1000 * tolerance * diameter (thin, but certain).
   std::uint64_t num_near_degenerate = 0;
-  /// Cuts where one side reached beyond the hyperplane by no more than the tolerance and so
-  /// was not made a region: possible slivers that a finer tolerance might count.
-  std::uint64_t num_slivers_dropped = 0;
+  /// Subtrees of the search that floating point could not decide (a cut within the tolerance) and
+  /// exact rational arithmetic did. Counts are exact either way; many make a run slow.
+  std::uint64_t num_exact_subtrees = 0;
   Engine engine = Engine::kAuto;  ///< the engine that ran (never kAuto)
   int num_threads = 1;
   std::uint64_t num_tasks = 0;    ///< independent pieces the work was cut into

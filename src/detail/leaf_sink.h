@@ -16,6 +16,9 @@ struct Leaf {
   const double* interior_point = nullptr;  // input_dim values
   double depth = 0.0;
   double volume = -1.0;  // < 0: not computed
+  // The float engines work in normalised coordinates (normalized_problem.h); leaves of the exact
+  // engine, also those of the subtrees it decides for them, are in the input's own.
+  bool in_input_coordinates = false;
   std::vector<ConstraintCode> constraints;  // filled only when the driver asks for geometry
   // Filled only when the driver asks for vertices (vertex engine): vertex coordinates, vertex after
   // vertex, and for each entry of `constraints` the indices of the vertices on it.
@@ -34,9 +37,9 @@ class LeafSink {
 
 // Counters an engine worker keeps; the driver adds them up.
 struct WorkerCounters {
-  std::uint64_t slivers_dropped = 0;
   std::uint64_t lps = 0;
   std::uint64_t lps_fallback = 0;  // LPs the dense simplex left to GLPK
+  std::uint64_t exact_subtrees = 0;  // subtrees decided in exact arithmetic (a split within the tolerance)
 };
 
 }  // namespace relutope::detail

@@ -5,25 +5,34 @@
 namespace relutope::detail {
 
 NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
-  NormalizedProblem out{flat, domain, Eigen::VectorXd(), 1.0, true};
+  NormalizedProblem out{flat, domain, Eigen::VectorXd(), Eigen::VectorXd(), true};
   // Halves first, so that neither the centre nor the half-widths overflow near the largest double.
   out.centre = domain.lo / 2 + domain.hi / 2;
   const Eigen::VectorXd half_width = domain.hi / 2 - domain.lo / 2;
-  int exponent = 0;
-  std::frexp(half_width.maxCoeff(), &exponent);  // half_width.max < 2^exponent
-  out.scale = std::ldexp(1.0, exponent);
-  out.domain.lo = (domain.lo / 2 - out.centre / 2) / (out.scale / 2);
-  out.domain.hi = (domain.hi / 2 - out.centre / 2) / (out.scale / 2);
-  // a·x <= b  <=>  a·(centre + scale u) <= b  <=>  a·u <= (b - a·centre) / scale
-  for (Halfspace& h : out.domain.extra) h.b = (h.b / 2 - h.a.dot(out.centre) / 2) / (out.scale / 2);
-  if (!out.flat.layers.empty()) {
-    SplitLayer& first = out.flat.layers.front();
-    first.bias += first.weight * out.centre;
-    first.weight *= out.scale;
-  } else {
-    out.flat.out_bias += out.flat.out_weight * out.centre;
-    out.flat.out_weight *= out.scale;
+  out.scale.resize(domain.dim());
+  for (int i = 0; i < domain.dim(); ++i) {
+    int exponent = 0;
+    std::frexp(half_width[i], &exponent);  // half_width < 2^exponent
+    out.scale[i] = std::ldexp(1.0, exponent);
   }
+  out.domain.lo = (domain.lo / 2 - out.centre / 2).cwiseQuotient(out.scale / 2);
+  out.domain.hi = (domain.hi / 2 - out.centre / 2).cwiseQuotient(out.scale / 2);
+  // a·x <= b  <=>  a·(centre + scale ⊙ u) <= b  <=>  (a ⊙ scale)·u <= b - a·centre
+  for (Halfspace& h : out.domain.extra) {
+    h.b = h.b - h.a.dot(out.centre);
+    h.a = h.a.cwiseProduct(out.scale);
+    const double norm = h.a.stableNorm();  // rescaled by a power of two, so that a stays finite
+    if (norm > 0 && std::isfinite(norm)) {
+      int exponent = 0;
+      std::frexp(norm, &exponent);
+      h.a = (h.a.array() * std::ldexp(1.0, -exponent)).matrix();
+      h.b = std::ldexp(h.b, -exponent);
+    }
+  }
+  Eigen::MatrixXd& first = out.flat.layers.empty() ? out.flat.out_weight : out.flat.layers.front().weight;
+  Eigen::VectorXd& first_bias = out.flat.layers.empty() ? out.flat.out_bias : out.flat.layers.front().bias;
+  first_bias += first * out.centre;
+  first = first * out.scale.asDiagonal();
   // Each neuron's row is scaled by a power of two to a norm in [0.5, 1), and the next layer's
   // column by the inverse: ReLU and leaky ReLU are positively homogeneous, so the regions and the
   // outputs are unchanged, no rounding happens, and the box's scale does not reach deeper layers
@@ -42,7 +51,8 @@ NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
     }
     out.representable = out.representable && layer.weight.allFinite() && layer.bias.allFinite();
   }
-  for (const Halfspace& h : out.domain.extra) out.representable = out.representable && std::isfinite(h.b);
+  for (const Halfspace& h : out.domain.extra)
+    out.representable = out.representable && h.a.allFinite() && std::isfinite(h.b);
   out.representable = out.representable && out.domain.lo.allFinite() && out.domain.hi.allFinite();
   return out;
 }

@@ -27,7 +27,6 @@ class SearchWorker {
     } no_leaves;  // while cutting, leaves become tasks too: nothing is emitted
     for (int cut = 1; cut <= max_cut; cut += 2) {
       std::vector<Task> frontier;
-      counters.slivers_dropped = 0;  // only the last round's cuts stay done; earlier rounds are redone
       frontier_ = &frontier;
       cut_depth_ = cut;
       run(root, no_leaves);

@@ -5,6 +5,10 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <sstream>
+
+#include "detail/face_lattice.h"
+#include "relutope/error.h"
 
 namespace relutope::detail {
 
@@ -14,6 +18,7 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain
   Matrix pending(d, Vector(d, 0));
   for (int i = 0; i < d; ++i) pending[i][i] = 1;
   Vector pending_bias(d, 0);
+  bool pending_is_identity = true;  // the common case (split after split) needs no product
   for (const relutope::Layer& layer : net.layers) {
     const int n = layer.num_out(), m = layer.num_in();
     const int cols = static_cast<int>(pending[0].size());
@@ -22,11 +27,16 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain
     for (int i = 0; i < n; ++i) {
       for (int k = 0; k < m; ++k) {
         const Rational wik(layer.weight(i, k));
+        if (pending_is_identity) {
+          w[i][k] = wik;
+          continue;
+        }
         for (int j = 0; j < cols; ++j) w[i][j] += wik * pending[k][j];
         b[i] += wik * pending_bias[k];
       }
       b[i] += Rational(layer.bias[i]);
     }
+    pending_is_identity = false;
     if (!layer.splits()) {
       pending = std::move(w);
       pending_bias = std::move(b);
@@ -39,6 +49,7 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain
     pending.assign(n, Vector(n, 0));
     for (int i = 0; i < n; ++i) pending[i][i] = 1;
     pending_bias.assign(n, 0);
+    pending_is_identity = true;
   }
   // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
   for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
@@ -55,6 +66,33 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain
     root_.approx.push_back(std::move(approx));
     root_.on.push_back(std::move(on));
   }
+  Worker clipper(*this);
+  for (const Halfspace& h : domain.extra) {
+    Vector f(dim_ + 1);  // a·x - b <= 0 is inside
+    for (int i = 0; i < dim_; ++i) f[i] = Rational(h.a[i]);
+    f[dim_] = -Rational(h.b);
+    Cell inside, outside;
+    const int id = 2 * dim_ + num_neurons_ + num_domain_constraints_;
+    const Worker::Side side = clipper.split(root_, f, id, inside, outside);
+    if (side == Worker::Side::kAbove)
+      throw InputError("domain: empty: constraint " + std::to_string(num_domain_constraints_) +
+                       " leaves no interior point in the box");
+    if (side == Worker::Side::kBoth) root_ = std::move(inside);
+    ++num_domain_constraints_;
+  }
+}
+
+ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& centre, const Eigen::VectorXd& scale) const {
+  RoundedDomain out;
+  for (std::size_t v = 0; v < root_.x.size(); ++v) {
+    Eigen::VectorXd u(dim_);
+    for (int i = 0; i < dim_; ++i) u[i] = Rational((root_.x[v][i] - Rational(centre[i])) / Rational(scale[i])).get_d();
+    out.vertices.push_back(std::move(u));
+    std::vector<ConstraintCode> tight;
+    for (int id : root_.on[v]) tight.push_back(domain_code(id < 2 * dim_ ? id : id - num_neurons_));
+    out.tight.push_back(std::move(tight));
+  }
+  return out;
 }
 
 ExactEngine::Task ExactEngine::root_task() const {
@@ -74,6 +112,17 @@ void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
   pattern_ = task.pattern;
   if (!engine_.layers_.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
   descend(task.cell, task.layer, task.neuron, task.post, 0);
+}
+
+void ExactEngine::Worker::run_subtree(const ActivationPattern& prefix, int first, LeafSink& sink) {
+  ++num_subtrees;
+  forced_ = &prefix;
+  forced_until_ = first;
+  struct Reset {
+    Worker& w;
+    ~Reset() { w.forced_ = nullptr, w.forced_until_ = 0; }
+  } reset{*this};
+  run(engine_.root_task(), sink);
 }
 
 void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, const Matrix& post) {
@@ -97,8 +146,10 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   Leaf leaf;
   leaf.pattern = pattern_.data();
   leaf.interior_point = interior_.data();
+  leaf.in_input_coordinates = true;
   leaf.depth = std::numeric_limits<double>::infinity();  // exact: no region is fragile
-  if (sink_->wants_constraints()) {
+  const bool want_vertices = sink_->wants_vertices(), want_volume = sink_->wants_volume();
+  if (sink_->wants_constraints() || want_vertices || want_volume) {
     // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
     // contained in no other constraint's (exact, since the tight sets are exact).
     std::map<int, std::vector<int>> on;
@@ -114,7 +165,18 @@ void ExactEngine::Worker::emit(const Cell& cell) {
         }
       if (!maximal) continue;
       const int g = id - 2 * d;
-      leaf.constraints.push_back(id < 2 * d ? domain_code(id) : neuron_code(g, pattern_[g] != 0));
+      leaf.constraints.push_back(id < 2 * d                    ? domain_code(id)
+                                 : g < engine_.num_neurons_ ? neuron_code(g, pattern_[g] != 0)
+                                                            : domain_code(id - engine_.num_neurons_));
+      leaf.constraint_vertices.push_back(vertices);
+    }
+    for (const std::vector<double>& x : cell.approx) leaf.vertices.insert(leaf.vertices.end(), x.begin(), x.end());
+    if (want_volume)
+      leaf.volume = volume_and_centroid(leaf.vertices.data(), static_cast<int>(cell.x.size()), d,
+                                        leaf.constraint_vertices).volume;
+    if (!want_vertices) {
+      leaf.vertices.clear();
+      leaf.constraint_vertices.clear();
     }
   }
   sink_->leaf(leaf);
@@ -142,8 +204,35 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
         for (auto& v : next[i]) v *= L.slope[i];
     return descend(cell, layer + 1, 0, next, splits);
   }
-  const Vector& f = pre_[layer][neuron];
   const int global = L.offset + neuron;
+  Cell below, above;
+  const Side side = split(cell, pre_[layer][neuron], 2 * d + global, below, above);
+  if (global < forced_until_) {
+    // Replaying a floating-point engine's path: only the prefix's side, which must have volume.
+    const int bit = (*forced_)[global];
+    if (side == (bit ? Side::kBelow : Side::kAbove)) {
+      std::ostringstream msg;
+      msg << "the floating-point pass took neuron " << global << (bit ? " active" : " inactive")
+          << " where exact arithmetic finds no interior point; its count cannot be trusted";
+      throw UncertifiedError(msg.str());
+    }
+    pattern_[global] = static_cast<std::uint8_t>(bit);
+    const Cell& next = side != Side::kBoth ? cell : bit ? above : below;
+    return descend(next, layer, neuron + 1, post, splits);
+  }
+  if (side != Side::kBoth) {
+    pattern_[global] = side == Side::kAbove ? 1 : 0;
+    return descend(cell, layer, neuron + 1, post, splits);
+  }
+  pattern_[global] = 0;
+  descend(below, layer, neuron + 1, post, splits + 1);
+  pattern_[global] = 1;
+  descend(above, layer, neuron + 1, post, splits + 1);
+}
+
+ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vector& f, int id, Cell& below,
+                                                     Cell& above) const {
+  const int d = engine_.dim_;
   const std::size_t num_vertices = cell.x.size();
   // Signs first in doubles with a rounding-error bound (a filter, as in CGAL's Epeck): only the
   // vertices whose sign it cannot prove, and the cells that do split, need rational arithmetic.
@@ -174,12 +263,8 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
     pos |= sign[v] > 0;
     neg |= sign[v] < 0;
   }
-  if (!pos || !neg) {
-    pattern_[global] = pos ? 1 : 0;
-    return descend(cell, layer, neuron + 1, post, splits);
-  }
+  if (!pos || !neg) return pos ? Side::kAbove : Side::kBelow;
   for (std::size_t v = 0; v < num_vertices; ++v) exact_value(v);  // the split interpolates exactly
-  const int id = 2 * d + global;
   auto add = [id](Cell& c, const Vector& x, const std::vector<int>& on, bool tight) {
     c.x.push_back(x);
     std::vector<double> approx(x.size());
@@ -189,21 +274,22 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
     if (tight) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
     c.on.push_back(std::move(t));
   };
-  Cell below, above;
-  for (std::size_t v = 0; v < cell.x.size(); ++v) {
+  below = Cell();
+  above = Cell();
+  for (std::size_t v = 0; v < num_vertices; ++v) {
     if (sign[v] >= 0) add(above, cell.x[v], cell.on[v], sign[v] == 0);
     if (sign[v] <= 0) add(below, cell.x[v], cell.on[v], sign[v] == 0);
   }
-  for (std::size_t p = 0; p < cell.x.size(); ++p) {
+  for (std::size_t p = 0; p < num_vertices; ++p) {
     if (sign[p] <= 0) continue;
-    for (std::size_t n = 0; n < cell.x.size(); ++n) {
+    for (std::size_t n = 0; n < num_vertices; ++n) {
       if (sign[n] >= 0) continue;
       std::vector<int> common;
       std::set_intersection(cell.on[p].begin(), cell.on[p].end(), cell.on[n].begin(), cell.on[n].end(),
                             std::back_inserter(common));
       if (static_cast<int>(common.size()) < d - 1) continue;
       bool third = false;
-      for (std::size_t w = 0; w < cell.x.size() && !third; ++w)
+      for (std::size_t w = 0; w < num_vertices && !third; ++w)
         third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common.begin(), common.end());
       if (third) continue;
       const Rational t = value[p] / (value[p] - value[n]);
@@ -213,10 +299,7 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
       add(below, x, common, true);
     }
   }
-  pattern_[global] = 0;
-  descend(below, layer, neuron + 1, post, splits + 1);
-  pattern_[global] = 1;
-  descend(above, layer, neuron + 1, post, splits + 1);
+  return Side::kBoth;
 }
 
 }  // namespace relutope::detail

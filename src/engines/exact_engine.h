@@ -3,8 +3,15 @@
 // on a hyperplane iff it satisfies its equation exactly; a cell splits iff it has vertices strictly
 // on both sides, so every region found has positive volume; a constraint is a facet iff the vertices
 // on it form a maximal proper face (contained in no other constraint's). Two vertices span an edge iff no third vertex lies on
-// every constraint they share. Slow (coordinates grow with depth); it backs `count --exact`.
+// every constraint they share. Slow (coordinates grow with depth); it backs `count --exact`, and the
+// floating-point engines hand it the subtrees they cannot decide (run_subtree).
 #include <gmpxx.h>
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
 
 #include <vector>
 
@@ -16,19 +23,25 @@
 
 namespace relutope::detail {
 
+// The floating-point engines hand undecided subtrees to the exact engine up to this many inputs;
+// beyond, a box has too many corners for rational arithmetic, and such a run stops uncertified.
+constexpr int kMaxExactDim = 12;
+
 class ExactEngine {
  public:
   using Rational = mpq_class;
   using Vector = std::vector<Rational>;
   using Matrix = std::vector<Vector>;  // rows
 
+  /// The domain's extra half-spaces clip the box exactly. @throws InputError if they leave no interior
   ExactEngine(const Network& net, const Domain& domain);
 
   struct Cell {
     std::vector<Vector> x;             // vertices
     std::vector<std::vector<double>> approx;  // the vertices rounded to doubles, for the sign filter
     std::vector<std::vector<int>> on;  // sorted ids of the constraints tight at each vertex:
-                                       // 0..2d-1 the box's faces, 2d + g neuron g
+                                       // 0..2d-1 the box's faces, 2d + g neuron g, then the
+                                       // domain's extra half-spaces
   };
 
   struct Task {
@@ -41,12 +54,37 @@ class ExactEngine {
   };
   Task root_task() const;
 
+  /// The domain's vertices rounded to doubles, in coordinates u with x = centre + scale ⊙ u, and
+  /// for each the domain constraints tight there (as ConstraintCode): the exactly clipped start of
+  /// the floating-point vertex engine.
+  struct RoundedDomain {
+    std::vector<Eigen::VectorXd> vertices;
+    std::vector<std::vector<ConstraintCode>> tight;
+  };
+  RoundedDomain rounded_domain(const Eigen::VectorXd& centre, const Eigen::VectorXd& scale) const;
+
   class Worker : public SearchWorker<Task> {
    public:
     explicit Worker(const ExactEngine& engine);
     void run(const Task& task, LeafSink& sink) override;
 
+    /// Enumerates exactly the regions whose pattern begins with prefix[0, first): the subtree a
+    /// floating-point engine reached with that prefix and could not decide at neuron `first`.
+    /// The neurons before `first` are replayed from the root; each must leave positive volume on
+    /// the prefix's side. Leaves are in input coordinates (Leaf::in_input_coordinates).
+    /// @throws UncertifiedError if the prefix's region has no interior: the floating-point pass
+    ///         went where no region is, so its count cannot be trusted
+    void run_subtree(const ActivationPattern& prefix, int first, LeafSink& sink);
+
+    /// Subtrees run exactly so far.
+    std::uint64_t num_subtrees = 0;
+
    private:
+    friend class ExactEngine;
+    enum class Side { kBelow, kAbove, kBoth };
+    // Splits `cell` by f(x) = f[0..d-1]·x + f[d]: below keeps f <= 0, above f >= 0; vertices with
+    // f = 0 go to both and become tight on constraint `id`.
+    Side split(const Cell& cell, const Vector& f, int id, Cell& below, Cell& above) const;
     void descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits);
     void emit(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int neuron, const Matrix& post);
@@ -56,6 +94,8 @@ class ExactEngine {
     std::vector<Matrix> pre_;
     LeafSink* sink_ = nullptr;
     std::vector<double> interior_;
+    const ActivationPattern* forced_ = nullptr;  // run_subtree's prefix, followed up to forced_until_
+    int forced_until_ = 0;
   };
 
  private:
@@ -68,7 +108,30 @@ class ExactEngine {
   std::vector<Layer> layers_;
   int dim_;
   int num_neurons_ = 0;
+  int num_domain_constraints_ = 0;
   Cell root_;
+};
+
+// The exact engine for the floating-point engines' undecided subtrees, built on first use: most
+// runs never need it, and folding a wide network in rationals costs more than counting it.
+class ExactFallback {
+ public:
+  // Available for domains of at most kMaxExactDim inputs.
+  ExactFallback(const Network& net, const Domain& domain)
+      : net_(net), domain_(domain), available_(domain.dim() <= kMaxExactDim) {}
+  bool available() const { return available_; }
+  // Thread-safe. @throws InputError as ExactEngine's constructor does
+  const ExactEngine& engine() const {
+    std::call_once(once_, [this] { engine_ = std::make_unique<ExactEngine>(net_, domain_); });
+    return *engine_;
+  }
+
+ private:
+  const Network& net_;
+  const Domain& domain_;
+  bool available_;
+  mutable std::once_flag once_;
+  mutable std::unique_ptr<ExactEngine> engine_;
 };
 
 }  // namespace relutope::detail

@@ -23,8 +23,8 @@ struct LpEngine::Worker::Glpk {
   ~Glpk() { glp_delete_prob(prob); }
 };
 
-LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs)
-    : flat_(flat), domain_(domain), tol_(tolerance_abs) {
+LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact)
+    : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact) {
   root_.pattern.assign(flat.num_neurons, 0);
   root_.witness = (domain.lo + domain.hi) / 2;
   root_.depth = (domain.hi - domain.lo).minCoeff() / 2;
@@ -41,7 +41,9 @@ LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double toleran
     Worker worker(*this);
     worker.rows_ = root_.rows;
     const double margin = worker.max_margin(nullptr, root_.witness, nullptr);
-    if (!(margin > tol_)) throw InputError("domain: empty: the box and the extra constraints share no interior point");
+    if (margin < -tol_) throw InputError("domain: empty: the box and the extra constraints share no interior point");
+    if (!(margin > tol_))
+      throw UncertifiedError("the domain's interior is thinner than the tolerance: cannot tell whether it is empty");
     root_.depth = margin;
   }
 }
@@ -90,7 +92,7 @@ double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis*
       if (basis_out) *basis_out = Basis{};
       return answer.lower;
     }
-    if (answer.upper <= 0) return answer.upper;
+    if (answer.upper < -engine_.tol_) return answer.upper;
     ++counters.lps_fallback;
   }
   glp_prob* prob = lp_->prob;
@@ -120,13 +122,17 @@ double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis*
     glp_std_basis(prob);
   }
   lp_->params.meth = warm ? GLP_DUALP : GLP_PRIMAL;
+  // Limits, so that no LP can run away (GLPK cycled for minutes on badly scaled boxes before the
+  // problem was normalised); an LP that hits them is left undecided and goes to exact arithmetic.
+  lp_->params.it_lim = 1000 + 50 * (wanted + n + 1);
+  lp_->params.tm_lim = 10000;
   int status = glp_simplex(prob, &lp_->params);
   if (status != 0 && warm) {  // a singular warm start: retry from scratch
     glp_std_basis(prob);
     lp_->params.meth = GLP_PRIMAL;
     status = glp_simplex(prob, &lp_->params);
   }
-  if (status != 0 || glp_get_status(prob) != GLP_OPT) return -std::numeric_limits<double>::infinity();
+  if (status != 0 || glp_get_status(prob) != GLP_OPT) return std::numeric_limits<double>::quiet_NaN();
   x.resize(n);
   for (int i = 0; i < n; ++i) x[i] = glp_get_col_prim(prob, i + 1);
   if (basis_out) {
@@ -198,8 +204,8 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   const double lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
   const double hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
   const double eps = engine_.tol_ * norm;
-  if (norm == 0 || lo > -eps || hi < eps) {
-    pattern_[global] = lo > -eps && hi > eps ? 1 : 0;
+  if (norm == 0 || lo > eps || hi < -eps) {
+    pattern_[global] = norm == 0 ? c > 0 : lo > eps;
     return descend(layer, neuron + 1, splits);
   }
   Row sides[2] = {{w / norm, -c / norm, neuron_code(global, false)},
@@ -221,7 +227,8 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
     }
     margin[k] = max_margin(&sides[k], point[k], &basis[k]);
     feasible[k] = margin[k] > engine_.tol_;
-    if (!feasible[k] && margin[k] > 0) ++counters.slivers_dropped;
+    // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
+    if (!feasible[k] && !(margin[k] < -engine_.tol_)) return exact_subtree(global);
   }
   if (!(feasible[0] && feasible[1])) {
     const int k = feasible[1] ? 1 : 0;
@@ -249,9 +256,28 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   basis_ = saved_basis;
 }
 
+void LpEngine::Worker::exact_subtree(int first) {
+  if (cutting()) {  // the exact subtree becomes a task of its own
+    Task task;
+    task.pattern = pattern_;
+    task.exact_from = first;
+    frontier_->push_back(std::move(task));
+    return;
+  }
+  if (!engine_.exact_.available()) {
+    throw UncertifiedError("a cut at neuron " + std::to_string(first) +
+                           " falls within the floating-point tolerance, and exact arithmetic is not available here "
+                           "(it needs a box or polytope of at most " + std::to_string(kMaxExactDim) + " inputs)");
+  }
+  if (!exact_) exact_ = std::make_unique<ExactEngine::Worker>(engine_.exact_.engine());
+  exact_->run_subtree(pattern_, first, *sink_);
+  ++counters.exact_subtrees;
+}
+
 void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
+  if (task.exact_from >= 0) return exact_subtree(task.exact_from);
   rows_ = task.rows;
   witness_ = task.witness;
   basis_ = Basis{};  // a task starts cold: bases are not part of it

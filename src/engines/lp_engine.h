@@ -6,6 +6,9 @@
 // side has positive volume iff the optimal t exceeds the tolerance. Neurons whose sign is fixed on
 // the whole box (interval bounds) cost nothing. The LP goes to a small dense simplex that certifies
 // its answer (margin_lp.h); GLPK, warm-started from the node's basis, decides what it cannot.
+// A side whose margin lies within the tolerance of 0, or an LP neither solver settles, is not
+// decided in floating point: the subtree goes to `exact`, or, without one, the run stops with
+// UncertifiedError.
 #include <Eigen/Core>
 #include <memory>
 #include <vector>
@@ -14,13 +17,14 @@
 #include "detail/leaf_sink.h"
 #include "detail/margin_lp.h"
 #include "detail/search_worker.h"
+#include "engines/exact_engine.h"
 #include "relutope/domain.h"
 
 namespace relutope::detail {
 
 class LpEngine {
  public:
-  LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs);
+  LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact);
 
   struct Row {  // a·x <= b with |a| = 1
     Eigen::VectorXd a;
@@ -37,6 +41,7 @@ class LpEngine {
     double depth = 0;
     Eigen::MatrixXd weight;
     Eigen::VectorXd bias;
+    int exact_from = -1;  // >= 0: the whole task is the exact subtree from this neuron on
   };
 
   const Task& root_task() const { return root_; }
@@ -56,6 +61,7 @@ class LpEngine {
     };
     double max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis);
     void descend(int layer, int neuron, int splits);
+    void exact_subtree(int first);
     void emit();
     void snapshot(int layer, int neuron);
 
@@ -73,12 +79,14 @@ class LpEngine {
     Eigen::VectorXd rows_b_;
     double depth_ = 0;
     LeafSink* sink_ = nullptr;
+    std::unique_ptr<ExactEngine::Worker> exact_;
   };
 
  private:
   const FlatNetwork& flat_;
   const Domain& domain_;
   double tol_;
+  const ExactFallback& exact_;
   Task root_;
 };
 

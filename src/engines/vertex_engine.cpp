@@ -55,29 +55,56 @@ Cell box_cell(const Domain& domain) {
 
 }  // namespace
 
-VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs)
-    : flat_(flat), domain_(domain), tol_(tolerance_abs) {
+VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs,
+                           const ExactFallback& exact, const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
+    : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact) {
   if (domain.dim() > 20)
     throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
                      " has 2^" + std::to_string(domain.dim()) + " corners; use --engine lp");
-  Cell cell = box_cell(domain);
-  // Extra domain constraints a·x <= b clip the box exactly as a neuron's hyperplane would.
+  if (domain.extra.empty() || !exact.available()) {
+    root_ = box_cell(domain);
+  } else {
+    // Extra domain constraints often pass exactly through corners of the box (a triangle in its
+    // bounding box): the exact engine clips the box, and the cell starts from its rounded vertices.
+    const ExactEngine::RoundedDomain rounded = exact.engine().rounded_domain(centre, scale);
+    const int d = domain.dim();
+    const int num_constraints = 2 * d + static_cast<int>(domain.extra.size());
+    const int words = (num_constraints + 16 + 63) / 64;
+    std::vector<ConstraintCode> slots(static_cast<std::size_t>(words) * 64, kFreeSlot);
+    for (int k = 0; k < num_constraints; ++k) slots[k] = domain_code(k);
+    reset(root_, d, words, slots);
+    std::vector<std::uint64_t> mask(words);
+    for (std::size_t v = 0; v < rounded.vertices.size(); ++v) {
+      std::fill(mask.begin(), mask.end(), 0);
+      for (ConstraintCode code : rounded.tight[v]) {
+        const int slot = -1 - code;
+        mask[slot / 64] |= std::uint64_t{1} << (slot % 64);
+      }
+      root_.simple = root_.simple && static_cast<int>(rounded.tight[v].size()) == d;
+      push_vertex(root_, rounded.vertices[v].data(), mask.data());
+    }
+    return;
+  }
+  // Without exact arithmetic, extra constraints clip the box as a neuron's hyperplane would.
   Worker worker(*this);
   Cell below, above;
   for (std::size_t k = 0; k < domain.extra.size(); ++k) {
     const Halfspace& h = domain.extra[k];
     const int code = domain_code(2 * domain.dim() + static_cast<int>(k));
     // split() labels its sides with neuron codes; relabel the kept side's new slot afterwards.
-    const auto side = worker.split(cell, h.a.data(), -h.b, 0, below, above);
+    const auto side = worker.split(root_, h.a.data(), -h.b, 0, below, above);
+    if (side == Worker::Side::kUndecided) {
+      root_undecided_ = true;
+      break;
+    }
     if (side == Worker::Side::kAbove)
       throw InputError("domain: empty: constraint " + std::to_string(k) + " excludes the whole box");
     if (side == Worker::Side::kBoth) {
       for (auto& slot : below.slots)
         if (slot == neuron_code(0, false)) slot = code;
-      cell = below;
+      root_ = below;
     }
   }
-  root_ = std::move(cell);
 }
 
 VertexEngine::Worker::Worker(const VertexEngine& engine)
@@ -102,7 +129,7 @@ void VertexEngine::Worker::accumulate(int layer, int j, const Eigen::MatrixXd& f
   to.col(d) += (scale * bias_[layer][j]) * column;
 }
 
-void VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
+bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
   const FlatNetwork& flat = engine_.flat_;
   const int d = cell.dim;
   if (layer == 0) {
@@ -130,10 +157,10 @@ void VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
       unstable.push_back(j);
       continue;
     }
+    if (hi >= -eps && lo <= eps) return false;  // an extreme value within the tolerance of 0
     pattern_[offset + j] = hi > eps ? 1 : 0;
-    if ((hi > eps && lo < 0) || (hi <= eps && hi > 0 && lo < -eps)) ++counters.slivers_dropped;
   }
-  if (layer + 1 == static_cast<int>(flat.layers.size())) return;
+  if (layer + 1 == static_cast<int>(flat.layers.size())) return true;
   // The next layer's map starts with the neurons decided here, the stable ones.
   std::vector<Eigen::MatrixXd>& next_maps = next_[layer];
   if (next_maps.size() < unstable.size() + 1) next_maps.resize(unstable.size() + 1);
@@ -147,6 +174,7 @@ void VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
     }
     accumulate(layer, j, start, start);
   }
+  return true;
 }
 
 const Cell& VertexEngine::Worker::collect_garbage(const Cell& cell) {
@@ -193,7 +221,6 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   pos_.clear();
   neg_.clear();
   double max_pos = 0, max_neg = 0;
-  bool band_pos = false, band_neg = false;
   for (int v = 0; v < in.num_vertices; ++v) {
     const double* x = in.vertex(v);
     double s = c;
@@ -206,15 +233,12 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
       neg_.push_back(v);
       max_neg = std::max(max_neg, -s);
     } else {
-      band_pos |= s > 0;
-      band_neg |= s < 0;
+      // Within the tolerance of the hyperplane, floating point cannot tell on which side the
+      // vertex is, nor whether a sliver of the cell lies beyond it.
+      return Side::kUndecided;
     }
   }
-  if (pos_.empty() || neg_.empty()) {
-    if ((pos_.empty() && band_pos && !neg_.empty()) || (neg_.empty() && band_neg && !pos_.empty()))
-      ++counters.slivers_dropped;
-    return pos_.empty() ? Side::kBelow : Side::kAbove;
-  }
+  if (pos_.empty() || neg_.empty()) return pos_.empty() ? Side::kBelow : Side::kAbove;
 
   // One free slot for the new facet; both children use the same slot with their own code.
   auto free_slot = [](const Cell& cell) {
@@ -243,19 +267,12 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
     big_mask.resize(words);
     mask = big_mask.data();
   }
-  bool simple = cell->simple;
   for (int v = 0; v < cell->num_vertices; ++v) {
     const double s = values_[v];
     if (s > eps) {
       push_vertex(above, cell->vertex(v), cell->vertex_mask(v));
-    } else if (s < -eps) {
-      push_vertex(below, cell->vertex(v), cell->vertex_mask(v));
     } else {
-      std::copy(cell->vertex_mask(v), cell->vertex_mask(v) + words, mask);
-      mask[bit_word] |= bit;
-      push_vertex(below, cell->vertex(v), mask);
-      push_vertex(above, cell->vertex(v), mask);
-      simple = false;  // this vertex is now tight on dim + 1 constraints
+      push_vertex(below, cell->vertex(v), cell->vertex_mask(v));
     }
   }
 
@@ -291,7 +308,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
       push_vertex(above, interior_.data(), mask);
     }
   }
-  below.simple = above.simple = simple;
+  below.simple = above.simple = cell->simple;
   below.depth = std::min(cell->depth, max_neg / norm);
   above.depth = std::min(cell->depth, max_pos / norm);
   return Side::kBoth;
@@ -356,7 +373,7 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   const bool last = layer + 1 == num_layers;
   if (pos == static_cast<int>(unstable.size())) {
     if (last) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
-    enter_layer(layer + 1, cell, &next_[layer][pos]);
+    if (!enter_layer(layer + 1, cell, &next_[layer][pos])) return exact_subtree(engine_.flat_.layers[layer + 1].offset);
     return descend(cell, layer + 1, 0, splits);
   }
   const int j = unstable[pos];
@@ -381,7 +398,27 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
       decide(1);
       descend(above, layer, pos + 1, splits + 1);
       return;
+    case Side::kUndecided:
+      return exact_subtree(global);
   }
+}
+
+void VertexEngine::Worker::exact_subtree(int first) {
+  if (cutting()) {  // the exact subtree becomes a task of its own
+    Task task;
+    task.pattern = pattern_;
+    task.exact_from = first;
+    frontier_->push_back(std::move(task));
+    return;
+  }
+  if (!engine_.exact_.available()) {
+    throw UncertifiedError("a cut at neuron " + std::to_string(first) +
+                           " falls within the floating-point tolerance, and exact arithmetic is not available here "
+                           "(it needs at most " + std::to_string(kMaxExactDim) + " inputs)");
+  }
+  if (!exact_) exact_ = std::make_unique<ExactEngine::Worker>(engine_.exact_.engine());
+  exact_->run_subtree(pattern_, first, *sink_);
+  ++counters.exact_subtrees;
 }
 
 VertexEngine::Task VertexEngine::root_task() const {
@@ -394,9 +431,11 @@ VertexEngine::Task VertexEngine::root_task() const {
 void VertexEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
+  if (task.exact_from >= 0) return exact_subtree(task.exact_from);
   if (task.layer < 0) {
+    if (engine_.root_undecided_) return exact_subtree(0);
     if (engine_.flat_.layers.empty()) return descend(task.cell, -1, 0, 0);
-    enter_layer(0, task.cell, nullptr);
+    if (!enter_layer(0, task.cell, nullptr)) return exact_subtree(0);
     return descend(task.cell, 0, 0, 0);
   }
   unstable_[task.layer] = task.unstable;

@@ -8,11 +8,13 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
 #include "detail/search_worker.h"
+#include "engines/exact_engine.h"
 #include "relutope/domain.h"
 
 namespace relutope::detail {
@@ -33,9 +35,14 @@ struct Cell {
   const std::uint64_t* vertex_mask(int v) const { return mask.data() + static_cast<std::size_t>(v) * words; }
 };
 
+// A split is decided in floating point only when every vertex lies farther than the tolerance from
+// the hyperplane; otherwise the subtree below it goes to `exact` (input coordinates, the same
+// network and domain), or, without one, the run stops with UncertifiedError.
 class VertexEngine {
  public:
-  VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs);
+  /// `domain` is in the engine's coordinates u, with x = centre + scale ⊙ u in the input's.
+  VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact,
+               const Eigen::VectorXd& centre, const Eigen::VectorXd& scale);
 
   // A resumable point of the depth-first search: the cell, its pattern so far, and where in the
   // network the search stands. Tasks are disjoint subtrees: together they cover each region once.
@@ -48,6 +55,7 @@ class VertexEngine {
     Eigen::MatrixXd weight;  // pre-activation map of `layer` on the cell
     Eigen::VectorXd bias;
     Eigen::MatrixXd next;    // the next layer's pre-activation map accumulated so far (see Worker::next_)
+    int exact_from = -1;     // >= 0: the whole task is the exact subtree from this neuron on
   };
 
   Task root_task() const;
@@ -59,8 +67,11 @@ class VertexEngine {
 
    private:
     friend class VertexEngine;
-    enum class Side { kBelow, kAbove, kBoth };
-    void enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next);
+    enum class Side { kBelow, kAbove, kBoth, kUndecided };
+    // False when some neuron of the layer comes within the tolerance of the cell.
+    bool enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next);
+    // The regions below the current node, from neuron `first` on, decided exactly.
+    void exact_subtree(int first);
     void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
     Side split(const Cell& cell, const double* w, double c, int global, Cell& below, Cell& above);
@@ -84,13 +95,16 @@ class VertexEngine {
     std::vector<int> pos_, neg_;
     Eigen::VectorXd w_;
     LeafSink* sink_ = nullptr;
+    std::unique_ptr<ExactEngine::Worker> exact_;
   };
 
  private:
   const FlatNetwork& flat_;
   const Domain& domain_;
   double tol_;
+  const ExactFallback& exact_;
   Cell root_;
+  bool root_undecided_ = false;  // a domain constraint came within the tolerance of a box corner
 };
 
 }  // namespace relutope::detail

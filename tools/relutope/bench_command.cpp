@@ -57,7 +57,7 @@ int run_bench(const BenchOptions& options) {
                                     {"threads", best.num_threads}, {"regions", best.num_regions},
                                     {"seconds", best.seconds},   {"regions_per_second", rate},
                                     {"lps", best.num_lps},         {"lp_fallbacks", best.num_lp_fallbacks},         {"near_degenerate", best.num_near_degenerate},
-                                    {"slivers_dropped", best.num_slivers_dropped}};
+                                    {"exact_subtrees", best.num_exact_subtrees}};
       if (options.exact)
         out["exact"] = {{"regions", certificate.num_regions}, {"seconds", certificate.seconds},
                         {"float_missed", certificate.float_missed}, {"float_invented", certificate.float_invented}};
