@@ -23,7 +23,8 @@ const Bound& find(const std::vector<Bound>& bounds, const std::string& id) {
 }
 
 std::string value(const Architecture& arch, const std::string& id) {
-  const Bound& b = find(relutope::region_bounds(arch), id);
+  const std::vector<Bound> bounds = relutope::region_bounds(arch);  // outlives the reference find() returns
+  const Bound& b = find(bounds, id);
   return b.applies ? b.value : "n/a";
 }
 
