@@ -208,6 +208,24 @@ TEST_P(ClassPieces, TileTheRegionsAndAgreeWithTheForwardPass) {
   EXPECT_LT(on_boundary, 20);
 }
 
+// On both sides of the middle of every boundary segment the forward pass predicts different classes.
+TEST_P(ClassPieces, DecisionBoundarySegmentsSeparateTwoClasses) {
+  const auto [outputs, seed] = GetParam();
+  const Network net = relutope::random_network(2, {6, 6}, outputs, seed, relutope::RandomInit::kHe);
+  const Domain box = Domain::cube(2, -1, 1);
+  const auto segments = relutope::decision_boundary(net, box, regions_of(net, box));
+  int checked = 0, same = 0;
+  for (const auto& [a, b] : segments) {
+    if ((b - a).norm() < 1e-6) continue;
+    const Eigen::Vector2d normal = Eigen::Vector2d(a.y() - b.y(), b.x() - a.x()).normalized();
+    const Eigen::Vector2d mid = (a + b) / 2;
+    ++checked;
+    same += class_of_forward_pass(net, mid + 1e-7 * normal) == class_of_forward_pass(net, mid - 1e-7 * normal);
+  }
+  EXPECT_GT(checked, 0);
+  EXPECT_EQ(same, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Draw, ClassPieces,
                          testing::Values(PiecesCase{1, 81}, PiecesCase{1, 82}, PiecesCase{3, 83}, PiecesCase{3, 84},
                                          PiecesCase{5, 85}));
