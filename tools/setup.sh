@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what relutope needs to build and test on Debian 12 (run as root), then configures and
 # builds it in ./build. Used by tools/quickstart.sh and tools/test.sh; safe to run again.
+# With --fuzz it also installs clang 14 and its runtimes, which the fuzzers need (tests/fuzz/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libeigen3-dev libboost-program-options-dev nlohmann-json3-dev
           libonnx-dev libprotobuf-dev protobuf-compiler libglpk-dev libgmp-dev libcairo2-dev libcgal-dev
           libgtest-dev libgmock-dev)
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
