@@ -59,13 +59,28 @@ std::string Domain::describe() const {
 
 namespace {
 
-double parse_number(const std::string& token, const std::string& part) {
+std::string trim(const std::string& text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// One bound of --box. strtod also reads "nan", "inf" and "1e999" (as inf): each gets its own message.
+// An underflow (1e-400) is a number, rounded towards 0 as any parser does.
+double parse_number(const std::string& token, const std::string& part, const char* which) {
+  const std::string prefix = "--box: \"" + part + "\": " + which + " ";
+  if (token.empty()) throw InputError(prefix + "is missing (expected lo:hi, for example -1:1)");
   const char* begin = token.c_str();
   char* end = nullptr;
   errno = 0;
   const double value = std::strtod(begin, &end);
-  if (token.empty() || end != begin + token.size() || errno == ERANGE || !std::isfinite(value))
-    throw InputError("--box: \"" + part + "\": not a finite number: \"" + token + "\"");
+  if (end != begin + token.size()) throw InputError(prefix + "is not a number: \"" + token + "\"");
+  if (std::isnan(value)) throw InputError(prefix + "is NaN (expected a finite number)");
+  if (std::isinf(value)) {
+    const bool literal = token.find_first_of("iI") != std::string::npos;
+    throw InputError(prefix + "\"" + token + "\" is " + (literal ? "infinite" : "too large for a double") +
+                     " (the box must be bounded: expected a finite number)");
+  }
   return value;
 }
 
@@ -76,12 +91,15 @@ Domain parse_box(const std::string& text, int dim) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = text.find(',', start);
-    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string part = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (part.empty() && !text.empty())
+      throw InputError("--box: \"" + text + "\": interval " + std::to_string(lo.size()) +
+                       " is empty (expected lo:hi[,lo:hi...], for example -1:1 or -1:1,0:2)");
     const std::size_t colon = part.find(':');
     if (colon == std::string::npos || part.find(':', colon + 1) != std::string::npos)
       throw InputError("--box: \"" + part + "\": expected lo:hi (for example -1:1 or -1:1,0:2), in \"" + text + "\"");
-    lo.push_back(parse_number(part.substr(0, colon), part));
-    hi.push_back(parse_number(part.substr(colon + 1), part));
+    lo.push_back(parse_number(trim(part.substr(0, colon)), part, "lo"));
+    hi.push_back(parse_number(trim(part.substr(colon + 1)), part, "hi"));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }

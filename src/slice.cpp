@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/json_file.h"
+#include "io/points.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -87,91 +89,9 @@ Slice line_through(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   return s;
 }
 
-namespace {
-
-Eigen::MatrixXd load_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8];
-  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw InputError(path + ": not a .npy file");
-  std::uint32_t header_len = 0;
-  if (magic[6] == 1) {
-    unsigned char len[2];
-    in.read(reinterpret_cast<char*>(len), 2);
-    header_len = len[0] | (len[1] << 8);
-  } else {
-    unsigned char len[4];
-    in.read(reinterpret_cast<char*>(len), 4);
-    header_len = len[0] | (len[1] << 8) | (len[2] << 16) | (static_cast<std::uint32_t>(len[3]) << 24);
-  }
-  std::string header(header_len, '\0');
-  if (!in.read(header.data(), header_len)) throw InputError(path + ": truncated .npy header");
-  const bool f8 = header.find("'<f8'") != std::string::npos, f4 = header.find("'<f4'") != std::string::npos;
-  if (!f8 && !f4) throw InputError(path + ": .npy dtype must be little-endian float64 or float32 (header: " + header + ")");
-  if (header.find("'fortran_order': True") != std::string::npos) throw InputError(path + ": .npy in Fortran order is not supported");
-  const auto open = header.find('(', header.find("'shape'")), close = header.find(')', open);
-  std::vector<long> shape;
-  std::stringstream dims(header.substr(open + 1, close - open - 1));
-  std::string item;
-  while (std::getline(dims, item, ','))
-    if (item.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stol(item));
-  if (shape.size() != 2) throw InputError(path + ": expected a 2-D array (points x coordinates)");
-  Eigen::MatrixXd m(shape[0], shape[1]);
-  for (long i = 0; i < shape[0]; ++i)
-    for (long j = 0; j < shape[1]; ++j) {
-      if (f8) {
-        double v;
-        in.read(reinterpret_cast<char*>(&v), 8);
-        m(i, j) = v;
-      } else {
-        float v;
-        in.read(reinterpret_cast<char*>(&v), 4);
-        m(i, j) = v;
-      }
-    }
-  if (!in) throw InputError(path + ": truncated .npy data");
-  return m;
-}
-
-}  // namespace
-
 Eigen::MatrixXd load_points(const std::string& path) {
-  if (path.size() > 4 && path.substr(path.size() - 4) == ".npy") return load_npy(path);
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open file (does it exist and is it readable?)");
-  std::vector<std::vector<double>> rows;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    for (char& ch : line)
-      if (ch == ',' || ch == '\t' || ch == ';' || ch == '\r') ch = ' ';
-    std::stringstream fields(line);
-    std::vector<double> row;
-    std::string field;
-    bool numeric = true;
-    while (fields >> field) {
-      char* end = nullptr;
-      const double v = std::strtod(field.c_str(), &end);
-      if (*end != '\0') {
-        numeric = false;
-        if (!rows.empty() || number > 1)
-          throw InputError(path + ":" + std::to_string(number) + ": field " + std::to_string(row.size()) +
-                           " is not a number: \"" + field + "\"");
-        break;
-      }
-      row.push_back(v);
-    }
-    if (!numeric || row.empty()) continue;  // a header line, or a blank line
-    if (!rows.empty() && row.size() != rows[0].size())
-      throw InputError(path + ":" + std::to_string(number) + ": expected " + std::to_string(rows[0].size()) + " values, got " +
-                       std::to_string(row.size()));
-    rows.push_back(std::move(row));
-  }
-  if (rows.empty()) throw InputError(path + ": no points");
-  Eigen::MatrixXd m(rows.size(), rows[0].size());
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    for (std::size_t j = 0; j < rows[i].size(); ++j) m(i, j) = rows[i][j];
-  return m;
+  if (path.size() > 4 && path.substr(path.size() - 4) == ".npy") return detail::read_npy_points(path);
+  return detail::read_csv_points(path);
 }
 
 namespace {
@@ -204,42 +124,74 @@ double extreme(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, int i, bool m
 }  // namespace
 
 Domain load_polytope_domain(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open file (does it exist and is it readable?)");
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": not valid JSON: " + e.what());
+  using nlohmann::json;
+  const json doc = detail::read_json_file(path);
+  const std::vector<std::string> keys = {"A", "b", "lo", "hi"};
+  if (!doc.is_object())
+    throw InputError(path + ": expected an object {\"A\": [[...], ...], \"b\": [...]} (rows of A x <= b), got " +
+                     std::string(doc.type_name()));
+  // Every problem goes into one message, as for models.
+  std::ostringstream problems;
+  auto fail = [&](const std::string& where, const std::string& what) { problems << "\n  " << where << ": " << what; };
+  std::vector<std::string> meant;
+  for (const std::string& key : detail::unknown_keys(doc, keys)) {
+    fail("top level", detail::unknown_key_message(key, keys));
+    meant.push_back(detail::closest_key(key, keys));
   }
-  auto read_vector = [&](const nlohmann::json& v, const std::string& what) {
-    if (!v.is_array()) throw InputError(path + ": " + what + ": expected an array of numbers");
-    Eigen::VectorXd out(v.size());
+  auto missing = [&](const std::string& key) {
+    return !doc.contains(key) && std::find(meant.begin(), meant.end(), key) == meant.end();
+  };
+  auto read_vector = [&](const json& v, const std::string& what, Eigen::Index size) {
+    Eigen::VectorXd out;
+    if (!v.is_array()) {
+      fail(what, "expected an array of numbers, got " + std::string(v.type_name()));
+      return out;
+    }
+    if (size >= 0 && static_cast<Eigen::Index>(v.size()) != size) {
+      fail(what, "expected " + std::to_string(size) + " numbers, got " + std::to_string(v.size()));
+      return out;
+    }
+    out.resize(static_cast<Eigen::Index>(v.size()));
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].is_number()) throw InputError(path + ": " + what + "[" + std::to_string(i) + "]: expected a number");
-      out[i] = v[i].get<double>();
-      if (!std::isfinite(out[i])) throw InputError(path + ": " + what + "[" + std::to_string(i) + "]: not finite");
+      if (!v[i].is_number()) {
+        fail(what + "[" + std::to_string(i) + "]", "expected a number, got " + v[i].dump().substr(0, 40));
+        return Eigen::VectorXd();
+      }
+      out[static_cast<Eigen::Index>(i)] = v[i].get<double>();
     }
     return out;
   };
-  if (!doc.is_object() || !doc.contains("A") || !doc.contains("b") || !doc["A"].is_array() || doc["A"].empty())
-    throw InputError(path + ": expected {\"A\": [[...], ...], \"b\": [...]} (rows of A x <= b)");
-  const Eigen::VectorXd b = read_vector(doc["b"], "b");
-  const int m = static_cast<int>(doc["A"].size());
-  const Eigen::VectorXd row0 = read_vector(doc["A"][0], "A[0]");
-  const int n = static_cast<int>(row0.size());
-  Eigen::MatrixXd A(m, n);
-  for (int r = 0; r < m; ++r) {
-    const Eigen::VectorXd row = read_vector(doc["A"][r], "A[" + std::to_string(r) + "]");
-    if (row.size() != n) throw InputError(path + ": A[" + std::to_string(r) + "]: expected " + std::to_string(n) + " entries");
-    A.row(r) = row.transpose();
+  if (missing("A")) fail("top level", "missing key \"A\" (the rows of A x <= b)");
+  if (missing("b")) fail("top level", "missing key \"b\" (the right-hand sides of A x <= b)");
+  Eigen::MatrixXd A;
+  Eigen::VectorXd b;
+  Eigen::Index n = -1;
+  if (doc.contains("A")) {
+    const json& rows = doc["A"];
+    if (!rows.is_array() || rows.empty() || !rows[0].is_array() || rows[0].empty()) {
+      fail("A", "expected a non-empty array of non-empty rows, got " + rows.dump().substr(0, 40));
+    } else {
+      n = static_cast<Eigen::Index>(rows[0].size());
+      A.resize(static_cast<Eigen::Index>(rows.size()), n);
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        const Eigen::VectorXd row = read_vector(rows[r], "A[" + std::to_string(r) + "]", n);
+        if (row.size() != n) break;
+        A.row(static_cast<Eigen::Index>(r)) = row.transpose();
+      }
+    }
   }
-  if (b.size() != m) throw InputError(path + ": b: expected " + std::to_string(m) + " entries (one per row of A)");
+  if (doc.contains("b")) b = read_vector(doc["b"], "b", A.rows() > 0 ? A.rows() : -1);
+  if (doc.contains("lo") != doc.contains("hi")) fail("top level", "\"lo\" and \"hi\" go together: give both or neither");
   Domain d;
-  if (doc.contains("lo") || doc.contains("hi")) {
-    d.lo = read_vector(doc.value("lo", nlohmann::json()), "lo");
-    d.hi = read_vector(doc.value("hi", nlohmann::json()), "hi");
-  } else {
+  const bool has_box = doc.contains("lo") && doc.contains("hi");
+  if (has_box) {
+    d.lo = read_vector(doc["lo"], "lo", n);
+    d.hi = read_vector(doc["hi"], "hi", n);
+  }
+  const std::string found = problems.str();
+  if (!found.empty()) throw InputError(path + ": invalid domain:" + found);
+  const int m = static_cast<int>(A.rows());
+  if (!has_box) {
     d.lo.resize(n);
     d.hi.resize(n);
     for (int i = 0; i < n; ++i)

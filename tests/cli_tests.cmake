@@ -130,6 +130,12 @@ relutope_cli_expect(bad.dropout_training_mode 2 [[dropout_training_opset17\.onnx
                     count ${relutope_cli_bad}/dropout_training_opset17.onnx)
 relutope_cli_expect(bad.huge_input_is_not_an_internal_error 2 [[huge_input\.onnx: node "/0/Gemm" \(Gemm\): weight "0\.weight": expected 200000 inputs]]
                     count ${relutope_cli_bad}/huge_input.onnx)
+relutope_cli_expect(bad.points_empty_csv_field 2 [[points_empty_field\.csv:1: field 1 is empty]]
+                    count ${relutope_cli_data}/tiny_2d.json --points ${relutope_cli_bad}/points_empty_field.csv --line 0,1)
+relutope_cli_expect(bad.points_huge_npy_shape 2 [[points_huge_shape\.npy: shape \(1000000000000, 1000000000000\)]]
+                    count ${relutope_cli_data}/tiny_2d.json --points ${relutope_cli_bad}/points_huge_shape.npy --line 0,1)
+relutope_cli_expect(bad.domain_unknown_key 2 [[domain_unknown_key\.json: invalid domain:.*unknown key "B" \(did you mean "b"\?\)]]
+                    count ${relutope_cli_data}/tiny_2d.json --domain ${relutope_cli_bad}/domain_unknown_key.json)
 relutope_cli_expect(bad.missing_file 2 [[no_such_model\.onnx: cannot open]]
                     count ${relutope_cli_data}/no_such_model.onnx)
 relutope_cli_expect(bad.unknown_extension 2 [[README\.md: unknown model format]]
@@ -143,7 +149,7 @@ relutope_cli_expect(bad.box_with_too_many_intervals 2 [[--box: "-1:1,0:1,2:3": e
                     count ${relutope_cli_data}/tiny_2d.json --box -1:1,0:1,2:3)
 relutope_cli_expect(bad.malformed_box 2 [[--box: "abc": expected lo:hi]]
                     count ${relutope_cli_data}/tiny_2d.json --box abc)
-relutope_cli_expect(bad.box_with_a_word 2 [[--box: "-1:x": not a finite number: "x"]]
+relutope_cli_expect(bad.box_with_a_word 2 [[--box: "-1:x": hi is not a number: "x"]]
                     count ${relutope_cli_data}/tiny_2d.json --box=-1:x)
 relutope_cli_expect(bad.unknown_engine 2 [[--engine: expected auto, vertex, lp or exact, got "foo"]]
                     count ${relutope_cli_data}/tiny_2d.json --engine foo)

@@ -67,7 +67,28 @@ TEST(ParseBox, RejectsAnIntervalCountThatIsNeitherOneNorTheDimension) {
 }
 
 TEST(ParseBox, RejectsAWordForANumber) {
-  EXPECT_THAT(parsing("a:1", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("not a finite number"), HasSubstr("\"a\""))));
+  EXPECT_THAT(parsing("a:1", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("\"a:1\": lo is not a number"), HasSubstr("\"a\""))));
+}
+
+// Issue 8: each malformed --box gets its own message.
+TEST(ParseBox, Issue8ReadsAnUnderflowAsTheTinyNumberItIs) {
+  const Domain d = parse_box("-1:1e-400", 1);  // rounds to 0 (or a subnormal), like any number parser
+  EXPECT_EQ(d.lo[0], -1.0);
+  EXPECT_GE(d.hi[0], 0.0);
+  EXPECT_LT(d.hi[0], 1e-300);
+}
+
+TEST(ParseBox, Issue8AllowsSpacesAroundNumbers) {
+  const Domain d = parse_box(" -1 : 1 , 0:2 ", 2);
+  EXPECT_EQ(d.lo, Eigen::Vector2d(-1, 0));
+  EXPECT_EQ(d.hi, Eigen::Vector2d(1, 2));
+}
+
+TEST(ParseBox, Issue8NamesAnEmptyIntervalOrBound) {
+  EXPECT_THAT(parsing("-1:1,,0:1", 3), ThrowsMessage<InputError>(HasSubstr("\"-1:1,,0:1\": interval 1 is empty")));
+  EXPECT_THAT(parsing("-1:1,", 2), ThrowsMessage<InputError>(HasSubstr("interval 1 is empty")));
+  EXPECT_THAT(parsing(":1", 1), ThrowsMessage<InputError>(HasSubstr("\":1\": lo is missing")));
+  EXPECT_THAT(parsing("1:2:3", 1), ThrowsMessage<InputError>(HasSubstr("\"1:2:3\": expected lo:hi")));
 }
 
 TEST(ParseBox, RejectsANumberWithoutAColon) {
@@ -87,19 +108,19 @@ TEST(ParseBox, RejectsThreeNumbersInOnePart) {
 }
 
 TEST(ParseBox, RejectsNaN) {
-  EXPECT_THAT(parsing("nan:1", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("not a finite number"), HasSubstr("\"nan\""))));
+  EXPECT_THAT(parsing("nan:1", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("--box: \"nan:1\": lo is NaN"), HasSubstr("finite"))));
 }
 
 TEST(ParseBox, RejectsAnInfiniteBound) {
-  EXPECT_THAT(parsing("-inf:1", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("not a finite number"), HasSubstr("\"-inf\""))));
+  EXPECT_THAT(parsing("-inf:1", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("lo \"-inf\" is infinite"), HasSubstr("the box must be bounded"))));
 }
 
 TEST(ParseBox, RejectsANumberTooLargeForADouble) {
-  EXPECT_THAT(parsing("-1e999:1", 1), ThrowsMessage<InputError>(HasSubstr("not a finite number")));
+  EXPECT_THAT(parsing("-1e999:1", 1), ThrowsMessage<InputError>(HasSubstr("lo \"-1e999\" is too large for a double")));
 }
 
 TEST(ParseBox, RejectsTrailingCharactersAfterANumber) {
-  EXPECT_THAT(parsing("-1:1x", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("not a finite number"), HasSubstr("\"1x\""))));
+  EXPECT_THAT(parsing("-1:1x", 1), ThrowsMessage<InputError>(AllOf(HasSubstr("hi is not a number"), HasSubstr("\"1x\""))));
 }
 
 // ---------------------------------------------------------------------------------------------- Domain

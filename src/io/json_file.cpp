@@ -101,8 +101,12 @@ json read_json_file(const std::string& path) {
     return json::parse(text, track);
   } catch (const json::parse_error& e) {
     const bool truncated = std::string(e.what()).find("unexpected end of input") != std::string::npos;
-    throw InputError(path + ":" + std::to_string(line_of(text, e.byte ? e.byte - 1 : 0)) + ": not valid JSON" +
-                     (truncated ? " (truncated file?)" : "") + ": " + e.what());
+    const std::size_t at = std::min(e.byte ? e.byte - 1 : 0, text.size());
+    const std::string near = text.substr(at >= 8 ? at - 8 : 0, 16);
+    const bool non_finite = near.find("NaN") != std::string::npos || near.find("nan") != std::string::npos ||
+                            near.find("Inf") != std::string::npos || near.find("inf") != std::string::npos;
+    throw InputError(path + ":" + std::to_string(line_of(text, at)) + ": not valid JSON" + (truncated ? " (truncated file?)" : "") +
+                     (non_finite ? " (JSON has no NaN or Infinity, and every number must be finite)" : "") + ": " + e.what());
   } catch (const json::exception& e) {
     // 406: a number literal out of the range of double, e.g. 1e999; locate it by its text.
     const std::string what = e.what();

@@ -275,6 +275,60 @@ def onnx_types_and_sizes():
     write_bytes("bad/huge_external.onnx.data", b"\0" * 256)
 
 
+# ------------------------------------------------------------------------------------------ points and domains
+
+def npy_bytes(descr, shape_text, data, version=(1, 0), header_len=None):
+    """A .npy file written by hand, for headers numpy itself would not write."""
+    header = "{'descr': %s, 'fortran_order': False, 'shape': %s, }" % (descr, shape_text)
+    header += " " * ((64 - (len(header) + 11) % 64) % 64) + "\n"
+    length = len(header) if header_len is None else header_len
+    size = struct.pack("<H", length) if version[0] == 1 else struct.pack("<I", length)
+    return b"\x93NUMPY" + bytes(version) + size + header.encode("latin1") + data
+
+
+def npy(name, array):
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    write_bytes(name, buffer.getvalue())
+
+
+def points():
+    x = np.random.default_rng(9).uniform(-1, 1, (5, 3))
+    # valid: the same points in Fortran order, big-endian, float32 and as integers
+    npy("points.npy", x)
+    npy("points_fortran.npy", np.asfortranarray(x))
+    npy("points_big_endian.npy", x.astype(">f8"))
+    write_text("points.csv", "\n".join(",".join(repr(float(v)) for v in row) for row in x) + "\n")
+    # bad
+    write_text("bad/points_nan.csv", "x,y\n1,2\nnan,3\n")
+    write_text("bad/points_empty_field.csv", "1,,2\n3,,4\n")        # was read as 2 columns
+    write_text("bad/points_half_header.csv", "1,2,x\n3,4,5\n6,7,8\n")  # the first row was dropped as a header
+    npy("bad/points_nan.npy", np.array([[0.0, 1.0], [np.nan, 2.0]]))
+    npy("bad/points_3d.npy", np.zeros((2, 2, 2)))
+    npy("bad/points_complex.npy", np.zeros((2, 2), dtype=np.complex128))
+    npy("bad/points_object.npy", np.array([[1, "a"], [2, "b"]], dtype=object))
+    full = np.zeros((4, 2))
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, full)
+    write_bytes("bad/points_truncated.npy", buffer.getvalue()[:-5])
+    # shapes and header lengths that would need terabytes
+    write_bytes("bad/points_huge_shape.npy", npy_bytes("'<f8'", "(1000000000000, 1000000000000)", b"\0" * 16))
+    write_bytes("bad/points_huge_header.npy", npy_bytes("'<f8'", "(1, 2)", b"\0" * 16, version=(2, 0), header_len=0xFFFFFFF0))
+    write_bytes("bad/points_structured.npy", npy_bytes("[('x', '<f8'), ('y', '<f8')]", "(2,)", b"\0" * 32))
+
+
+def domains():
+    square = {"A": [[1, 0], [-1, 0], [0, 1], [0, -1]], "b": [1, 1, 1, 1]}
+    write_text("bad/domain_unknown_key.json", json.dumps({"A": square["A"], "B": square["b"]}) + "\n")
+    write_text("bad/domain_empty.json", json.dumps({"A": [], "b": []}) + "\n")
+    write_text("bad/domain_zero_columns.json", json.dumps({"A": [[]], "b": [1]}) + "\n")
+    write_text("bad/domain_string.json", json.dumps({"A": [[1, 0], [-1, "0"]], "b": [1, 1]}) + "\n")
+    write_text("bad/domain_nan.json", '{"A": [[1, 0], [-1, 0], [0, 1], [0, -1]], "b": [1, 1, NaN, 1]}\n')
+    write_text("bad/domain_lo_only.json", json.dumps(dict(square, lo=[-1, -1])) + "\n")
+
+
 def main():
     import torch
     torch.set_num_threads(1)
@@ -283,6 +337,8 @@ def main():
     onnx_dropout()
     onnx_external()
     onnx_types_and_sizes()
+    points()
+    domains()
 
 
 if __name__ == "__main__":
