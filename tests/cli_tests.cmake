@@ -85,6 +85,7 @@ relutope_cli_test(count.json_reports_the_domain_and_its_source
 relutope_cli_test(help.lists_commands_and_examples "Commands:.*count.*bench.*Examples" --help)
 relutope_cli_test(help.count_lists_options_and_examples "Usage: relutope count.*--box.*Examples" count --help)
 relutope_cli_test(help.bench_lists_options_and_examples "Usage: relutope bench.*Examples" bench --help)
+relutope_cli_test(version.from_generated_header "^relutope ${PROJECT_VERSION}\n" --version)
 relutope_cli_expect(usage.no_command_prints_help 1 "Usage: relutope COMMAND")
 
 # ---------------------------------------------------------------------------------------------- bad model files: exit 2

@@ -15,3 +15,4 @@
 #include "relutope/random_network.h"
 #include "relutope/region.h"
 #include "relutope/slice.h"
+#include "relutope/version.h"

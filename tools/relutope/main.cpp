@@ -8,6 +8,7 @@
 
 #include "cli_options.h"
 #include "relutope/error.h"
+#include "relutope/version.h"
 
 namespace {
 
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
       return args.empty() ? 1 : 0;
     }
     if (args[0] == "--version") {
-      std::cout << "relutope 0.1.0\n";
+      std::cout << "relutope " RELUTOPE_VERSION "\n";
       return 0;
     }
     command = args[0];
