@@ -180,6 +180,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     tasks = planner.make_tasks(engine.root_task(), threads == 1 ? 1 : 64 * threads, shared.flat.num_neurons);
     stats.num_lps += planner.counters.lps;
     stats.num_lp_fallbacks += planner.counters.lps_fallback;
+    stats.num_exact_decisions += planner.counters.exact_decisions;
 
   }
   const auto num_tasks = static_cast<std::int64_t>(tasks.size());
@@ -188,9 +189,9 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   std::vector<char> done(tasks.size(), 0);
   std::int64_t next_to_visit = 0;
   std::exception_ptr first_error;
-  std::uint64_t regions = 0, near_degenerate = 0, exact_subtrees = 0, lps = 0, fallbacks = 0;
+  std::uint64_t regions = 0, near_degenerate = 0, exact_decisions = 0, lps = 0, fallbacks = 0;
 
-#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, exact_subtrees, lps, fallbacks)
+#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, exact_decisions, lps, fallbacks)
   {
     std::unique_ptr<typename EngineT::Worker> worker;
     try {
@@ -227,7 +228,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
       }
     }
     if (worker) {
-      exact_subtrees += worker->counters.exact_subtrees;
+      exact_decisions += worker->counters.exact_decisions;
       lps += worker->counters.lps;
       fallbacks += worker->counters.lps_fallback;
     }
@@ -235,7 +236,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   if (first_error) std::rethrow_exception(first_error);
   stats.num_regions = regions;
   stats.num_near_degenerate = near_degenerate;
-  stats.num_exact_subtrees = exact_subtrees;
+  stats.num_exact_decisions += exact_decisions;
   stats.num_lps += lps;
   stats.num_lp_fallbacks += fallbacks;
 }
@@ -289,7 +290,7 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
                                         problem.scale);
       run_engine(engine, shared, stats.num_threads, stats);
     } else {
-      const detail::LpEngine engine(problem.flat, problem.domain, tolerance_abs, exact);
+      const detail::LpEngine engine(problem.flat, problem.domain, tolerance_abs, exact, problem.centre, problem.scale);
       run_engine(engine, shared, stats.num_threads, stats);
     }
   }

@@ -39,7 +39,7 @@ TEST(Certify, TheFloatingPointPassKeepsTheSliverBelowItsTolerance) {
   EXPECT_EQ(c.float_missed, 0u);
   EXPECT_EQ(c.float_invented, 0u);
   EXPECT_EQ(c.float_facets_wrong, 0u);
-  EXPECT_GE(relutope::count_regions(net, Domain::cube(2, -1, 1)).num_exact_subtrees, 1u);
+  EXPECT_GE(relutope::count_regions(net, Domain::cube(2, -1, 1)).num_exact_decisions, 1u);
 }
 
 TEST(Certify, ExactDegeneraciesCountOnlyPositiveVolume) {

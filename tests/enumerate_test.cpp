@@ -245,10 +245,10 @@ TEST(Enumerate, ReportsNearDegenerateRegions) {
     const auto with_triangle = relutope::count_regions(small, box, options);
     EXPECT_EQ(with_triangle.num_regions, 7u);
     EXPECT_GE(with_triangle.num_near_degenerate, 1u);
-    EXPECT_EQ(with_triangle.num_exact_subtrees, 0u);
+    EXPECT_EQ(with_triangle.num_exact_decisions, 0u);
     const auto thin = relutope::count_regions(sliver, box, options);
     EXPECT_EQ(thin.num_regions, 7u);
-    EXPECT_GE(thin.num_exact_subtrees, 1u);
+    EXPECT_GE(thin.num_exact_decisions, 1u);
   }
 }
 
@@ -409,16 +409,36 @@ TEST(Issue8, DegenerateCutsInAPolytopeDomainAreDecidedExactly) {
   for (Engine engine : kEngines) EXPECT_EQ(count(net, triangle, engine), 8u) << relutope::engine_name(engine);
 }
 
+TEST(Issue8, TheLpEngineDecidesDegenerateCutsExactlyInAnyDimension) {
+  // Two neurons on the same hyperplane in 16 inputs: once one is decided, the other's far side has
+  // margin exactly 0, which floating point cannot tell from a sliver; an exact LP decides it. The
+  // duplicate adds nothing: the count is that of the network without it.
+  const int d = 16;
+  Network net = relutope::random_network(d, {5}, 1, 5);
+  Network without = net;
+  without.layers[0].weight = net.layers[0].weight.topRows(4);
+  without.layers[0].bias = net.layers[0].bias.head(4);
+  without.layers[1].weight = net.layers[1].weight.leftCols(4);
+  net.layers[0].weight.row(4) = net.layers[0].weight.row(0);
+  net.layers[0].bias[4] = net.layers[0].bias[0];
+  const Domain box = Domain::cube(d, -1, 1);
+  EnumerateOptions options;
+  options.engine = Engine::kLp;
+  const auto stats = relutope::count_regions(net, box, options);
+  EXPECT_EQ(stats.num_regions, relutope::count_regions(without, box, options).num_regions);
+  EXPECT_GE(stats.num_exact_decisions, 1u);
+}
+
 TEST(Issue8, WithoutExactArithmeticAnUndecidableCutIsAnErrorNotACount) {
-  // 13 inputs: beyond what the exact engine takes. Two neurons on the same hyperplane: once one is
-  // decided, the other's far side has margin exactly 0, which floating point cannot tell from a
-  // sliver. The run stops with UncertifiedError rather than print a number.
+  // The vertex engine in 13 inputs (forced; auto would take the LP engine): beyond what its exact
+  // fallback takes. The same duplicated neuron leaves a cut it cannot decide, so the run stops with
+  // UncertifiedError rather than print a number.
   const int d = relutope::detail::kMaxExactDim + 1;
   Network net = relutope::random_network(d, {4}, 1, 5);
   net.layers[0].weight.row(1) = net.layers[0].weight.row(0);
   net.layers[0].bias[1] = net.layers[0].bias[0];
   EnumerateOptions options;
-  options.engine = Engine::kLp;
+  options.engine = Engine::kVertex;
   EXPECT_THROW(relutope::count_regions(net, Domain::cube(d, -1, 1), options), relutope::UncertifiedError);
 }
 

@@ -40,9 +40,9 @@ struct EnumerateOptions {
   int num_threads = 0;  ///< 0 = OpenMP's default (all cores); at most kMaxThreads
   Engine engine = Engine::kAuto;
   /// Relative tolerance of the floating-point engines: a cut with a vertex (vertex engine) or a
-  /// margin (LP engine) within tolerance * domain.diameter() of its hyperplane is not decided in
-  /// floating point but in exact rational arithmetic, for the subtree below it. It trades speed
-  /// for nothing else: counts are exact for any value (EnumerateStats::num_exact_subtrees).
+  /// margin (LP engine) within tolerance * diameter of its hyperplane (in normalised coordinates,
+  /// where the box has half-widths in [1/2, 1]) is decided in exact rational arithmetic instead.
+  /// It trades speed for nothing else: counts are exact for any value (num_exact_decisions).
   double tolerance = 1e-9;
   /// Fill Region::halfspaces and the affine map (costs time; counting does not need them).
   bool with_geometry = true;
@@ -58,9 +58,10 @@ struct EnumerateStats {
   std::uint64_t num_regions = 0;
   /// Regions whose depth is below 1000 * tolerance * diameter (thin, but certain).
   std::uint64_t num_near_degenerate = 0;
-  /// Subtrees of the search that floating point could not decide (a cut within the tolerance) and
-  /// exact rational arithmetic did. Counts are exact either way; many make a run slow.
-  std::uint64_t num_exact_subtrees = 0;
+  /// Cuts that floating point could not decide (within the tolerance) and exact rational arithmetic
+  /// did: the vertex engine hands over the subtree below each, the LP engine solves that one LP
+  /// exactly. Counts are exact either way; many make a run slow.
+  std::uint64_t num_exact_decisions = 0;
   Engine engine = Engine::kAuto;  ///< the engine that ran (never kAuto)
   int num_threads = 1;
   std::uint64_t num_tasks = 0;    ///< independent pieces the work was cut into

@@ -39,7 +39,7 @@ class LeafSink {
 struct WorkerCounters {
   std::uint64_t lps = 0;
   std::uint64_t lps_fallback = 0;  // LPs the dense simplex left to GLPK
-  std::uint64_t exact_subtrees = 0;  // subtrees decided in exact arithmetic (a split within the tolerance)
+  std::uint64_t exact_decisions = 0;  // cuts within the tolerance, decided in exact arithmetic
 };
 
 }  // namespace relutope::detail

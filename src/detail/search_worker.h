@@ -27,6 +27,7 @@ class SearchWorker {
     } no_leaves;  // while cutting, leaves become tasks too: nothing is emitted
     for (int cut = 1; cut <= max_cut; cut += 2) {
       std::vector<Task> frontier;
+      counters.exact_decisions = 0;  // only the last round's decisions stay made; earlier rounds are redone
       frontier_ = &frontier;
       cut_depth_ = cut;
       run(root, no_leaves);

@@ -12,45 +12,7 @@
 
 namespace relutope::detail {
 
-ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain.dim()) {
-  // Split layers with the affine layers before them folded in, exactly (doubles are rationals).
-  const int d = net.input_dim();
-  Matrix pending(d, Vector(d, 0));
-  for (int i = 0; i < d; ++i) pending[i][i] = 1;
-  Vector pending_bias(d, 0);
-  bool pending_is_identity = true;  // the common case (split after split) needs no product
-  for (const relutope::Layer& layer : net.layers) {
-    const int n = layer.num_out(), m = layer.num_in();
-    const int cols = static_cast<int>(pending[0].size());
-    Matrix w(n, Vector(cols, 0));
-    Vector b(n, 0);
-    for (int i = 0; i < n; ++i) {
-      for (int k = 0; k < m; ++k) {
-        const Rational wik(layer.weight(i, k));
-        if (pending_is_identity) {
-          w[i][k] = wik;
-          continue;
-        }
-        for (int j = 0; j < cols; ++j) w[i][j] += wik * pending[k][j];
-        b[i] += wik * pending_bias[k];
-      }
-      b[i] += Rational(layer.bias[i]);
-    }
-    pending_is_identity = false;
-    if (!layer.splits()) {
-      pending = std::move(w);
-      pending_bias = std::move(b);
-      continue;
-    }
-    Layer e{std::move(w), std::move(b), Vector(n), num_neurons_};
-    for (int i = 0; i < n; ++i) e.slope[i] = Rational(layer.slope_below(i));
-    layers_.push_back(std::move(e));
-    num_neurons_ += n;
-    pending.assign(n, Vector(n, 0));
-    for (int i = 0; i < n; ++i) pending[i][i] = 1;
-    pending_bias.assign(n, 0);
-    pending_is_identity = true;
-  }
+ExactEngine::ExactEngine(const Network& net, const Domain& domain) : network_(net), dim_(domain.dim()) {
   // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
   for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
     Vector x(dim_);
@@ -72,7 +34,7 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : dim_(domain
     for (int i = 0; i < dim_; ++i) f[i] = Rational(h.a[i]);
     f[dim_] = -Rational(h.b);
     Cell inside, outside;
-    const int id = 2 * dim_ + num_neurons_ + num_domain_constraints_;
+    const int id = 2 * dim_ + network_.num_neurons + num_domain_constraints_;
     const Worker::Side side = clipper.split(root_, f, id, inside, outside);
     if (side == Worker::Side::kAbove)
       throw InputError("domain: empty: constraint " + std::to_string(num_domain_constraints_) +
@@ -89,7 +51,7 @@ ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& ce
     for (int i = 0; i < dim_; ++i) u[i] = Rational((root_.x[v][i] - Rational(centre[i])) / Rational(scale[i])).get_d();
     out.vertices.push_back(std::move(u));
     std::vector<ConstraintCode> tight;
-    for (int id : root_.on[v]) tight.push_back(domain_code(id < 2 * dim_ ? id : id - num_neurons_));
+    for (int id : root_.on[v]) tight.push_back(domain_code(id < 2 * dim_ ? id : id - network_.num_neurons));
     out.tight.push_back(std::move(tight));
   }
   return out;
@@ -98,19 +60,19 @@ ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& ce
 ExactEngine::Task ExactEngine::root_task() const {
   Task task;
   task.cell = root_;
-  task.pattern.assign(num_neurons_, 0);
+  task.pattern.assign(network_.num_neurons, 0);
   task.post.assign(dim_, Vector(dim_ + 1, 0));  // the input itself
   for (int i = 0; i < dim_; ++i) task.post[i][i] = 1;
   return task;
 }
 
 ExactEngine::Worker::Worker(const ExactEngine& engine)
-    : engine_(engine), pattern_(engine.num_neurons_, 0), pre_(engine.layers_.size()) {}
+    : engine_(engine), pattern_(engine.network_.num_neurons, 0), pre_(engine.network_.layers.size()) {}
 
 void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
-  if (!engine_.layers_.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
+  if (!engine_.network_.layers.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
   descend(task.cell, task.layer, task.neuron, task.post, 0);
 }
 
@@ -166,8 +128,8 @@ void ExactEngine::Worker::emit(const Cell& cell) {
       if (!maximal) continue;
       const int g = id - 2 * d;
       leaf.constraints.push_back(id < 2 * d                    ? domain_code(id)
-                                 : g < engine_.num_neurons_ ? neuron_code(g, pattern_[g] != 0)
-                                                            : domain_code(id - engine_.num_neurons_));
+                                 : g < engine_.network_.num_neurons ? neuron_code(g, pattern_[g] != 0)
+                                                            : domain_code(id - engine_.network_.num_neurons));
       leaf.constraint_vertices.push_back(vertices);
     }
     for (const std::vector<double>& x : cell.approx) leaf.vertices.insert(leaf.vertices.end(), x.begin(), x.end());
@@ -185,8 +147,8 @@ void ExactEngine::Worker::emit(const Cell& cell) {
 void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits) {
   const int d = engine_.dim_;
   if (at_cut(splits)) return snapshot(cell, layer, neuron, post);
-  if (layer == static_cast<int>(engine_.layers_.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
-  const Layer& L = engine_.layers_[layer];
+  if (layer == static_cast<int>(engine_.network_.layers.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
+  const ExactNetwork::Layer& L = engine_.network_.layers[layer];
   if (neuron == 0) {  // this layer's pre-activation maps on this cell
     Matrix pre(L.weight.size(), Vector(d + 1, 0));
     for (std::size_t i = 0; i < L.weight.size(); ++i) {

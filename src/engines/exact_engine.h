@@ -15,6 +15,7 @@
 
 #include <vector>
 
+#include "detail/exact_network.h"
 #include "detail/leaf_sink.h"
 #include "detail/search_worker.h"
 #include "relutope/domain.h"
@@ -29,9 +30,9 @@ constexpr int kMaxExactDim = 12;
 
 class ExactEngine {
  public:
-  using Rational = mpq_class;
-  using Vector = std::vector<Rational>;
-  using Matrix = std::vector<Vector>;  // rows
+  using Rational = ExactNetwork::Rational;
+  using Vector = ExactNetwork::Vector;
+  using Matrix = ExactNetwork::Matrix;
 
   /// The domain's extra half-spaces clip the box exactly. @throws InputError if they leave no interior
   ExactEngine(const Network& net, const Domain& domain);
@@ -99,38 +100,39 @@ class ExactEngine {
   };
 
  private:
-  struct Layer {
-    Matrix weight;
-    Vector bias;
-    Vector slope;
-    int offset = 0;
-  };
-  std::vector<Layer> layers_;
+  ExactNetwork network_;
   int dim_;
-  int num_neurons_ = 0;
   int num_domain_constraints_ = 0;
   Cell root_;
 };
 
-// The exact engine for the floating-point engines' undecided subtrees, built on first use: most
-// runs never need it, and folding a wide network in rationals costs more than counting it.
+// Exact arithmetic for what the floating-point engines cannot decide, on the network and domain as
+// given, built on first use: most runs never need it, and folding a wide network in rationals
+// costs more than counting it. Thread-safe.
 class ExactFallback {
  public:
-  // Available for domains of at most kMaxExactDim inputs.
   ExactFallback(const Network& net, const Domain& domain)
-      : net_(net), domain_(domain), available_(domain.dim() <= kMaxExactDim) {}
-  bool available() const { return available_; }
-  // Thread-safe. @throws InputError as ExactEngine's constructor does
+      : net_(net), domain_(domain), engine_available_(domain.dim() <= kMaxExactDim) {}
+  const Domain& domain() const { return domain_; }
+  // The network in rationals (any dimension).
+  const ExactNetwork& network() const {
+    std::call_once(network_once_, [this] { network_ = std::make_unique<ExactNetwork>(net_); });
+    return *network_;
+  }
+  // The exact engine, for domains of at most kMaxExactDim inputs.
+  bool engine_available() const { return engine_available_; }
+  // @throws InputError as ExactEngine's constructor does
   const ExactEngine& engine() const {
-    std::call_once(once_, [this] { engine_ = std::make_unique<ExactEngine>(net_, domain_); });
+    std::call_once(engine_once_, [this] { engine_ = std::make_unique<ExactEngine>(net_, domain_); });
     return *engine_;
   }
 
  private:
   const Network& net_;
   const Domain& domain_;
-  bool available_;
-  mutable std::once_flag once_;
+  bool engine_available_;
+  mutable std::once_flag network_once_, engine_once_;
+  mutable std::unique_ptr<ExactNetwork> network_;
   mutable std::unique_ptr<ExactEngine> engine_;
 };
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "detail/exact_margin_lp.h"
+
 #include "relutope/error.h"
 
 namespace relutope::detail {
@@ -23,8 +25,9 @@ struct LpEngine::Worker::Glpk {
   ~Glpk() { glp_delete_prob(prob); }
 };
 
-LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact)
-    : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact) {
+LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact,
+                   const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
+    : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact), centre_(centre), scale_(scale) {
   root_.pattern.assign(flat.num_neurons, 0);
   root_.witness = (domain.lo + domain.hi) / 2;
   root_.depth = (domain.hi - domain.lo).minCoeff() / 2;
@@ -132,16 +135,34 @@ double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis*
     lp_->params.meth = GLP_PRIMAL;
     status = glp_simplex(prob, &lp_->params);
   }
-  if (status != 0 || glp_get_status(prob) != GLP_OPT) return std::numeric_limits<double>::quiet_NaN();
-  x.resize(n);
-  for (int i = 0; i < n; ++i) x[i] = glp_get_col_prim(prob, i + 1);
-  if (basis_out) {
-    basis_out->rows.resize(wanted);
-    basis_out->cols.resize(n + 1);
-    for (int r = 0; r < wanted; ++r) basis_out->rows[r] = glp_get_row_stat(prob, r + 1);
-    for (int c = 0; c <= n; ++c) basis_out->cols[c] = glp_get_col_stat(prob, c + 1);
+  const double undecided = std::numeric_limits<double>::quiet_NaN();
+  if (status != 0 || glp_get_status(prob) != GLP_OPT) return undecided;
+  // GLPK's own feasibility tolerances (1e-7) are far coarser than ours, so its answer counts only
+  // with the same certificates the dense simplex gives: its point, checked against the rows, or a
+  // weak-duality bound from its row duals (any y >= 0 with sum 1 bounds t, see margin_lp.h).
+  const Eigen::VectorXd point = Eigen::VectorXd::NullaryExpr(
+      n, [&](Eigen::Index i) { return glp_get_col_prim(prob, static_cast<int>(i) + 1); })
+      .cwiseMax(engine_.domain_.lo).cwiseMin(engine_.domain_.hi);
+  const double lower = wanted ? (rows_b_.head(wanted) - rows_a_.topRows(wanted) * point).minCoeff()
+                              : std::numeric_limits<double>::infinity();
+  if (lower > engine_.tol_) {
+    x = point;
+    if (basis_out) {
+      basis_out->rows.resize(wanted);
+      basis_out->cols.resize(n + 1);
+      for (int r = 0; r < wanted; ++r) basis_out->rows[r] = glp_get_row_stat(prob, r + 1);
+      for (int c = 0; c <= n; ++c) basis_out->cols[c] = glp_get_col_stat(prob, c + 1);
+    }
+    return lower;
   }
-  return glp_get_obj_val(prob);
+  Eigen::VectorXd y(wanted);
+  for (int r = 0; r < wanted; ++r) y[r] = std::abs(glp_get_row_dual(prob, r + 1));
+  if (!(y.sum() > 0)) return undecided;
+  y /= y.sum();
+  const Eigen::VectorXd g = rows_a_.topRows(wanted).transpose() * y;
+  double upper = y.dot(rows_b_.head(wanted));
+  for (int j = 0; j < n; ++j) upper -= std::min(g[j] * engine_.domain_.lo[j], g[j] * engine_.domain_.hi[j]);
+  return upper < -engine_.tol_ ? upper : undecided;
 }
 
 void LpEngine::Worker::emit() {
@@ -228,7 +249,11 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
     margin[k] = max_margin(&sides[k], point[k], &basis[k]);
     feasible[k] = margin[k] > engine_.tol_;
     // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
-    if (!feasible[k] && !(margin[k] < -engine_.tol_)) return exact_subtree(global);
+    if (!feasible[k] && !(margin[k] < -engine_.tol_)) {
+      feasible[k] = exact_side(sides[k].code, point[k]);
+      margin[k] = 0;  // thin: a region found here is near-degenerate
+      basis[k] = Basis{};
+    }
   }
   if (!(feasible[0] && feasible[1])) {
     const int k = feasible[1] ? 1 : 0;
@@ -256,28 +281,37 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   basis_ = saved_basis;
 }
 
-void LpEngine::Worker::exact_subtree(int first) {
-  if (cutting()) {  // the exact subtree becomes a task of its own
-    Task task;
-    task.pattern = pattern_;
-    task.exact_from = first;
-    frontier_->push_back(std::move(task));
-    return;
+bool LpEngine::Worker::exact_side(ConstraintCode code, Eigen::VectorXd& point) {
+  ++counters.exact_decisions;
+  const ExactNetwork& network = engine_.exact_.network();
+  const Domain& domain = engine_.exact_.domain();
+  std::vector<ConstraintCode> codes;
+  for (const Row& row : rows_)
+    if (row.code >= 0) codes.push_back(row.code);
+  codes.push_back(code);
+  ExactNetwork::Matrix a;
+  ExactNetwork::Vector b;
+  network.side_rows(pattern_, codes, a, b);
+  const int d = domain.dim();
+  for (const Halfspace& h : domain.extra) {
+    a.emplace_back(h.a.data(), h.a.data() + d);
+    b.emplace_back(h.b);
   }
-  if (!engine_.exact_.available()) {
-    throw UncertifiedError("a cut at neuron " + std::to_string(first) +
-                           " falls within the floating-point tolerance, and exact arithmetic is not available here "
-                           "(it needs a box or polytope of at most " + std::to_string(kMaxExactDim) + " inputs)");
-  }
-  if (!exact_) exact_ = std::make_unique<ExactEngine::Worker>(engine_.exact_.engine());
-  exact_->run_subtree(pattern_, first, *sink_);
-  ++counters.exact_subtrees;
+  const ExactNetwork::Vector lo(domain.lo.data(), domain.lo.data() + d), hi(domain.hi.data(), domain.hi.data() + d);
+  const ExactInterior answer = exact_interior(a, b, lo, hi);
+  if (!answer.solved)
+    throw UncertifiedError("an LP within the floating-point tolerance (neuron " + std::to_string(code / 2) +
+                           ") did not finish in exact arithmetic within its pivot limit");
+  if (!answer.nonempty) return false;
+  point.resize(d);
+  for (int i = 0; i < d; ++i)
+    point[i] = mpq_class((answer.point[i] - mpq_class(engine_.centre_[i])) / mpq_class(engine_.scale_[i])).get_d();
+  return true;
 }
 
 void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
-  if (task.exact_from >= 0) return exact_subtree(task.exact_from);
   rows_ = task.rows;
   witness_ = task.witness;
   basis_ = Basis{};  // a task starts cold: bases are not part of it

@@ -7,8 +7,8 @@
 // the whole box (interval bounds) cost nothing. The LP goes to a small dense simplex that certifies
 // its answer (margin_lp.h); GLPK, warm-started from the node's basis, decides what it cannot.
 // A side whose margin lies within the tolerance of 0, or an LP neither solver settles, is not
-// decided in floating point: the subtree goes to `exact`, or, without one, the run stops with
-// UncertifiedError.
+// decided in floating point but by the same LP in exact rational arithmetic (exact_margin_lp.h)
+// on the network and domain as given.
 #include <Eigen/Core>
 #include <memory>
 #include <vector>
@@ -24,7 +24,9 @@ namespace relutope::detail {
 
 class LpEngine {
  public:
-  LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact);
+  /// `domain` is in the engine's coordinates u, with x = centre + scale ⊙ u in the input's.
+  LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact,
+           const Eigen::VectorXd& centre, const Eigen::VectorXd& scale);
 
   struct Row {  // a·x <= b with |a| = 1
     Eigen::VectorXd a;
@@ -41,7 +43,6 @@ class LpEngine {
     double depth = 0;
     Eigen::MatrixXd weight;
     Eigen::VectorXd bias;
-    int exact_from = -1;  // >= 0: the whole task is the exact subtree from this neuron on
   };
 
   const Task& root_task() const { return root_; }
@@ -61,7 +62,9 @@ class LpEngine {
     };
     double max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis);
     void descend(int layer, int neuron, int splits);
-    void exact_subtree(int first);
+    // Whether the current region has interior points on the side `code` of its neuron, decided
+    // exactly; if so, one of them (in u) goes to `point`. @throws UncertifiedError past the pivot limit
+    bool exact_side(ConstraintCode code, Eigen::VectorXd& point);
     void emit();
     void snapshot(int layer, int neuron);
 
@@ -79,7 +82,6 @@ class LpEngine {
     Eigen::VectorXd rows_b_;
     double depth_ = 0;
     LeafSink* sink_ = nullptr;
-    std::unique_ptr<ExactEngine::Worker> exact_;
   };
 
  private:
@@ -87,6 +89,7 @@ class LpEngine {
   const Domain& domain_;
   double tol_;
   const ExactFallback& exact_;
+  Eigen::VectorXd centre_, scale_;
   Task root_;
 };
 

@@ -61,7 +61,7 @@ VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double
   if (domain.dim() > 20)
     throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
                      " has 2^" + std::to_string(domain.dim()) + " corners; use --engine lp");
-  if (domain.extra.empty() || !exact.available()) {
+  if (domain.extra.empty() || !exact.engine_available()) {
     root_ = box_cell(domain);
   } else {
     // Extra domain constraints often pass exactly through corners of the box (a triangle in its
@@ -411,14 +411,14 @@ void VertexEngine::Worker::exact_subtree(int first) {
     frontier_->push_back(std::move(task));
     return;
   }
-  if (!engine_.exact_.available()) {
+  if (!engine_.exact_.engine_available()) {
     throw UncertifiedError("a cut at neuron " + std::to_string(first) +
                            " falls within the floating-point tolerance, and exact arithmetic is not available here "
                            "(it needs at most " + std::to_string(kMaxExactDim) + " inputs)");
   }
   if (!exact_) exact_ = std::make_unique<ExactEngine::Worker>(engine_.exact_.engine());
   exact_->run_subtree(pattern_, first, *sink_);
-  ++counters.exact_subtrees;
+  ++counters.exact_decisions;
 }
 
 VertexEngine::Task VertexEngine::root_task() const {

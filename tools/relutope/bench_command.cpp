@@ -57,7 +57,7 @@ int run_bench(const BenchOptions& options) {
                                     {"threads", best.num_threads}, {"regions", best.num_regions},
                                     {"seconds", best.seconds},   {"regions_per_second", rate},
                                     {"lps", best.num_lps},         {"lp_fallbacks", best.num_lp_fallbacks},         {"near_degenerate", best.num_near_degenerate},
-                                    {"exact_subtrees", best.num_exact_subtrees}};
+                                    {"exact_decisions", best.num_exact_decisions}};
       if (options.exact)
         out["exact"] = {{"regions", certificate.num_regions}, {"seconds", certificate.seconds},
                         {"float_missed", certificate.float_missed}, {"float_invented", certificate.float_invented}};

@@ -86,7 +86,7 @@ int run_count(const CountOptions& options) {
     out["tolerance"] = options.tolerance;
     out["tolerance_abs"] = stats.tolerance_abs;
     out["near_degenerate"] = stats.num_near_degenerate;
-    out["exact_subtrees"] = stats.num_exact_subtrees;
+    out["exact_decisions"] = stats.num_exact_decisions;
     out["lps"] = stats.num_lps;
     out["lp_fallbacks"] = stats.num_lp_fallbacks;
     if (options.exact) {
@@ -126,17 +126,17 @@ int run_count(const CountOptions& options) {
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");
   std::printf("  time       %.3f s (%s regions/s)\n", stats.seconds,
               with_commas(static_cast<std::uint64_t>(stats.seconds > 0 ? stats.num_regions / stats.seconds : 0)).c_str());
-  std::printf("  tolerance  %g relative = %.3g absolute; %s near-degenerate region%s, %s subtree%s decided exactly\n",
+  std::printf("  tolerance  %g relative = %.3g absolute; %s near-degenerate region%s, %s cut%s decided exactly\n",
               options.tolerance, stats.tolerance_abs, with_commas(stats.num_near_degenerate).c_str(),
-              stats.num_near_degenerate == 1 ? "" : "s", with_commas(stats.num_exact_subtrees).c_str(),
-              stats.num_exact_subtrees == 1 ? "" : "s");
+              stats.num_near_degenerate == 1 ? "" : "s", with_commas(stats.num_exact_decisions).c_str(),
+              stats.num_exact_decisions == 1 ? "" : "s");
   if (options.exact)
     std::printf("  certified  yes: exact rational arithmetic, no tolerance, in %.3f s; the floating-point pass counted %s "
                 "(%s missed, %s invented); %s facets certified, %s regions with a wrong facet set\n",
                 certificate.seconds, with_commas(certificate.float_regions).c_str(), with_commas(certificate.float_missed).c_str(),
                 with_commas(certificate.float_invented).c_str(), with_commas(certificate.facets_certified).c_str(),
                 with_commas(certificate.float_facets_wrong).c_str());
-  if (stats.num_exact_subtrees)
+  if (stats.num_exact_decisions)
     std::printf("  note       cuts within the tolerance of a vertex are decided in exact rational arithmetic, so the\n"
                 "             count is exact; many of them slow a run down\n");
   return 0;
