@@ -185,6 +185,15 @@ TEST(Issue8Points, AbsurdNpyShapesAndHeaderLengthsAreCheckedBeforeAllocating) {
               PointsErrorNaming("bad/points_huge_header.npy", "the header says it is 4294967280 bytes long, the file has 146 bytes"));
 }
 
+// Found by fuzzing (tests/fuzz, points_npy): before, both headers ended in std::stol's std::invalid_argument,
+// "internal error: stol" and exit 3 from the CLI.
+TEST(Issue8Points, NpyHeadersFoundByFuzzingAreInputErrors) {
+  EXPECT_THAT(loading_points("bad/points_no_shape.npy"),
+              PointsErrorNaming("bad/points_no_shape.npy", "not a valid .npy header (unexpected key 'sahpe')"));
+  EXPECT_THAT(loading_points("bad/points_shape_not_numbers.npy"),
+              PointsErrorNaming("bad/points_shape_not_numbers.npy", "shape: expected a non-negative integer at byte 51"));
+}
+
 // Issue 8: polytope domains. Every problem in one message, keys checked as in models.
 std::function<void()> loading_domain(const std::string& name) {
   return [name] { relutope::load_polytope_domain(data_path(name)); };

@@ -317,6 +317,11 @@ def points():
     write_bytes("bad/points_huge_shape.npy", npy_bytes("'<f8'", "(1000000000000, 1000000000000)", b"\0" * 16))
     write_bytes("bad/points_huge_header.npy", npy_bytes("'<f8'", "(1, 2)", b"\0" * 16, version=(2, 0), header_len=0xFFFFFFF0))
     write_bytes("bad/points_structured.npy", npy_bytes("[('x', '<f8'), ('y', '<f8')]", "(2,)", b"\0" * 32))
+    # found by fuzzing (tests/fuzz, points_npy): a header without 'shape' and a shape that is not numbers both
+    # ended in std::stol's exception (exit 3, "internal error: stol"). The misspelt key keeps the header's length.
+    write_bytes("bad/points_no_shape.npy",
+                npy_bytes("'<f8'", "(1, 2)", b"\0" * 16).replace(b"'shape': (1, 2)", b"'sahpe': (1, 2)"))
+    write_bytes("bad/points_shape_not_numbers.npy", npy_bytes("'<f8'", "(two, 2)", b"\0" * 32))
 
 
 def domains():
