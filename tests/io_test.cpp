@@ -245,6 +245,12 @@ TEST(Issue8OnnxSizes, AHugeInputIsNotAHugeIdentityMatrix) {
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/0/Gemm\"", "expected 200000 inputs", "got 3"}));
 }
 
+TEST(Issue8OnnxSizes, ABiasThatBroadcastsAcrossTheBatchIsNotReadAsPerFeature) {
+  // b.0 of shape [5, 1]: (batch, 5) + (5, 1) is a (5, 5) value; it was read as the bias [5] (18 regions, exit 0).
+  const std::string path = data_path("bad/bias_across_batch.onnx");
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"constant \"b.0\": shape [5, 1] does not act per feature"}));
+}
+
 TEST(Issue8OutputHead, SigmoidTanhAndLogSoftmaxHeadsAreNamed) {
   for (const std::string op : {"Sigmoid", "Tanh", "LogSoftmax"}) {
     const std::string name = op == "Sigmoid" ? "sigmoid_head" : op == "Tanh" ? "tanh_head" : "log_softmax_head";

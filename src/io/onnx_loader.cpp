@@ -231,6 +231,7 @@ class OnnxReader {
       }
     }
     if (!has_location || location.empty()) throw InputError(at + "external data without a location (file name)");
+    if (location.find('\0') != std::string::npos) throw InputError(at + "external data location contains a NUL byte");
     const fs::path relative(location);
     bool escapes = relative.is_absolute() || relative.has_root_name() || relative.has_root_directory();
     for (const auto& part : relative) escapes |= part == "..";
@@ -291,6 +292,16 @@ bool is_not_piecewise_linear(const std::string& op) {
                                                 "HardSwish"};
   return kSmooth.count(op) > 0;
 }
+
+// A bias or slope added to a (batch, features) value acts per feature only if its dimensions before
+// the last are all 1: shape [N] or [1, N], or one value. A shape like [N, 1] would broadcast across the
+// batch instead, giving a (N, N) result that is not a feature vector.
+bool along_features(const Tensor& t) {
+  return t.values.size() == 1 || std::all_of(t.dims.begin(), t.dims.end() - (t.dims.empty() ? 0 : 1),
+                                              [](std::int64_t d) { return d == 1; });
+}
+
+std::string shape_of(const Tensor& t) { return shape_text(t.dims); }
 
 bool is_affine(const std::string& op) { return op == "Gemm" || op == "MatMul" || op == "Add"; }
 
@@ -467,6 +478,9 @@ Network load_network_onnx(const std::string& path) {
       Eigen::VectorXd c = Eigen::VectorXd::Zero(w.rows());
       if (params.size() > 1) {
         const Tensor& ct = *params[1];
+        if (!along_features(ct))
+          reader.fail(&node, "bias \"" + node.input(2) + "\": shape " + shape_of(ct) + " does not act per output (expected [" +
+                                 std::to_string(w.rows()) + "], [1, " + std::to_string(w.rows()) + "] or one value)");
         if (ct.values.size() == 1) c.setConstant(ct.values[0]);
         else if (static_cast<Eigen::Index>(ct.values.size()) == w.rows()) c = Eigen::Map<const Eigen::VectorXd>(ct.values.data(), w.rows());
         else reader.fail(&node, "bias \"" + node.input(2) + "\": expected " + std::to_string(w.rows()) + " values, got " + std::to_string(ct.values.size()));
@@ -484,10 +498,14 @@ Network load_network_onnx(const std::string& path) {
     } else if (op == "Add") {
       if (params.size() != 1) reader.fail(&node, "expected the computed value plus a constant");
       const Tensor& c = *params[0];
+      const std::string name = node.input(0) == current ? node.input(1) : node.input(0);
+      if (!along_features(c))
+        reader.fail(&node, "constant \"" + name + "\": shape " + shape_of(c) + " does not act per feature (expected [" +
+                               std::to_string(width) + "], [1, " + std::to_string(width) + "] or one value)");
       make_explicit(node);
       if (c.values.size() == 1) bias.array() += c.values[0];
       else if (static_cast<std::int64_t>(c.values.size()) == width) bias += Eigen::Map<const Eigen::VectorXd>(c.values.data(), width);
-      else reader.fail(&node, "constant \"" + (node.input(0) == current ? node.input(1) : node.input(0)) + "\": expected " +
+      else reader.fail(&node, "constant \"" + name + "\": expected " +
                                   std::to_string(width) + " values, got " + std::to_string(c.values.size()));
       pending_affine = true;
     } else if (op == "Relu") {
@@ -497,6 +515,9 @@ Network load_network_onnx(const std::string& path) {
     } else if (op == "PRelu") {
       if (params.size() != 1) reader.fail(&node, "the slope must be a constant");
       const Tensor& s = *params[0];
+      if (!along_features(s))
+        reader.fail(&node, "slope \"" + node.input(1) + "\": shape " + shape_of(s) + " does not act per feature (expected [" +
+                               std::to_string(width) + "], [1, " + std::to_string(width) + "] or one value)");
       if (s.values.size() != 1 && static_cast<std::int64_t>(s.values.size()) != width)
         reader.fail(&node, "slope \"" + node.input(1) + "\": expected 1 or " + std::to_string(width) + " values, got " + std::to_string(s.values.size()));
       close_layer(node, Activation::kPRelu, Eigen::Map<const Eigen::VectorXd>(s.values.data(), static_cast<Eigen::Index>(s.values.size())));

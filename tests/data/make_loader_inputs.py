@@ -261,6 +261,13 @@ def onnx_types_and_sizes():
         m.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 200000
     variant("huge_input.onnx", huge_input)
 
+    # A bias of shape [5, 1] broadcasts across the batch, not along the features: (batch, 5) + (5, 1) is
+    # (5, 5) for a batch of one. It was read as the bias [5].
+    matmul = onnx.load(os.path.join(HERE, "torch_mlp_matmul.onnx"))
+    b0 = initializer(matmul, "b.0")
+    b0.dims[:] = [5, 1]
+    save(matmul, "bad/bias_across_batch.onnx")
+
     # External data that declares 40 GB in a file of a few bytes.
     bad = copy.deepcopy(proto)
     t = initializer(bad, "2.weight")
