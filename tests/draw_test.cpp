@@ -15,26 +15,14 @@
 #include "relutope/error.h"
 #include "relutope/io.h"
 #include "relutope/random_network.h"
+#include "support/data_path.h"
+#include "support/networks.h"
 
 namespace {
 
 using relutope::Domain;
 using relutope::Network;
 using relutope::Region;
-
-std::vector<Region> regions_of(const Network& net, const Domain& box) {
-  relutope::EnumerateOptions options;
-  options.engine = relutope::Engine::kVertex;
-  options.with_vertices = true;
-  options.with_volume = true;
-  return relutope::enumerate_regions(net, box, options);
-}
-
-std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "relutope_tests";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
 
 // The truth the pictures are checked against, written out here rather than taken from the library:
 // the forward pass, then the sign of a single output (class 1 where > 0) or the first largest output.
@@ -65,7 +53,7 @@ TEST(Draw, Issue8EveryPixelOfAClassPictureHasTheClassOfTheForwardPass) {
   options.region_boundaries = false;
   options.decision_boundary = false;
   const std::string png = temp_path("issue8_two_moons.png");
-  relutope::write_png(png, net, box, regions_of(net, box), options);
+  relutope::write_png(png, net, box, networks::regions_with_geometry(net, box), options);
 
   cairo_surface_t* surface = cairo_image_surface_create_from_png(png.c_str());
   ASSERT_EQ(cairo_surface_status(surface), CAIRO_STATUS_SUCCESS);
@@ -104,7 +92,7 @@ TEST(Draw, Issue8EveryPixelOfAClassPictureHasTheClassOfTheForwardPass) {
 TEST(Draw, WritesAnSvgAndAPngOfTheRequestedSize) {
   const Network net = relutope::random_network(2, {8, 8}, 1, 71);
   const Domain box = Domain::box(Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 0));  // twice as wide as high
-  const auto regions = regions_of(net, box);
+  const auto regions = networks::regions_with_geometry(net, box);
   relutope::DrawOptions options;
   options.width = 400;
   options.color_by = relutope::ColorBy::kClass;
@@ -169,7 +157,7 @@ TEST_P(ClassPieces, TileTheRegionsAndAgreeWithTheForwardPass) {
   const auto [outputs, seed] = GetParam();
   const Network net = relutope::random_network(2, {6, 6}, outputs, seed, relutope::RandomInit::kHe);
   const Domain box = Domain::cube(2, -1, 1);
-  const auto regions = regions_of(net, box);
+  const auto regions = networks::regions_with_geometry(net, box);
   std::vector<relutope::ClassPiece> all;
   int split_regions = 0;
   for (const Region& r : regions) {
@@ -213,7 +201,7 @@ TEST_P(ClassPieces, DecisionBoundarySegmentsSeparateTwoClasses) {
   const auto [outputs, seed] = GetParam();
   const Network net = relutope::random_network(2, {6, 6}, outputs, seed, relutope::RandomInit::kHe);
   const Domain box = Domain::cube(2, -1, 1);
-  const auto segments = relutope::decision_boundary(net, box, regions_of(net, box));
+  const auto segments = relutope::decision_boundary(net, box, networks::regions_with_geometry(net, box));
   int checked = 0, same = 0;
   for (const auto& [a, b] : segments) {
     if ((b - a).norm() < 1e-6) continue;
@@ -235,7 +223,7 @@ TEST(Draw, PieceEdgesOnATieLieOnTheDecisionBoundary) {
   const Network net = relutope::random_network(2, {6, 6}, 3, 86, relutope::RandomInit::kHe);
   const Domain box = Domain::cube(2, -1, 1);
   int ties = 0;
-  for (const Region& r : regions_of(net, box))
+  for (const Region& r : networks::regions_with_geometry(net, box))
     for (const auto& piece : relutope::class_pieces(r))
       for (std::size_t e = 0; e < piece.polygon.size(); ++e) {
         if (piece.edge_class[e] < 0) continue;
@@ -258,7 +246,7 @@ TEST(Draw, ClassPiecesBreakTiesTowardsTheLowestClass) {
   zero.layers.back().weight.setZero();
   zero.layers.back().bias.setZero();
   for (const Network* net : {&twins, &zero})
-    for (const Region& r : regions_of(*net, Domain::cube(2, -1, 1))) {
+    for (const Region& r : networks::regions_with_geometry(*net, Domain::cube(2, -1, 1))) {
       const auto pieces = relutope::class_pieces(r);
       ASSERT_EQ(pieces.size(), 1u);
       EXPECT_EQ(pieces[0].class_index, 0);
@@ -290,7 +278,7 @@ Network one_layer(const Eigen::MatrixXd& w, const Eigen::RowVectorXd& out) {
 TEST(Draw, TheDecisionBoundaryFollowsRegionEdgesWhereTheClassChanges) {
   const Domain box = Domain::cube(2, -1, 1);
   const Network quadrant = one_layer(Eigen::Matrix2d::Identity(), Eigen::RowVector2d(1, 1));
-  const auto segments = relutope::decision_boundary(quadrant, box, regions_of(quadrant, box));
+  const auto segments = relutope::decision_boundary(quadrant, box, networks::regions_with_geometry(quadrant, box));
   double length = 0;
   for (const auto& [a, b] : segments) {
     const bool on_x1_axis = a.y() == 0 && b.y() == 0 && a.x() <= 0 && b.x() <= 0;
@@ -302,7 +290,7 @@ TEST(Draw, TheDecisionBoundaryFollowsRegionEdgesWhereTheClassChanges) {
   Eigen::Matrix2d w;
   w << 1, 0, -1, 0;
   const Network valley = one_layer(w, Eigen::RowVector2d(-1, -1));
-  EXPECT_TRUE(relutope::decision_boundary(valley, box, regions_of(valley, box)).empty());
+  EXPECT_TRUE(relutope::decision_boundary(valley, box, networks::regions_with_geometry(valley, box)).empty());
 }
 
 std::string read_text(const std::string& path) {
@@ -319,7 +307,7 @@ TEST(Draw, TheBlackBoundaryOfTheSvgSeparatesTwoClasses) {
   options.width = 400;
   options.color_by = relutope::ColorBy::kClass;
   const std::string svg = temp_path("issue8_two_moons.svg");
-  relutope::write_svg(svg, net, box, regions_of(net, box), options);
+  relutope::write_svg(svg, net, box, networks::regions_with_geometry(net, box), options);
   std::istringstream lines(read_text(svg));
   std::string line;
   int segments = 0, same_side = 0;
@@ -342,7 +330,7 @@ TEST(Draw, TheBlackBoundaryOfTheSvgSeparatesTwoClasses) {
 TEST(Draw, TheLegendNamesEachClassColour) {
   const Network& net = two_moons();
   const Domain box = Domain::cube(2, -1, 1);
-  const auto regions = regions_of(net, box);
+  const auto regions = networks::regions_with_geometry(net, box);
   relutope::DrawOptions options;
   options.color_by = relutope::ColorBy::kClass;
   const std::string svg = temp_path("legend.svg");
@@ -363,7 +351,7 @@ TEST(Draw, TheLegendNamesEachClassColour) {
   relutope::DrawOptions many;
   many.color_by = relutope::ColorBy::kClass;
   many.width = 300;
-  relutope::write_svg(svg, twelve, box, regions_of(twelve, box), many);
+  relutope::write_svg(svg, twelve, box, networks::regions_with_geometry(twelve, box), many);
   text = read_text(svg);
   EXPECT_THAT(text, testing::HasSubstr(">class 11</text>"));
   std::set<std::string> swatches;

@@ -13,6 +13,8 @@
 #include "relutope/error.h"
 #include "relutope/polytope.h"
 #include "relutope/random_network.h"
+#include "support/data_path.h"
+#include "support/networks.h"
 #include "support/mesh_volumes.h"
 
 namespace {
@@ -21,26 +23,13 @@ using relutope::Domain;
 using relutope::Network;
 using relutope::Region;
 
-std::vector<Region> regions_of(const Network& net, const Domain& box) {
-  relutope::EnumerateOptions options;
-  options.engine = relutope::Engine::kVertex;
-  options.with_vertices = true;
-  return relutope::enumerate_regions(net, box, options);
-}
-
-std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "relutope_tests";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
-
 class Adjacency : public testing::TestWithParam<int> {};
 
 TEST_P(Adjacency, IsSymmetricAndCrossesExactlyTheFacetsNeuron) {
   const int d = GetParam();
   const Network net = relutope::random_network(d, {6, 5}, 1, 60 + d);
   const Domain box = Domain::cube(d, -1, 1);
-  const auto regions = regions_of(net, box);
+  const auto regions = networks::regions_with_geometry(net, box);
   const std::vector<int> widths = net.hidden_widths();
   std::map<std::string, const Region*> by_pattern;
   for (const Region& r : regions) by_pattern[relutope::pattern_string(r.pattern, widths)] = &r;
@@ -82,7 +71,7 @@ INSTANTIATE_TEST_SUITE_P(Export, Adjacency, testing::Values(1, 2, 3));
 TEST(Jsonl, WritesOneParsableObjectPerRegionWithTheChosenFields) {
   const Network net = relutope::random_network(2, {5, 5}, 1, 70);
   const Domain box = Domain::cube(2, -1, 1);
-  const auto regions = regions_of(net, box);
+  const auto regions = networks::regions_with_geometry(net, box);
   std::ostringstream all, some;
   relutope::JsonlWriter full(all, net, box);
   relutope::JsonlWriter slim(some, net, box, {"id", "volume"});
@@ -116,7 +105,7 @@ TEST(Jsonl, WritesOneParsableObjectPerRegionWithTheChosenFields) {
 TEST(Mesh, OffAndPlyCellsReloadWithCgalAndKeepTheirVolumes) {
   const Network net = relutope::random_network(3, {5, 4}, 1, 72);
   const Domain box = Domain::cube(3, -1, 1);
-  const auto regions = regions_of(net, box);
+  const auto regions = networks::regions_with_geometry(net, box);
   relutope::CellMesh mesh;
   std::vector<double> ours;
   for (std::size_t i = 0; i < regions.size(); ++i) {

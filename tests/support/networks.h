@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "relutope/enumerate.h"
 #include "relutope/network.h"
 
 namespace networks {
@@ -35,6 +36,15 @@ inline relutope::Network affine(int input_dim) {
   relutope::Network net;
   net.layers = {out};
   return net;
+}
+
+// Every region of `net` in `box` with vertices and volumes (vertex engine), for geometry tests.
+inline std::vector<relutope::Region> regions_with_geometry(const relutope::Network& net, const relutope::Domain& box) {
+  relutope::EnumerateOptions options;
+  options.engine = relutope::Engine::kVertex;
+  options.with_vertices = true;
+  options.with_volume = true;
+  return relutope::enumerate_regions(net, box, options);
 }
 
 }  // namespace networks
