@@ -1,7 +1,6 @@
 // The JSON model format (see README.md, "Model formats").
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -27,7 +26,7 @@ class Reader {
 
   double number(const json& value, const std::string& where) {
     if (!value.is_number()) {
-      fail(where, "expected a number, got " + value.dump());
+      fail(where, "expected a number, got " + brief(value));
       return 0;
     }
     return value.get<double>();
