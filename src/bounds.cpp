@@ -8,8 +8,10 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "relutope/error.h"
+#include "relutope/neurons.h"
 
 namespace relutope {
 
@@ -304,6 +306,19 @@ int compare_count(unsigned long long count, const std::string& value) {
   const mpz_class c(std::to_string(count));
   const mpz_class v(value);
   return c < v ? -1 : (c > v ? 1 : 0);
+}
+
+std::vector<Bound> model_bounds(const Network& net, const Domain& domain) {
+  Architecture arch = Architecture::of(net);
+  count_stable(neuron_states_by_intervals(net, domain), arch.stably_inactive, arch.stably_active);
+  return region_bounds(arch);
+}
+
+void check_against_bounds(std::uint64_t count, const std::vector<Bound>& bounds) {
+  for (const Bound& b : bounds)
+    if (b.applies && b.kind == Bound::Kind::kUpper && compare_count(count, b.value) > 0)
+      throw std::logic_error("the count " + std::to_string(count) + " exceeds the proven upper bound " + b.value + " (" +
+                             b.name + "): this is a bug in relutope, please report it with the model and the command");
 }
 
 }  // namespace relutope

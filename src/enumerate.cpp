@@ -63,6 +63,7 @@ struct Shared {
   const TextConsumer* consume;
 
   bool keeps_regions() const { return visit || format; }
+  bool cancelled() const { return options.cancel && options.cancel->load(std::memory_order_relaxed); }
   double near_degenerate_depth;
   std::atomic<std::uint64_t> found{0};
   Clock::time_point last_progress = Clock::now();
@@ -117,6 +118,7 @@ class TaskSink : public detail::LeafSink {
   bool wants_volume() const override { return out_ && shared_.options.with_volume; }
 
   void leaf(const detail::Leaf& leaf) override {
+    if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
     ++num_regions;
     if (leaf.depth < shared_.near_degenerate_depth) ++num_near_degenerate;
     if (++pending_ == 1024) {
@@ -203,6 +205,11 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t i = 0; i < num_tasks; ++i) {
       if (!worker) continue;
+      if (shared.cancelled()) {
+#pragma omp critical(relutope_first_error)
+        if (!first_error) first_error = std::make_exception_ptr(Cancelled("enumeration cancelled"));
+        continue;
+      }
       try {
         TaskSink sink(shared, shared.keeps_regions() ? &buffers[i] : nullptr);
         worker->run(tasks[i], sink);
@@ -213,10 +220,15 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
           {
             done[i] = 1;
             while (next_to_visit < num_tasks && done[next_to_visit]) {
-              if (!first_error) {
-                for (const Region& region : buffers[next_to_visit].regions) (*shared.visit)(region);
-                for (const std::string& text : buffers[next_to_visit].texts) (*shared.consume)(text);
-              }
+              // The visitor may throw (a caller stopping early): catch it here, as an exception
+              // leaving the critical section would end the program (std::terminate).
+              if (!first_error) try {
+                  for (const Region& region : buffers[next_to_visit].regions) (*shared.visit)(region);
+                  for (const std::string& text : buffers[next_to_visit].texts) (*shared.consume)(text);
+                } catch (...) {
+#pragma omp critical(relutope_first_error)
+                  if (!first_error) first_error = std::current_exception();
+                }
               buffers[next_to_visit] = TaskOutput();  // free it now
               ++next_to_visit;
             }

@@ -443,3 +443,45 @@ TEST(Issue8, WithoutExactArithmeticAnUndecidableCutIsAnErrorNotACount) {
 }
 
 }  // namespace issue8
+
+// Issue 10 (the Python module's Ctrl-C): a flag set from outside stops every engine with Cancelled,
+// whether it is set before the call or while regions are coming in.
+TEST(Enumerate, CancelFlagStopsEveryEngine) {
+  const Network net = relutope::random_network(2, {16, 16}, 1, 7);
+  const Domain box = Domain::cube(2, -1, 1);
+  for (Engine engine : {Engine::kVertex, Engine::kLp, Engine::kExact}) {
+    std::atomic<bool> cancel{true};
+    EnumerateOptions options;
+    options.engine = engine;
+    options.num_threads = 2;
+    options.cancel = &cancel;
+    EXPECT_THROW(relutope::count_regions(net, box, options), relutope::Cancelled) << engine_name(engine);
+    cancel = false;
+    std::uint64_t seen = 0;
+    EXPECT_THROW(relutope::enumerate_regions(net, box, options,
+                                             [&](const relutope::Region&) {
+                                               if (++seen == 5) cancel = true;
+                                             }),
+                 relutope::Cancelled)
+        << engine_name(engine);
+    const std::uint64_t total = relutope::count_regions(net, box, EnumerateOptions{}).num_regions;
+    EXPECT_LT(seen, total) << engine_name(engine);
+  }
+}
+
+// Issue 10: a visitor that throws (a caller stopping early) made the library call std::terminate, as the
+// exception left an OpenMP critical section. It must reach the caller instead.
+TEST(Enumerate, AnExceptionFromTheVisitorReachesTheCaller) {
+  const Network net = relutope::random_network(2, {16, 16}, 1, 7);
+  const Domain box = Domain::cube(2, -1, 1);
+  for (int threads : {1, 2}) {
+    EnumerateOptions options;
+    options.num_threads = threads;
+    int seen = 0;
+    EXPECT_THAT([&] {
+      relutope::enumerate_regions(net, box, options, [&](const relutope::Region&) {
+        if (++seen == 3) throw std::runtime_error("stop here");
+      });
+    }, testing::ThrowsMessage<std::runtime_error>(testing::StrEq("stop here")));
+  }
+}

@@ -1,7 +1,9 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "relutope/domain.h"
 #include "relutope/network.h"
 
 namespace relutope {
@@ -49,5 +51,15 @@ const Bound* tightest_upper_bound(const std::vector<Bound>& bounds);
 
 /// Compares a count with a bound's decimal value: -1, 0 or 1 as count <, ==, > value.
 int compare_count(unsigned long long count, const std::string& value);
+
+/// The bounds of a trained network on a domain: its widths, the numerical ranks of its weights, and
+/// the neurons that interval arithmetic proves stable on `domain` (Architecture::of + neuron_states_by_intervals).
+/// @param[in] net     network; net.input_dim() == domain.dim()
+/// @param[in] domain  the domain the regions are counted in
+std::vector<Bound> model_bounds(const Network& net, const Domain& domain);
+
+/// Checks a count against every applicable proven upper bound: a count above one is a bug in relutope.
+/// @throws std::logic_error naming the bound (not an Error: the input is not at fault)
+void check_against_bounds(std::uint64_t count, const std::vector<Bound>& bounds);
 
 }  // namespace relutope

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -52,6 +53,10 @@ struct EnumerateOptions {
   bool with_vertices = false;
   /// Called now and then (serially, from any thread) with the number of regions found so far.
   std::function<void(std::uint64_t regions_so_far)> progress;
+  /// Stop switch for another thread (a GUI, the Python module's Ctrl-C): when it points to a flag that
+  /// becomes true, the workers stop at the next region or task and the call throws Cancelled.
+  /// Not owned; must outlive the call. The exact recount (certify_count) does not look at it.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct EnumerateStats {

@@ -26,4 +26,10 @@ class UncertifiedError : public Error {
   using Error::Error;
 };
 
+/// The caller stopped a running enumeration through EnumerateOptions::cancel; no result is returned.
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace relutope

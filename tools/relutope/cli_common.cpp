@@ -138,17 +138,4 @@ nlohmann::ordered_json domain_json(const ChosenDomain& chosen) {
   return out;
 }
 
-std::vector<Bound> model_bounds(const Network& net, const Domain& domain) {
-  Architecture arch = Architecture::of(net);
-  count_stable(neuron_states_by_intervals(net, domain), arch.stably_inactive, arch.stably_active);
-  return region_bounds(arch);
-}
-
-void check_against_bounds(std::uint64_t count, const std::vector<Bound>& bounds) {
-  for (const Bound& b : bounds)
-    if (b.applies && b.kind == Bound::Kind::kUpper && compare_count(count, b.value) > 0)
-      throw std::logic_error("the count " + std::to_string(count) + " exceeds the proven upper bound " + b.value + " (" +
-                             b.name + "): this is a bug in relutope, please report it with the model and the command");
-}
-
 }  // namespace relutope::cli

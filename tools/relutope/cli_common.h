@@ -34,11 +34,4 @@ nlohmann::ordered_json domain_json(const ChosenDomain& chosen);
 /// "n inputs -> hidden ... -> m outputs", with the slice if there is one.
 std::string network_summary(const ChosenDomain& chosen);
 
-/// The bounds of `net` with its weight ranks and the neurons that intervals prove stable on `domain`.
-std::vector<Bound> model_bounds(const Network& net, const Domain& domain);
-
-/// Checks `count` against every applicable proven upper bound; a count above one is a bug in relutope.
-/// @throws std::logic_error (exit 3) naming the bound
-void check_against_bounds(std::uint64_t count, const std::vector<Bound>& bounds);
-
 }  // namespace relutope::cli
