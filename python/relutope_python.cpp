@@ -1,0 +1,503 @@
+// relutope._relutope: the pybind11 layer under the Python package (python/relutope/__init__.py).
+// It only converts: Python arguments to the public C++ API's types, its results to dicts and NumPy
+// arrays, its exceptions to Python's. Long calls run on a thread of their own with the GIL released,
+// while the calling thread wakes every 100 ms to let Python handle signals: Ctrl-C sets
+// EnumerateOptions::cancel, the workers stop, and KeyboardInterrupt is raised.
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "relutope/relutope.h"
+
+namespace py = pybind11;
+using namespace relutope;
+
+namespace {
+
+constexpr auto kSignalPoll = std::chrono::milliseconds(100);
+
+// Runs `work(cancel)` on another thread without the GIL; polls for signals meanwhile. On a signal
+// (PyErr_CheckSignals sets KeyboardInterrupt for Ctrl-C) it cancels the work, waits for it and raises.
+template <class Work>
+void run_interruptible(const Work& work) {
+  std::atomic<bool> cancel{false};
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::exception_ptr error;
+  std::thread thread([&] {
+    try {
+      work(cancel);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+    finished.notify_all();
+  });
+  for (;;) {
+    bool is_done;
+    {
+      py::gil_scoped_release release;
+      std::unique_lock<std::mutex> lock(mutex);
+      is_done = finished.wait_for(lock, kSignalPoll, [&] { return done; });
+    }
+    if (is_done) break;
+    if (PyErr_CheckSignals() != 0) {
+      cancel = true;
+      {
+        py::gil_scoped_release release;
+        thread.join();
+      }
+      throw py::error_already_set();
+    }
+  }
+  thread.join();
+  if (error) std::rethrow_exception(error);
+}
+
+EnumerateOptions enumerate_options(int threads, const std::string& engine, double tolerance) {
+  EnumerateOptions options;
+  options.num_threads = threads;
+  options.engine = parse_engine(engine);
+  options.tolerance = tolerance;
+  return options;
+}
+
+// The regions of one chunk, flattened into arrays (the half-spaces of region r are rows
+// halfspace_offsets[r] .. halfspace_offsets[r+1]-1).
+struct Chunk {
+  std::size_t num_regions = 0;
+  std::vector<std::uint8_t> patterns;
+  std::vector<double> interior_points, volumes, depths, map_weights, map_biases;
+  std::vector<std::int64_t> halfspace_offsets{0};
+  std::vector<double> halfspace_a, halfspace_b;
+  std::vector<std::int32_t> halfspace_layer, halfspace_neuron;
+
+  void add(const Region& r) {
+    ++num_regions;
+    patterns.insert(patterns.end(), r.pattern.begin(), r.pattern.end());
+    interior_points.insert(interior_points.end(), r.interior_point.data(), r.interior_point.data() + r.interior_point.size());
+    volumes.push_back(r.volume < 0 ? std::numeric_limits<double>::quiet_NaN() : r.volume);
+    depths.push_back(r.depth);
+    // Row-major (output, input) per region, as NumPy's default.
+    for (Eigen::Index i = 0; i < r.map_weight.rows(); ++i)
+      for (Eigen::Index j = 0; j < r.map_weight.cols(); ++j) map_weights.push_back(r.map_weight(i, j));
+    map_biases.insert(map_biases.end(), r.map_bias.data(), r.map_bias.data() + r.map_bias.size());
+    for (const Halfspace& h : r.halfspaces) {
+      halfspace_a.insert(halfspace_a.end(), h.a.data(), h.a.data() + h.a.size());
+      halfspace_b.push_back(h.b);
+      const bool neuron = h.origin.kind == HalfspaceOrigin::Kind::kNeuron;
+      halfspace_layer.push_back(neuron ? h.origin.layer : -1);
+      halfspace_neuron.push_back(h.origin.neuron);
+    }
+    halfspace_offsets.push_back(static_cast<std::int64_t>(halfspace_b.size()));
+  }
+};
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& values, std::vector<py::ssize_t> shape) {
+  py::array_t<T> out(shape);
+  if (!values.empty()) std::memcpy(out.mutable_data(), values.data(), values.size() * sizeof(T));
+  return out;
+}
+
+// A running enumeration whose regions Python takes chunk by chunk. The producer thread blocks when
+// two chunks wait, so memory stays bounded however many regions there are.
+class RegionStream {
+ public:
+  RegionStream(Network net, Domain domain, EnumerateOptions options, std::size_t chunk_size)
+      : net_(std::move(net)), domain_(std::move(domain)), options_(std::move(options)), chunk_size_(chunk_size) {
+    if (chunk_size_ == 0) throw InputError("chunk_size: expected a positive number, got 0");
+    input_dim_ = net_.input_dim();
+    output_dim_ = net_.output_dim();
+    num_neurons_ = net_.num_neurons();
+    options_.cancel = &cancel_;
+    thread_ = std::thread([this] { produce(); });
+  }
+  ~RegionStream() { stop(); }
+
+  // The next chunk as a dict of arrays, or None at the end.
+  py::object next_chunk() {
+    std::optional<Chunk> chunk;
+    for (;;) {
+      bool ready;
+      {
+        py::gil_scoped_release release;
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready = changed_.wait_for(lock, kSignalPoll, [&] { return !queue_.empty() || done_; });
+        if (ready && !queue_.empty()) {
+          chunk = std::move(queue_.front());
+          queue_.pop_front();
+          changed_.notify_all();
+        }
+      }
+      if (chunk) break;
+      if (ready) {  // done, nothing left
+        if (error_) {
+          std::exception_ptr error = error_;
+          error_ = nullptr;
+          std::rethrow_exception(error);
+        }
+        return py::none();
+      }
+      if (PyErr_CheckSignals() != 0) {
+        {
+          py::gil_scoped_release release;
+          stop();
+        }
+        throw py::error_already_set();
+      }
+    }
+    const py::ssize_t n = static_cast<py::ssize_t>(chunk->num_regions), d = input_dim_, m = output_dim_, k = num_neurons_;
+    const auto h = static_cast<py::ssize_t>(chunk->halfspace_b.size());
+    py::dict out;
+    out["patterns"] = to_array(chunk->patterns, {n, k});
+    out["interior_points"] = to_array(chunk->interior_points, {n, d});
+    out["volumes"] = to_array(chunk->volumes, {n});
+    out["depths"] = to_array(chunk->depths, {n});
+    out["map_weights"] = to_array(chunk->map_weights, {n, m, d});
+    out["map_biases"] = to_array(chunk->map_biases, {n, m});
+    out["halfspace_offsets"] = to_array(chunk->halfspace_offsets, {n + 1});
+    out["halfspace_a"] = to_array(chunk->halfspace_a, {h, d});
+    out["halfspace_b"] = to_array(chunk->halfspace_b, {h});
+    out["halfspace_layer"] = to_array(chunk->halfspace_layer, {h});
+    out["halfspace_neuron"] = to_array(chunk->halfspace_neuron, {h});
+    return out;
+  }
+
+  // Statistics of the finished run (valid after the last chunk).
+  EnumerateStats stats() const { return stats_; }
+
+  // Cancels the run (if still going) and waits for the producer. Called without the GIL.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);  // so that push() cannot miss the wake-up
+      cancel_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void produce() {
+    try {
+      Chunk current;
+      stats_ = enumerate_regions(net_, domain_, options_, [&](const Region& region) {
+        current.add(region);
+        if (current.num_regions == chunk_size_) push(std::move(current)), current = Chunk();
+      });
+      if (current.num_regions > 0) push(std::move(current));
+    } catch (const Cancelled&) {
+      // stopped by stop(): nobody waits for the rest
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      error_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    changed_.notify_all();
+  }
+
+  void push(Chunk&& chunk) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.size() < 2 || cancel_; });
+    if (cancel_) return;  // nobody reads it; the workers stop at their next region
+    queue_.push_back(std::move(chunk));
+    changed_.notify_all();
+  }
+
+  Network net_;
+  Domain domain_;
+  EnumerateOptions options_;
+  std::size_t chunk_size_;
+  int input_dim_ = 0, output_dim_ = 0, num_neurons_ = 0;
+  std::atomic<bool> cancel_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Chunk> queue_;
+  bool done_ = false;
+  std::exception_ptr error_;
+  EnumerateStats stats_;
+  std::thread thread_;
+};
+
+py::dict stats_dict(const EnumerateStats& stats) {
+  py::dict out;
+  out["regions"] = stats.num_regions;
+  out["engine"] = engine_name(stats.engine);
+  out["threads"] = stats.num_threads;
+  out["tasks"] = stats.num_tasks;
+  out["seconds"] = stats.seconds;
+  out["regions_per_second"] = stats.seconds > 0 ? stats.num_regions / stats.seconds : 0.0;
+  out["tolerance_abs"] = stats.tolerance_abs;
+  out["near_degenerate"] = stats.num_near_degenerate;
+  out["exact_decisions"] = stats.num_exact_decisions;
+  out["lps"] = stats.num_lps;
+  out["lp_fallbacks"] = stats.num_lp_fallbacks;
+  return out;
+}
+
+py::list bounds_list(const std::vector<Bound>& bounds) {
+  py::list out;
+  for (const Bound& b : bounds) {
+    py::dict row;
+    row["id"] = b.id;
+    row["name"] = b.name;
+    row["kind"] = bound_kind_name(b.kind);
+    row["applies"] = b.applies;
+    row["reason"] = b.reason;
+    row["value"] = b.value;
+    row["log10"] = b.log10;
+    row["verified"] = b.verified;
+    out.append(row);
+  }
+  return out;
+}
+
+// The domain the arguments choose, and where it came from (count --json's domain.source).
+struct Chosen {
+  Domain domain;
+  std::string source;
+};
+
+Domain make_domain(const Network& net, const py::object& box, const std::optional<std::string>& domain_file);
+
+Chosen choose(const Network& net, const py::object& box, const std::optional<std::string>& domain_file) {
+  const char* source = domain_file ? "--domain" : !box.is_none() ? "--box" : net.default_domain ? "model" : "default";
+  return {make_domain(net, box, domain_file), source};
+}
+
+Domain make_domain(const Network& net, const py::object& box, const std::optional<std::string>& domain_file) {
+  if (!box.is_none() && domain_file) throw InputError("give only one of box and domain");
+  if (domain_file) {
+    Domain d = load_polytope_domain(*domain_file);
+    if (d.dim() != net.input_dim())
+      throw InputError(*domain_file + ": the polytope has dimension " + std::to_string(d.dim()) + " but " + net.source +
+                       " has " + std::to_string(net.input_dim()) + " inputs");
+    return d;
+  }
+  if (py::isinstance<py::str>(box)) return parse_box(box.cast<std::string>(), net.input_dim());
+  if (!box.is_none()) {
+    // (lo, hi): numbers (the same interval in every dimension) or vectors of input_dim entries.
+    const auto pair = box.cast<std::pair<py::object, py::object>>();
+    const int d = net.input_dim();
+    auto side = [&](const py::object& v) -> Eigen::VectorXd {
+      if (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v)) return Eigen::VectorXd::Constant(d, v.cast<double>());
+      return v.cast<Eigen::VectorXd>();
+    };
+    Domain out = Domain::box(side(pair.first), side(pair.second));
+    if (out.lo.size() != d || out.hi.size() != d)
+      throw InputError("box: expected " + std::to_string(d) + " lower and upper bounds (" + net.source + " has " +
+                       std::to_string(d) + " inputs), got " + std::to_string(out.lo.size()) + " and " +
+                       std::to_string(out.hi.size()));
+    out.validate();
+    return out;
+  }
+  if (net.default_domain) return *net.default_domain;
+  return Domain::cube(net.input_dim(), -1.0, 1.0);
+}
+
+// The domain as count --json gives it: lo, hi and the extra half-spaces a·x <= b.
+py::dict domain_dict(const Domain& domain) {
+  py::dict out;
+  out["lo"] = std::vector<double>(domain.lo.data(), domain.lo.data() + domain.lo.size());
+  out["hi"] = std::vector<double>(domain.hi.data(), domain.hi.data() + domain.hi.size());
+  if (!domain.extra.empty()) {
+    py::list rows;
+    for (const Halfspace& h : domain.extra) {
+      py::dict row;
+      row["a"] = std::vector<double>(h.a.data(), h.a.data() + h.a.size());
+      row["b"] = h.b;
+      rows.append(row);
+    }
+    out["halfspaces"] = rows;
+  }
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_relutope, m) {
+  m.doc() = "relutope: exact linear regions of ReLU networks (C++ core; use the relutope package)";
+  m.attr("__version__") = RELUTOPE_VERSION;
+
+  static py::exception<UncertifiedError> uncertified(m, "UncertifiedError", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InputError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const UncertifiedError& e) {
+      uncertified(e.what());
+    }
+  });
+
+  py::class_<Network>(m, "Network")
+      .def_property_readonly("input_dim", &Network::input_dim)
+      .def_property_readonly("output_dim", &Network::output_dim)
+      .def_property_readonly("num_neurons", &Network::num_neurons)
+      .def_property_readonly("hidden_widths", &Network::hidden_widths)
+      .def_readonly("source", &Network::source);
+
+  m.def("load_network", &load_network, py::arg("path"), "Loads an ONNX or JSON model (relutope::load_network).");
+
+  m.def(
+      "domain",
+      [](const Network& net, const py::object& box, const std::optional<std::string>& domain_file) {
+        return domain_dict(make_domain(net, box, domain_file));
+      },
+      py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none());
+
+  m.def(
+      "count",
+      [](const Network& net, const py::object& box, const std::optional<std::string>& domain_file, int threads,
+         const std::string& engine, double tolerance, bool exact) {
+        const Chosen chosen = choose(net, box, domain_file);
+        const Domain& domain = chosen.domain;
+        const EnumerateOptions base = enumerate_options(threads, engine, tolerance);
+        EnumerateStats stats;
+        Certificate certificate;
+        run_interruptible([&](const std::atomic<bool>& cancel) {
+          EnumerateOptions options = base;
+          options.cancel = &cancel;
+          stats = count_regions(net, domain, options);
+          if (exact) {
+            certificate = certify_count(net, domain, options);
+            stats.num_regions = certificate.num_regions;
+          }
+        });
+        py::dict out = stats_dict(stats);
+        out["tolerance"] = tolerance;
+        py::dict where = domain_dict(domain);
+        where["source"] = chosen.source;
+        out["domain"] = where;
+        if (exact) {
+          out["certified"] = certificate.certified;
+          out["float_regions"] = certificate.float_regions;
+          out["float_missed"] = certificate.float_missed;
+          out["float_invented"] = certificate.float_invented;
+          out["facets_certified"] = certificate.facets_certified;
+          out["float_facets_wrong"] = certificate.float_facets_wrong;
+          out["missed_patterns"] = certificate.missed_patterns;
+          out["invented_patterns"] = certificate.invented_patterns;
+          out["exact_seconds"] = certificate.seconds;
+        }
+        const std::vector<Bound> bounds = model_bounds(net, domain);
+        check_against_bounds(stats.num_regions, bounds);
+        if (const Bound* bound = tightest_upper_bound(bounds)) {
+          py::dict b;
+          b["id"] = bound->id;
+          b["name"] = bound->name;
+          b["value"] = bound->value;
+          b["log10"] = bound->log10;
+          out["upper_bound"] = b;
+          out["fraction_of_upper_bound"] =
+              std::pow(10.0, std::log10(static_cast<double>(stats.num_regions)) - bound->log10);
+        }
+        return out;
+      },
+      py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none(), py::arg("threads") = 0,
+      py::arg("engine") = "auto", py::arg("tolerance") = 1e-9, py::arg("exact") = false);
+
+  py::class_<RegionStream>(m, "RegionStream")
+      .def(py::init([](const Network& net, const py::object& box, const std::optional<std::string>& domain_file,
+                       int threads, const std::string& engine, double tolerance, bool volumes, std::size_t chunk_size) {
+             EnumerateOptions options = enumerate_options(threads, engine, tolerance);
+             options.with_geometry = true;
+             options.with_volume = volumes;
+             return std::make_unique<RegionStream>(net, make_domain(net, box, domain_file), options, chunk_size);
+           }),
+           py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none(), py::arg("threads") = 0,
+           py::arg("engine") = "auto", py::arg("tolerance") = 1e-9, py::arg("volumes") = false,
+           py::arg("chunk_size") = 65536)
+      .def("next_chunk", &RegionStream::next_chunk)
+      .def("stats", [](const RegionStream& s) { return stats_dict(s.stats()); })
+      .def("close", [](RegionStream& s) {
+        py::gil_scoped_release release;
+        s.stop();
+      });
+
+  m.def(
+      "bounds_of_architecture",
+      [](const std::string& arch) { return bounds_list(region_bounds(Architecture::parse(arch))); }, py::arg("arch"));
+  m.def(
+      "bounds_of_network",
+      [](const Network& net) { return bounds_list(region_bounds(Architecture::of(net))); }, py::arg("net"));
+
+  m.def(
+      "neurons",
+      [](const Network& net, const py::object& box, const std::optional<std::string>& domain_file, int threads,
+         const std::string& engine, double tolerance) {
+        const Domain domain = make_domain(net, box, domain_file);
+        NeuronReport report;
+        run_interruptible([&](const std::atomic<bool>& cancel) {
+          EnumerateOptions options = enumerate_options(threads, engine, tolerance);
+          options.cancel = &cancel;
+          report = analyze_neurons(net, domain, options);
+        });
+        const auto n = static_cast<py::ssize_t>(report.neurons.size());
+        std::vector<std::int32_t> layer, neuron;
+        std::vector<std::uint64_t> regions_active;
+        std::vector<double> fraction;
+        py::list state;
+        for (const NeuronStats& s : report.neurons) {
+          layer.push_back(s.layer);
+          neuron.push_back(s.neuron);
+          regions_active.push_back(s.regions_active);
+          fraction.push_back(s.volume_fraction_active);
+          state.append(neuron_state_name(s.state));
+        }
+        py::dict out;
+        out["layer"] = to_array(layer, {n});
+        out["neuron"] = to_array(neuron, {n});
+        out["state"] = state;
+        out["regions_active"] = to_array(regions_active, {n});
+        out["volume_fraction_active"] = to_array(fraction, {n});
+        out["regions"] = report.num_regions;
+        out["exact_volumes"] = report.exact_volumes;
+        out["num_samples"] = report.num_samples;
+        return out;
+      },
+      py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none(), py::arg("threads") = 0,
+      py::arg("engine") = "auto", py::arg("tolerance") = 1e-9);
+
+  m.def(
+      "draw",
+      [](const Network& net, const std::string& path, const py::object& box, const std::string& color, int width,
+         int threads, double tolerance, const std::string& title) {
+        const Domain domain = make_domain(net, box, std::nullopt);
+        DrawOptions draw;
+        draw.color_by = parse_color_by(color);
+        draw.width = width;
+        draw.title = title;
+        check_drawable(net, domain, draw);
+        std::vector<Region> regions;
+        run_interruptible([&](const std::atomic<bool>& cancel) {
+          EnumerateOptions options = enumerate_options(threads, "vertex", tolerance);
+          options.with_vertices = true;
+          options.cancel = &cancel;
+          regions = enumerate_regions(net, domain, options);
+        });
+        const bool svg = path.size() >= 4 && path.compare(path.size() - 4, 4, ".svg") == 0;
+        if (svg) write_svg(path, net, domain, regions, draw);
+        else write_png(path, net, domain, regions, draw);
+        return regions.size();
+      },
+      py::arg("net"), py::arg("path"), py::arg("box") = py::none(), py::arg("color") = "region", py::arg("width") = 800,
+      py::arg("threads") = 0, py::arg("tolerance") = 1e-9, py::arg("title") = "");
+}

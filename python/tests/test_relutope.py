@@ -1,0 +1,211 @@
+"""Tests of the Python module (run by ctest as python.pytest, with PYTHONPATH at build/python).
+
+The CLI is the reference: the same model gives the same count and the same message. RELUTOPE_CLI and
+RELUTOPE_SOURCE_DIR come from ctest (python/CMakeLists.txt).
+"""
+import _thread
+import copy
+import json
+import os
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import relutope
+
+SOURCE = os.environ.get("RELUTOPE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+CLI = os.environ.get("RELUTOPE_CLI", "")
+MOONS = os.path.join(SOURCE, "examples", "two_moons.onnx")
+BAD = os.path.join(SOURCE, "tests", "data", "bad")
+needs_cli = pytest.mark.skipif(not CLI, reason="the relutope command was not built")
+
+
+def cli(*args):
+    return subprocess.run([CLI, *args], capture_output=True, text=True)
+
+
+def random_json_model(path, input_dim, widths, seed):
+    """A random MLP as a relutope JSON model (weights ~ N(0, 1/fan_in))."""
+    rng = np.random.default_rng(seed)
+    layers, fan_in = [], input_dim
+    for i, width in enumerate(widths + [1]):
+        layers.append({"weight": (rng.standard_normal((width, fan_in)) / np.sqrt(fan_in)).tolist(),
+                       "bias": (0.1 * rng.standard_normal(width)).tolist(),
+                       "activation": "relu" if i < len(widths) else "none"})
+        fan_in = width
+    with open(path, "w") as f:
+        json.dump({"layers": layers}, f)
+    return str(path)
+
+
+@needs_cli
+def test_count_has_every_field_of_the_cli_json_with_the_same_values():
+    ours = relutope.count(MOONS, box="-1:1", threads=2).as_dict()
+    theirs = json.loads(cli("count", MOONS, "--box", "-1:1", "--json", "--threads", "2").stdout)
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        if key not in ("seconds", "regions_per_second"):
+            assert ours[key] == theirs[key], key
+
+
+@needs_cli
+def test_exact_count_has_the_certificate_fields_of_the_cli():
+    ours = relutope.count(MOONS, exact=True)
+    theirs = json.loads(cli("count", MOONS, "--exact", "--json").stdout)
+    assert list(ours.as_dict()) == list(theirs)
+    assert ours.certified is True and ours.regions == theirs["regions"]
+
+
+def test_box_forms_agree():
+    a = relutope.count(MOONS, box="-1:1,-0.5:2").regions
+    b = relutope.count(MOONS, box=([-1, -0.5], [1, 2])).regions
+    c = relutope.count(MOONS, box=(-1, 1)).regions
+    assert a == b and c == relutope.count(MOONS).regions
+    assert a != c
+
+
+def test_onnx_bytes_give_the_count_of_the_file():
+    with open(MOONS, "rb") as f:
+        assert relutope.count(f.read()).regions == relutope.count(MOONS).regions
+
+
+@needs_cli
+@pytest.mark.parametrize("name", ["truncated.onnx", "not_onnx.onnx"])
+def test_bad_model_raises_value_error_with_the_cli_message(name):
+    path = os.path.join(BAD, name)
+    result = cli("count", path)
+    assert result.returncode == 2
+    message = result.stderr.strip().removeprefix("relutope: error: ")
+    with pytest.raises(ValueError) as error:
+        relutope.count(path)
+    assert str(error.value) == message
+
+
+def test_bad_arguments_raise_value_error_naming_them():
+    with pytest.raises(ValueError, match='"1:x"'):
+        relutope.count(MOONS, box="1:x")
+    with pytest.raises(ValueError, match="expected 2 lower and upper bounds"):
+        relutope.count(MOONS, box=([0, 0, 0], [1, 1, 1]))
+    with pytest.raises(ValueError, match="lo 1 > hi 0|empty"):
+        relutope.count(MOONS, box=(1, 0))
+    with pytest.raises(ValueError, match="engine"):
+        relutope.count(MOONS, engine="fast")
+    with pytest.raises(ValueError, match="<ONNX bytes>"):
+        relutope.count(b"not an onnx model")
+    with pytest.raises(ValueError, match="expected a path, ONNX bytes or a torch.nn.Module"):
+        relutope.count(42)
+
+
+def test_region_arrays_have_the_documented_shapes_and_dtypes():
+    total = relutope.count(MOONS).regions
+    seen = 0
+    for chunk in relutope.regions(MOONS, chunk_size=100, volumes=True):
+        n = len(chunk)
+        assert 0 < n <= 100
+        assert chunk.patterns.shape == (n, 48) and chunk.patterns.dtype == np.uint8
+        assert chunk.interior_points.shape == (n, 2) and chunk.interior_points.dtype == np.float64
+        assert chunk.volumes.shape == (n,) and chunk.depths.shape == (n,)
+        assert chunk.map_weights.shape == (n, 1, 2) and chunk.map_biases.shape == (n, 1)
+        h = len(chunk.halfspace_b)
+        assert chunk.halfspace_offsets.shape == (n + 1,) and chunk.halfspace_offsets.dtype == np.int64
+        assert chunk.halfspace_offsets[0] == 0 and chunk.halfspace_offsets[-1] == h
+        assert chunk.halfspace_a.shape == (h, 2) and chunk.halfspace_layer.dtype == np.int32
+        for r in range(n):  # the interior point is inside its half-spaces
+            a, b = chunk.halfspaces(r)
+            assert np.all(a @ chunk.interior_points[r] < b)
+        seen += n
+    assert seen == total
+
+
+def test_volumes_tile_the_box():
+    volume = sum(chunk.volumes.sum() for chunk in relutope.regions(MOONS, volumes=True))
+    assert volume == pytest.approx(4.0, rel=1e-9)
+    assert all(np.isnan(c.volumes).all() for c in relutope.regions(MOONS))
+
+
+def test_breaking_out_of_regions_stops_the_enumeration(tmp_path):
+    model = random_json_model(tmp_path / "big.json", 3, [48, 48, 48], seed=3)
+    start = time.monotonic()
+    for chunk in relutope.regions(model, chunk_size=10):
+        break
+    assert time.monotonic() - start < 5
+
+
+def test_ctrl_c_raises_keyboard_interrupt_within_a_second(tmp_path):
+    model = random_json_model(tmp_path / "big.json", 4, [64, 64, 64], seed=1)
+    for call in (lambda: relutope.count(model), lambda: [len(c) for c in relutope.regions(model, chunk_size=1000)]):
+        timer = threading.Timer(0.5, _thread.interrupt_main)
+        start = time.monotonic()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            call()
+        assert time.monotonic() - start < 1.5
+        timer.join()
+
+
+def test_bounds_of_an_architecture_and_of_a_model():
+    rows = {row["id"]: row for row in relutope.bounds("2,16,16,16")}
+    assert rows["serra2018_upper"]["applies"] and int(rows["serra2018_upper"]["value"]) > 0
+    assert relutope.bounds(MOONS)
+    with pytest.raises(ValueError):
+        relutope.bounds("2,x")
+
+
+def test_neurons_report_has_one_entry_per_neuron():
+    report = relutope.neurons(MOONS)
+    assert report["layer"].shape == (48,) and len(report["state"]) == 48
+    assert report["regions"] == relutope.count(MOONS).regions
+    assert set(report["state"]) <= {"dead", "stably active", "switching", "unknown"}
+
+
+def test_draw_writes_a_png(tmp_path):
+    path = tmp_path / "moons.png"
+    assert relutope.draw(MOONS, path, color="class") == relutope.count(MOONS).regions
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+torch = pytest.importorskip("torch")
+
+
+def trained_module(seed=0):
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 12), torch.nn.ReLU(), torch.nn.Linear(12, 12), torch.nn.ReLU(),
+                              torch.nn.Linear(12, 1))
+    x = torch.rand(256, 2) * 2 - 1
+    y = (x[:, :1] * x[:, 1:] > 0).float()
+    optimiser = torch.optim.Adam(net.parameters(), lr=0.01)
+    for _ in range(100):
+        optimiser.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(net(x), y).backward()
+        optimiser.step()
+    return net
+
+
+@needs_cli
+def test_a_trained_module_gives_the_cli_count(tmp_path):
+    net = trained_module()
+    path = tmp_path / "net.onnx"
+    torch.onnx.export(net, torch.zeros(1, 2), str(path))
+    expected = json.loads(cli("count", str(path), "--json").stdout)["regions"]
+    assert relutope.count(net).regions == expected
+    assert relutope.count(net, example_input=torch.zeros(1, 2)).regions == expected
+    assert net.training  # the export left the module as it was
+
+
+def test_patterns_at_interior_points_are_torch_activations():
+    net = trained_module(seed=1)
+    in_double = copy.deepcopy(net).double()  # interior points are float64; so is the check
+    for chunk in relutope.regions(net, chunk_size=50):
+        net = in_double
+        with torch.no_grad():
+            x = torch.from_numpy(chunk.interior_points)
+            h1 = net[0](x)
+            h2 = net[2](torch.relu(h1))
+            y = net(x).double().numpy()
+        torch_pattern = (torch.cat([h1, h2], dim=1) >= 0).numpy().astype(np.uint8)
+        assert np.array_equal(chunk.patterns, torch_pattern)
+        affine = np.einsum("nmd,nd->nm", chunk.map_weights, chunk.interior_points) + chunk.map_biases
+        assert np.allclose(affine, y, atol=1e-5)
