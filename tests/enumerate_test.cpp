@@ -430,16 +430,46 @@ TEST(Issue8, TheLpEngineDecidesDegenerateCutsExactlyInAnyDimension) {
 }
 
 TEST(Issue8, WithoutExactArithmeticAnUndecidableCutIsAnErrorNotACount) {
-  // The vertex engine in 13 inputs (forced; auto would take the LP engine): beyond what its exact
-  // fallback takes. The same duplicated neuron leaves a cut it cannot decide, so the run stops with
-  // UncertifiedError rather than print a number.
+  // The vertex engine in 13 inputs (forced; auto would take the LP engine) is beyond its exact
+  // fallback. A hyperplane through a corner of the box only touches it, but floating point cannot
+  // tell that from a sliver cut off the corner: the run stops with UncertifiedError rather than
+  // print a number.
+  const int d = relutope::detail::kMaxExactDim + 1;
+  Network net = relutope::random_network(d, {3}, 1, 5);
+  net.layers[0].weight.row(1).setOnes();
+  net.layers[0].bias[1] = d;  // sum(x) + d = 0 at the corner (-1, ..., -1)
+  EnumerateOptions options;
+  options.engine = Engine::kVertex;
+  EXPECT_THROW(relutope::count_regions(net, Domain::cube(d, -1, 1), options), relutope::UncertifiedError);
+}
+
+TEST(Issue8, AHyperplaneEqualToAFacetIsDecidedExactlyWithoutTheExactEngine) {
+  // A duplicated neuron, and relu(relu(z)) (a second layer passing units through): the cut lies
+  // exactly on a facet of the cell, which an exact comparison of the two hyperplanes decides, in
+  // 13 inputs too. The count is that of the network without the repeats.
   const int d = relutope::detail::kMaxExactDim + 1;
   Network net = relutope::random_network(d, {4}, 1, 5);
   net.layers[0].weight.row(1) = net.layers[0].weight.row(0);
   net.layers[0].bias[1] = net.layers[0].bias[0];
   EnumerateOptions options;
   options.engine = Engine::kVertex;
-  EXPECT_THROW(relutope::count_regions(net, Domain::cube(d, -1, 1), options), relutope::UncertifiedError);
+  const Domain box = Domain::cube(d, -1, 1);
+  Network three = net;  // the network with the duplicate removed
+  three.layers[0].weight.row(1).setZero();
+  three.layers[0].bias[1] = -1;  // dead
+  EXPECT_EQ(relutope::count_regions(net, box, options).num_regions, relutope::count_regions(three, box, options).num_regions);
+
+  // relu(relu(z)) in 2 inputs: 8 units, then a layer passing each through (identity) and one more.
+  Network pass = relutope::random_network(2, {8, 9}, 1, 3);
+  pass.layers[1].weight.topRows(8).setIdentity();
+  pass.layers[1].bias.head(8).setZero();
+  Network plain = relutope::random_network(2, {8, 1}, 1, 3);
+  plain.layers[0] = pass.layers[0];
+  plain.layers[1].weight = pass.layers[1].weight.bottomRows(1);
+  plain.layers[1].bias = pass.layers[1].bias.tail(1);
+  const Domain square = Domain::cube(2, -1, 1);
+  EXPECT_EQ(count(pass, square, Engine::kVertex), count(plain, square, Engine::kExact));
+  EXPECT_EQ(count(pass, square, Engine::kLp), count(plain, square, Engine::kExact));
 }
 
 }  // namespace issue8

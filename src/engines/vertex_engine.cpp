@@ -157,7 +157,12 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
       unstable.push_back(j);
       continue;
     }
-    if (hi >= -eps && lo <= eps) return false;  // an extreme value within the tolerance of 0
+    if (hi >= -eps && lo <= eps) {  // an extreme value within the tolerance of 0
+      bool active = false;
+      if (!on_a_facet_exactly(cell, offset + j, active)) return false;
+      pattern_[offset + j] = active;
+      continue;
+    }
     pattern_[offset + j] = hi > eps ? 1 : 0;
   }
   if (layer + 1 == static_cast<int>(flat.layers.size())) return true;
@@ -398,9 +403,46 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
       decide(1);
       descend(above, layer, pos + 1, splits + 1);
       return;
-    case Side::kUndecided:
-      return exact_subtree(global);
+    case Side::kUndecided: {
+      bool active = false;
+      if (!on_a_facet_exactly(cell, global, active)) return exact_subtree(global);
+      decide(active);
+      return descend(cell, layer, pos + 1, splits);
+    }
   }
+}
+
+bool VertexEngine::Worker::on_a_facet_exactly(const Cell& cell, int global, bool& active) {
+  std::vector<ConstraintCode> codes{neuron_code(global, true)};
+  for (ConstraintCode code : cell.slots)
+    if (code != kFreeSlot && code >= 0) codes.push_back(code);
+  ++counters.exact_decisions;
+  // Rows f(x) = a·x - b, with f <= 0 on the cell for each slot, and f = -z for the new neuron.
+  ExactNetwork::Matrix a;
+  ExactNetwork::Vector b;
+  engine_.exact_.network().side_rows(pattern_, codes, a, b);
+  const std::size_t d = a[0].size();
+  if (std::all_of(a[0].begin(), a[0].end(), [](const mpq_class& v) { return sgn(v) == 0; })) {
+    // Constant on the cell (a unit fed only by inactive ReLUs): -z = -b, so z > 0 iff b > 0;
+    // z = 0 everywhere is inactive, as the exact engine has it.
+    active = sgn(b[0]) > 0;
+    return true;
+  }
+  for (std::size_t k = 1; k < codes.size(); ++k) {
+    // f_new = lambda f_k exactly, for some lambda != 0?
+    std::size_t lead = 0;
+    while (lead < d && sgn(a[k][lead]) == 0) ++lead;
+    if (lead == d) continue;
+    const mpq_class lambda = a[0][lead] / a[k][lead];
+    if (sgn(lambda) == 0 || b[0] != lambda * b[k]) continue;
+    bool proportional = true;
+    for (std::size_t i = 0; i < d && proportional; ++i) proportional = a[0][i] == lambda * a[k][i];
+    if (!proportional) continue;
+    // f_k <= 0 on the cell, so -z = lambda f_k has the sign of -lambda there.
+    active = sgn(lambda) > 0;
+    return true;
+  }
+  return false;
 }
 
 void VertexEngine::Worker::exact_subtree(int first) {

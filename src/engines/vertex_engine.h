@@ -72,6 +72,10 @@ class VertexEngine {
     bool enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next);
     // The regions below the current node, from neuron `first` on, decided exactly.
     void exact_subtree(int first);
+    // Within the tolerance because neuron `global`'s hyperplane is exactly (in rationals) that of a
+    // neuron constraint of the cell, as with duplicated neurons or relu(relu(z)) (a common case of
+    // exact degeneracy)? Then the cell lies on one side of it: its state goes to `active`.
+    bool on_a_facet_exactly(const Cell& cell, int global, bool& active);
     void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
     Side split(const Cell& cell, const double* w, double c, int global, Cell& below, Cell& above);
