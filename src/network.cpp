@@ -13,9 +13,12 @@ const char* activation_name(Activation activation) {
     case Activation::kRelu: return "relu";
     case Activation::kLeakyRelu: return "leaky_relu";
     case Activation::kPRelu: return "prelu";
+    case Activation::kMax: return "max";
   }
   return "?";
 }
+
+int Layer::num_out() const { return activation == Activation::kMax ? num_units() : num_rows(); }
 
 double Layer::slope_below(int i) const {
   if (negative_slope.size() == 0) return activation == Activation::kNone ? 1.0 : 0.0;
@@ -59,28 +62,46 @@ void Network::validate() const {
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const Layer& layer = layers[l];
     const std::string at = "layers[" + std::to_string(l) + "]";
-    if (layer.num_out() == 0 || layer.num_in() == 0)
-      problems << "\n  " << at << ".weight: expected a non-empty matrix, got " << layer.num_out() << "x"
+    if (layer.num_rows() == 0 || layer.num_in() == 0)
+      problems << "\n  " << at << ".weight: expected a non-empty matrix, got " << layer.num_rows() << "x"
                << layer.num_in();
     if (l > 0 && layer.num_in() != layers[l - 1].num_out())
-      problems << "\n  " << at << ".weight: expected " << layer.num_out() << "x" << layers[l - 1].num_out()
+      problems << "\n  " << at << ".weight: expected " << layer.num_rows() << "x" << layers[l - 1].num_out()
                << " (layers[" << l - 1 << "] has " << layers[l - 1].num_out() << " outputs), got "
-               << layer.num_out() << "x" << layer.num_in();
-    if (layer.bias.size() != layer.num_out())
-      problems << "\n  " << at << ".bias: expected " << layer.num_out() << " entries, got " << layer.bias.size();
+               << layer.num_rows() << "x" << layer.num_in();
+    if (layer.bias.size() != layer.num_rows())
+      problems << "\n  " << at << ".bias: expected " << layer.num_rows() << " entries, got " << layer.bias.size();
     const auto slopes = layer.negative_slope.size();
     switch (layer.activation) {
       case Activation::kNone:
       case Activation::kRelu:
+      case Activation::kMax:
         if (slopes != 0) problems << "\n  " << at << ".negative_slope: not used by " << activation_name(layer.activation);
         break;
       case Activation::kLeakyRelu:
         if (slopes != 1) problems << "\n  " << at << ".negative_slope: expected 1 value, got " << slopes;
         break;
       case Activation::kPRelu:
-        if (slopes != 1 && slopes != layer.num_out())
-          problems << "\n  " << at << ".negative_slope: expected 1 or " << layer.num_out() << " values, got " << slopes;
+        if (slopes != 1 && slopes != layer.num_rows())
+          problems << "\n  " << at << ".negative_slope: expected 1 or " << layer.num_rows() << " values, got " << slopes;
         break;
+    }
+    if (!layer.unit_rows.empty()) {
+      long long total = 0;
+      bool sizes_ok = true;
+      for (int rows : layer.unit_rows) {
+        total += rows;
+        const int most = layer.activation == Activation::kMax ? kMaxUnitStates : 2;
+        sizes_ok = sizes_ok && rows >= 1 && rows <= most;
+      }
+      if (layer.activation == Activation::kNone)
+        problems << "\n  " << at << ".unit_rows: an affine layer has no units";
+      else if (!sizes_ok)
+        problems << "\n  " << at << ".unit_rows: expected sizes from 1 to "
+                 << (layer.activation == Activation::kMax ? kMaxUnitStates : 2) << " rows per unit";
+      else if (total != layer.num_rows())
+        problems << "\n  " << at << ".unit_rows: the units cover " << total << " rows, the layer has "
+                 << layer.num_rows();
     }
     check_finite(layer.weight, at + ".weight", problems);
     check_finite(layer.bias, at + ".bias", problems);
@@ -90,15 +111,27 @@ void Network::validate() const {
   if (!found.empty()) throw InputError(src + ": invalid network:" + found);
 }
 
+Eigen::VectorXd apply_activation(const Layer& layer, const Eigen::VectorXd& z) {
+  if (layer.activation == Activation::kNone) return z;
+  if (layer.activation == Activation::kMax) {
+    Eigen::VectorXd y(layer.num_units());
+    Eigen::Index row = 0;
+    for (int u = 0; u < layer.num_units(); ++u) {
+      const int rows = layer.rows_of_unit(u);
+      y[u] = z.segment(row, rows).maxCoeff();
+      row += rows;
+    }
+    return y;
+  }
+  Eigen::VectorXd y = z;
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if (y[i] < 0) y[i] *= layer.slope_below(static_cast<int>(i));
+  return y;
+}
+
 Eigen::VectorXd Network::evaluate(const Eigen::VectorXd& x) const {
   Eigen::VectorXd h = x;
-  for (const Layer& layer : layers) {
-    Eigen::VectorXd z = layer.weight * h + layer.bias;
-    if (layer.splits())
-      for (Eigen::Index i = 0; i < z.size(); ++i)
-        if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
-    h = std::move(z);
-  }
+  for (const Layer& layer : layers) h = apply_activation(layer, layer.weight * h + layer.bias);
   return h;
 }
 

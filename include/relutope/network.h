@@ -8,32 +8,56 @@
 
 namespace relutope {
 
-/// The nonlinearity after an affine layer. All supported activations are piecewise linear
-/// with one breakpoint at 0: y = z for z >= 0 and y = slope * z for z < 0.
+/// The nonlinearity after an affine layer. The ReLU family is piecewise linear with one breakpoint
+/// at 0: y = z for z >= 0 and y = slope * z for z < 0. A row whose slope is exactly 1 is linear: it
+/// has one state and never splits a region (graph models use such rows to carry values past a layer,
+/// as skip connections do).
 enum class Activation {
   kNone,       ///< affine output layer: no breakpoint, does not split regions
   kRelu,       ///< slope 0
   kLeakyRelu,  ///< one slope for the layer (negative_slope has size 1)
-  kPRelu,      ///< one slope per neuron (negative_slope has size num_out, or 1 broadcast)
+  kPRelu,      ///< one slope per row (negative_slope has size num_rows, or 1 broadcast)
+  kMax,        ///< k-state units: each outputs the largest of its rows (see Layer::unit_rows)
 };
 
-/// Human-readable name: "none", "relu", "leaky_relu", "prelu".
+/// The most rows a Max unit may have: its state (the index of its largest row) is stored in one byte.
+constexpr int kMaxUnitStates = 255;
+
+/// Human-readable name: "none", "relu", "leaky_relu", "prelu", "max".
 const char* activation_name(Activation activation);
 
 /// One affine layer z = W x + b followed by an activation.
 struct Layer {
-  Eigen::MatrixXd weight;          ///< W, num_out x num_in
-  Eigen::VectorXd bias;            ///< b, num_out
+  Eigen::MatrixXd weight;          ///< W, num_rows x num_in
+  Eigen::VectorXd bias;            ///< b, num_rows
   Activation activation = Activation::kRelu;
-  Eigen::VectorXd negative_slope;  ///< slope for z < 0: empty for relu/none, size 1 or num_out otherwise
+  Eigen::VectorXd negative_slope;  ///< slope for z < 0: empty for relu/none/max, size 1 or num_rows otherwise
+  /// How consecutive rows of z form units; empty means one unit per row.
+  /// - kMax: unit u outputs the largest of its unit_rows[u] rows, so the layer has one output per
+  ///   unit. Its state is the index of the largest row (the lowest such index on ties); a unit of one
+  ///   row passes its value through (linear, one state).
+  /// - ReLU family (for reports only; every row keeps its own output): a unit of two rows is a
+  ///   clipped activation lowered to two ReLU rows, clip(z, lo, hi) = lo + relu(z - lo) - relu(z - hi);
+  ///   its state is its number of active rows (0: below lo, 1: between, 2: above hi).
+  std::vector<int> unit_rows;
 
   int num_in() const { return static_cast<int>(weight.cols()); }
-  int num_out() const { return static_cast<int>(weight.rows()); }
-  /// True when each neuron of the layer has a breakpoint, i.e. the layer splits regions.
+  int num_rows() const { return static_cast<int>(weight.rows()); }
+  /// Outputs of the layer: its rows, or for kMax its units.
+  int num_out() const;
+  /// Rows of unit u (1 when unit_rows is empty).
+  int rows_of_unit(int u) const { return unit_rows.empty() ? 1 : unit_rows[u]; }
+  /// Number of units (num_rows() when unit_rows is empty).
+  int num_units() const { return unit_rows.empty() ? num_rows() : static_cast<int>(unit_rows.size()); }
+  /// True when the layer has breakpoints, i.e. it may split regions.
   bool splits() const { return activation != Activation::kNone; }
-  /// Slope on the negative side for neuron i (0 for relu).
+  /// Slope on the negative side for row i (0 for relu; exactly 1 marks a linear row).
   double slope_below(int i) const;
 };
+
+/// The layer's output for pre-activation z (size num_rows): the activation applied row by row, or
+/// for kMax the largest row of each unit.
+Eigen::VectorXd apply_activation(const Layer& layer, const Eigen::VectorXd& z);
 
 /// A feed-forward chain of layers, input first. Hidden layers carry piecewise-linear activations;
 /// typically the last layer has Activation::kNone.
@@ -41,6 +65,10 @@ struct Network {
   std::vector<Layer> layers;
   std::string source;  ///< where it came from (file name), used in messages
   std::optional<Domain> default_domain;  ///< a domain stored with the model (JSON "domain"), if any
+  /// A smooth output head after the last affine layer that the loader accepted and left out
+  /// ("Softmax", "LogSoftmax", "Sigmoid", "Tanh"; empty if none). The regions are those of the
+  /// piecewise-linear body; reports say so.
+  std::string output_head;
 
   int input_dim() const { return layers.empty() ? 0 : layers.front().num_in(); }
   int output_dim() const { return layers.empty() ? 0 : layers.back().num_out(); }

@@ -1,5 +1,7 @@
 #include "detail/flat_network.h"
 
+#include "relutope/error.h"
+
 namespace relutope::detail {
 
 FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
@@ -9,6 +11,9 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
   Eigen::VectorXd pending_bias = Eigen::VectorXd::Zero(input_dim);
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const Layer& layer = net.layers[l];
+    if (layer.activation == Activation::kMax)
+      throw InputError(net.source + ": layers[" + std::to_string(l) +
+                       "]: Max units (MaxPool, elementwise Max) are not supported by the engines yet");
     Eigen::MatrixXd w = layer.weight * pending;
     Eigen::VectorXd b = layer.weight * pending_bias + layer.bias;
     if (!layer.splits()) {
