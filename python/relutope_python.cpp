@@ -21,6 +21,7 @@
 #include <optional>
 #include <thread>
 
+#include "option_values.h"
 #include "relutope/relutope.h"
 
 namespace py = pybind11;
@@ -73,7 +74,7 @@ void run_interruptible(const Work& work) {
 EnumerateOptions enumerate_options(int threads, const std::string& engine, double tolerance) {
   EnumerateOptions options;
   options.num_threads = threads;
-  options.engine = parse_engine(engine);
+  options.engine = cli::with_option_name("engine", [&] { return cli::parse_engine(engine); });
   options.tolerance = tolerance;
   return options;
 }
@@ -291,7 +292,8 @@ Domain make_domain(const Network& net, const py::object& box, const std::optiona
                        " has " + std::to_string(net.input_dim()) + " inputs");
     return d;
   }
-  if (py::isinstance<py::str>(box)) return parse_box(box.cast<std::string>(), net.input_dim());
+  if (py::isinstance<py::str>(box))
+    return cli::with_option_name("box", [&] { return cli::parse_box(box.cast<std::string>(), net.input_dim()); });
   if (!box.is_none()) {
     // (lo, hi): numbers (the same interval in every dimension) or vectors of input_dim entries.
     const auto pair = box.cast<std::pair<py::object, py::object>>();
@@ -434,7 +436,7 @@ PYBIND11_MODULE(_relutope, m) {
 
   m.def(
       "bounds_of_architecture",
-      [](const std::string& arch) { return bounds_list(region_bounds(Architecture::parse(arch))); }, py::arg("arch"));
+      [](const std::string& arch) { return bounds_list(region_bounds(cli::with_option_name("arch", [&] { return cli::parse_architecture(arch); }))); }, py::arg("arch"));
   m.def(
       "bounds_of_network",
       [](const Network& net) { return bounds_list(region_bounds(Architecture::of(net))); }, py::arg("net"));
@@ -482,7 +484,7 @@ PYBIND11_MODULE(_relutope, m) {
          int threads, double tolerance, const std::string& title) {
         const Domain domain = make_domain(net, box, std::nullopt);
         DrawOptions draw;
-        draw.color_by = parse_color_by(color);
+        draw.color_by = cli::with_option_name("color", [&] { return cli::parse_color_by(color); });
         draw.width = width;
         draw.title = title;
         check_drawable(net, domain, draw);

@@ -21,31 +21,6 @@ int Architecture::num_neurons() const {
   return n;
 }
 
-Architecture Architecture::parse(const std::string& text) {
-  Architecture arch;
-  std::vector<int> values;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    int value = 0;
-    try {
-      value = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || value < 1 || value > 100000)
-      throw InputError("--arch: \"" + text + "\": entry " + std::to_string(values.size()) + " (\"" + item +
-                       "\") is not a whole number from 1 to 100000");
-    values.push_back(value);
-  }
-  if (values.size() < 2)
-    throw InputError("--arch: \"" + text + "\": expected the input dimension and at least one hidden width, e.g. 2,16,16");
-  arch.input_dim = values[0];
-  arch.widths.assign(values.begin() + 1, values.end());
-  return arch;
-}
-
 Architecture Architecture::of(const Network& net) {
   Architecture arch;
   arch.input_dim = net.input_dim();

@@ -43,7 +43,7 @@ Certificate certify_count(const Network& net, const Domain& domain, const Enumer
     throw InputError("domain has dimension " + std::to_string(domain.dim()) + " but the network has " +
                      std::to_string(net.input_dim()) + " inputs");
   if (domain.dim() > kMaxVertexGeometryDim)
-    throw InputError("--exact: certification runs the vertex algorithm, up to " + std::to_string(kMaxVertexGeometryDim) +
+    throw InputError("exact certification runs the vertex algorithm, up to " + std::to_string(kMaxVertexGeometryDim) +
                      " inputs; this network has " + std::to_string(domain.dim()));
   Certificate c;
   EnumerateOptions exact_options = options, float_options = options;

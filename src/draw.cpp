@@ -12,13 +12,6 @@
 
 namespace relutope {
 
-ColorBy parse_color_by(const std::string& name) {
-  if (name == "region") return ColorBy::kRegion;
-  if (name == "output") return ColorBy::kOutput;
-  if (name == "class") return ColorBy::kClass;
-  throw InputError("--color: expected region, output or class, got \"" + name + "\"");
-}
-
 namespace {
 
 struct Rgb {

@@ -36,14 +36,6 @@ Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry) {
   return input_dim <= (wants_geometry ? kMaxVertexGeometryDim : kMaxVertexEngineDim) ? Engine::kVertex : Engine::kLp;
 }
 
-Engine parse_engine(const std::string& name) {
-  if (name == "auto") return Engine::kAuto;
-  if (name == "vertex") return Engine::kVertex;
-  if (name == "lp") return Engine::kLp;
-  if (name == "exact") return Engine::kExact;
-  throw InputError("--engine: expected auto, vertex, lp or exact, got \"" + name + "\"");
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -292,7 +284,7 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
     const detail::NormalizedProblem problem = detail::normalize(flat, domain);
     if (!problem.representable)
       throw UncertifiedError("the network's first layer times the domain's size exceeds the range of doubles; "
-                             "use --engine exact, or a smaller domain");
+                             "use engine exact, or a smaller domain");
     const double tolerance_abs = options.tolerance * problem.domain.diameter();
     Shared shared{flat, domain, problem.centre, problem.scale, options, visit, format, consume, 1000 * tolerance_abs};
     // What floating point cannot decide goes to exact arithmetic, on the network and domain as given.

@@ -24,7 +24,7 @@ JsonlWriter::JsonlWriter(std::ostream& out, const Network& net, const Domain& do
     if (std::find(jsonl_fields().begin(), jsonl_fields().end(), f) == jsonl_fields().end()) {
       std::string known;
       for (const std::string& k : jsonl_fields()) known += (known.empty() ? "" : ", ") + k;
-      throw InputError("--fields: unknown field \"" + f + "\" (known: " + known + ")");
+      throw InputError("unknown field \"" + f + "\" (known: " + known + ")");
     }
 }
 

@@ -35,7 +35,7 @@ Slice plane_through(const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const 
   const double scale = std::max(e1.norm(), e2.norm());
   Eigen::VectorXd u = e1 / e1.norm();
   Eigen::VectorXd v = e2 - u.dot(e2) * u;
-  if (!(scale > 0) || v.norm() < 1e-9 * scale) throw InputError("--plane: the three points are (nearly) collinear");
+  if (!(scale > 0) || v.norm() < 1e-9 * scale) throw InputError("the three points are (nearly) collinear: they span no plane");
   v /= v.norm();
   Slice s;
   s.origin = (p0 + p1 + p2) / 3;
@@ -74,14 +74,14 @@ Domain triangle_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eige
 
 Domain plane_box_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2,
                         double scale) {
-  if (!(scale > 0)) throw InputError("--plane-scale: expected a positive number");
+  if (!(scale > 0)) throw InputError("scale: expected a positive number, got " + std::to_string(scale));
   const Eigen::Vector2d a = coords(plane, p0), b = coords(plane, p1), c = coords(plane, p2);
   const double half = scale * std::max({a.cwiseAbs().maxCoeff(), b.cwiseAbs().maxCoeff(), c.cwiseAbs().maxCoeff()});
   return Domain::cube(2, -half, half);
 }
 
 Slice line_through(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  if ((b - a).norm() == 0) throw InputError("--line: the two points are the same");
+  if ((b - a).norm() == 0) throw InputError("the two points are the same: they span no line");
   Slice s;
   s.origin = a;
   s.basis = b - a;

@@ -122,15 +122,6 @@ TEST(Bounds, RankTightenedBoundNeedsRanksAndIsNoLarger) {
   EXPECT_EQ(relutope::compare_count(std::stoull(value(a, "serra2018_upper_rank")), value(a, "serra2018_upper")), -1);
 }
 
-TEST(Bounds, ParsesArchitectures) {
-  const Architecture a = Architecture::parse("2,16,16,16");
-  EXPECT_EQ(a.input_dim, 2);
-  EXPECT_EQ(a.widths, (std::vector<int>{16, 16, 16}));
-  EXPECT_THAT([] { Architecture::parse("2"); }, testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("at least one hidden")));
-  EXPECT_THAT([] { Architecture::parse("2,x"); }, testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("entry 1")));
-  EXPECT_THAT([] { Architecture::parse("2,0"); }, testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("entry 1")));
-}
-
 // A one-input network that reaches Montufar et al. 2014's lower bound prod_{l<L} n_l * (n_L + 1)
 // on [0,1]: every layer but the last computes a zigzag with n_l teeth, each mapping onto [0,1]; the
 // last layer's breakpoints sit at levels inside (0,1), so each tooth of the composition splits n_L+1 ways.

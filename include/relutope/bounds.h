@@ -20,8 +20,6 @@ struct Architecture {
   std::vector<int> stably_active;
 
   int num_neurons() const;
-  /// "2,16,16,16" (input dim, then hidden widths). @throws InputError naming the bad entry
-  static Architecture parse(const std::string& text);
   /// Input dim, hidden widths and weight ranks (numerical rank, relative tolerance 1e-10) of `net`.
   static Architecture of(const Network& net);
 };

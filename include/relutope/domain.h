@@ -27,18 +27,18 @@ struct Domain {
   /// The cube [lo, hi]^dim.
   static Domain cube(int dim, double lo, double hi);
 
-  /// Checks sizes, finiteness and lo < hi in every coordinate.
-  /// @throws InputError naming the coordinate, e.g. "box: dimension 2: lo 1 > hi 0 (empty box)"
+  /// What validate() checks, as one line per problem found (e.g. "dimension 0: lo 1 > hi 0 (the box
+  /// has no volume)"), so that a caller can report them in its own words.
+  /// @return the problems, in coordinate then constraint order; empty when the domain is valid
+  std::vector<std::string> problems() const;
+
+  /// Checks sizes, finiteness and lo < hi in every coordinate, and the size and finiteness of the
+  /// extra constraints.
+  /// @throws InputError listing every problem, e.g. "domain: invalid:\n  dimension 2: lo 1 > hi 0 (the box has no volume)"
   void validate() const;
 
   /// Compact text such as "[-1,1]^2" or "[-1,1]x[0,2]".
   std::string describe() const;
 };
-
-/// Parses the CLI/JSON box syntax: "lo:hi" (the same interval in every dimension, needs `dim`)
-/// or "lo0:hi0,lo1:hi1,..." (one interval per dimension). Numbers may be negative ("-1:1").
-/// @param dim  the network's input dimension, used to broadcast a single interval and to check the count
-/// @throws InputError naming the offending part, e.g. "--box: \"1:x\": not a number: \"x\""
-Domain parse_box(const std::string& text, int dim);
 
 }  // namespace relutope

@@ -17,9 +17,6 @@ enum class ColorBy {
   kClass,   ///< the predicted class (predicted_class), each region split into its class_pieces()
 };
 
-/// "region", "output" or "class". @throws InputError otherwise
-ColorBy parse_color_by(const std::string& name);
-
 struct DrawOptions {
   int width = 800;                     ///< pixels of the plot's longer side
   ColorBy color_by = ColorBy::kRegion;

@@ -30,8 +30,6 @@ constexpr int kMaxVertexGeometryDim = 8;
 Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry);
 
 const char* engine_name(Engine engine);
-/// "auto", "vertex", "lp" or "exact". @throws InputError for anything else
-Engine parse_engine(const std::string& name);
 
 /// The most threads a run may ask for: far more than any machine's cores, well below what the
 /// OpenMP runtime can create (it crashes on tens of thousands).

@@ -60,7 +60,7 @@ VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double
     : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact) {
   if (domain.dim() > 20)
     throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
-                     " has 2^" + std::to_string(domain.dim()) + " corners; use --engine lp");
+                     " has 2^" + std::to_string(domain.dim()) + " corners; use engine lp");
   if (domain.extra.empty() || !exact.engine_available()) {
     root_ = box_cell(domain);
   } else {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "option_values.h"
 #include "relutope/domain.h"
 #include "relutope/error.h"
 
@@ -15,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   relutope::Domain box;
   try {
-    box = relutope::parse_box(text, dim);
+    box = relutope::cli::parse_box(text, dim);
   } catch (const relutope::InputError&) {
     return 0;
   }

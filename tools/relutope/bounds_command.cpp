@@ -4,6 +4,7 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "option_values.h"
 #include "relutope/io.h"
 
 namespace relutope::cli {
@@ -36,7 +37,7 @@ int run_bounds(const BoundsOptions& options) {
       std::printf("Bounds on the number of regions of %s (ranks of W: %s; stable neurons by interval bounds over %s%s)\n",
                   options.model.c_str(), join(arch.ranks).c_str(), chosen.domain.describe().c_str(), chosen.note().c_str());
   } else {
-    arch = Architecture::parse(options.arch);
+    arch = with_option_name("--arch", [&] { return parse_architecture(options.arch); });
     bounds = region_bounds(arch);
   }
   out["input_dim"] = arch.input_dim;

@@ -5,6 +5,7 @@
 #include "relutope/error.h"
 #include <stdexcept>
 
+#include "option_values.h"
 #include "relutope/neurons.h"
 
 namespace relutope::cli {
@@ -56,16 +57,19 @@ ChosenDomain choose_domain(Network net, const DomainOptions& where) {
       const auto rows = parse_indices(where.plane, 3, "--plane", points.rows());
       const Eigen::VectorXd p0 = points.row(rows[0]).transpose(), p1 = points.row(rows[1]).transpose(),
                             p2 = points.row(rows[2]).transpose();
-      Slice plane = plane_through(p0, p1, p2);
+      Slice plane = with_option_name("--plane", [&] { return plane_through(p0, p1, p2); });
       plane.description = "the plane through rows " + where.plane + " of " + where.points;
       if (where.plane_region == "triangle") c.domain = triangle_domain(plane, p0, p1, p2);
-      else if (where.plane_region == "box") c.domain = plane_box_domain(plane, p0, p1, p2, where.plane_scale);
+      else if (where.plane_region == "box")
+        c.domain = with_option_name("--plane-scale", [&] { return plane_box_domain(plane, p0, p1, p2, where.plane_scale); });
       else throw InputError("--plane-region: expected triangle or box, got \"" + where.plane_region + "\"");
       c.slice = plane;
       c.source = "--plane";
     } else {
       const auto rows = parse_indices(where.line, 2, "--line", points.rows());
-      Slice line = line_through(points.row(rows[0]).transpose(), points.row(rows[1]).transpose());
+      Slice line = with_option_name("--line", [&] {
+        return line_through(points.row(rows[0]).transpose(), points.row(rows[1]).transpose());
+      });
       line.description = "the segment from row " + std::to_string(rows[0]) + " to row " + std::to_string(rows[1]) + " of " +
                          where.points + " (t = 0 to 1)";
       c.domain = Domain::cube(1, 0, 1);
@@ -76,7 +80,7 @@ ChosenDomain choose_domain(Network net, const DomainOptions& where) {
     return c;
   }
   if (!where.box.empty()) {
-    c.domain = parse_box(where.box, net.input_dim());
+    c.domain = with_option_name("--box", [&] { return parse_box(where.box, net.input_dim()); });
     c.source = "--box";
   } else if (!where.domain.empty()) {
     c.domain = load_polytope_domain(where.domain);

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "option_values.h"
+
 namespace po = boost::program_options;
 
 namespace relutope::cli {
@@ -261,7 +263,7 @@ bool parse_study(const std::vector<std::string>& args, StudyOptions& out) {
 EnumerateOptions to_enumerate_options(int threads, const std::string& engine) {
   EnumerateOptions out;
   out.num_threads = threads;
-  out.engine = parse_engine(engine);
+  out.engine = with_option_name("--engine", [&] { return parse_engine(engine); });
   out.with_geometry = false;
   return out;
 }

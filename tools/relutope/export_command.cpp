@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "option_values.h"
 #include "relutope/draw.h"
 #include "relutope/error.h"
 #include "relutope/export.h"
@@ -49,7 +50,7 @@ int run_export(const ExportOptions& options) {
   if ((picture || mesh) && engine != Engine::kVertex)
     throw InputError("--engine lp gives no vertices: pictures and meshes need the vertex engine");
   DrawOptions draw;
-  draw.color_by = parse_color_by(options.color);
+  draw.color_by = with_option_name("--color", [&] { return parse_color_by(options.color); });
   draw.width = options.size;
   draw.title = std::filesystem::path(options.model).filename().string();
   if (!options.class_names.empty()) {
@@ -83,7 +84,9 @@ int run_export(const ExportOptions& options) {
       jsonl_file = open_output(options.jsonl);
       out = &jsonl_file;
     }
-    jsonl = std::make_unique<JsonlWriter>(*out, net, domain, split_fields(options.fields));
+    jsonl = with_option_name("--fields", [&] {
+      return std::make_unique<JsonlWriter>(*out, net, domain, split_fields(options.fields));
+    });
   }
   std::vector<Region> kept;  // only for pictures: a 2-D partition fits in memory
   CellMesh cells;
