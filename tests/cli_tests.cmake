@@ -259,3 +259,49 @@ foreach(size 1e9 1e15 1e100 1e200)
                       count tests/data/issue8_2x8x8x1.json --box=-${size}:${size} --engine ${engine} --quiet)
   endforeach()
 endforeach()
+
+# ---------------------------------------------------------------------------------- issue 10: one set of enumeration options
+
+# Every command that enumerates takes --threads, --engine, --tolerance and --quiet, declared once
+# (add_enumeration_options). --tolerance used to exist for count only; the others silently used 1e-9.
+set(relutope_enumerating_commands
+    "count examples/two_moons.onnx --json"
+    "export examples/two_moons.onnx --jsonl -"
+    "neurons examples/two_moons.onnx --json --samples 100"
+    "stats examples/two_moons.onnx --json"
+    "study --models examples/two_moons.onnx --out ${CMAKE_CURRENT_BINARY_DIR}/issue10_study"
+    "bench --only 5x10x10 --repeat 1 --json")
+foreach(command IN LISTS relutope_enumerating_commands)
+  separate_arguments(args UNIX_COMMAND "${command}")
+  list(GET args 0 name)
+  relutope_cli_expect(issue10.${name}_takes_the_enumeration_options 0 ""
+                      ${args} --threads 1 --engine vertex --tolerance 1e-6 --quiet)
+  # The value reaches the library, which refuses it (not the command line parser, which would exit 1).
+  relutope_cli_expect(issue10.${name}_passes_tolerance_to_the_library 2 "relutope: error: tolerance: expected a positive number, got 0"
+                      ${args} --tolerance 0)
+  relutope_cli_expect(issue10.${name}_names_a_bad_engine 2 [[--engine: expected auto, vertex, lp or exact, got "fast"]]
+                      ${args} --engine fast)
+endforeach()
+# The tolerance reaches the engine: at 1e-3 of the diagonal, cuts near vertices are decided exactly and
+# thin regions are reported (none at the default 1e-9).
+relutope_cli_test(issue10.count_tolerance_reaches_the_engine [=["regions":386,.*"tolerance":0\.001,.*"near_degenerate":[1-9][0-9]*,"exact_decisions":[1-9]]=]
+                  count examples/two_moons.onnx --json --tolerance 1e-3)
+relutope_cli_test(issue10.neurons_tolerance_reaches_the_engine [=["tolerance":0\.001,"near_degenerate":[1-9][0-9]*,"exact_decisions":[1-9]]=]
+                  neurons examples/two_moons.onnx --json --samples 100 --tolerance 1e-3)
+relutope_cli_test(issue10.stats_tolerance_reaches_the_engine [=["tolerance":0\.001,"near_degenerate":[1-9][0-9]*,"exact_decisions":[1-9]]=]
+                  stats examples/two_moons.onnx --json --tolerance 1e-3)
+relutope_cli_test(issue10.export_tolerance_reaches_the_engine "[1-9][0-9]* near-degenerate at tolerance 0\\.001"
+                  export examples/two_moons.onnx --jsonl /dev/null --tolerance 1e-3)
+relutope_cli_test(issue10.bench_tolerance_reaches_the_engine [=["near_degenerate":[1-9][0-9]*,"exact_decisions":[1-9]]=]
+                  bench --only 5x10x10 --repeat 1 --json --tolerance 1e-3)
+# Read as CSV: the domain "[-1,1]^2" is quoted (unquoted, its comma shifted every later column).
+relutope_cli_script(issue10.study_tolerance_reaches_the_engine "domain=\\[-1,1\\]\\^2 regions=386 near_degenerate=[1-9][0-9]*\n" [[
+out="${TMPDIR:-/tmp}/relutope_cli_study_tolerance"
+rm -rf "$out"
+$RELUTOPE study --models examples/two_moons.onnx --out "$out" --tolerance 1e-3 -q || echo failed
+python3 -c 'import csv, sys
+row = list(csv.DictReader(open(sys.argv[1])))[-1]
+print("domain={domain} regions={regions} near_degenerate={near_degenerate}".format(**row))' "$out/study.csv"
+]])
+relutope_cli_expect(issue10.stats_needs_the_vertex_engine 2 "--engine lp: stats measures every region, which needs the vertex engine"
+                    stats examples/two_moons.onnx --engine lp)

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "cli_options.h"
 #include "relutope/certify.h"
 #include "relutope/random_network.h"
@@ -41,8 +42,8 @@ int run_bench(const BenchOptions& options) {
     any = true;
     const Network net = random_network(c.input_dim, c.widths, 1, 0);
     const Domain domain = Domain::cube(c.input_dim, c.lo, c.hi);
-    EnumerateOptions enumerate;
-    enumerate.num_threads = options.threads;
+    EnumerateOptions enumerate = to_enumerate_options(options.run);
+    const Progress progress(enumerate, options.run.quiet);
     EnumerateStats best;
     best.seconds = 1e300;
     for (int r = 0; r < std::max(1, options.repeat); ++r) {

@@ -1,5 +1,8 @@
 #include "cli_common.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <sstream>
 
 #include "relutope/error.h"
@@ -108,6 +111,23 @@ std::string network_summary(const ChosenDomain& chosen) {
       << net.output_dim() << " output" << (net.output_dim() == 1 ? "" : "s");
   if (chosen.slice) out << " [" << chosen.slice->description << "; x = origin + basis * u]";
   return out.str();
+}
+
+Progress::Progress(EnumerateOptions& options, bool quiet)
+    : options_(options), start_(std::chrono::steady_clock::now()) {
+  if (quiet || !isatty(STDERR_FILENO)) return;
+  options.progress = [this](std::uint64_t found) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (seconds < 1.0) return;
+    std::fprintf(stderr, "\r  %s regions so far, %.0f regions/s, %.1f s   ", with_commas(found).c_str(), found / seconds, seconds);
+    std::fflush(stderr);
+    shown_ = true;
+  };
+}
+
+Progress::~Progress() {
+  options_.progress = nullptr;
+  if (shown_) std::fprintf(stderr, "\r%60s\r", "");
 }
 
 std::string with_commas(std::uint64_t n) {

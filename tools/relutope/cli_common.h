@@ -1,5 +1,6 @@
 #pragma once
 // Pieces the commands share: choosing the domain, formatting numbers, the bounds summary.
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,6 +27,23 @@ struct ChosenDomain {
 /// --box, --domain, --plane/--line with --points, else the model's own domain, else [-1,1]^d.
 /// @throws InputError for conflicting or malformed options
 ChosenDomain choose_domain(Network net, const DomainOptions& where);
+
+/// The progress line of every enumerating command: "N regions so far, R regions/s, T s" on stderr,
+/// rewritten in place from the first second on, while an enumeration with `options` runs. Off with
+/// --quiet or when stderr is not a terminal. Must outlive the enumeration; when destroyed it clears its
+/// line and removes itself from `options`.
+class Progress {
+ public:
+  Progress(EnumerateOptions& options, bool quiet);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+ private:
+  EnumerateOptions& options_;
+  std::chrono::steady_clock::time_point start_;
+  bool shown_ = false;
+};
 
 std::string with_commas(std::uint64_t n);
 std::string join(const std::vector<int>& values, const char* separator = ",");

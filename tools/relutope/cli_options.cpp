@@ -40,6 +40,18 @@ void add_domain_options(po::options_description& desc, DomainOptions& out) {
       ("plane-scale", po::value(&out.plane_scale)->default_value(1.5), "size of the square for --plane-region box");
 }
 
+void add_enumeration_options(po::options_description& desc, EnumerationFlags& out) {
+  desc.add_options()
+      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
+      ("engine", po::value(&out.engine)->default_value("auto"),
+       "auto, vertex (cells with vertices; under auto up to 6 inputs, 8 where vertices or volumes are needed), "
+       "lp (LP search; any dimension; no vertices) or exact (rational arithmetic, no tolerance; slow)")
+      ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
+       "relative tolerance: cuts within tolerance x box diagonal of a vertex are decided in exact arithmetic "
+       "(counts are exact for any value)")
+      ("quiet,q", po::bool_switch(&out.quiet), "no progress line and no summary (the requested output only)");
+}
+
 namespace {
 
 bool parse(const std::vector<std::string>& args, const po::options_description& desc,
@@ -66,17 +78,11 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
-      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
-      ("engine", po::value(&out.engine)->default_value("auto"),
-       "auto, vertex (cells with vertices; up to 6 inputs under auto), lp (LP search; any dimension) or exact "
-       "(rational arithmetic, no tolerance; slow)")
-      ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
-       "relative tolerance: points within tolerance x box diagonal of a hyperplane lie on it")
       ("exact", po::bool_switch(&out.exact),
        "certify the count in exact rational arithmetic and report what the floating-point pass got wrong (slower)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text")
-      ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr")
       ("verbose,v", po::bool_switch(&out.verbose), "echo the options in effect on stderr");
+  add_enumeration_options(desc, out.run);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -96,11 +102,11 @@ bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
   po::options_description desc("Options");
   desc.add_options()
       ("help,h", "show this help")
-      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("repeat", po::value(&out.repeat)->default_value(3), "runs per case; the best time is reported")
       ("only", po::value(&out.only), "run only the case with this name (e.g. 3x32x32x32)")
       ("exact", po::bool_switch(&out.exact), "also time count --exact (rational arithmetic; slow on big cases)")
       ("json", po::bool_switch(&out.json), "print one JSON object per case");
+  add_enumeration_options(desc, out.run);
   po::positional_options_description positional;
   return parse(args, desc, positional,
                "Usage: relutope bench [options]\n\n"
@@ -144,10 +150,8 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
       ("samples", po::value(&out.samples)->default_value(100000),
        "uniform samples for the volume shares where exact volumes are not computed (LP engine)")
-      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
-      ("engine", po::value(&out.engine)->default_value("auto"), "auto, vertex or lp (as for count)")
-      ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table")
-      ("quiet,q", po::bool_switch(&out.quiet), "no progress on stderr");
+      ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table");
+  add_enumeration_options(desc, out.run);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -179,11 +183,8 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
       ("size", po::value(&out.size)->default_value(800), "picture size in pixels (longer side of the plot)")
       ("off", po::value(&out.off), "3 inputs: every region as a closed cell, OFF with a colour per cell")
       ("ply", po::value(&out.ply), "3 inputs: the same as ASCII PLY with a 'cell' face property")
-      ("obj", po::value(&out.obj), "3 inputs: the same as OBJ with one group per cell")
-      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
-      ("engine", po::value(&out.engine)->default_value("auto"),
-       "auto, vertex or lp; vertices, volumes and pictures need the vertex engine (auto: up to 8 inputs)")
-      ("quiet,q", po::bool_switch(&out.quiet), "no summary on stderr");
+      ("obj", po::value(&out.obj), "3 inputs: the same as OBJ with one group per cell");
+  add_enumeration_options(desc, out.run);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -207,8 +208,8 @@ bool parse_stats(const std::vector<std::string>& args, StatsOptions& out) {
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
-      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("json", po::bool_switch(&out.json), "print one JSON object with histograms on stdout");
+  add_enumeration_options(desc, out.run);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -237,9 +238,8 @@ bool parse_study(const std::vector<std::string>& args, StudyOptions& out) {
       ("first-seed", po::value(&out.first_seed)->default_value(0), "seed of the first network")
       ("init", po::value(&out.init)->default_value("he"), "he (W ~ N(0, 2/fan_in)) or torch (uniform +-1/sqrt(fan_in))")
       ("bias-std", po::value(&out.bias_std)->default_value(1e-3), "standard deviation of the biases under --init he")
-      ("out", po::value(&out.out)->default_value("study"), "output folder: study.csv, regions.svg, regions.png")
-      ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
-      ("quiet,q", po::bool_switch(&out.quiet), "no table on stdout");
+      ("out", po::value(&out.out)->default_value("study"), "output folder: study.csv, regions.svg, regions.png");
+  add_enumeration_options(desc, out.run);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   if (!parse(args, desc, positional,
@@ -260,10 +260,11 @@ bool parse_study(const std::vector<std::string>& args, StudyOptions& out) {
   return true;
 }
 
-EnumerateOptions to_enumerate_options(int threads, const std::string& engine) {
+EnumerateOptions to_enumerate_options(const EnumerationFlags& flags) {
   EnumerateOptions out;
-  out.num_threads = threads;
-  out.engine = with_option_name("--engine", [&] { return parse_engine(engine); });
+  out.num_threads = flags.threads;
+  out.engine = with_option_name("--engine", [&] { return parse_engine(flags.engine); });
+  out.tolerance = flags.tolerance;
   out.with_geometry = false;
   return out;
 }

@@ -21,15 +21,22 @@ struct DomainOptions {
 };
 void add_domain_options(boost::program_options::options_description& desc, DomainOptions& out);
 
+/// The options of every command that enumerates regions (count, export, neurons, stats, study, bench),
+/// declared once by add_enumeration_options so that they are spelled, defaulted and described alike.
+struct EnumerationFlags {
+  int threads = 0;            // --threads: 0 = all cores
+  std::string engine = "auto";  // --engine
+  double tolerance = 1e-9;    // --tolerance: relative, as EnumerateOptions::tolerance
+  bool quiet = false;         // --quiet: no progress or summary on stderr
+};
+void add_enumeration_options(boost::program_options::options_description& desc, EnumerationFlags& out);
+
 struct CountOptions {
   std::string model;
   DomainOptions where;
-  int threads = 0;
-  std::string engine = "auto";
-  double tolerance = 1e-9;
+  EnumerationFlags run;
   bool exact = false;
   bool json = false;
-  bool quiet = false;
   bool verbose = false;
 };
 
@@ -44,30 +51,26 @@ struct BoundsOptions {
 struct NeuronsOptions {
   std::string model;
   DomainOptions where;
-  int threads = 0;
-  std::string engine = "auto";
+  EnumerationFlags run;
   int samples = 100000;
   bool json = false;
-  bool quiet = false;
 };
 
 struct ExportOptions {
   std::string model;
   DomainOptions where;
-  int threads = 0;
-  std::string engine = "auto";
+  EnumerationFlags run;
   std::string jsonl, svg, png, off, ply, obj;
   std::string fields;  // comma-separated subset of the JSONL fields
   std::string color = "region";
   std::string class_names;  // comma-separated legend names, one per class
   int size = 800;
-  bool quiet = false;
 };
 
 struct StatsOptions {
   std::string model;
   DomainOptions where;
-  int threads = 0;
+  EnumerationFlags run;
   bool json = false;
 };
 
@@ -84,13 +87,12 @@ struct StudyOptions {
   std::string init = "he";
   double bias_std = 1e-3;
   std::string out = "study";
-  int threads = 0;
+  EnumerationFlags run;
   DomainOptions where;
-  bool quiet = false;
 };
 
 struct BenchOptions {
-  int threads = 0;
+  EnumerationFlags run;
   int repeat = 3;
   std::string only;  // run only the case with this name
   bool exact = false;  // also time the certification in exact arithmetic
@@ -112,8 +114,9 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out);
 bool parse_stats(const std::vector<std::string>& args, StatsOptions& out);
 bool parse_study(const std::vector<std::string>& args, StudyOptions& out);
 
-/// The library options for --threads and --engine (counting only: no geometry). @throws InputError for bad values
-EnumerateOptions to_enumerate_options(int threads, const std::string& engine);
+/// The library options for --threads, --engine and --tolerance (counting only: no geometry).
+/// @throws InputError naming the flag for a bad value
+EnumerateOptions to_enumerate_options(const EnumerationFlags& flags);
 
 int run_count(const CountOptions& options);
 int run_bench(const BenchOptions& options);

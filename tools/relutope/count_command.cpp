@@ -18,29 +18,20 @@ namespace relutope::cli {
 
 
 int run_count(const CountOptions& options) {
-  EnumerateOptions enumerate = to_enumerate_options(options.threads, options.engine);
-  enumerate.tolerance = options.tolerance;
+  EnumerateOptions enumerate = to_enumerate_options(options.run);
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   const Domain& domain = chosen.domain;
   if (options.verbose)
     std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " (" << chosen.source
-              << ") threads=" << options.threads << " engine=" << options.engine << " tolerance=" << options.tolerance << "\n";
+              << ") threads=" << options.run.threads << " engine=" << options.run.engine << " tolerance=" << options.run.tolerance
+              << "\n";
 
-  const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
-  const auto start = std::chrono::steady_clock::now();
-  bool progress_shown = false;
-  if (show_progress) {
-    enumerate.progress = [&](std::uint64_t found) {
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (seconds < 1.0) return;
-      std::fprintf(stderr, "\r  %s regions so far, %.0f regions/s, %.1f s   ", with_commas(found).c_str(), found / seconds, seconds);
-      std::fflush(stderr);
-      progress_shown = true;
-    };
+  EnumerateStats stats;
+  {
+    const Progress progress(enumerate, options.run.quiet);
+    stats = count_regions(net, domain, enumerate);
   }
-  EnumerateStats stats = count_regions(net, domain, enumerate);
-  if (progress_shown) std::fprintf(stderr, "\r%60s\r", "");
   Certificate certificate;
   if (options.exact) {
     certificate = certify_count(net, domain, enumerate);
@@ -83,7 +74,7 @@ int run_count(const CountOptions& options) {
     out["tasks"] = stats.num_tasks;
     out["seconds"] = stats.seconds;
     out["regions_per_second"] = stats.seconds > 0 ? stats.num_regions / stats.seconds : 0.0;
-    out["tolerance"] = options.tolerance;
+    out["tolerance"] = options.run.tolerance;
     out["tolerance_abs"] = stats.tolerance_abs;
     out["near_degenerate"] = stats.num_near_degenerate;
     out["exact_decisions"] = stats.num_exact_decisions;
@@ -127,7 +118,7 @@ int run_count(const CountOptions& options) {
   std::printf("  time       %.3f s (%s regions/s)\n", stats.seconds,
               with_commas(static_cast<std::uint64_t>(stats.seconds > 0 ? stats.num_regions / stats.seconds : 0)).c_str());
   std::printf("  tolerance  %g relative = %.3g absolute; %s near-degenerate region%s, %s cut%s decided exactly\n",
-              options.tolerance, stats.tolerance_abs, with_commas(stats.num_near_degenerate).c_str(),
+              options.run.tolerance, stats.tolerance_abs, with_commas(stats.num_near_degenerate).c_str(),
               stats.num_near_degenerate == 1 ? "" : "s", with_commas(stats.num_exact_decisions).c_str(),
               stats.num_exact_decisions == 1 ? "" : "s");
   if (options.exact)

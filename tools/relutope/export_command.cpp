@@ -36,7 +36,7 @@ std::ofstream open_output(const std::string& path) {
 }  // namespace
 
 int run_export(const ExportOptions& options) {
-  EnumerateOptions enumerate = to_enumerate_options(options.threads, options.engine);
+  EnumerateOptions enumerate = to_enumerate_options(options.run);
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   const Domain& domain = chosen.domain;
@@ -48,7 +48,7 @@ int run_export(const ExportOptions& options) {
     throw InputError("--off/--ply/--obj: cells need a 3-input network; " + options.model + " has " + std::to_string(net.input_dim()));
   const Engine engine = resolve_engine(enumerate.engine, domain.dim(), true);
   if ((picture || mesh) && engine != Engine::kVertex)
-    throw InputError("--engine lp gives no vertices: pictures and meshes need the vertex engine");
+    throw InputError("--engine " + options.run.engine + " gives no vertices: pictures and meshes need the vertex engine");
   DrawOptions draw;
   draw.color_by = with_option_name("--color", [&] { return parse_color_by(options.color); });
   draw.width = options.size;
@@ -93,6 +93,7 @@ int run_export(const ExportOptions& options) {
   std::uint64_t index = 0;
   // JSON lines alone are measured and formatted in the worker threads; pictures and meshes need the
   // regions themselves, in order.
+  const Progress progress(enumerate, options.run.quiet);
   const EnumerateStats stats =
       picture || mesh ? enumerate_regions(net, domain, enumerate,
                                           [&](const Region& region) {
@@ -118,9 +119,12 @@ int run_export(const ExportOptions& options) {
     std::ofstream out = open_output(options.obj);
     write_obj(out, cells);
   }
-  if (!options.quiet) {
+  if (!options.run.quiet) {
     std::cerr << "relutope export: " << with_commas(stats.num_regions) << " regions of " << options.model << " in "
-              << domain.describe() << chosen.note() << " (engine " << engine_name(stats.engine) << ")";
+              << domain.describe() << chosen.note() << " (engine " << engine_name(stats.engine);
+    if (stats.num_near_degenerate)
+      std::cerr << "; " << with_commas(stats.num_near_degenerate) << " near-degenerate at tolerance " << options.run.tolerance;
+    std::cerr << ")";
     for (const auto& [flag, path] : {std::pair<const char*, std::string>{"jsonl", options.jsonl}, {"svg", options.svg},
                                      {"png", options.png}, {"off", options.off}, {"ply", options.ply}, {"obj", options.obj}})
       if (!path.empty()) std::cerr << "; " << flag << " -> " << path;

@@ -13,13 +13,17 @@
 namespace relutope::cli {
 
 int run_neurons(const NeuronsOptions& options) {
-  EnumerateOptions enumerate = to_enumerate_options(options.threads, options.engine);
+  EnumerateOptions enumerate = to_enumerate_options(options.run);
   const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
-  if (!options.quiet && isatty(STDERR_FILENO))
+  if (!options.run.quiet && isatty(STDERR_FILENO))
     std::fprintf(stderr, "relutope neurons: enumerating the regions of %s in %s...\n", options.model.c_str(),
                  chosen.domain.describe().c_str());
-  const NeuronReport report = analyze_neurons(net, chosen.domain, enumerate, options.samples);
+  NeuronReport report;
+  {
+    const Progress progress(enumerate, options.run.quiet);
+    report = analyze_neurons(net, chosen.domain, enumerate, options.samples);
+  }
 
   Architecture arch = Architecture::of(net);
   count_stable(report.states, arch.stably_inactive, arch.stably_active);
@@ -37,6 +41,9 @@ int run_neurons(const NeuronsOptions& options) {
     out["domain"] = domain_json(chosen);
     out["regions"] = report.num_regions;
     out["engine"] = engine_name(report.stats.engine);
+    out["tolerance"] = options.run.tolerance;
+    out["near_degenerate"] = report.stats.num_near_degenerate;
+    out["exact_decisions"] = report.stats.num_exact_decisions;
     out["method"] = {{"states", "exact enumeration of all regions"},
                      {"volume_fraction", report.exact_volumes ? "exact region volumes" : "uniform samples"}};
     if (!report.exact_volumes) {

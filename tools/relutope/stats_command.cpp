@@ -45,10 +45,13 @@ int run_stats(const StatsOptions& options) {
   if (chosen.domain.dim() > kMaxVertexGeometryDim)
     throw InputError("stats: region volumes need the vertex engine, up to " + std::to_string(kMaxVertexGeometryDim) +
                      " inputs; " + options.model + " has " + std::to_string(chosen.domain.dim()));
-  EnumerateOptions enumerate;
-  enumerate.num_threads = options.threads;
+  EnumerateOptions enumerate = to_enumerate_options(options.run);
+  if (enumerate.engine != Engine::kAuto && enumerate.engine != Engine::kVertex)
+    throw InputError("--engine " + options.run.engine + ": stats measures every region, which needs the vertex engine "
+                     "(auto or vertex)");
   enumerate.engine = Engine::kVertex;
   enumerate.with_vertices = true;
+  const Progress progress(enumerate, options.run.quiet);
   Summary volume, inradius, facets, vertices;
   double covered = 0, covered_cgal = 0;
   const EnumerateStats stats = enumerate_regions(net, chosen.domain, enumerate, [&](const Region& region) {
@@ -74,6 +77,9 @@ int run_stats(const StatsOptions& options) {
   out["inradius"] = inradius.json(true);
   out["facets"] = facets.json(false);
   out["vertices"] = vertices.json(false);
+  out["tolerance"] = options.run.tolerance;
+  out["near_degenerate"] = stats.num_near_degenerate;
+  out["exact_decisions"] = stats.num_exact_decisions;
   if (options.json) {
     std::cout << out.dump() << "\n";
   } else {

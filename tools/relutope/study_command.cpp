@@ -89,13 +89,11 @@ int run_study(const StudyOptions& options) {
   csv.precision(12);
   csv << "kind,model,input_dim,depth,widths,neurons,seed,init,bias_std,domain,regions,seconds,engine,near_degenerate,"
          "serra2018_upper,montufar2017_upper,hanin_rolnick2019\n";
-  EnumerateOptions enumerate;
-  enumerate.num_threads = options.threads;
-  enumerate.with_geometry = false;
+  EnumerateOptions enumerate = to_enumerate_options(options.run);
   Series measured{"regions (mean +- sd over seeds)", {}, {}, {}, false, 0.12, 0.35, 0.65};
   Series serra{"Serra et al. 2018 upper bound", {}, {}, {}, true, 0.80, 0.30, 0.25};
   Series hanin{"N^d/d! (Hanin & Rolnick 2019)", {}, {}, {}, true, 0.30, 0.60, 0.30};
-  if (!options.quiet) std::printf("%-24s %8s %12s %12s %14s\n", "network", "seeds", "mean", "sd", "Serra upper");
+  if (!options.run.quiet) std::printf("%-24s %8s %12s %12s %14s\n", "network", "seeds", "mean", "sd", "Serra upper");
   for (const Point& point : points) {
     std::vector<double> counts;
     std::vector<Bound> bounds;
@@ -106,7 +104,11 @@ int run_study(const StudyOptions& options) {
                         ? random_network(options.input_dim, point.widths, 1, seed, init, options.bias_std)
                         : load_network(point.model);
       const ChosenDomain chosen = choose_domain(std::move(net), options.where);
-      const EnumerateStats stats = count_regions(chosen.net, chosen.domain, enumerate);
+      EnumerateStats stats;
+      {
+        const Progress progress(enumerate, options.run.quiet);
+        stats = count_regions(chosen.net, chosen.domain, enumerate);
+      }
       Architecture arch;
       arch.input_dim = chosen.net.input_dim();
       arch.widths = chosen.net.hidden_widths();
@@ -119,7 +121,7 @@ int run_study(const StudyOptions& options) {
           << arch.widths.size() << ',' << widths_text(arch.widths) << ',' << arch.num_neurons() << ','
           << (point.model.empty() ? std::to_string(seed) : "") << ',' << (point.model.empty() ? options.init : "") << ','
           << (point.model.empty() && init == RandomInit::kHe ? std::to_string(options.bias_std) : "") << ','
-          << chosen.domain.describe() << ',' << stats.num_regions << ',' << stats.seconds << ',' << engine_name(stats.engine)
+          << '"' << chosen.domain.describe() << "\"," << stats.num_regions << ',' << stats.seconds << ',' << engine_name(stats.engine)
           << ',' << stats.num_near_degenerate << ',' << (upper ? upper->value : "") << ',' << (m17 ? m17->value : "") << ','
           << (hr ? hr->value : "") << '\n';
     }
@@ -134,7 +136,7 @@ int run_study(const StudyOptions& options) {
     const Bound* hr = find_bound(bounds, "hanin_rolnick2019");
     if (upper) serra.x.push_back(point.x), serra.y.push_back(std::pow(10.0, upper->log10));
     if (hr) hanin.x.push_back(point.x), hanin.y.push_back(std::pow(10.0, hr->log10));
-    if (!options.quiet)
+    if (!options.run.quiet)
       std::printf("%-24s %8d %12.1f %12.1f %14s\n", point.label.c_str(), runs, mean, sd,
                   upper ? (upper->value.size() <= 14 ? upper->value : "1e" + std::to_string(static_cast<int>(upper->log10))).c_str() : "-");
   }
@@ -145,7 +147,7 @@ int run_study(const StudyOptions& options) {
   plot.series = {measured, serra, hanin};
   write_plot(plot, options.out + "/regions.svg");
   write_plot(plot, options.out + "/regions.png");
-  if (!options.quiet)
+  if (!options.run.quiet)
     std::printf("\nwrote %s, %s/regions.svg, %s/regions.png\n", csv_path.c_str(), options.out.c_str(), options.out.c_str());
   return 0;
 }
