@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   const relutope::EnumerateStats stats =
       relutope::enumerate_regions(net, box, options, [&](const relutope::Region& region) {
         if (shown++ < 3)
-          std::cout << "pattern " << relutope::pattern_string(region.pattern, net.hidden_widths()) << ": "
+          std::cout << "pattern " << relutope::pattern_string(region.pattern, net) << ": "
                     << region.halfspaces.size() << " facets, f(x) = " << region.map_weight << " x + "
                     << region.map_bias.transpose() << " near (" << region.interior_point.transpose() << ")\n";
       });

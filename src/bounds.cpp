@@ -24,6 +24,8 @@ int Architecture::num_neurons() const {
 Architecture Architecture::of(const Network& net) {
   Architecture arch;
   arch.input_dim = net.input_dim();
+  bool plain = true;
+  std::vector<int> outputs, hyperplanes;
   // The ranks that matter are those of the maps between split layers, with affine layers folded in.
   Eigen::MatrixXd pending = Eigen::MatrixXd::Identity(arch.input_dim, arch.input_dim);
   for (const Layer& layer : net.layers) {
@@ -32,12 +34,26 @@ Architecture Architecture::of(const Network& net) {
       pending = w;
       continue;
     }
-    arch.widths.push_back(layer.num_out());
+    arch.widths.push_back(layer.num_pattern_entries());
     Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(w);
     qr.setThreshold(1e-10);
     arch.ranks.push_back(static_cast<int>(qr.rank()));
+    outputs.push_back(layer.num_out());
+    int planes = 0;
+    for (int u = 0; u < layer.num_units(); ++u) {
+      const int states = layer.num_unit_states(u);
+      if (states >= 2) arch.unit_states.push_back(states);
+      planes += layer.activation == Activation::kMax ? states * (states - 1) / 2 : states - 1;
+    }
+    hyperplanes.push_back(planes);
+    plain = plain && layer.activation != Activation::kMax && layer.num_pattern_entries() == layer.num_rows();
     pending = Eigen::MatrixXd::Identity(layer.num_out(), layer.num_out());
   }
+  if (!plain) {
+    arch.outputs = std::move(outputs);
+    arch.hyperplanes = std::move(hyperplanes);
+  }
+  if (std::all_of(arch.unit_states.begin(), arch.unit_states.end(), [](int k) { return k == 2; })) arch.unit_states.clear();
   return arch;
 }
 
@@ -120,6 +136,70 @@ mpz_class serra_recursion(int n0, const std::vector<int>& splitting, const std::
   return r(0, n0);
 }
 
+// One region per activation pattern: 2^N, or the product of the units' state counts.
+Bound trivial_bound(const Architecture& arch) {
+  mpz_class product;
+  if (arch.unit_states.empty()) {
+    mpz_ui_pow_ui(product.get_mpz_t(), 2, static_cast<unsigned long>(arch.num_neurons()));
+    return make("trivial", "2^N (one region per activation pattern)", Bound::Kind::kUpper, product);
+  }
+  product = 1;
+  for (int k : arch.unit_states) product *= k;
+  return make("trivial", "product of the units' state counts (one region per activation pattern)", Bound::Kind::kUpper,
+              product);
+}
+
+// Networks with linear rows (skip connections) or Max units: a layer's output dimension is no longer
+// bounded by its number of active neurons, which the ReLU theory (Montufar, Serra et al.) rests on.
+// What still holds: one region per pattern, and the arrangement argument layer by layer. On each
+// region of the layers before l, layer l's breakpoints are H_l hyperplanes pulled back through an
+// affine map whose image has dimension at most d_l = min(n0, outputs of the layers before), so they
+// cut it into at most sum_{j <= d_l} C(H_l, j) pieces (Zaslavsky 1975). A Max unit of k rows has
+// k(k-1)/2 breakpoint hyperplanes z_i = z_j (Montufar et al. 2014 count maxout units this way).
+std::vector<Bound> graph_bounds(const Architecture& arch) {
+  const int n0 = arch.input_dim;
+  const int num_layers = static_cast<int>(arch.widths.size());
+  const std::string why = "needs a plain ReLU network (this one has linear rows or Max units, which carry "
+                          "dimensions past a layer's active neurons)";
+  std::vector<Bound> out;
+  if (num_layers == 1)
+    out.push_back(make("zaslavsky", "Zaslavsky 1975 over the breakpoint hyperplanes (one hidden layer; k(k-1)/2 per Max unit)",
+                       Bound::Kind::kUpper, zaslavsky(arch.hyperplanes[0], n0)));
+  else
+    out.push_back(not_applicable("zaslavsky", "Zaslavsky 1975 (one hidden layer)", Bound::Kind::kUpper,
+                                 "needs exactly one hidden layer (this has " + std::to_string(num_layers) + ")"));
+  out.push_back(trivial_bound(arch));
+  {
+    mpz_class prod = 1;
+    int d = n0;
+    for (int l = 0; l < num_layers; ++l) {
+      prod *= zaslavsky(arch.hyperplanes[l], d);
+      d = std::min(d, arch.outputs[l]);
+    }
+    out.push_back(make("arrangement_product",
+                       "Layer-wise arrangements: prod_l sum_{j<=d_l} C(H_l, j), H_l breakpoint hyperplanes "
+                       "(k(k-1)/2 per Max unit), d_l = min(n0, outputs before) (upper)",
+                       Bound::Kind::kUpper, prod));
+  }
+  out.push_back(not_applicable("montufar2017_upper", "Montufar 2017 (upper)", Bound::Kind::kUpper, why));
+  out.push_back(not_applicable("serra2018_upper", "Serra et al. 2018, Thm 1 (upper)", Bound::Kind::kUpper, why));
+  out.push_back(not_applicable("serra2018_upper_rank", "Serra et al. 2018, Thm 1 with rank(W^l) (upper)",
+                               Bound::Kind::kUpper, why));
+  out.push_back(not_applicable("weight_aware_upper", "Weight-aware: Thm 1 over unstable neurons only (upper)",
+                               Bound::Kind::kUpper, why, false));
+  out.push_back(not_applicable("montufar2014_lower", "Montufar et al. 2014 (lower bound on the maximum)",
+                               Bound::Kind::kLower, why));
+  out.push_back(not_applicable("serra2018_lower", "Serra et al. 2018, Thm 6 (lower bound on the maximum)",
+                               Bound::Kind::kLower, why));
+  out.push_back(not_applicable("serra2018_n0_1", "Serra et al. 2018, Thm 5 (n0 = 1: the maximum exactly)",
+                               Bound::Kind::kExact, why));
+  out.push_back(not_applicable("raghu2017", "Raghu et al. 2017, O(prod n_l^n0) (asymptotic order)",
+                               Bound::Kind::kAsymptotic, why, false));
+  out.push_back(not_applicable("hanin_rolnick2019", "Hanin & Rolnick 2019, N^n0/n0! (expected count at initialisation)",
+                               Bound::Kind::kExpectation, why, false));
+  return out;
+}
+
 }  // namespace
 
 std::vector<Bound> region_bounds(const Architecture& arch) {
@@ -135,6 +215,8 @@ std::vector<Bound> region_bounds(const Architecture& arch) {
     return out;
   }
 
+  if (!arch.is_plain()) return graph_bounds(arch);
+
   // Zaslavsky: one hidden layer.
   if (num_layers == 1)
     out.push_back(make("zaslavsky", "Zaslavsky 1975 (one hidden layer; exact max, reached in general position)",
@@ -143,10 +225,7 @@ std::vector<Bound> region_bounds(const Architecture& arch) {
     out.push_back(not_applicable("zaslavsky", "Zaslavsky 1975 (one hidden layer)", Bound::Kind::kUpper,
                                  "needs exactly one hidden layer (this has " + std::to_string(num_layers) + ")"));
 
-  // Trivial: one pattern per subset of neurons.
-  mpz_class two_n;
-  mpz_ui_pow_ui(two_n.get_mpz_t(), 2, static_cast<unsigned long>(total));
-  out.push_back(make("trivial", "2^N (one region per activation pattern)", Bound::Kind::kUpper, two_n));
+  out.push_back(trivial_bound(arch));
 
   // Montufar 2017: prod_l sum_{j<=d_l} C(n_l, j), d_l = min(n0, n1..nl).
   {

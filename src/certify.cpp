@@ -12,23 +12,21 @@ namespace relutope {
 
 namespace {
 
-// Every region's pattern with the identities of its facets: "d<k>" for domain constraint k, "n<g>"
-// for global neuron g.
+// Every region's pattern with the identities of its facets: "d<k>" for domain constraint k,
+// "n<layer>.<row>" for a neuron, "m<layer>.<unit>.<row>.<other row>" for a Max unit's piece facet.
 std::map<std::string, std::set<std::string>> regions_with_facets(const Network& net, const Domain& domain,
                                                                  EnumerateOptions options) {
   options.with_geometry = true;
-  const std::vector<int> widths = net.hidden_widths();
-  std::vector<int> offsets;
-  for (int l = 0, offset = 0; l < static_cast<int>(net.layers.size()); ++l) {
-    offsets.push_back(offset);
-    if (net.layers[l].splits()) offset += net.layers[l].num_out();
-  }
   std::map<std::string, std::set<std::string>> out;
   enumerate_regions(net, domain, options, [&](const Region& r) {
-    std::set<std::string>& facets = out[pattern_string(r.pattern, widths)];
-    for (const Halfspace& h : r.halfspaces)
-      facets.insert(h.origin.kind == HalfspaceOrigin::Kind::kDomain ? "d" + std::to_string(h.origin.neuron)
-                                                                    : "n" + std::to_string(offsets[h.origin.layer] + h.origin.neuron));
+    std::set<std::string>& facets = out[pattern_string(r.pattern, net)];
+    for (const Halfspace& h : r.halfspaces) {
+      const HalfspaceOrigin& o = h.origin;
+      const std::string at = std::to_string(o.layer) + "." + std::to_string(o.neuron);
+      facets.insert(o.kind == HalfspaceOrigin::Kind::kDomain   ? "d" + std::to_string(o.neuron)
+                    : o.kind == HalfspaceOrigin::Kind::kNeuron ? "n" + at
+                    : "m" + at + "." + std::to_string(o.row) + "." + std::to_string(o.other_row));
+    }
   });
   return out;
 }

@@ -138,7 +138,7 @@ class TaskSink : public detail::LeafSink {
       detail::RegionMaps maps = detail::region_maps(flat, region.pattern);
       for (detail::ConstraintCode code : leaf.constraints)
         region.halfspaces.push_back(code < 0 ? domain_halfspace(shared_.domain, -1 - code)
-                                             : detail::neuron_halfspace(flat, maps, code / 2, code % 2));
+                                             : detail::neuron_halfspace(flat, maps, code));
       region.map_weight = std::move(maps.out_weight);
       region.map_bias = std::move(maps.out_bias);
     }
@@ -254,6 +254,10 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
         << (net.source.empty() ? "" : " " + net.source) << " has " << net.input_dim() << " inputs";
     throw InputError(msg.str());
   }
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].activation == Activation::kMax && net.layers[l].splits())
+      throw InputError(net.source + ": layers[" + std::to_string(l) +
+                       "]: Max units (MaxPool, elementwise Max) are not supported by the engines yet");
   if (!(options.tolerance > 0) || !std::isfinite(options.tolerance)) {
     std::ostringstream msg;
     msg << "tolerance: expected a positive number, got " << options.tolerance;

@@ -19,7 +19,7 @@ const std::vector<std::string>& jsonl_fields() {
 }
 
 JsonlWriter::JsonlWriter(std::ostream& out, const Network& net, const Domain& domain, const std::set<std::string>& fields)
-    : out_(out), net_(net), domain_(domain), fields_(fields), widths_(net.hidden_widths()) {
+    : out_(out), net_(net), domain_(domain), fields_(fields) {
   for (const std::string& f : fields)
     if (std::find(jsonl_fields().begin(), jsonl_fields().end(), f) == jsonl_fields().end()) {
       std::string known;
@@ -36,20 +36,9 @@ std::string neighbor_pattern(const Network& net, const Domain& domain, const Reg
   point /= static_cast<double>(region.facet_vertices[f].size());
   // A step far below any region's size but far above rounding, outwards across the facet.
   point += (1e-7 * domain.diameter() / h.a.norm()) * h.a;
-  std::string pattern;
-  Eigen::VectorXd x = point;
-  for (const Layer& layer : net.layers) {
-    Eigen::VectorXd z = layer.weight * x + layer.bias;
-    if (layer.splits()) {
-      if (!pattern.empty()) pattern += '|';
-      for (Eigen::Index i = 0; i < z.size(); ++i) {
-        pattern += z[i] >= 0 ? '1' : '0';
-        if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
-      }
-    }
-    x = std::move(z);
-  }
-  return pattern;
+  ActivationPattern pattern;
+  net.evaluate(point, &pattern);
+  return pattern_string(pattern, net);
 }
 
 namespace {
@@ -120,7 +109,7 @@ std::string JsonlWriter::format(const Region& region) const {
   std::string text;
   Line line(text);
   const bool has_vertices = !region.vertices.empty();
-  if (has("pattern")) line.key("pattern").string(pattern_string(region.pattern, widths_));
+  if (has("pattern")) line.key("pattern").string(pattern_string(region.pattern, net_));
   if (has("interior_point")) line.key("interior_point").numbers(region.interior_point);
   const bool measures = has_vertices && (has("volume") || has("centroid") || has("chebyshev_center") || has("inradius"));
   if (measures) {
@@ -153,6 +142,16 @@ std::string JsonlWriter::format(const Region& region) const {
         line.raw(",\"neuron\":");
         line.integer(h.origin.neuron);
         line.raw(h.origin.active ? ",\"side\":\"active\"}" : ",\"side\":\"inactive\"}");
+      } else if (h.origin.kind == HalfspaceOrigin::Kind::kMaxUnit) {
+        line.raw(",\"origin\":{\"kind\":\"max\",\"layer\":");
+        line.integer(h.origin.layer);
+        line.raw(",\"unit\":");
+        line.integer(h.origin.neuron);
+        line.raw(",\"row\":");
+        line.integer(h.origin.row);
+        line.raw(",\"over\":");
+        line.integer(h.origin.other_row);
+        line.raw("}");
       } else {
         line.raw(",\"origin\":{\"kind\":\"domain\",\"constraint\":");
         line.integer(h.origin.neuron);

@@ -25,10 +25,36 @@ double Layer::slope_below(int i) const {
   return negative_slope.size() == 1 ? negative_slope[0] : negative_slope[i];
 }
 
+bool Layer::is_linear_row(int i) const {
+  return activation != Activation::kNone && activation != Activation::kMax && slope_below(i) == 1.0;
+}
+
+int Layer::num_pattern_entries() const {
+  int n = 0;
+  switch (activation) {
+    case Activation::kNone: return 0;
+    case Activation::kMax:
+      for (int u = 0; u < num_units(); ++u) n += rows_of_unit(u) >= 2;
+      return n;
+    default:
+      for (int i = 0; i < num_rows(); ++i) n += !is_linear_row(i);
+      return n;
+  }
+}
+
+int Layer::num_unit_states(int u) const {
+  if (activation == Activation::kNone) return 1;
+  if (activation == Activation::kMax) return rows_of_unit(u);
+  int first = 0;
+  for (int v = 0; v < u; ++v) first += rows_of_unit(v);
+  if (rows_of_unit(u) == 1) return is_linear_row(first) ? 1 : 2;
+  return 3;  // a clip unit: validate() refuses linear rows in it
+}
+
 std::vector<int> Network::hidden_widths() const {
   std::vector<int> widths;
   for (const Layer& layer : layers)
-    if (layer.splits()) widths.push_back(layer.num_out());
+    if (layer.splits()) widths.push_back(layer.num_pattern_entries());
   return widths;
 }
 
@@ -72,6 +98,7 @@ void Network::validate() const {
     if (layer.bias.size() != layer.num_rows())
       problems << "\n  " << at << ".bias: expected " << layer.num_rows() << " entries, got " << layer.bias.size();
     const auto slopes = layer.negative_slope.size();
+    const bool slopes_ok = slopes == 0 || slopes == 1 || slopes == layer.num_rows();
     switch (layer.activation) {
       case Activation::kNone:
       case Activation::kRelu:
@@ -102,6 +129,12 @@ void Network::validate() const {
       else if (total != layer.num_rows())
         problems << "\n  " << at << ".unit_rows: the units cover " << total << " rows, the layer has "
                  << layer.num_rows();
+      else if (layer.activation != Activation::kMax && slopes_ok)
+        for (int u = 0, row = 0; u < layer.num_units(); row += layer.rows_of_unit(u++))
+          if (layer.rows_of_unit(u) == 2 && (layer.is_linear_row(row) || layer.is_linear_row(row + 1))) {
+            problems << "\n  " << at << ".unit_rows[" << u << "]: a clip unit's rows must not be linear (slope 1)";
+            break;
+          }
     }
     check_finite(layer.weight, at + ".weight", problems);
     check_finite(layer.bias, at + ".bias", problems);
@@ -129,9 +162,25 @@ Eigen::VectorXd apply_activation(const Layer& layer, const Eigen::VectorXd& z) {
   return y;
 }
 
-Eigen::VectorXd Network::evaluate(const Eigen::VectorXd& x) const {
+Eigen::VectorXd Network::evaluate(const Eigen::VectorXd& x, ActivationPattern* pattern) const {
+  if (pattern) pattern->clear();
   Eigen::VectorXd h = x;
-  for (const Layer& layer : layers) h = apply_activation(layer, layer.weight * h + layer.bias);
+  for (const Layer& layer : layers) {
+    const Eigen::VectorXd z = layer.weight * h + layer.bias;
+    if (pattern && layer.activation == Activation::kMax) {
+      for (int u = 0, row = 0; u < layer.num_units(); row += layer.rows_of_unit(u++)) {
+        if (layer.rows_of_unit(u) < 2) continue;
+        int largest = 0;
+        for (int k = 1; k < layer.rows_of_unit(u); ++k)
+          if (z[row + k] > z[row + largest]) largest = k;  // the first of equal maxima
+        pattern->push_back(static_cast<std::uint8_t>(largest));
+      }
+    } else if (pattern && layer.activation != Activation::kNone) {
+      for (int i = 0; i < layer.num_rows(); ++i)
+        if (!layer.is_linear_row(i)) pattern->push_back(z[i] >= 0 ? 1 : 0);
+    }
+    h = apply_activation(layer, z);
+  }
   return h;
 }
 

@@ -29,10 +29,10 @@ NeuronStates neuron_states_by_intervals(const Network& net, const Domain& domain
     Eigen::VectorXd zlo = pos * lo + neg * hi + layer.bias;
     Eigen::VectorXd zhi = pos * hi + neg * lo + layer.bias;
     if (layer.splits()) {
-      std::vector<NeuronState> s(layer.num_out(), NeuronState::kUnknown);
-      for (int i = 0; i < layer.num_out(); ++i) {
-        if (zhi[i] <= 0) s[i] = NeuronState::kDead;
-        else if (zlo[i] >= 0) s[i] = NeuronState::kStablyActive;
+      std::vector<NeuronState> s;
+      for (int i = 0; i < layer.num_rows(); ++i) {
+        if (layer.is_linear_row(i)) continue;  // no neuron: one state
+        s.push_back(zhi[i] <= 0 ? NeuronState::kDead : zlo[i] >= 0 ? NeuronState::kStablyActive : NeuronState::kUnknown);
         // the activation is monotone, so it maps the interval's ends
         const double slope = layer.slope_below(i);
         zlo[i] = zlo[i] < 0 ? slope * zlo[i] : zlo[i];
@@ -66,6 +66,7 @@ std::vector<double> sampled_active_share(const Network& net, const Domain& domai
   std::vector<std::uint64_t> active(net.num_neurons(), 0);
   std::mt19937_64 rng(seed);
   Eigen::VectorXd x(domain.dim());
+  ActivationPattern pattern;
   kept = 0;
   for (long s = 0; s < 100L * num_samples && kept < num_samples; ++s) {
     for (int i = 0; i < domain.dim(); ++i)
@@ -74,17 +75,8 @@ std::vector<double> sampled_active_share(const Network& net, const Domain& domai
     for (const Halfspace& h : domain.extra) inside &= h.violation(x) <= 0;
     if (!inside) continue;
     ++kept;
-    Eigen::VectorXd h = x;
-    int k = 0;
-    for (const Layer& layer : net.layers) {
-      Eigen::VectorXd z = layer.weight * h + layer.bias;
-      if (layer.splits())
-        for (Eigen::Index i = 0; i < z.size(); ++i, ++k) {
-          active[k] += z[i] > 0;
-          if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
-        }
-      h = std::move(z);
-    }
+    net.evaluate(x, &pattern);
+    for (std::size_t k = 0; k < active.size(); ++k) active[k] += pattern[k] != 0;
   }
   std::vector<double> share(active.size(), 0.0);
   for (std::size_t k = 0; k < active.size(); ++k) share[k] = kept ? static_cast<double>(active[k]) / kept : 0.0;
@@ -122,7 +114,8 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     if (!net.layers[l].splits()) continue;
     std::vector<NeuronState> states;
-    for (int i = 0; i < net.layers[l].num_out(); ++i, ++k) {
+    for (int i = 0; i < net.layers[l].num_rows(); ++i) {
+      if (net.layers[l].is_linear_row(i)) continue;
       NeuronStats n;
       n.layer = static_cast<int>(l);
       n.neuron = i;
@@ -133,6 +126,7 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
                                                   : NeuronState::kSwitching;
       states.push_back(n.state);
       report.neurons.push_back(n);
+      ++k;
     }
     report.states.push_back(std::move(states));
   }

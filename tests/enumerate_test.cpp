@@ -25,7 +25,7 @@ using relutope::Network;
 
 std::string joined(const relutope::ActivationPattern& p) {
   std::string s;
-  for (auto bit : p) s += bit ? '1' : '0';
+  for (auto state : p) s += static_cast<char>('0' + state);
   return s;
 }
 

@@ -18,6 +18,18 @@ struct Architecture {
   std::vector<int> ranks;
   std::vector<int> stably_inactive;
   std::vector<int> stably_active;
+  /// Graph models (Architecture::of a network with linear rows, clip units or Max units), one entry
+  /// per split layer; all empty for a plain ReLU network, where each equals `widths`:
+  /// `outputs`: the values the layer passes on (its dimension), linear rows included;
+  /// `hyperplanes`: its breakpoint hyperplanes, 1 per ReLU row, k(k-1)/2 per Max unit of k rows.
+  std::vector<int> outputs;
+  std::vector<int> hyperplanes;
+  /// States of every unit with two or more (2 per ReLU row, 3 per clip unit, k per Max unit of k
+  /// rows); empty for a plain ReLU network (2 per neuron).
+  std::vector<int> unit_states;
+  /// True unless linear rows or Max units make the ReLU theory (which assumes a layer's output
+  /// dimension is its number of active neurons) inapplicable.
+  bool is_plain() const { return outputs.empty(); }
 
   int num_neurons() const;
   /// Input dim, hidden widths and weight ranks (numerical rank, relative tolerance 1e-10) of `net`.

@@ -39,7 +39,6 @@ class JsonlWriter {
   const Network& net_;
   const Domain& domain_;
   std::set<std::string> fields_;
-  std::vector<int> widths_;
   std::uint64_t num_written_ = 0;
 };
 

@@ -3,13 +3,18 @@
 
 namespace relutope {
 
-/// Where a half-space comes from: a face of the input domain or the breakpoint of one neuron.
+/// Where a half-space comes from: a face of the input domain, the breakpoint of one neuron, or the
+/// boundary between two pieces of a Max unit.
 struct HalfspaceOrigin {
-  enum class Kind { kDomain, kNeuron };
+  enum class Kind { kDomain, kNeuron, kMaxUnit };
   Kind kind = Kind::kDomain;
-  int layer = -1;   ///< kNeuron: index into Network::layers
-  int neuron = -1;  ///< kNeuron: row of that layer; kDomain: index of the domain constraint
+  int layer = -1;   ///< kNeuron, kMaxUnit: index into Network::layers
+  /// kNeuron: row of that layer; kMaxUnit: unit of that layer; kDomain: index of the domain constraint
+  int neuron = -1;
   bool active = false;  ///< kNeuron: the side where the neuron's pre-activation is >= 0
+  /// kMaxUnit: on this side the unit's row `row` is >= its row `other_row` (indices within the unit)
+  int row = -1;
+  int other_row = -1;
 };
 
 /// The closed half-space { x : a·x <= b }. This is the one convention used everywhere in relutope

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "relutope/domain.h"
+#include "relutope/region.h"
 
 namespace relutope {
 
@@ -49,10 +50,20 @@ struct Layer {
   int rows_of_unit(int u) const { return unit_rows.empty() ? 1 : unit_rows[u]; }
   /// Number of units (num_rows() when unit_rows is empty).
   int num_units() const { return unit_rows.empty() ? num_rows() : static_cast<int>(unit_rows.size()); }
-  /// True when the layer has breakpoints, i.e. it may split regions.
-  bool splits() const { return activation != Activation::kNone; }
   /// Slope on the negative side for row i (0 for relu; exactly 1 marks a linear row).
   double slope_below(int i) const;
+  /// True when row i of a ReLU-family layer is linear (slope exactly 1): one state, never a split,
+  /// not a neuron, no entry in an ActivationPattern. False for kNone and kMax layers.
+  bool is_linear_row(int i) const;
+  /// Entries the layer has in an ActivationPattern: its rows that are not linear (ReLU family),
+  /// its units of two or more rows (kMax), none for kNone. See ActivationPattern.
+  int num_pattern_entries() const;
+  /// Number of states of unit u: 2 for a ReLU row (1 if linear), 3 for a clip unit, k for a Max
+  /// unit of k rows (1 for a one-row unit), 1 for kNone.
+  int num_unit_states(int u) const;
+  /// True when the layer has breakpoints, i.e. it may split regions (num_pattern_entries() > 0).
+  /// A layer without (kNone, all rows linear, only one-row Max units) is affine.
+  bool splits() const { return num_pattern_entries() > 0; }
 };
 
 /// The layer's output for pre-activation z (size num_rows): the activation applied row by row, or
@@ -72,17 +83,22 @@ struct Network {
 
   int input_dim() const { return layers.empty() ? 0 : layers.front().num_in(); }
   int output_dim() const { return layers.empty() ? 0 : layers.back().num_out(); }
-  /// Widths of the layers that split (those with an activation), in order.
+  /// Pattern entries of the layers that split (Layer::num_pattern_entries() of each layer with
+  /// splits()), in order: the neurons of a ReLU network, without linear rows; Max units count once.
   std::vector<int> hidden_widths() const;
-  /// Number of neurons that split regions (sum of hidden_widths()).
+  /// Number of entries of an ActivationPattern (sum of hidden_widths()): the neurons and units
+  /// that may split regions.
   int num_neurons() const;
 
   /// Checks shapes between layers, finite weights/biases/slopes and slope vector sizes.
   /// @throws InputError listing every problem found, each located as "<source>: layers[i].field: ..."
   void validate() const;
 
-  /// Forward pass of one input vector (size input_dim()).
-  Eigen::VectorXd evaluate(const Eigen::VectorXd& x) const;
+  /// Forward pass of one input vector (size input_dim()). With `pattern`, also the activation
+  /// pattern at x (size num_neurons()): a ReLU-family row is active where z >= 0, a Max unit's state
+  /// is the index of its largest row (the lowest on ties). At an interior point of a region that is
+  /// the region's pattern.
+  Eigen::VectorXd evaluate(const Eigen::VectorXd& x, ActivationPattern* pattern = nullptr) const;
 };
 
 }  // namespace relutope

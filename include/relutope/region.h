@@ -8,11 +8,27 @@
 
 namespace relutope {
 
-/// The activation pattern of a region: one bit per splitting neuron, in network order
-/// (layer by layer, neuron by neuron). Bit = 1 where the pre-activation is >= 0 on the region.
+struct Network;
+
+/// The activation pattern of a region: one entry per splitting neuron or unit, in network order
+/// (layer by layer, then row by row or unit by unit; Layer::num_pattern_entries() per layer):
+/// - a ReLU-family row (ReLU, leaky ReLU, PReLU, and each of the two rows of a clip unit): 1 where
+///   its pre-activation is >= 0 on the region, 0 where it is <= 0. Linear rows (slope exactly 1)
+///   have no entry: they have one state.
+/// - a Max unit of k >= 2 rows (Layer::unit_rows): the index 0..k-1 of its largest row on the
+///   region; where rows are identical on the whole region (a tie), the lowest of them. One-row
+///   units have no entry.
 using ActivationPattern = std::vector<std::uint8_t>;
 
-/// Pattern as text: one '0'/'1' per neuron, layers separated by '|', e.g. "0110|10".
+/// Pattern as text, layers separated by '|': for a network of two-state neurons one '0'/'1' per
+/// entry, e.g. "0110|10". A layer with clip units writes one digit per unit, its state 0, 1 or 2
+/// (clip units: 0 below the lower bound, 1 between, 2 above; one-row units 0 or 1), e.g. "0210".
+/// A layer of Max units writes each unit's state (the index of its largest row) in decimal,
+/// separated by '.', e.g. "0.3.1.12".
+std::string pattern_string(const ActivationPattern& pattern, const Network& net);
+
+/// Pattern as text for a network of two-state neurons only: one '0'/'1' per entry, layers (of the
+/// given widths) separated by '|'.
 std::string pattern_string(const ActivationPattern& pattern, const std::vector<int>& hidden_widths);
 
 /// One activation region: the set of inputs in the domain that produce `pattern`.

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
 #include "relutope/network.h"
 #include "relutope/region.h"
@@ -17,11 +18,11 @@ struct ExactNetwork {
   using Vector = std::vector<Rational>;
   using Matrix = std::vector<Vector>;  // rows
 
-  struct Layer {
-    Matrix weight;  // num_out x num_in (num_in = previous split layer's width, or input dim)
+  struct Layer : UnitLayout {  // rows, outputs and entries as in FlatNetwork
+    Matrix weight;  // num_rows x num_in (num_in = previous split layer's outputs, or input dim)
     Vector bias;
-    Vector slope;   // slope below the breakpoint, per neuron
-    int offset = 0; // index of the layer's first neuron in an ActivationPattern
+    Vector slope;   // ReLU family: slope below the breakpoint, per row (1 for linear rows and Max)
+    int num_rows() const { return static_cast<int>(weight.size()); }
   };
 
   std::vector<Layer> layers;
@@ -30,10 +31,17 @@ struct ExactNetwork {
 
   explicit ExactNetwork(const Network& net);
 
-  // The half-spaces a·x <= b (input coordinates) of the neuron sides `codes` (neuron_code) on the
-  // region of `pattern`, whose entries before each code's neuron must be decided.
+  // The half-spaces a·x <= b (input coordinates) of the constraints `codes` (neuron sides and Max
+  // piece facets, leaf_sink.h) on the region of `pattern`, whose entries before each code's entry
+  // must be decided.
   void side_rows(const ActivationPattern& pattern, const std::vector<ConstraintCode>& codes, Matrix& a,
                  Vector& b) const;
+
+  // The split layer of pattern entry `global`.
+  int layer_of(int global) const;
+  // Pre-activation maps of split layers 0..last on the region of `pattern` (entries of layers
+  // before `last` decided): per layer, per row, [w_0 .. w_{d-1}, c].
+  std::vector<Matrix> preactivations(const ActivationPattern& pattern, int last) const;
 };
 
 }  // namespace relutope::detail

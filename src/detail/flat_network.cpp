@@ -1,41 +1,95 @@
 #include "detail/flat_network.h"
 
+#include "detail/leaf_sink.h"
 #include "relutope/error.h"
 
 namespace relutope::detail {
 
+UnitLayout::UnitLayout(const Network& net, int l, int first_entry)
+    : is_max(net.layers[l].activation == Activation::kMax), network_layer(l), offset(first_entry) {
+  const Layer& layer = net.layers[l];
+  if (is_max) {
+    for (int u = 0, row = 0; u < layer.num_units(); row += layer.rows_of_unit(u++)) {
+      out_row.push_back(row);
+      out_rows.push_back(layer.rows_of_unit(u));
+      out_entry.push_back(layer.rows_of_unit(u) >= 2 ? num_entries() : -1);
+      if (layer.rows_of_unit(u) >= 2) entry_out.push_back(u);
+    }
+    return;
+  }
+  for (int i = 0; i < layer.num_rows(); ++i) {
+    out_row.push_back(i);
+    out_rows.push_back(1);
+    out_entry.push_back(layer.is_linear_row(i) ? -1 : num_entries());
+    if (!layer.is_linear_row(i)) entry_out.push_back(i);
+  }
+}
+
 FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
-  // Affine layers without activation are folded into the next split layer, so that
-  // the engines only ever see "affine, then breakpoint".
+  // Affine layers (no activation, or none that splits) are folded into the next split layer, so
+  // that the engines only ever see "affine, then breakpoint".
   Eigen::MatrixXd pending = Eigen::MatrixXd::Identity(input_dim, input_dim);
   Eigen::VectorXd pending_bias = Eigen::VectorXd::Zero(input_dim);
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const Layer& layer = net.layers[l];
-    if (layer.activation == Activation::kMax)
-      throw InputError(net.source + ": layers[" + std::to_string(l) +
-                       "]: Max units (MaxPool, elementwise Max) are not supported by the engines yet");
     Eigen::MatrixXd w = layer.weight * pending;
     Eigen::VectorXd b = layer.weight * pending_bias + layer.bias;
-    if (!layer.splits()) {
+    if (!layer.splits()) {  // its outputs are its rows, unscaled
       pending = std::move(w);
       pending_bias = std::move(b);
       continue;
     }
     SplitLayer split;
+    static_cast<UnitLayout&>(split) = UnitLayout(net, static_cast<int>(l), num_neurons);
     split.weight = std::move(w);
     split.bias = std::move(b);
-    split.slope.resize(layer.num_out());
-    for (int i = 0; i < layer.num_out(); ++i) split.slope[i] = layer.slope_below(i);
-    split.network_layer = static_cast<int>(l);
-    split.offset = num_neurons;
-    num_neurons += layer.num_out();
+    split.slope.resize(layer.num_rows());
+    for (int i = 0; i < layer.num_rows(); ++i) split.slope[i] = split.is_max ? 1.0 : layer.slope_below(i);
+    num_neurons += split.num_entries();
+    const int outputs = split.num_outputs();
     layers.push_back(std::move(split));
-    pending = Eigen::MatrixXd::Identity(layer.num_out(), layer.num_out());
-    pending_bias = Eigen::VectorXd::Zero(layer.num_out());
+    pending = Eigen::MatrixXd::Identity(outputs, outputs);
+    pending_bias = Eigen::VectorXd::Zero(outputs);
   }
   out_weight = std::move(pending);
   out_bias = std::move(pending_bias);
 }
+
+void FlatNetwork::locate(int global, int& layer, int& entry) const {
+  int l = 0;
+  while (l + 1 < static_cast<int>(layers.size()) && layers[l + 1].offset <= global) ++l;
+  layer = l;
+  entry = global - layers[l].offset;
+}
+
+namespace {
+
+// The outputs of split layer `prev` as affine maps (A, a) on the region of `pattern`, given its
+// pre-activation map (prev_weight, prev_bias): row o of A is factor * prev_weight.row(source row).
+void outputs_on_region(const SplitLayer& prev, const std::uint8_t* pattern, const Eigen::MatrixXd& prev_weight,
+                       const Eigen::VectorXd& prev_bias, Eigen::MatrixXd& a, Eigen::VectorXd& c) {
+  if (!prev.is_max && prev.num_outputs() == prev.num_rows()) {
+    Eigen::VectorXd scale(prev.num_rows());
+    for (int o = 0; o < prev.num_outputs(); ++o) {
+      int row = 0;
+      prev.source(o, pattern, row, scale[o]);
+    }
+    a = scale.asDiagonal() * prev_weight;
+    c = scale.cwiseProduct(prev_bias);
+    return;
+  }
+  a.resize(prev.num_outputs(), prev_weight.cols());
+  c.resize(prev.num_outputs());
+  for (int o = 0; o < prev.num_outputs(); ++o) {
+    int row = 0;
+    double factor = 1;
+    prev.source(o, pattern, row, factor);
+    a.row(o) = factor * prev_weight.row(row);
+    c[o] = factor * prev_bias[row];
+  }
+}
+
+}  // namespace
 
 void FlatNetwork::next_preactivation(int l, const std::uint8_t* pattern, const Eigen::MatrixXd& prev_weight,
                                      const Eigen::VectorXd& prev_bias, Eigen::MatrixXd& weight,
@@ -46,13 +100,12 @@ void FlatNetwork::next_preactivation(int l, const std::uint8_t* pattern, const E
     bias = layer.bias;
     return;
   }
-  const SplitLayer& prev = layers[l - 1];
-  Eigen::VectorXd scale(prev.weight.rows());
-  for (Eigen::Index i = 0; i < scale.size(); ++i) scale[i] = pattern[prev.offset + i] ? 1.0 : prev.slope[i];
-  // lazyProduct: prev_weight is thin (input_dim columns), where GEMM's packing costs more than it saves.
-  const Eigen::MatrixXd scaled = scale.asDiagonal() * prev_weight;
-  weight.noalias() = layer.weight.lazyProduct(scaled);
-  bias.noalias() = layer.weight * scale.cwiseProduct(prev_bias);
+  Eigen::MatrixXd a;
+  Eigen::VectorXd c;
+  outputs_on_region(layers[l - 1], pattern, prev_weight, prev_bias, a, c);
+  // lazyProduct: `a` is thin (input_dim columns), where GEMM's packing costs more than it saves.
+  weight.noalias() = layer.weight.lazyProduct(a);
+  bias.noalias() = layer.weight * c;
   bias += layer.bias;
 }
 
@@ -69,25 +122,38 @@ RegionMaps region_maps(const FlatNetwork& flat, const ActivationPattern& pattern
     maps.out_bias = flat.out_bias;
     return maps;
   }
-  const SplitLayer& last = flat.layers.back();
-  Eigen::VectorXd scale(last.weight.rows());
-  for (Eigen::Index i = 0; i < scale.size(); ++i) scale[i] = pattern[last.offset + i] ? 1.0 : last.slope[i];
-  maps.out_weight = flat.out_weight * (scale.asDiagonal() * maps.weight.back());
-  maps.out_bias = flat.out_weight * scale.cwiseProduct(maps.bias.back()) + flat.out_bias;
+  Eigen::MatrixXd a;
+  Eigen::VectorXd c;
+  outputs_on_region(flat.layers.back(), pattern.data(), maps.weight.back(), maps.bias.back(), a, c);
+  maps.out_weight = flat.out_weight * a;
+  maps.out_bias = flat.out_weight * c + flat.out_bias;
   return maps;
 }
 
-Halfspace neuron_halfspace(const FlatNetwork& flat, const RegionMaps& maps, int global, bool active) {
-  int l = 0;
-  while (l + 1 < static_cast<int>(flat.layers.size()) && flat.layers[l + 1].offset <= global) ++l;
-  const int i = global - flat.layers[l].offset;
+Halfspace neuron_halfspace(const FlatNetwork& flat, const RegionMaps& maps, std::int64_t code) {
+  int l = 0, e = 0;
+  flat.locate(code_entry(code), l, e);
+  const SplitLayer& layer = flat.layers[l];
+  const int o = layer.entry_out[e];
   Halfspace h;
-  // active: z >= 0  <=>  -w·x <= c;   inactive: z <= 0  <=>  w·x <= -c
-  h.a = active ? Eigen::VectorXd(-maps.weight[l].row(i).transpose()) : Eigen::VectorXd(maps.weight[l].row(i).transpose());
-  h.b = active ? maps.bias[l][i] : -maps.bias[l][i];
   h.origin.kind = HalfspaceOrigin::Kind::kNeuron;
-  h.origin.layer = flat.layers[l].network_layer;
-  h.origin.neuron = i;
+  h.origin.layer = layer.network_layer;
+  h.origin.neuron = o;
+  if (is_max_code(code)) {
+    // z[state] >= z[other]  <=>  (w_other - w_state)·x <= c_state - c_other
+    const int i = layer.out_row[o] + code_state(code), j = layer.out_row[o] + code_other(code);
+    h.a = maps.weight[l].row(j).transpose() - maps.weight[l].row(i).transpose();
+    h.b = maps.bias[l][i] - maps.bias[l][j];
+    h.origin.kind = HalfspaceOrigin::Kind::kMaxUnit;
+    h.origin.row = code_state(code);
+    h.origin.other_row = code_other(code);
+    h.origin.active = true;
+    return h;
+  }
+  const bool active = code_state(code) != 0;
+  // active: z >= 0  <=>  -w·x <= c;   inactive: z <= 0  <=>  w·x <= -c
+  h.a = active ? Eigen::VectorXd(-maps.weight[l].row(o).transpose()) : Eigen::VectorXd(maps.weight[l].row(o).transpose());
+  h.b = active ? maps.bias[l][o] : -maps.bias[l][o];
   h.origin.active = active;
   return h;
 }

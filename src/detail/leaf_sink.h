@@ -5,11 +5,26 @@
 
 namespace relutope::detail {
 
-// Identifies one constraint of a region: a neuron's side or a domain constraint.
-// Neuron constraints are 2 * global_neuron + (active ? 1 : 0); domain constraint k is -1 - k.
-using ConstraintCode = std::int32_t;
-inline ConstraintCode neuron_code(int global, bool active) { return 2 * global + (active ? 1 : 0); }
+// Identifies one constraint of a region: a neuron's side, a Max unit's piece facet or a domain
+// constraint. Domain constraint k is -1 - k. The others are (entry << 16) | (state << 8) | other,
+// where entry is the global index in the ActivationPattern:
+// - a ReLU-family row: state 1 for the active side (z >= 0), 0 for the inactive (z <= 0); other
+//   is kNoOther;
+// - a Max unit: the facet z[state] >= z[other] of the piece where row `state` is the largest
+//   (rows of the unit, 0..kMaxUnitStates-1).
+using ConstraintCode = std::int64_t;
+constexpr int kNoOther = 255;
+inline ConstraintCode neuron_code(int global, bool active) {
+  return (static_cast<ConstraintCode>(global) << 16) | ((active ? 1 : 0) << 8) | kNoOther;
+}
+inline ConstraintCode max_code(int global, int state, int other) {
+  return (static_cast<ConstraintCode>(global) << 16) | (state << 8) | other;
+}
 inline ConstraintCode domain_code(int k) { return -1 - k; }
+inline int code_entry(ConstraintCode code) { return static_cast<int>(code >> 16); }
+inline int code_state(ConstraintCode code) { return static_cast<int>((code >> 8) & 0xFF); }
+inline int code_other(ConstraintCode code) { return static_cast<int>(code & 0xFF); }
+inline bool is_max_code(ConstraintCode code) { return code >= 0 && code_other(code) != kNoOther; }
 
 struct Leaf {
   const std::uint8_t* pattern = nullptr;  // one byte per neuron

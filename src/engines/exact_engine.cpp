@@ -16,12 +16,13 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : network_(ne
   // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
   for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
     Vector x(dim_);
-    std::vector<int> on;
+    std::vector<ConstraintCode> on;
     for (int i = 0; i < dim_; ++i) {
       const bool upper = (v >> i) & 1;
       x[i] = Rational(upper ? domain.hi[i] : domain.lo[i]);
-      on.push_back(2 * i + (upper ? 1 : 0));
+      on.push_back(domain_code(2 * i + (upper ? 1 : 0)));
     }
+    std::sort(on.begin(), on.end());
     std::vector<double> approx(dim_);
     for (int i = 0; i < dim_; ++i) approx[i] = x[i].get_d();
     root_.x.push_back(std::move(x));
@@ -34,7 +35,7 @@ ExactEngine::ExactEngine(const Network& net, const Domain& domain) : network_(ne
     for (int i = 0; i < dim_; ++i) f[i] = Rational(h.a[i]);
     f[dim_] = -Rational(h.b);
     Cell inside, outside;
-    const int id = 2 * dim_ + network_.num_neurons + num_domain_constraints_;
+    const ConstraintCode id = domain_code(2 * dim_ + num_domain_constraints_);
     const Worker::Side side = clipper.split(root_, f, id, inside, outside);
     if (side == Worker::Side::kAbove)
       throw InputError("domain: empty: constraint " + std::to_string(num_domain_constraints_) +
@@ -51,7 +52,7 @@ ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& ce
     for (int i = 0; i < dim_; ++i) u[i] = Rational((root_.x[v][i] - Rational(centre[i])) / Rational(scale[i])).get_d();
     out.vertices.push_back(std::move(u));
     std::vector<ConstraintCode> tight;
-    for (int id : root_.on[v]) tight.push_back(domain_code(id < 2 * dim_ ? id : id - network_.num_neurons));
+    for (ConstraintCode id : root_.on[v]) tight.push_back(id);
     out.tight.push_back(std::move(tight));
   }
   return out;
@@ -98,6 +99,15 @@ void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, cons
   frontier_->push_back(std::move(task));
 }
 
+ConstraintCode ExactEngine::Worker::side_code(ConstraintCode id) const {
+  if (id < 0) return id;  // a domain constraint
+  const int g = code_entry(id);
+  if (!is_max_code(id)) return neuron_code(g, pattern_[g] != 0);
+  // The hyperplane z_i = z_j (i < j) bounds the piece of the unit's state, one of the two.
+  const int state = pattern_[g];
+  return max_code(g, state, state == code_state(id) ? code_other(id) : code_state(id));
+}
+
 void ExactEngine::Worker::emit(const Cell& cell) {
   const int d = engine_.dim_;
   Vector centre(d, 0);
@@ -114,9 +124,9 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   if (sink_->wants_constraints() || want_vertices || want_volume) {
     // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
     // contained in no other constraint's (exact, since the tight sets are exact).
-    std::map<int, std::vector<int>> on;
+    std::map<ConstraintCode, std::vector<int>> on;
     for (std::size_t v = 0; v < cell.x.size(); ++v)
-      for (int id : cell.on[v]) on[id].push_back(static_cast<int>(v));
+      for (ConstraintCode id : cell.on[v]) on[id].push_back(static_cast<int>(v));
     for (const auto& [id, vertices] : on) {
       if (static_cast<int>(vertices.size()) < d) continue;
       bool maximal = true;
@@ -126,10 +136,7 @@ void ExactEngine::Worker::emit(const Cell& cell) {
           break;
         }
       if (!maximal) continue;
-      const int g = id - 2 * d;
-      leaf.constraints.push_back(id < 2 * d                    ? domain_code(id)
-                                 : g < engine_.network_.num_neurons ? neuron_code(g, pattern_[g] != 0)
-                                                            : domain_code(id - engine_.network_.num_neurons));
+      leaf.constraints.push_back(side_code(id));
       leaf.constraint_vertices.push_back(vertices);
     }
     for (const std::vector<double>& x : cell.approx) leaf.vertices.insert(leaf.vertices.end(), x.begin(), x.end());
@@ -159,16 +166,20 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
     }
     pre_[layer] = std::move(pre);
   }
-  if (neuron == static_cast<int>(L.weight.size())) {
-    Matrix next = pre_[layer];
-    for (std::size_t i = 0; i < next.size(); ++i)
-      if (!pattern_[L.offset + i])
-        for (auto& v : next[i]) v *= L.slope[i];
+  if (neuron == L.num_entries()) {  // the layer's outputs on the cell
+    Matrix next(L.num_outputs());
+    for (int o = 0; o < L.num_outputs(); ++o) {
+      bool below = false;
+      const int row = L.source_row(o, pattern_.data(), below);
+      next[o] = pre_[layer][row];
+      if (below)
+        for (auto& v : next[o]) v *= L.slope[row];
+    }
     return descend(cell, layer + 1, 0, next, splits);
   }
   const int global = L.offset + neuron;
   Cell below, above;
-  const Side side = split(cell, pre_[layer][neuron], 2 * d + global, below, above);
+  const Side side = split(cell, pre_[layer][L.entry_out[neuron]], neuron_code(global, false), below, above);
   if (global < forced_until_) {
     // Replaying a floating-point engine's path: only the prefix's side, which must have volume.
     const int bit = (*forced_)[global];
@@ -192,7 +203,7 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
   descend(above, layer, neuron + 1, post, splits + 1);
 }
 
-ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vector& f, int id, Cell& below,
+ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vector& f, ConstraintCode id, Cell& below,
                                                      Cell& above) const {
   const int d = engine_.dim_;
   const std::size_t num_vertices = cell.x.size();
@@ -227,12 +238,12 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vec
   }
   if (!pos || !neg) return pos ? Side::kAbove : Side::kBelow;
   for (std::size_t v = 0; v < num_vertices; ++v) exact_value(v);  // the split interpolates exactly
-  auto add = [id](Cell& c, const Vector& x, const std::vector<int>& on, bool tight) {
+  auto add = [id](Cell& c, const Vector& x, const std::vector<ConstraintCode>& on, bool tight) {
     c.x.push_back(x);
     std::vector<double> approx(x.size());
     for (std::size_t j = 0; j < x.size(); ++j) approx[j] = x[j].get_d();
     c.approx.push_back(std::move(approx));
-    std::vector<int> t = on;
+    std::vector<ConstraintCode> t = on;
     if (tight) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
     c.on.push_back(std::move(t));
   };
@@ -246,7 +257,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vec
     if (sign[p] <= 0) continue;
     for (std::size_t n = 0; n < num_vertices; ++n) {
       if (sign[n] >= 0) continue;
-      std::vector<int> common;
+      std::vector<ConstraintCode> common;
       std::set_intersection(cell.on[p].begin(), cell.on[p].end(), cell.on[n].begin(), cell.on[n].end(),
                             std::back_inserter(common));
       if (static_cast<int>(common.size()) < d - 1) continue;

@@ -40,9 +40,10 @@ class ExactEngine {
   struct Cell {
     std::vector<Vector> x;             // vertices
     std::vector<std::vector<double>> approx;  // the vertices rounded to doubles, for the sign filter
-    std::vector<std::vector<int>> on;  // sorted ids of the constraints tight at each vertex:
-                                       // 0..2d-1 the box's faces, 2d + g neuron g, then the
-                                       // domain's extra half-spaces
+    // Sorted ids of the constraints tight at each vertex: the domain's as domain_code (the box's
+    // faces first, then its extra half-spaces), a neuron's hyperplane as neuron_code(g, false), a
+    // Max unit's hyperplane z_i = z_j (i < j) as max_code(g, i, j).
+    std::vector<std::vector<ConstraintCode>> on;
   };
 
   struct Task {
@@ -85,7 +86,9 @@ class ExactEngine {
     enum class Side { kBelow, kAbove, kBoth };
     // Splits `cell` by f(x) = f[0..d-1]·x + f[d]: below keeps f <= 0, above f >= 0; vertices with
     // f = 0 go to both and become tight on constraint `id`.
-    Side split(const Cell& cell, const Vector& f, int id, Cell& below, Cell& above) const;
+    Side split(const Cell& cell, const Vector& f, ConstraintCode id, Cell& below, Cell& above) const;
+    // The constraint code of the cell's side of hyperplane `id` (Cell::on) in the current pattern.
+    ConstraintCode side_code(ConstraintCode id) const;
     void descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits);
     void emit(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int neuron, const Matrix& post);

@@ -209,7 +209,7 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   const FlatNetwork& flat = engine_.flat_;
   const int num_layers = static_cast<int>(flat.layers.size());
   if (at_cut(splits)) return snapshot(layer, neuron);
-  if (layer < 0 || neuron == flat.layers[layer].weight.rows()) {
+  if (layer < 0 || neuron == flat.layers[layer].num_entries()) {
     if (layer + 1 == num_layers) return cutting() ? snapshot(layer, neuron) : emit();
     ++layer;
     flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
@@ -217,8 +217,9 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
     return descend(layer, 0, splits);
   }
   const int global = flat.layers[layer].offset + neuron;
-  const Eigen::VectorXd w = weight_[layer].row(neuron).transpose();
-  const double c = bias_[layer][neuron];
+  const int row = flat.layers[layer].entry_out[neuron];
+  const Eigen::VectorXd w = weight_[layer].row(row).transpose();
+  const double c = bias_[layer][row];
   const double norm = w.norm();
   const Domain& domain = engine_.domain_;
   // Interval bounds of the pre-activation over the whole box decide many neurons for free.
@@ -300,7 +301,7 @@ bool LpEngine::Worker::exact_side(ConstraintCode code, Eigen::VectorXd& point) {
   const ExactNetwork::Vector lo(domain.lo.data(), domain.lo.data() + d), hi(domain.hi.data(), domain.hi.data() + d);
   const ExactInterior answer = exact_interior(a, b, lo, hi);
   if (!answer.solved)
-    throw UncertifiedError("an LP within the floating-point tolerance (neuron " + std::to_string(code / 2) +
+    throw UncertifiedError("an LP within the floating-point tolerance (neuron " + std::to_string(code_entry(code)) +
                            ") did not finish in exact arithmetic within its pivot limit");
   if (!answer.nonempty) return false;
   point.resize(d);

@@ -118,15 +118,16 @@ VertexEngine::Worker::Worker(const VertexEngine& engine)
       above_(engine.flat_.num_neurons + 1),
       w_(engine.flat_.input_dim) {}
 
-void VertexEngine::Worker::accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const {
-  const SplitLayer& current = engine_.flat_.layers[layer];
-  const double scale = pattern_[current.offset + j] ? 1.0 : current.slope[j];
+void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const {
+  int row = 0;
+  double scale = 1;
+  engine_.flat_.layers[layer].source(o, pattern_.data(), row, scale);
   if (&to != &from) to = from;
   if (scale == 0) return;
-  const auto column = engine_.flat_.layers[layer + 1].weight.col(j);
+  const auto column = engine_.flat_.layers[layer + 1].weight.col(o);
   const int d = static_cast<int>(weight_[layer].cols());
-  to.leftCols(d).noalias() += (scale * column) * weight_[layer].row(j);
-  to.col(d) += (scale * bias_[layer][j]) * column;
+  to.leftCols(d).noalias() += (scale * column) * weight_[layer].row(row);
+  to.col(d) += (scale * bias_[layer][row]) * column;
 }
 
 bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
@@ -146,38 +147,41 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
   // every sub-cell too, so only the others are split.
   // lazyProduct: these matrices are thin (d columns), where GEMM's packing costs more than it saves.
   const Eigen::MatrixXd values = x.lazyProduct(z.transpose());
-  const int offset = flat.layers[layer].offset;
-  std::vector<int>& unstable = unstable_[layer];
+  const SplitLayer& split_layer = flat.layers[layer];
+  const int offset = split_layer.offset;
+  std::vector<int>& unstable = unstable_[layer];  // entries of the layer
   unstable.clear();
-  for (int j = 0; j < static_cast<int>(z.rows()); ++j) {
+  for (int e = 0; e < split_layer.num_entries(); ++e) {
+    const int j = split_layer.entry_out[e];
     const double hi = values.col(j).maxCoeff() + bias_[layer][j];
     const double lo = values.col(j).minCoeff() + bias_[layer][j];
     const double eps = engine_.tol_ * z.row(j).norm();
     if (hi > eps && lo < -eps) {
-      unstable.push_back(j);
+      unstable.push_back(e);
       continue;
     }
     if (hi >= -eps && lo <= eps) {  // an extreme value within the tolerance of 0
       bool active = false;
-      if (!on_a_facet_exactly(cell, offset + j, active)) return false;
-      pattern_[offset + j] = active;
+      if (!on_a_facet_exactly(cell, offset + e, active)) return false;
+      pattern_[offset + e] = active;
       continue;
     }
-    pattern_[offset + j] = hi > eps ? 1 : 0;
+    pattern_[offset + e] = hi > eps ? 1 : 0;
   }
   if (layer + 1 == static_cast<int>(flat.layers.size())) return true;
-  // The next layer's map starts with the neurons decided here, the stable ones.
+  // The next layer's map starts with the outputs decided here: stable entries and one-state outputs.
   std::vector<Eigen::MatrixXd>& next_maps = next_[layer];
   if (next_maps.size() < unstable.size() + 1) next_maps.resize(unstable.size() + 1);
   Eigen::MatrixXd& start = next_maps[0];
   start.setZero(flat.layers[layer + 1].weight.rows(), d + 1);
   std::size_t u = 0;
-  for (int j = 0; j < static_cast<int>(z.rows()); ++j) {
-    if (u < unstable.size() && unstable[u] == j) {
+  for (int o = 0; o < split_layer.num_outputs(); ++o) {
+    const int e = split_layer.out_entry[o];
+    if (e >= 0 && u < unstable.size() && unstable[u] == e) {
       ++u;
       continue;
     }
-    accumulate(layer, j, start, start);
+    accumulate(layer, o, start, start);
   }
   return true;
 }
@@ -381,8 +385,9 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
     if (!enter_layer(layer + 1, cell, &next_[layer][pos])) return exact_subtree(engine_.flat_.layers[layer + 1].offset);
     return descend(cell, layer + 1, 0, splits);
   }
-  const int j = unstable[pos];
-  const int global = engine_.flat_.layers[layer].offset + j;
+  const SplitLayer& split_layer = engine_.flat_.layers[layer];
+  const int global = split_layer.offset + unstable[pos];
+  const int j = split_layer.entry_out[unstable[pos]];  // its output, and (ReLU family) its row
   w_ = weight_[layer].row(j).transpose();
   Cell& below = below_[splits];
   Cell& above = above_[splits];

@@ -10,16 +10,36 @@
 
 namespace brute_force {
 
+// One character per pattern entry, '0' + state, written here from the definitions (not the
+// library's forward pass): a ReLU-family row is active where z > 0 and has no entry when its slope
+// is 1; a Max unit of k >= 2 rows holds the index of its largest row (the first of equal ones),
+// and outputs that row.
 inline std::string pattern_at(const relutope::Network& net, const Eigen::VectorXd& x) {
+  using relutope::Activation;
   std::string pattern;
   Eigen::VectorXd h = x;
   for (const relutope::Layer& layer : net.layers) {
     Eigen::VectorXd z = layer.weight * h + layer.bias;
-    if (layer.splits())
-      for (Eigen::Index i = 0; i < z.size(); ++i) {
-        pattern += z[i] > 0 ? '1' : '0';
-        if (z[i] < 0) z[i] *= layer.slope_below(static_cast<int>(i));
+    if (layer.activation == Activation::kMax) {
+      const int units = layer.unit_rows.empty() ? static_cast<int>(z.size()) : static_cast<int>(layer.unit_rows.size());
+      Eigen::VectorXd y(units);
+      for (int u = 0, row = 0; u < units; ++u) {
+        const int rows = layer.unit_rows.empty() ? 1 : layer.unit_rows[u];
+        int best = 0;
+        for (int k = 1; k < rows; ++k)
+          if (z[row + k] > z[row + best]) best = k;
+        if (rows >= 2) pattern += static_cast<char>('0' + best);
+        y[u] = z[row + best];
+        row += rows;
       }
+      z = y;
+    } else if (layer.activation != Activation::kNone) {
+      for (Eigen::Index i = 0; i < z.size(); ++i) {
+        const double slope = layer.slope_below(static_cast<int>(i));
+        if (slope != 1.0) pattern += z[i] > 0 ? '1' : '0';
+        if (z[i] < 0) z[i] *= slope;
+      }
+    }
     h = z;
   }
   return pattern;
