@@ -270,66 +270,73 @@ py::list bounds_list(const std::vector<Bound>& bounds) {
   return out;
 }
 
-// The domain the arguments choose, and where it came from (count --json's domain.source).
-struct Chosen {
-  Domain domain;
-  std::string source;
-};
-
-Domain make_domain(const Network& net, const py::object& box, const std::optional<std::string>& domain_file);
-
-Chosen choose(const Network& net, const py::object& box, const std::optional<std::string>& domain_file) {
-  const char* source = domain_file ? "--domain" : !box.is_none() ? "--box" : net.default_domain ? "model" : "default";
-  return {make_domain(net, box, domain_file), source};
-}
-
-Domain make_domain(const Network& net, const py::object& box, const std::optional<std::string>& domain_file) {
-  if (!box.is_none() && domain_file) throw InputError("give only one of box and domain");
-  if (domain_file) {
-    Domain d = load_polytope_domain(*domain_file);
-    if (d.dim() != net.input_dim())
-      throw InputError(*domain_file + ": the polytope has dimension " + std::to_string(d.dim()) + " but " + net.source +
-                       " has " + std::to_string(net.input_dim()) + " inputs");
-    return d;
-  }
+Domain box_of(const Network& net, const py::object& box) {
   if (py::isinstance<py::str>(box))
     return cli::with_option_name("box", [&] { return cli::parse_box(box.cast<std::string>(), net.input_dim()); });
-  if (!box.is_none()) {
-    // (lo, hi): numbers (the same interval in every dimension) or vectors of input_dim entries.
-    const auto pair = box.cast<std::pair<py::object, py::object>>();
-    const int d = net.input_dim();
-    auto side = [&](const py::object& v) -> Eigen::VectorXd {
-      if (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v)) return Eigen::VectorXd::Constant(d, v.cast<double>());
-      return v.cast<Eigen::VectorXd>();
-    };
-    Domain out = Domain::box(side(pair.first), side(pair.second));
-    if (out.lo.size() != d || out.hi.size() != d)
-      throw InputError("box: expected " + std::to_string(d) + " lower and upper bounds (" + net.source + " has " +
-                       std::to_string(d) + " inputs), got " + std::to_string(out.lo.size()) + " and " +
-                       std::to_string(out.hi.size()));
-    out.validate();
-    return out;
-  }
-  if (net.default_domain) return *net.default_domain;
-  return Domain::cube(net.input_dim(), -1.0, 1.0);
+  // (lo, hi): numbers (the same interval in every dimension) or vectors of input_dim entries.
+  const auto pair = box.cast<std::pair<py::object, py::object>>();
+  const int d = net.input_dim();
+  auto side = [&](const py::object& v) -> Eigen::VectorXd {
+    if (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v)) return Eigen::VectorXd::Constant(d, v.cast<double>());
+    return v.cast<Eigen::VectorXd>();
+  };
+  Domain out = Domain::box(side(pair.first), side(pair.second));
+  if (out.lo.size() != d || out.hi.size() != d)
+    throw InputError("box: expected " + std::to_string(d) + " lower and upper bounds (" + net.source + " has " +
+                     std::to_string(d) + " inputs), got " + std::to_string(out.lo.size()) + " and " +
+                     std::to_string(out.hi.size()));
+  return cli::with_option_name("box", [&] { return on_domain(net, std::move(out), DomainOrigin::kBox).domain; });
 }
 
-// The domain as count --json gives it: lo, hi and the extra half-spaces a·x <= b.
-py::dict domain_dict(const Domain& domain) {
-  py::dict out;
-  out["lo"] = std::vector<double>(domain.lo.data(), domain.lo.data() + domain.lo.size());
-  out["hi"] = std::vector<double>(domain.hi.data(), domain.hi.data() + domain.hi.size());
-  if (!domain.extra.empty()) {
-    py::list rows;
-    for (const Halfspace& h : domain.extra) {
-      py::dict row;
-      row["a"] = std::vector<double>(h.a.data(), h.a.data() + h.a.size());
-      row["b"] = h.b;
-      rows.append(row);
-    }
-    out["halfspaces"] = rows;
+// The points of plane=(points, i, j, k) or line=(points, i, j): a file (CSV, .npy) or an n x d array.
+std::pair<Eigen::MatrixXd, std::string> points_of(const py::object& points) {
+  if (py::isinstance<py::str>(points)) {
+    const std::string path = points.cast<std::string>();
+    return {load_points(path), path};
   }
-  return out;
+  return {points.cast<Eigen::MatrixXd>(), "points"};
+}
+
+template <std::size_t N>
+std::array<Eigen::Index, N> rows_of(const py::tuple& spec) {
+  std::array<Eigen::Index, N> rows{};
+  for (std::size_t i = 0; i < N; ++i) rows[i] = spec[i + 1].cast<Eigen::Index>();
+  return rows;
+}
+
+// The network and domain that the keyword arguments choose (the dict `where` that relutope/__init__.py
+// builds): box, domain (a polytope file), plane, line (with plane_region, plane_scale), else the
+// model's own domain, else [-1,1]^d. The same choice as the CLI's --box, --domain, --plane, --line.
+CountingDomain choose(const Network& net, const py::dict& where) {
+  auto given = [&](const char* key) { return where.contains(key) && !where[key].is_none(); };
+  const int num_given = given("box") + given("domain") + given("plane") + given("line");
+  if (num_given > 1) throw InputError("give only one of box, domain, plane and line");
+  if (given("plane")) {
+    const auto spec = where["plane"].cast<py::tuple>();
+    if (spec.size() != 4) throw InputError("plane: expected (points, i, j, k), got " + std::to_string(spec.size()) + " items");
+    const std::string region = given("plane_region") ? where["plane_region"].cast<std::string>() : "triangle";
+    if (region != "triangle" && region != "box")
+      throw InputError("plane_region: expected \"triangle\" or \"box\", got \"" + region + "\"");
+    const double scale = given("plane_scale") ? where["plane_scale"].cast<double>() : 1.5;
+    const auto [points, name] = points_of(spec[0]);
+    return cli::with_option_name("plane", [&, &points = points, &name = name] {
+      return on_plane(net, points, rows_of<3>(spec), region == "box" ? PlaneRegion::kSquare : PlaneRegion::kTriangle,
+                      scale, name);
+    });
+  }
+  if (given("line")) {
+    const auto spec = where["line"].cast<py::tuple>();
+    if (spec.size() != 3) throw InputError("line: expected (points, i, j), got " + std::to_string(spec.size()) + " items");
+    const auto [points, name] = points_of(spec[0]);
+    return cli::with_option_name("line", [&, &points = points, &name = name] { return on_line(net, points, rows_of<2>(spec), name); });
+  }
+  if (given("box")) return on_domain(net, box_of(net, where["box"]), DomainOrigin::kBox);
+  if (given("domain")) {
+    const std::string path = where["domain"].cast<std::string>();
+    Domain polytope = load_polytope_domain(path);
+    return cli::with_option_name(path, [&] { return on_domain(net, std::move(polytope), DomainOrigin::kPolytope); });
+  }
+  return default_domain(net);
 }
 
 }  // namespace
@@ -360,71 +367,37 @@ PYBIND11_MODULE(_relutope, m) {
 
   m.def(
       "domain",
-      [](const Network& net, const py::object& box, const std::optional<std::string>& domain_file) {
-        return domain_dict(make_domain(net, box, domain_file));
-      },
-      py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none());
+      [](const Network& net, const py::dict& where) { return domain_json(choose(net, where)); }, py::arg("net"),
+      py::arg("where"), "The domain the arguments choose, as JSON (count's domain field).");
 
   m.def(
       "count",
-      [](const Network& net, const py::object& box, const std::optional<std::string>& domain_file, int threads,
-         const std::string& engine, double tolerance, bool exact) {
-        const Chosen chosen = choose(net, box, domain_file);
-        const Domain& domain = chosen.domain;
+      [](const Network& net, const std::string& model, const py::dict& where, int threads, const std::string& engine,
+         double tolerance, bool exact) {
+        const CountingDomain chosen = choose(net, where);
         const EnumerateOptions base = enumerate_options(threads, engine, tolerance);
-        EnumerateStats stats;
-        Certificate certificate;
+        CountReport report;
         run_interruptible([&](const std::atomic<bool>& cancel) {
           EnumerateOptions options = base;
           options.cancel = &cancel;
-          stats = count_regions(net, domain, options);
-          if (exact) {
-            certificate = certify_count(net, domain, options);
-            stats.num_regions = certificate.num_regions;
-          }
+          report = count_report(model, chosen, options, exact);
         });
-        py::dict out = stats_dict(stats);
-        out["tolerance"] = tolerance;
-        py::dict where = domain_dict(domain);
-        where["source"] = chosen.source;
-        out["domain"] = where;
-        if (exact) {
-          out["certified"] = certificate.certified;
-          out["float_regions"] = certificate.float_regions;
-          out["float_missed"] = certificate.float_missed;
-          out["float_invented"] = certificate.float_invented;
-          out["facets_certified"] = certificate.facets_certified;
-          out["float_facets_wrong"] = certificate.float_facets_wrong;
-          out["missed_patterns"] = certificate.missed_patterns;
-          out["invented_patterns"] = certificate.invented_patterns;
-          out["exact_seconds"] = certificate.seconds;
-        }
-        const std::vector<Bound> bounds = model_bounds(net, domain);
-        check_against_bounds(stats.num_regions, bounds);
-        if (const Bound* bound = tightest_upper_bound(bounds)) {
-          py::dict b;
-          b["id"] = bound->id;
-          b["name"] = bound->name;
-          b["value"] = bound->value;
-          b["log10"] = bound->log10;
-          out["upper_bound"] = b;
-          out["fraction_of_upper_bound"] =
-              std::pow(10.0, std::log10(static_cast<double>(stats.num_regions)) - bound->log10);
-        }
-        return out;
+        return count_report_json(report, chosen);
       },
-      py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none(), py::arg("threads") = 0,
-      py::arg("engine") = "auto", py::arg("tolerance") = 1e-9, py::arg("exact") = false);
+      py::arg("net"), py::arg("model"), py::arg("where"), py::arg("threads") = 0, py::arg("engine") = "auto",
+      py::arg("tolerance") = 1e-9, py::arg("exact") = false,
+      "count --json of the network in the chosen domain, as a JSON string (relutope::count_report_json).");
 
   py::class_<RegionStream>(m, "RegionStream")
-      .def(py::init([](const Network& net, const py::object& box, const std::optional<std::string>& domain_file,
-                       int threads, const std::string& engine, double tolerance, bool volumes, std::size_t chunk_size) {
+      .def(py::init([](const Network& net, const py::dict& where, int threads, const std::string& engine, double tolerance,
+                       bool volumes, std::size_t chunk_size) {
              EnumerateOptions options = enumerate_options(threads, engine, tolerance);
              options.with_geometry = true;
              options.with_volume = volumes;
-             return std::make_unique<RegionStream>(net, make_domain(net, box, domain_file), options, chunk_size);
+             CountingDomain chosen = choose(net, where);
+             return std::make_unique<RegionStream>(std::move(chosen.net), std::move(chosen.domain), options, chunk_size);
            }),
-           py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none(), py::arg("threads") = 0,
+           py::arg("net"), py::arg("where"), py::arg("threads") = 0,
            py::arg("engine") = "auto", py::arg("tolerance") = 1e-9, py::arg("volumes") = false,
            py::arg("chunk_size") = 65536)
       .def("next_chunk", &RegionStream::next_chunk)
@@ -443,14 +416,13 @@ PYBIND11_MODULE(_relutope, m) {
 
   m.def(
       "neurons",
-      [](const Network& net, const py::object& box, const std::optional<std::string>& domain_file, int threads,
-         const std::string& engine, double tolerance) {
-        const Domain domain = make_domain(net, box, domain_file);
+      [](const Network& net, const py::dict& where, int threads, const std::string& engine, double tolerance) {
+        const CountingDomain chosen = choose(net, where);
         NeuronReport report;
         run_interruptible([&](const std::atomic<bool>& cancel) {
           EnumerateOptions options = enumerate_options(threads, engine, tolerance);
           options.cancel = &cancel;
-          report = analyze_neurons(net, domain, options);
+          report = analyze_neurons(chosen.net, chosen.domain, options);
         });
         const auto n = static_cast<py::ssize_t>(report.neurons.size());
         std::vector<std::int32_t> layer, neuron;
@@ -475,14 +447,15 @@ PYBIND11_MODULE(_relutope, m) {
         out["num_samples"] = report.num_samples;
         return out;
       },
-      py::arg("net"), py::arg("box") = py::none(), py::arg("domain") = py::none(), py::arg("threads") = 0,
-      py::arg("engine") = "auto", py::arg("tolerance") = 1e-9);
+      py::arg("net"), py::arg("where"), py::arg("threads") = 0, py::arg("engine") = "auto", py::arg("tolerance") = 1e-9);
 
   m.def(
       "draw",
-      [](const Network& net, const std::string& path, const py::object& box, const std::string& color, int width,
+      [](const Network& model, const std::string& path, const py::dict& where, const std::string& color, int width,
          int threads, double tolerance, const std::string& title) {
-        const Domain domain = make_domain(net, box, std::nullopt);
+        const CountingDomain chosen = choose(model, where);
+        const Network& net = chosen.net;
+        const Domain& domain = chosen.domain;
         DrawOptions draw;
         draw.color_by = cli::with_option_name("color", [&] { return cli::parse_color_by(color); });
         draw.width = width;
@@ -500,6 +473,6 @@ PYBIND11_MODULE(_relutope, m) {
         else write_png(path, net, domain, regions, draw);
         return regions.size();
       },
-      py::arg("net"), py::arg("path"), py::arg("box") = py::none(), py::arg("color") = "region", py::arg("width") = 800,
+      py::arg("net"), py::arg("path"), py::arg("where"), py::arg("color") = "region", py::arg("width") = 800,
       py::arg("threads") = 0, py::arg("tolerance") = 1e-9, py::arg("title") = "");
 }

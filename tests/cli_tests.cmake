@@ -208,14 +208,14 @@ relutope_cli_test(count.exact_is_certified [["regions":4.*"certified":true,"floa
 
 # ---------------------------------------------------------------------------------------------- slices, study
 
-relutope_cli_test(slice.plane_through_digits [["regions":[0-9]+,"input_dim":2.*"source":"--plane".*"slice":\{"description":"the plane through rows 0,5,17]]
+relutope_cli_test(slice.plane_through_digits [["regions":[0-9]+,"input_dim":2.*"source":"plane".*"slice":\{"description":"the plane through rows 0,5,17]]
                   count examples/digits_64_10_10.onnx --points examples/digits_test.csv --plane 0,5,17 --json)
 relutope_cli_test(slice.line_reports_breakpoints [=["regions":([0-9]+).*"breakpoints":\[[0-9.e,-]+\]]=]
                   count examples/digits_64_10_10.onnx --points examples/digits_test.npy --line 0,5 --json)
 relutope_cli_expect(slice.needs_points 2 "give --points" count examples/digits_64_10_10.onnx --plane 0,1,2)
-relutope_cli_expect(slice.row_out_of_range 2 [[--plane: "99" is not a row of --points \(0 to 19\)]]
+relutope_cli_expect(slice.row_out_of_range 2 [[--plane: row 99 is not a row of examples/digits_test.csv \(0 to 19\)]]
                     count examples/digits_64_10_10.onnx --points examples/digits_test.csv --plane 0,1,99)
-relutope_cli_expect(slice.wrong_point_dimension 2 "points have 64 coordinates but" count examples/two_moons.onnx
+relutope_cli_expect(slice.wrong_point_dimension 2 "--line: examples/digits_test.csv has 64 coordinates per row but examples/two_moons.onnx has 2 inputs" count examples/two_moons.onnx
                     --points examples/digits_test.csv --line 0,1)
 relutope_cli_expect(slice.one_domain_only 2 "give only one of" count tests/data/tiny_2d.json --box -1:1 --domain x.json)
 relutope_cli_script(study.writes_csv_and_plots "rows=7 cols=17.*PNG.*<svg" [[

@@ -53,7 +53,7 @@ struct EnumerateOptions {
   std::function<void(std::uint64_t regions_so_far)> progress;
   /// Stop switch for another thread (a GUI, the Python module's Ctrl-C): when it points to a flag that
   /// becomes true, the workers stop at the next region or task and the call throws Cancelled.
-  /// Not owned; must outlive the call. The exact recount (certify_count) does not look at it.
+  /// Not owned; must outlive the call. certify_count and count_report pass it on to each of their passes.
   const std::atomic<bool>* cancel = nullptr;
 };
 

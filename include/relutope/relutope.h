@@ -2,6 +2,8 @@
 /// Umbrella header for the relutope public API.
 #include "relutope/bounds.h"
 #include "relutope/certify.h"
+#include "relutope/count_report.h"
+#include "relutope/counting_domain.h"
 #include "relutope/domain.h"
 #include "relutope/draw.h"
 #include "relutope/enumerate.h"

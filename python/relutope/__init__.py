@@ -11,6 +11,8 @@ Long calls release the GIL; Ctrl-C stops them with KeyboardInterrupt. Bad input 
 with the message the CLI prints; a count that cannot be certified raises relutope.UncertifiedError.
 """
 import io
+import json
+import operator
 import os
 import sys
 import tempfile
@@ -103,35 +105,64 @@ def _box(box):
     return (as_vector(lo), as_vector(hi))
 
 
-def count(model, box=None, domain=None, threads=0, engine="auto", tolerance=1e-9, exact=False, example_input=None):
+def _points(name, spec, size):
+    # (points, i, j[, k]): points a path (CSV or .npy) or an n x d array; the rest row indices.
+    if not isinstance(spec, (tuple, list)) or len(spec) != size:
+        raise ValueError("{}: expected (points, {}), got {!r}".format(name, ", ".join("ijk"[:size - 1]), spec))
+    points = spec[0]
+    if isinstance(points, (str, os.PathLike)):
+        points = os.fspath(points)
+    else:
+        import numpy
+        points = numpy.asarray(points, dtype=numpy.float64)
+        if points.ndim != 2:
+            raise ValueError("{}: points must be a 2-D array (one point per row), got shape {}".format(
+                name, points.shape))
+    return (points,) + tuple(operator.index(i) for i in spec[1:])
+
+
+def _where(box=None, domain=None, plane=None, line=None, plane_region="triangle", plane_scale=1.5):
+    """The domain arguments, as the C++ layer's choose() reads them."""
+    return {"box": _box(box), "domain": None if domain is None else os.fspath(domain),
+            "plane": None if plane is None else _points("plane", plane, 4),
+            "line": None if line is None else _points("line", line, 3),
+            "plane_region": plane_region, "plane_scale": float(plane_scale)}
+
+
+_WHERE_DOC = """
+    box            "lo:hi" or "lo0:hi0,lo1:hi1,..." (the CLI's --box), or (lo, hi) with numbers or
+                   input_dim-vectors; default: the model file's domain, else [-1,1]^input_dim
+    domain         path of an H-polytope file (the CLI's --domain)
+    plane          (points, i, j, k): the 2-D plane through rows i, j, k of points (an n x input_dim
+                   array, or a CSV/.npy path), in orthonormal plane coordinates (the CLI's --plane);
+                   plane_region "triangle" (the three points' triangle) or "box" (a square plane_scale
+                   times its size)
+    line           (points, i, j): the segment from row i to row j of points, t in [0, 1] (--line)
+                   Give at most one of box, domain, plane and line. With plane or line the regions
+                   are those of the network on the slice, in slice coordinates.
+"""
+
+
+def count(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,
+          exact=False, example_input=None, plane_region="triangle", plane_scale=1.5):
     """Counts the linear regions of ``model`` in a domain, as ``relutope count --json``.
 
     model          path (.onnx/.json), ONNX bytes, or torch.nn.Module (with example_input, or the
                    input size of its first nn.Linear)
-    box            "lo:hi" or "lo0:hi0,lo1:hi1,..." (the CLI's --box), or (lo, hi) with numbers or
-                   input_dim-vectors; default: the model file's domain, else [-1,1]^input_dim
-    domain         path of an H-polytope file (the CLI's --domain); not with box
     threads        0 = all cores; engine: "auto", "vertex", "lp" or "exact"; tolerance: relative
     exact          also recount in exact rational arithmetic and certify (the CLI's --exact)
-    Returns a CountResult: regions, input_dim, hidden_widths, neurons, output_dim, domain, engine,
-    threads, tasks, seconds, ..., upper_bound, fraction_of_upper_bound (and the certificate with exact).
-    Raises ValueError for bad input, UncertifiedError, KeyboardInterrupt on Ctrl-C.
+    Returns a CountResult with every field of ``count --json``, in its order: model, regions, input_dim,
+    hidden_widths, neurons, output_dim, domain, (breakpoints, segment_length along a line), engine,
+    threads, tasks, seconds, ..., (the certificate with exact), upper_bound, fraction_of_upper_bound.
+    Raises ValueError for bad input, UncertifiedError, KeyboardInterrupt on Ctrl-C (also with exact).
     """
     net = load(model, example_input)
-    fields = _relutope.count(net, _box(box), None if domain is None else os.fspath(domain), threads, engine,
-                             tolerance, exact)
-    fields.update({"model": _model_name(model, net), "input_dim": net.input_dim, "hidden_widths": net.hidden_widths,
-                   "neurons": net.num_neurons, "output_dim": net.output_dim})
-    first = [key for key in _COUNT_JSON_ORDER if key in fields]
-    return CountResult({key: fields[key] for key in first + sorted(set(fields) - set(first))})
+    where = _where(box, domain, plane, line, plane_region, plane_scale)
+    return CountResult(json.loads(_relutope.count(net, _model_name(model, net), where, threads, engine, tolerance,
+                                                  exact)))
 
 
-# The key order of `relutope count --json`.
-_COUNT_JSON_ORDER = ["model", "regions", "input_dim", "hidden_widths", "neurons", "output_dim", "domain", "engine",
-                     "threads", "tasks", "seconds", "regions_per_second", "tolerance", "tolerance_abs",
-                     "near_degenerate", "exact_decisions", "lps", "lp_fallbacks", "certified", "float_regions",
-                     "float_missed", "float_invented", "facets_certified", "float_facets_wrong", "missed_patterns",
-                     "invented_patterns", "exact_seconds", "upper_bound", "fraction_of_upper_bound"]
+count.__doc__ += _WHERE_DOC
 
 
 def _model_name(model, net):
@@ -169,15 +200,16 @@ class RegionChunk:
         return self.halfspace_a[lo:hi], self.halfspace_b[lo:hi]
 
 
-def regions(model, box=None, domain=None, threads=0, engine="auto", tolerance=1e-9, volumes=False,
-            chunk_size=65536, example_input=None):
+def regions(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,
+            volumes=False, chunk_size=65536, example_input=None, plane_region="triangle", plane_scale=1.5):
     """Yields the regions of ``model`` as RegionChunk objects of at most chunk_size regions each, in
     pattern order (the same for any thread count). Memory stays bounded: enumeration waits while two
     chunks are ready and unread. Stopping early (break, close(), Ctrl-C) cancels the enumeration.
-    Arguments as count(); volumes=True fills RegionChunk.volumes (vertex engine).
+    Arguments as count(); volumes=True fills RegionChunk.volumes (vertex engine). With plane or line, the
+    arrays are in slice coordinates (d = 2 or 1): x = origin + basis @ u, as count()'s domain["slice"] gives.
     """
     net = load(model, example_input)
-    stream = _relutope.RegionStream(net, _box(box), None if domain is None else os.fspath(domain), threads,
+    stream = _relutope.RegionStream(net, _where(box, domain, plane, line, plane_region, plane_scale), threads,
                                     engine, tolerance, volumes, chunk_size)
     try:
         while True:
@@ -201,17 +233,20 @@ def bounds(model_or_arch, example_input=None):
     return _relutope.bounds_of_network(load(model_or_arch, example_input))
 
 
-def neurons(model, box=None, domain=None, threads=0, engine="auto", tolerance=1e-9, example_input=None):
+def neurons(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,
+            example_input=None, plane_region="triangle", plane_scale=1.5):
     """The dying-ReLU report, as ``relutope neurons``: a dict of arrays over the k neurons (layer,
     neuron, state: "dead"/"stably active"/..., regions_active, volume_fraction_active) and the
     totals (regions, exact_volumes, num_samples)."""
-    return _relutope.neurons(load(model, example_input), _box(box), None if domain is None else os.fspath(domain),
+    return _relutope.neurons(load(model, example_input), _where(box, domain, plane, line, plane_region, plane_scale),
                              threads, engine, tolerance)
 
 
 def draw(model, path, box=None, color="region", width=800, threads=0, tolerance=1e-9, title="",
-         example_input=None):
-    """Draws the regions of a 2-input model to ``path`` (.png, or .svg), as ``relutope export --png``;
-    color: "region", "class" or the CLI's other --color values. Returns the number of regions drawn."""
-    return _relutope.draw(load(model, example_input), os.fspath(path), _box(box), color, width, threads, tolerance,
+         example_input=None, domain=None, plane=None, plane_region="triangle", plane_scale=1.5):
+    """Draws the regions of a 2-input model, or of any model on a plane (plane=(points, i, j, k)), to
+    ``path`` (.png, or .svg), as ``relutope export --png``; color: "region", "output" or "class".
+    box, domain, plane, plane_region and plane_scale as for count(). Returns the number of regions drawn."""
+    return _relutope.draw(load(model, example_input), os.fspath(path),
+                          _where(box, domain, plane, None, plane_region, plane_scale), color, width, threads, tolerance,
                           title)

@@ -147,6 +147,74 @@ def test_ctrl_c_raises_keyboard_interrupt_within_a_second(tmp_path):
         timer.join()
 
 
+def test_ctrl_c_raises_keyboard_interrupt_during_the_exact_recount(tmp_path):
+    # Counting in floating point takes a fraction of a second; the exact recount of the same 2-D net
+    # takes far longer, so the interrupt lands in it.
+    model = random_json_model(tmp_path / "deep.json", 2, [48, 48, 48], seed=1)
+    start = time.monotonic()
+    relutope.count(model)
+    delay = max(0.5, 3 * (time.monotonic() - start))
+    timer = threading.Timer(delay, _thread.interrupt_main)
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        relutope.count(model, exact=True)
+    assert time.monotonic() - start < delay + 1
+    timer.join()
+
+
+DIGITS = os.path.join(SOURCE, "examples", "digits_64_10_10.onnx")
+DIGITS_CSV = os.path.join(SOURCE, "examples", "digits_test.csv")
+DIGITS_NPY = os.path.join(SOURCE, "examples", "digits_test.npy")
+
+
+@needs_cli
+def test_plane_through_points_gives_the_cli_count_and_report():
+    ours = relutope.count(DIGITS, plane=(DIGITS_CSV, 0, 5, 17)).as_dict()
+    theirs = json.loads(cli("count", DIGITS, "--points", DIGITS_CSV, "--plane", "0,5,17", "--json").stdout)
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        if key not in ("seconds", "regions_per_second"):
+            assert ours[key] == theirs[key], key
+    assert ours["domain"]["source"] == "plane" and len(ours["domain"]["halfspaces"]) == 3
+    # The same points as an array: the same plane, described as rows of "points".
+    array = relutope.count(DIGITS, plane=(np.load(DIGITS_NPY), 0, 5, 17))
+    assert array.regions == ours["regions"] and array.domain["lo"] == ours["domain"]["lo"]
+    assert array.domain["slice"]["description"] == "the plane through rows 0,5,17 of points"
+
+
+@needs_cli
+def test_line_between_points_gives_the_cli_breakpoints():
+    ours = relutope.count(DIGITS, line=(DIGITS_NPY, 0, 5))
+    theirs = json.loads(cli("count", DIGITS, "--points", DIGITS_NPY, "--line", "0,5", "--json").stdout)
+    assert ours.regions == theirs["regions"] and ours.breakpoints == theirs["breakpoints"]
+    assert len(ours.breakpoints) == ours.regions - 1 and ours.domain["source"] == "line"
+
+
+def test_regions_on_a_plane_are_in_plane_coordinates():
+    points = np.load(DIGITS_NPY)
+    chunks = list(relutope.regions(DIGITS, plane=(points, 0, 5, 17), volumes=True))
+    n = sum(len(c) for c in chunks)
+    assert n == relutope.count(DIGITS, plane=(points, 0, 5, 17)).regions
+    assert all(c.interior_points.shape == (len(c), 2) and c.map_weights.shape == (len(c), 10, 2) for c in chunks)
+    report = relutope.neurons(DIGITS, line=(points, 0, 5))
+    assert report["regions"] == relutope.count(DIGITS, line=(points, 0, 5)).regions
+
+
+def test_bad_plane_and_line_raise_value_error_naming_them():
+    points = np.load(DIGITS_NPY)
+    with pytest.raises(ValueError, match=r"^plane: row 99 is not a row of points \(0 to 19\)"):
+        relutope.count(DIGITS, plane=(points, 0, 1, 99))
+    with pytest.raises(ValueError, match=r"^line: rows 3,3 of points: the two points are the same"):
+        relutope.count(DIGITS, line=(points, 3, 3))
+    with pytest.raises(ValueError, match=r"^plane: .* has 64 coordinates per row but .*two_moons.onnx has 2 inputs"):
+        relutope.count(MOONS, plane=(DIGITS_CSV, 0, 1, 2))
+    with pytest.raises(ValueError, match=r"^plane: expected \(points, i, j, k\)"):
+        relutope.count(DIGITS, plane=(points, 0, 1))
+    with pytest.raises(ValueError, match="give only one of box, domain, plane and line"):
+        relutope.count(DIGITS, box="-1:1", line=(points, 0, 1))
+
+
 def test_bounds_of_an_architecture_and_of_a_model():
     rows = {row["id"]: row for row in relutope.bounds("2,16,16,16")}
     assert rows["serra2018_upper"]["applies"] and int(rows["serra2018_upper"]["value"]) > 0

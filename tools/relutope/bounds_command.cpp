@@ -26,16 +26,16 @@ int run_bounds(const BoundsOptions& options) {
   std::vector<Bound> bounds;
   nlohmann::ordered_json out;
   if (!options.model.empty()) {
-    const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+    const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
     const Network& net = chosen.net;
     arch = Architecture::of(net);
     bounds = model_bounds(net, chosen.domain);
     out["model"] = options.model;
-    out["domain"] = domain_json(chosen);
+    out["domain"] = domain_object(chosen);
     out["ranks"] = arch.ranks;
     if (!options.json)
       std::printf("Bounds on the number of regions of %s (ranks of W: %s; stable neurons by interval bounds over %s%s)\n",
-                  options.model.c_str(), join(arch.ranks).c_str(), chosen.domain.describe().c_str(), chosen.note().c_str());
+                  options.model.c_str(), join(arch.ranks).c_str(), chosen.domain.describe().c_str(), domain_note(chosen).c_str());
   } else {
     arch = with_option_name("--arch", [&] { return parse_architecture(options.arch); });
     bounds = region_bounds(arch);

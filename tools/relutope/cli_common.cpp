@@ -13,19 +13,22 @@
 
 namespace relutope::cli {
 
-std::string ChosenDomain::note() const {
-  if (source == "default") return " (default; set another with --box)";
-  if (source == "model") return " (from the model file)";
-  if (slice) return " in the coordinates of " + slice->description;
+std::string domain_note(const CountingDomain& chosen) {
+  if (chosen.origin == DomainOrigin::kDefault) return " (default; set another with --box)";
+  if (chosen.origin == DomainOrigin::kModel) return " (from the model file)";
+  if (chosen.slice) return " in the coordinates of " + chosen.slice->description;
   return "";
 }
 
 namespace {
 
-std::vector<long> parse_indices(const std::string& text, std::size_t count, const char* option, long rows) {
-  std::vector<long> out;
+// "i,j,k": whole numbers; whether they are rows of the points, on_plane and on_line check.
+template <std::size_t N>
+std::array<Eigen::Index, N> parse_rows(const std::string& text) {
+  std::array<Eigen::Index, N> out{};
   std::stringstream in(text);
   std::string item;
+  std::size_t count = 0;
   while (std::getline(in, item, ',')) {
     std::size_t used = 0;
     long v = -1;
@@ -34,75 +37,49 @@ std::vector<long> parse_indices(const std::string& text, std::size_t count, cons
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || v < 0 || v >= rows)
-      throw InputError(std::string(option) + ": \"" + item + "\" is not a row of --points (0 to " + std::to_string(rows - 1) + ")");
-    out.push_back(v);
+    if (used != item.size() || v < 0) throw InputError("\"" + item + "\" is not a row number (0, 1, ...)");
+    if (count < N) out[count] = v;
+    ++count;
   }
-  if (out.size() != count)
-    throw InputError(std::string(option) + ": expected " + std::to_string(count) + " row indices, got \"" + text + "\"");
+  if (count != N) throw InputError("expected " + std::to_string(N) + " row indices, got \"" + text + "\"");
   return out;
 }
 
 }  // namespace
 
-ChosenDomain choose_domain(Network net, const DomainOptions& where) {
+CountingDomain choose_domain(Network net, const DomainOptions& where) {
   const int given = !where.box.empty() + !where.domain.empty() + !where.plane.empty() + !where.line.empty();
   if (given > 1) throw InputError("give only one of --box, --domain, --plane and --line");
   if ((!where.plane.empty() || !where.line.empty()) && where.points.empty())
     throw InputError("--plane and --line pick rows of --points: give --points FILE (CSV or .npy)");
-  ChosenDomain c;
-  if (!where.plane.empty() || !where.line.empty()) {
+  if (!where.plane.empty()) {
+    const auto rows = with_option_name("--plane", [&] { return parse_rows<3>(where.plane); });
+    PlaneRegion region = PlaneRegion::kTriangle;
+    if (where.plane_region == "box") region = PlaneRegion::kSquare;
+    else if (where.plane_region != "triangle")
+      throw InputError("--plane-region: expected triangle or box, got \"" + where.plane_region + "\"");
+    if (!(where.plane_scale > 0))
+      throw InputError("--plane-scale: expected a positive number, got " + std::to_string(where.plane_scale));
     const Eigen::MatrixXd points = load_points(where.points);
-    if (points.cols() != net.input_dim())
-      throw InputError(where.points + ": points have " + std::to_string(points.cols()) + " coordinates but " + net.source +
-                       " has " + std::to_string(net.input_dim()) + " inputs");
-    if (!where.plane.empty()) {
-      const auto rows = parse_indices(where.plane, 3, "--plane", points.rows());
-      const Eigen::VectorXd p0 = points.row(rows[0]).transpose(), p1 = points.row(rows[1]).transpose(),
-                            p2 = points.row(rows[2]).transpose();
-      Slice plane = with_option_name("--plane", [&] { return plane_through(p0, p1, p2); });
-      plane.description = "the plane through rows " + where.plane + " of " + where.points;
-      if (where.plane_region == "triangle") c.domain = triangle_domain(plane, p0, p1, p2);
-      else if (where.plane_region == "box")
-        c.domain = with_option_name("--plane-scale", [&] { return plane_box_domain(plane, p0, p1, p2, where.plane_scale); });
-      else throw InputError("--plane-region: expected triangle or box, got \"" + where.plane_region + "\"");
-      c.slice = plane;
-      c.source = "--plane";
-    } else {
-      const auto rows = parse_indices(where.line, 2, "--line", points.rows());
-      Slice line = with_option_name("--line", [&] {
-        return line_through(points.row(rows[0]).transpose(), points.row(rows[1]).transpose());
-      });
-      line.description = "the segment from row " + std::to_string(rows[0]) + " to row " + std::to_string(rows[1]) + " of " +
-                         where.points + " (t = 0 to 1)";
-      c.domain = Domain::cube(1, 0, 1);
-      c.slice = line;
-      c.source = "--line";
-    }
-    c.net = compose(net, *c.slice);
-    return c;
+    return with_option_name("--plane", [&] { return on_plane(net, points, rows, region, where.plane_scale, where.points); });
+  }
+  if (!where.line.empty()) {
+    const auto rows = with_option_name("--line", [&] { return parse_rows<2>(where.line); });
+    const Eigen::MatrixXd points = load_points(where.points);
+    return with_option_name("--line", [&] { return on_line(net, points, rows, where.points); });
   }
   if (!where.box.empty()) {
-    c.domain = with_option_name("--box", [&] { return parse_box(where.box, net.input_dim()); });
-    c.source = "--box";
-  } else if (!where.domain.empty()) {
-    c.domain = load_polytope_domain(where.domain);
-    if (c.domain.dim() != net.input_dim())
-      throw InputError(where.domain + ": the polytope has dimension " + std::to_string(c.domain.dim()) + " but " + net.source +
-                       " has " + std::to_string(net.input_dim()) + " inputs");
-    c.source = "--domain";
-  } else if (net.default_domain) {
-    c.domain = *net.default_domain;
-    c.source = "model";
-  } else {
-    c.domain = Domain::cube(net.input_dim(), -1, 1);
-    c.source = "default";
+    Domain box = with_option_name("--box", [&] { return parse_box(where.box, net.input_dim()); });
+    return on_domain(std::move(net), std::move(box), DomainOrigin::kBox);
   }
-  c.net = std::move(net);
-  return c;
+  if (!where.domain.empty()) {
+    Domain polytope = load_polytope_domain(where.domain);
+    return with_option_name(where.domain, [&] { return on_domain(std::move(net), std::move(polytope), DomainOrigin::kPolytope); });
+  }
+  return default_domain(std::move(net));
 }
 
-std::string network_summary(const ChosenDomain& chosen) {
+std::string network_summary(const CountingDomain& chosen) {
   const Network& net = chosen.net;
   const std::vector<int> widths = net.hidden_widths();
   std::ostringstream out;
@@ -147,19 +124,8 @@ std::string join(const std::vector<int>& values, const char* separator) {
 
 std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
-nlohmann::ordered_json domain_json(const ChosenDomain& chosen) {
-  nlohmann::ordered_json out = {{"lo", to_std(chosen.domain.lo)}, {"hi", to_std(chosen.domain.hi)}, {"source", chosen.source}};
-  if (!chosen.domain.extra.empty()) {
-    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-    for (const Halfspace& h : chosen.domain.extra) rows.push_back({{"a", to_std(h.a)}, {"b", h.b}});
-    out["halfspaces"] = rows;
-  }
-  if (chosen.slice) {
-    nlohmann::ordered_json basis = nlohmann::ordered_json::array();
-    for (Eigen::Index j = 0; j < chosen.slice->basis.cols(); ++j) basis.push_back(to_std(chosen.slice->basis.col(j)));
-    out["slice"] = {{"description", chosen.slice->description}, {"origin", to_std(chosen.slice->origin)}, {"basis", basis}};
-  }
-  return out;
+nlohmann::ordered_json domain_object(const CountingDomain& chosen) {
+  return nlohmann::ordered_json::parse(relutope::domain_json(chosen));
 }
 
 }  // namespace relutope::cli

@@ -9,24 +9,20 @@
 
 #include "cli_options.h"
 #include "relutope/bounds.h"
+#include "relutope/counting_domain.h"
 #include "relutope/domain.h"
 #include "relutope/network.h"
 #include "relutope/slice.h"
 
 namespace relutope::cli {
 
-/// The network and domain a command runs on. With --plane or --line the network is composed with
-/// the slice (so its inputs are slice coordinates); otherwise it is the model as loaded.
-struct ChosenDomain {
-  Network net;
-  Domain domain;
-  std::string source;          ///< "--box", "--domain", "--plane", "--line", "model" or "default"
-  std::optional<Slice> slice;  ///< set for --plane and --line
-  std::string note() const;    ///< text to print after the domain
-};
-/// --box, --domain, --plane/--line with --points, else the model's own domain, else [-1,1]^d.
-/// @throws InputError for conflicting or malformed options
-ChosenDomain choose_domain(Network net, const DomainOptions& where);
+/// The network and domain a command runs on (relutope/counting_domain.h): --box, --domain,
+/// --plane/--line with --points, else the model's own domain, else [-1,1]^d. With --plane or --line
+/// the network is composed with the slice (its inputs are slice coordinates).
+/// @throws InputError for conflicting or malformed options, naming the option
+CountingDomain choose_domain(Network net, const DomainOptions& where);
+/// Text to print after the domain: where it came from, or the slice it lives on.
+std::string domain_note(const CountingDomain& chosen);
 
 /// The progress line of every enumerating command: "N regions so far, R regions/s, T s" on stderr,
 /// rewritten in place from the first second on, while an enumeration with `options` runs. Off with
@@ -48,8 +44,8 @@ class Progress {
 std::string with_commas(std::uint64_t n);
 std::string join(const std::vector<int>& values, const char* separator = ",");
 std::vector<double> to_std(const Eigen::VectorXd& v);
-nlohmann::ordered_json domain_json(const ChosenDomain& chosen);
+nlohmann::ordered_json domain_object(const CountingDomain& chosen);
 /// "n inputs -> hidden ... -> m outputs", with the slice if there is one.
-std::string network_summary(const ChosenDomain& chosen);
+std::string network_summary(const CountingDomain& chosen);
 
 }  // namespace relutope::cli

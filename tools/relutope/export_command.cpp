@@ -37,7 +37,7 @@ std::ofstream open_output(const std::string& path) {
 
 int run_export(const ExportOptions& options) {
   EnumerateOptions enumerate = to_enumerate_options(options.run);
-  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   const Domain& domain = chosen.domain;
   const bool picture = !options.svg.empty() || !options.png.empty();
@@ -121,7 +121,7 @@ int run_export(const ExportOptions& options) {
   }
   if (!options.run.quiet) {
     std::cerr << "relutope export: " << with_commas(stats.num_regions) << " regions of " << options.model << " in "
-              << domain.describe() << chosen.note() << " (engine " << engine_name(stats.engine);
+              << domain.describe() << domain_note(chosen) << " (engine " << engine_name(stats.engine);
     if (stats.num_near_degenerate)
       std::cerr << "; " << with_commas(stats.num_near_degenerate) << " near-degenerate at tolerance " << options.run.tolerance;
     std::cerr << ")";

@@ -14,7 +14,7 @@ namespace relutope::cli {
 
 int run_neurons(const NeuronsOptions& options) {
   EnumerateOptions enumerate = to_enumerate_options(options.run);
-  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   if (!options.run.quiet && isatty(STDERR_FILENO))
     std::fprintf(stderr, "relutope neurons: enumerating the regions of %s in %s...\n", options.model.c_str(),
@@ -38,7 +38,7 @@ int run_neurons(const NeuronsOptions& options) {
   if (options.json) {
     nlohmann::ordered_json out;
     out["model"] = options.model;
-    out["domain"] = domain_json(chosen);
+    out["domain"] = domain_object(chosen);
     out["regions"] = report.num_regions;
     out["engine"] = engine_name(report.stats.engine);
     out["tolerance"] = options.run.tolerance;
@@ -72,7 +72,7 @@ int run_neurons(const NeuronsOptions& options) {
     return 0;
   }
   std::printf("%s: %s regions in %s%s\n", options.model.c_str(), with_commas(report.num_regions).c_str(),
-              chosen.domain.describe().c_str(), chosen.note().c_str());
+              chosen.domain.describe().c_str(), domain_note(chosen).c_str());
   if (report.exact_volumes)
     std::printf("states, region counts and volume shares: exact enumeration with region volumes (engine %s)\n\n",
                 engine_name(report.stats.engine));

@@ -40,7 +40,7 @@ struct Summary {
 }  // namespace
 
 int run_stats(const StatsOptions& options) {
-  const ChosenDomain chosen = choose_domain(load_network(options.model), options.where);
+  const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   if (chosen.domain.dim() > kMaxVertexGeometryDim)
     throw InputError("stats: region volumes need the vertex engine, up to " + std::to_string(kMaxVertexGeometryDim) +
@@ -69,7 +69,7 @@ int run_stats(const StatsOptions& options) {
   const double coverage_cgal = with_cgal ? covered_cgal / total : -1;
   nlohmann::ordered_json out;
   out["model"] = options.model;
-  out["domain"] = domain_json(chosen);
+  out["domain"] = domain_object(chosen);
   out["regions"] = stats.num_regions;
   out["coverage"] = coverage;
   if (with_cgal) out["coverage_cgal"] = coverage_cgal;
@@ -84,7 +84,7 @@ int run_stats(const StatsOptions& options) {
     std::cout << out.dump() << "\n";
   } else {
     std::printf("%s regions of %s in %s%s\n", with_commas(stats.num_regions).c_str(), options.model.c_str(),
-                chosen.domain.describe().c_str(), chosen.note().c_str());
+                chosen.domain.describe().c_str(), domain_note(chosen).c_str());
     std::printf("coverage   %.12f of the domain's volume (must be 1 up to rounding)\n", coverage);
     if (with_cgal)
       std::printf("           %.12f with each region rebuilt by CGAL from its half-spaces\n", coverage_cgal);

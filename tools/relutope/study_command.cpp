@@ -103,7 +103,7 @@ int run_study(const StudyOptions& options) {
       Network net = point.model.empty()
                         ? random_network(options.input_dim, point.widths, 1, seed, init, options.bias_std)
                         : load_network(point.model);
-      const ChosenDomain chosen = choose_domain(std::move(net), options.where);
+      const CountingDomain chosen = choose_domain(std::move(net), options.where);
       EnumerateStats stats;
       {
         const Progress progress(enumerate, options.run.quiet);

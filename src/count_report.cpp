@@ -1,0 +1,94 @@
+#include "relutope/count_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "relutope/error.h"
+
+namespace relutope {
+
+std::vector<double> line_breakpoints(const Network& net, const Domain& domain, EnumerateOptions options) {
+  if (net.input_dim() != 1 || domain.dim() != 1)
+    throw InputError("line_breakpoints: expected a network with one input on an interval, got " +
+                     std::to_string(net.input_dim()) + " inputs on a domain of dimension " + std::to_string(domain.dim()));
+  // A region of a segment is an interval: its end points inside the segment are where it meets the next.
+  options.engine = Engine::kVertex;
+  options.with_vertices = true;
+  std::vector<double> out;
+  enumerate_regions(net, domain, options, [&](const Region& r) {
+    for (const Eigen::VectorXd& v : r.vertices)
+      if (v[0] > domain.lo[0] && v[0] < domain.hi[0]) out.push_back(v[0]);
+  });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+CountReport count_report(const std::string& model, const CountingDomain& where, const EnumerateOptions& options,
+                         bool exact) {
+  CountReport report;
+  report.model = model;
+  report.tolerance = options.tolerance;
+  report.stats = count_regions(where.net, where.domain, options);
+  EnumerateOptions quiet = options;  // the progress callback reports the count pass only
+  quiet.progress = nullptr;
+  if (exact) {
+    report.certificate = certify_count(where.net, where.domain, quiet);
+    report.stats.num_regions = report.certificate->num_regions;  // the certified count is the answer
+  }
+  if (where.origin == DomainOrigin::kLine) report.breakpoints = line_breakpoints(where.net, where.domain, quiet);
+  report.bounds = model_bounds(where.net, where.domain);
+  check_against_bounds(report.stats.num_regions, report.bounds);
+  if (const Bound* bound = tightest_upper_bound(report.bounds)) {
+    report.upper_bound = *bound;
+    report.fraction_of_upper_bound =
+        std::pow(10.0, std::log10(static_cast<double>(report.stats.num_regions)) - bound->log10);
+  }
+  return report;
+}
+
+std::string count_report_json(const CountReport& report, const CountingDomain& where) {
+  const EnumerateStats& stats = report.stats;
+  nlohmann::ordered_json out;
+  out["model"] = report.model;
+  out["regions"] = stats.num_regions;
+  out["input_dim"] = where.net.input_dim();
+  out["hidden_widths"] = where.net.hidden_widths();
+  out["neurons"] = where.net.num_neurons();
+  out["output_dim"] = where.net.output_dim();
+  out["domain"] = nlohmann::ordered_json::parse(domain_json(where));
+  if (where.origin == DomainOrigin::kLine) {
+    out["breakpoints"] = report.breakpoints;
+    out["segment_length"] = where.slice->basis.norm();
+  }
+  out["engine"] = engine_name(stats.engine);
+  out["threads"] = stats.num_threads;
+  out["tasks"] = stats.num_tasks;
+  out["seconds"] = stats.seconds;
+  out["regions_per_second"] = stats.seconds > 0 ? stats.num_regions / stats.seconds : 0.0;
+  out["tolerance"] = report.tolerance;
+  out["tolerance_abs"] = stats.tolerance_abs;
+  out["near_degenerate"] = stats.num_near_degenerate;
+  out["exact_decisions"] = stats.num_exact_decisions;
+  out["lps"] = stats.num_lps;
+  out["lp_fallbacks"] = stats.num_lp_fallbacks;
+  if (const auto& c = report.certificate) {
+    out["certified"] = c->certified;
+    out["float_regions"] = c->float_regions;
+    out["float_missed"] = c->float_missed;
+    out["float_invented"] = c->float_invented;
+    out["facets_certified"] = c->facets_certified;
+    out["float_facets_wrong"] = c->float_facets_wrong;
+    out["missed_patterns"] = c->missed_patterns;
+    out["invented_patterns"] = c->invented_patterns;
+    out["exact_seconds"] = c->seconds;
+  }
+  if (const auto& bound = report.upper_bound) {
+    out["upper_bound"] = {{"id", bound->id}, {"name", bound->name}, {"value", bound->value}, {"log10", bound->log10}};
+    out["fraction_of_upper_bound"] = report.fraction_of_upper_bound;
+  }
+  return out.dump();
+}
+
+}  // namespace relutope
