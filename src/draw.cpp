@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "relutope/error.h"
@@ -199,7 +200,7 @@ double signed_area(const Polygon& p) {
 // the class whose tie line cut it.
 struct LabelledPolygon {
   Polygon p;
-  std::vector<int> label;
+  std::vector<std::optional<int>> label;  // per edge: the class whose tie it lies on, none on the region's boundary
 };
 
 // Keeps the part of a convex polygon where a·x + b <= 0 (Sutherland-Hodgman on one line); the new edge
@@ -208,7 +209,7 @@ struct LabelledPolygon {
 LabelledPolygon clip(const LabelledPolygon& in, const Eigen::Vector2d& a, double b, bool strict, int line_label) {
   if (a.x() == 0 && a.y() == 0) return (strict ? b < 0 : b <= 0) ? in : LabelledPolygon{};
   LabelledPolygon out;
-  auto emit = [&](const Eigen::Vector2d& x, int label) {
+  auto emit = [&](const Eigen::Vector2d& x, std::optional<int> label) {
     out.p.push_back(x);
     out.label.push_back(label);
   };
@@ -248,7 +249,7 @@ std::vector<ClassPiece> split_by_class(const Region& region, const Polygon& poly
     g = m;
     h = c;
   }
-  const LabelledPolygon whole{polygon, std::vector<int>(polygon.size(), -1)};
+  const LabelledPolygon whole{polygon, std::vector<std::optional<int>>(polygon.size())};
   std::vector<ClassPiece> pieces;
   for (int k = 0; k < classes; ++k) {
     LabelledPolygon part = whole;
@@ -290,7 +291,7 @@ void append_decision_boundary(const Network& net, const Domain& domain, const Re
       const Eigen::Vector2d& a = piece.polygon[e];
       const Eigen::Vector2d& b = piece.polygon[(e + 1) % piece.polygon.size()];
       if (a == b) continue;
-      if (piece.edge_class[e] >= 0) {
+      if (piece.edge_class[e]) {
         out.emplace_back(a, b);
         continue;
       }

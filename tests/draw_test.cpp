@@ -226,11 +226,11 @@ TEST(Draw, PieceEdgesOnATieLieOnTheDecisionBoundary) {
   for (const Region& r : networks::regions_with_geometry(net, box))
     for (const auto& piece : relutope::class_pieces(r))
       for (std::size_t e = 0; e < piece.polygon.size(); ++e) {
-        if (piece.edge_class[e] < 0) continue;
+        if (!piece.edge_class[e]) continue;
         ++ties;
         const Eigen::Vector2d a = piece.polygon[e], b = piece.polygon[(e + 1) % piece.polygon.size()];
         const Eigen::VectorXd y = net.evaluate((a + b) / 2);
-        EXPECT_NEAR(y[piece.class_index], y[piece.edge_class[e]], 1e-9);
+        EXPECT_NEAR(y[piece.class_index], y[*piece.edge_class[e]], 1e-9);
         EXPECT_NEAR(y.maxCoeff(), y[piece.class_index], 1e-9);
       }
   EXPECT_GT(ties, 0);

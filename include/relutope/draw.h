@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Core>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,9 +41,10 @@ int num_classes(int num_outputs);
 /// A convex part of a 2-D region on which predicted_class() is constant.
 struct ClassPiece {
   std::vector<Eigen::Vector2d> polygon;  ///< vertices, counter-clockwise
-  /// For each edge polygon[i] -> polygon[i + 1 (mod size)]: -1 if it lies on the region's boundary,
-  /// else the class j whose tie with class_index (o_j = o_class_index) it lies on, i.e. a piece of the decision boundary.
-  std::vector<int> edge_class;
+  /// For each edge polygon[i] -> polygon[i + 1 (mod size)]: the class j whose tie with class_index
+  /// (o_j = o_class_index) it lies on, i.e. a piece of the decision boundary; empty if it lies on the
+  /// region's boundary.
+  std::vector<std::optional<int>> edge_class;
   int class_index = 0;
 };
 
@@ -57,7 +59,7 @@ std::vector<ClassPiece> class_pieces(const Region& region);
 
 /// The decision boundary of a 2-input network within `domain`, as segments (each possibly twice, once
 /// from each side): the edges of the class pieces that lie on a tie inside a region (ClassPiece::edge_class
-/// >= 0), and the regions' own edges across which the class changes (where the boundary runs along a
+/// set), and the regions' own edges across which the class changes (where the boundary runs along a
 /// neuron's line; the class beyond such an edge is the forward pass 1e-7 of the domain's diameter past its middle).
 /// @param regions  with vertices (EnumerateOptions::with_vertices)
 /// @throws InputError as class_pieces

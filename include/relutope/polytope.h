@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Core>
+#include <optional>
 
 #include "relutope/domain.h"
 #include "relutope/region.h"
@@ -11,8 +12,8 @@ struct PolytopeMeasures {
   double volume = 0;                 ///< d-dimensional volume (cone decomposition over the face lattice)
   /// With `cross_check`: the volume CGAL computes from the half-spaces alone, independently of the
   /// vertices (2-D: the convex hull of the facet lines' meeting points; 3-D: halfspace_intersection_3
-  /// and Polygon_mesh_processing::volume). Negative otherwise and in other dimensions.
-  double volume_cgal = -1;
+  /// and Polygon_mesh_processing::volume). Empty without cross_check and in other dimensions.
+  std::optional<double> volume_cgal;
   Eigen::VectorXd centroid;          ///< centre of mass
   Eigen::VectorXd chebyshev_center;  ///< centre of the largest inscribed ball
   double inradius = 0;               ///< radius of that ball

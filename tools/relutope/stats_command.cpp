@@ -57,7 +57,7 @@ int run_stats(const StatsOptions& options) {
   const EnumerateStats stats = enumerate_regions(net, chosen.domain, enumerate, [&](const Region& region) {
     const PolytopeMeasures m = measure_polytope(region, true);
     covered += m.volume;
-    covered_cgal += m.volume_cgal;
+    covered_cgal += m.volume_cgal.value_or(0);
     volume.values.push_back(m.volume);
     inradius.values.push_back(m.inradius);
     facets.values.push_back(static_cast<double>(region.halfspaces.size()));
