@@ -31,8 +31,12 @@ struct Architecture {
   /// dimension is its number of active neurons) inapplicable.
   bool is_plain() const { return outputs.empty(); }
 
+  /// The sum of `widths`.
   int num_neurons() const;
   /// Input dim, hidden widths and weight ranks (numerical rank, relative tolerance 1e-10) of `net`.
+  /// @param[in] net  a network
+  /// @return input_dim = net.input_dim(); widths, ranks and, for graph models, outputs, hyperplanes
+  ///         and unit_states with one entry per split layer; no stable neurons (see model_bounds)
   static Architecture of(const Network& net);
 };
 
@@ -51,24 +55,36 @@ struct Bound {
   bool verified = true;   ///< false where the exact form could not be confirmed from the paper
 };
 
+/// "upper", "lower", "exact max", "expectation" or "asymptotic".
 const char* bound_kind_name(Bound::Kind kind);
 
 /// Every known bound for `arch`, in a fixed order. Big integers are exact (GMP).
+/// @param[in] arch  input dimension and widths; ranks and stable neurons, when given, add the
+///                  rank-tightened and weight-aware bounds
+/// @return one Bound per known result, applicable or not (Bound::applies, Bound::reason)
 std::vector<Bound> region_bounds(const Architecture& arch);
 
-/// The smallest applicable proven upper bound in `bounds` (nullptr if none).
+/// The smallest applicable proven upper bound.
+/// @param[in] bounds  as region_bounds returns them
+/// @return a pointer into `bounds` (valid while it lives), or nullptr if none applies
 const Bound* tightest_upper_bound(const std::vector<Bound>& bounds);
 
-/// Compares a count with a bound's decimal value: -1, 0 or 1 as count <, ==, > value.
+/// Compares a count with a bound's decimal value, exactly (values may exceed 64 bits).
+/// @param[in] count  a region count
+/// @param[in] value  a non-negative decimal integer (Bound::value of an upper or lower bound)
+/// @return -1, 0 or 1 as count <, ==, > value
 int compare_count(unsigned long long count, const std::string& value);
 
 /// The bounds of a trained network on a domain: its widths, the numerical ranks of its weights, and
 /// the neurons that interval arithmetic proves stable on `domain` (Architecture::of + neuron_states_by_intervals).
 /// @param[in] net     network; net.input_dim() == domain.dim()
 /// @param[in] domain  the domain the regions are counted in
+/// @return region_bounds of that Architecture
 std::vector<Bound> model_bounds(const Network& net, const Domain& domain);
 
 /// Checks a count against every applicable proven upper bound: a count above one is a bug in relutope.
+/// @param[in] count   a region count
+/// @param[in] bounds  as region_bounds or model_bounds return them
 /// @throws std::logic_error naming the bound (not an Error: the input is not at fault)
 void check_against_bounds(std::uint64_t count, const std::vector<Bound>& bounds);
 

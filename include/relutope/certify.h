@@ -32,7 +32,13 @@ struct Certificate {
 /// with the floating-point vertex engine run with `options`.
 /// Cost grows with the bit length of the coordinates: meant for small and medium networks in low
 /// dimension (box and polytope domains up to kMaxVertexGeometryDim inputs).
-/// @throws InputError as enumerate_regions does, or if the dimension is too high for it
+/// @param[in] net      network with d inputs, d <= kMaxVertexGeometryDim
+/// @param[in] domain   domain of dimension d
+/// @param[in] options  threads, tolerance (of the floating-point pass) and cancel; the engines are
+///                     chosen here (kExact, then kVertex), options.engine is not used
+/// @return the exact count and what the floating-point pass got wrong (at most 10 patterns of each kind)
+/// @throws InputError as enumerate_regions does, or if the dimension is too high for it; Cancelled
+///         when options.cancel becomes true
 Certificate certify_count(const Network& net, const Domain& domain, const EnumerateOptions& options = {});
 
 }  // namespace relutope

@@ -14,7 +14,9 @@ struct Domain {
   Eigen::VectorXd hi;               ///< upper corner, size dim()
   std::vector<Halfspace> extra;     ///< further constraints; empty for a plain box
 
+  /// The dimension d (lo.size()).
   int dim() const { return static_cast<int>(lo.size()); }
+  /// True when there are no extra constraints.
   bool is_box() const { return extra.empty(); }
   /// Length of the box diagonal: the length scale that tolerances are relative to. Computed without
   /// overflow for boxes up to the largest double (the result itself may be +inf beyond ~1e308).
@@ -22,9 +24,11 @@ struct Domain {
   /// Box volume (of [lo, hi], ignoring extra constraints).
   double box_volume() const;
 
-  /// The box [lo, hi].
+  /// The box [lo, hi], unchecked (see validate()).
+  /// @param[in] lo  d lower bounds
+  /// @param[in] hi  d upper bounds
   static Domain box(Eigen::VectorXd lo, Eigen::VectorXd hi);
-  /// The cube [lo, hi]^dim.
+  /// The cube [lo, hi]^dim, unchecked (see validate()).
   static Domain cube(int dim, double lo, double hi);
 
   /// What validate() checks, as one line per problem found (e.g. "dimension 0: lo 1 > hi 0 (the box
@@ -37,7 +41,7 @@ struct Domain {
   /// @throws InputError listing every problem, e.g. "domain: invalid:\n  dimension 2: lo 1 > hi 0 (the box has no volume)"
   void validate() const;
 
-  /// Compact text such as "[-1,1]^2" or "[-1,1]x[0,2]".
+  /// Compact text such as "[-1,1]^2" or "[-1,1]x[0,2]", plus " with k extra constraints" for a polytope.
   std::string describe() const;
 };
 

@@ -18,6 +18,7 @@ enum class ColorBy {
   kClass,   ///< the predicted class (predicted_class), each region split into its class_pieces()
 };
 
+/// What write_svg and write_png draw.
 struct DrawOptions {
   int width = 800;                     ///< pixels of the plot's longer side
   ColorBy color_by = ColorBy::kRegion;
@@ -32,10 +33,12 @@ struct DrawOptions {
 
 /// The class that the output y predicts: for a single output, 1 where y > 0 and 0 where y <= 0;
 /// otherwise the index of the largest entry, ties going to the lowest index (as argmax does).
-/// @pre y.size() >= 1
+/// @param[in] y  the network's output, m >= 1 entries
+/// @return a class in [0, num_classes(m))
 int predicted_class(const Eigen::VectorXd& y);
 
-/// Number of classes predicted_class() can return for `num_outputs` outputs: 2 for one output, else num_outputs.
+/// Number of classes predicted_class() can return for `num_outputs` outputs.
+/// @return 2 for one output, else num_outputs
 int num_classes(int num_outputs);
 
 /// A convex part of a 2-D region on which predicted_class() is constant.
@@ -45,14 +48,15 @@ struct ClassPiece {
   /// (o_j = o_class_index) it lies on, i.e. a piece of the decision boundary; empty if it lies on the
   /// region's boundary.
   std::vector<std::optional<int>> edge_class;
-  int class_index = 0;
+  int class_index = 0;  ///< the class predicted on the piece, in [0, num_classes(m))
 };
 
 /// Splits a 2-D region by the class boundaries inside it. The output o = map_weight x + map_bias is affine
 /// on the region, so the cell of class c, {x in region : o_c(x) >= o_j(x) for all j} (ties to the lowest
 /// index; one output counts as the two scores (0, o)), is the region clipped by k - 1 half-planes.
 /// Pieces of zero area are left out; the others tile the region and meet only on their boundaries.
-/// @param region  a region with vertices (EnumerateOptions::with_vertices), input dimension 2
+/// @param[in] region  a region with vertices (EnumerateOptions::with_vertices), input dimension 2, and
+///                    its affine map (map_weight m x 2, map_bias m)
 /// @return at most one piece per class, in class order
 /// @throws InputError if the region has no vertices or is not 2-D
 std::vector<ClassPiece> class_pieces(const Region& region);
@@ -61,12 +65,16 @@ std::vector<ClassPiece> class_pieces(const Region& region);
 /// from each side): the edges of the class pieces that lie on a tie inside a region (ClassPiece::edge_class
 /// set), and the regions' own edges across which the class changes (where the boundary runs along a
 /// neuron's line; the class beyond such an edge is the forward pass 1e-7 of the domain's diameter past its middle).
-/// @param regions  with vertices (EnumerateOptions::with_vertices)
+/// @param[in] net      network with 2 inputs and m outputs
+/// @param[in] domain   its 2-D domain
+/// @param[in] regions  the regions of net in domain, with vertices (EnumerateOptions::with_vertices)
+/// @return segments (a, b) in input coordinates
 /// @throws InputError as class_pieces
 std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const Network& net, const Domain& domain,
                                                                          const std::vector<Region>& regions);
 
 /// Checks what write_svg and write_png check before drawing, so that a caller can fail before enumerating.
+/// @param[in] net, domain, options  as write_svg will get them
 /// @throws InputError if the input dimension is not 2, or class_names is neither empty nor
 ///         num_classes(net.output_dim()) non-empty names
 void check_drawable(const Network& net, const Domain& domain, const DrawOptions& options);
@@ -76,10 +84,15 @@ void check_drawable(const Network& net, const Domain& domain, const DrawOptions&
 /// With ColorBy::kClass every region is filled piece by piece (class_pieces()), so each point has the colour
 /// of the class the network predicts there; the black line is decision_boundary().
 /// Regions need vertices (EnumerateOptions::with_vertices).
-/// @throws InputError as check_drawable, or if a region has no vertices
+/// @param[in] path     file to write (replaced)
+/// @param[in] net      network with 2 inputs
+/// @param[in] domain   its 2-D domain: the plot's extent
+/// @param[in] regions  every region of net in domain (enumerate_regions with with_vertices)
+/// @param[in] options  size, colouring, title, legend names and marks
+/// @throws InputError as check_drawable, if a region has no vertices, or if path cannot be written
 void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options = {});
-/// The same picture as a PNG, drawn with Cairo.
+/// The same picture as a PNG, drawn with Cairo; arguments and errors as write_svg.
 void write_png(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options = {});
 

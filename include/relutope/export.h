@@ -23,13 +23,19 @@ const std::vector<std::string>& jsonl_fields();
 /// the halfspaces' vertex lists) are written when the region has vertices (vertex engine).
 class JsonlWriter {
  public:
-  /// @param fields  subset of jsonl_fields() to write; empty = all. @throws InputError for an unknown name
+  /// @param[in] out     the stream to write to; must outlive the writer
+  /// @param[in] net     the network the regions are of (not copied: must outlive the writer)
+  /// @param[in] domain  their domain (not copied: must outlive the writer)
+  /// @param[in] fields  subset of jsonl_fields() to write; empty = all
+  /// @throws InputError for an unknown name: "unknown field \"colour\" (known: id, ...)"
   JsonlWriter(std::ostream& out, const Network& net, const Domain& domain, const std::set<std::string>& fields = {});
+  /// Writes the line of `region` with the next id (0, 1, ...).
   void write(const Region& region);
   /// The line for `region` without its id: thread-safe, for enumerate_formatted's formatter.
   std::string format(const Region& region) const;
   /// Writes a line from format(), with the next id.
   void write_formatted(const std::string& line);
+  /// Lines written so far.
   std::uint64_t num_written() const { return num_written_; }
   /// True if `field` is written.
   bool has(const std::string& field) const { return fields_.empty() || fields_.count(field); }
@@ -44,21 +50,27 @@ class JsonlWriter {
 
 /// The activation pattern of the region across facet `f` of `region` (a neuron's facet): the forward
 /// pass just beyond the facet's vertex centroid. Empty for a facet of the domain.
-/// @pre region has vertices
+/// @param[in] net, domain  the network and domain the region is of
+/// @param[in] region       a region with vertices (EnumerateOptions::with_vertices)
+/// @param[in] f            index into region.halfspaces
+/// @return pattern_string of the neighbour, or "" for a facet of the domain
 std::string neighbor_pattern(const Network& net, const Domain& domain, const Region& region, std::size_t f);
 
 /// Each region of a 3-D partition as a closed polyhedral cell: its facets as polygons ordered
 /// counter-clockwise seen from outside. Cells share no vertices, so each is one connected component.
 struct CellMesh {
-  std::vector<Eigen::Vector3d> vertices;
-  std::vector<std::vector<int>> faces;
+  std::vector<Eigen::Vector3d> vertices;  ///< every cell's own copies
+  std::vector<std::vector<int>> faces;    ///< indices into vertices, counter-clockwise from outside
   std::vector<std::uint64_t> face_cell;  ///< the region (0, 1, ...) each face belongs to
   /// Adds `region` (which must have vertices and 3 input dimensions) as cell number `cell`.
+  /// @throws InputError if the region has no vertices or is not 3-D
   void add(const Region& region, std::uint64_t cell);
 };
 
 /// OFF with a colour per face (by cell), ASCII PLY with an int "cell" face property, OBJ with one
 /// group per cell ("g cell_N"). MeshLab, ParaView and Blender read all three.
+/// @param[out] out   the stream to write to
+/// @param[in]  mesh  the cells (CellMesh::add for each region)
 void write_off(std::ostream& out, const CellMesh& mesh);
 void write_ply(std::ostream& out, const CellMesh& mesh);
 void write_obj(std::ostream& out, const CellMesh& mesh);

@@ -17,6 +17,7 @@ enum class NeuronState {
   kUnknown,        ///< a sound but incomplete method could not decide
 };
 
+/// "dead", "stably active", "switching" or "unknown".
 const char* neuron_state_name(NeuronState state);
 
 /// Per split layer (Network::hidden_widths() order), per neuron.
@@ -24,34 +25,49 @@ using NeuronStates = std::vector<std::vector<NeuronState>>;
 
 /// Interval bound propagation over the domain's box: sound (a neuron called dead or stably active
 /// is so) but incomplete (kUnknown where the intervals are too loose). No enumeration; O(weights).
+/// @param[in] net     network with d inputs
+/// @param[in] domain  domain of dimension d; only its box [lo, hi] is used
+/// @return one vector per split layer with one state per neuron: kDead, kStablyActive or kUnknown
 NeuronStates neuron_states_by_intervals(const Network& net, const Domain& domain);
 
 /// Counts of dead and stably active neurons per split layer.
+/// @param[in]  states         as neuron_states_by_intervals or NeuronReport::states give them
+/// @param[out] dead           per split layer, the neurons in state kDead (resized to states.size())
+/// @param[out] stably_active  per split layer, the neurons in state kStablyActive (resized likewise)
 void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vector<int>& stably_active);
 
+/// One neuron of the dying-ReLU report.
 struct NeuronStats {
   int layer = 0;   ///< index into Network::layers
-  int neuron = 0;
+  int neuron = 0;  ///< row of that layer
   NeuronState state = NeuronState::kUnknown;
   std::uint64_t regions_active = 0;   ///< regions (of all enumerated) where the neuron is active
   double volume_fraction_active = 0;  ///< share of the domain's volume where it is active
 };
 
+/// The dying-ReLU report of analyze_neurons.
 struct NeuronReport {
   std::vector<NeuronStats> neurons;  ///< in pattern order
   NeuronStates states;               ///< from the exact enumeration
-  std::uint64_t num_regions = 0;
+  std::uint64_t num_regions = 0;     ///< regions enumerated
   /// True when volume_fraction_active sums exact region volumes (vertex engine); false when it is
   /// estimated from num_samples uniform samples (LP engine, high dimension).
   bool exact_volumes = false;
-  int num_samples = 0;
-  EnumerateStats stats;
+  int num_samples = 0;               ///< samples drawn (0 with exact volumes)
+  EnumerateStats stats;              ///< of the enumeration
 };
 
 /// The dying-ReLU report: enumerates every region (exact states and region counts). Each neuron's
 /// active volume share sums the exact volumes of its regions where the vertex engine runs; with the
 /// LP engine it is estimated from `num_samples` uniform samples (seeded, so reproducible; standard
 /// error <= 0.5/sqrt(num_samples)).
+/// @param[in] net          network with d inputs and k = net.num_neurons() neurons
+/// @param[in] domain       domain of dimension d
+/// @param[in] options      threads, engine, tolerance, progress and cancel (geometry is chosen here)
+/// @param[in] num_samples  uniform samples for the volume shares when the engine gives no volumes
+/// @param[in] seed         of those samples
+/// @return k NeuronStats in pattern order, the exact states and the count
+/// @throws as enumerate_regions
 NeuronReport analyze_neurons(const Network& net, const Domain& domain, const EnumerateOptions& options,
                              int num_samples = 100000, std::uint64_t seed = 1);
 
