@@ -2,7 +2,9 @@
 
 #include <glpk.h>
 
+#include <cmath>
 #include <memory>
+#include <stdexcept>
 
 #include "detail/cgal_volume.h"
 #include "detail/face_lattice.h"
@@ -79,6 +81,36 @@ double domain_volume(const Domain& domain) {
   double volume = 0;
   enumerate_regions(identity, domain, options, [&](const Region& r) { volume += r.volume; });
   return volume;
+}
+
+PartitionMeasures measure_partition(const Network& net, const Domain& domain, EnumerateOptions options) {
+  if (domain.dim() > kMaxVertexGeometryDim)
+    throw InputError("measuring every region needs the vertex engine, up to " + std::to_string(kMaxVertexGeometryDim) +
+                     " inputs; " + net.source + " has " + std::to_string(domain.dim()));
+  if (options.engine != Engine::kAuto && options.engine != Engine::kVertex)
+    throw InputError(std::string("engine ") + engine_name(options.engine) +
+                     ": measuring every region needs the vertex engine (auto or vertex)");
+  options.engine = Engine::kVertex;
+  options.with_vertices = true;
+  PartitionMeasures out;
+  const bool with_cgal = domain.dim() == 2 || domain.dim() == 3;
+  double covered = 0, covered_cgal = 0;
+  out.stats = enumerate_regions(net, domain, options, [&](const Region& region) {
+    const PolytopeMeasures m = measure_polytope(region, with_cgal);
+    covered += m.volume;
+    covered_cgal += m.volume_cgal.value_or(0);
+    out.volumes.push_back(m.volume);
+    out.inradii.push_back(m.inradius);
+    out.num_facets.push_back(static_cast<int>(region.halfspaces.size()));
+    out.num_vertices.push_back(static_cast<int>(region.vertices.size()));
+  });
+  const double total = domain_volume(domain);
+  out.coverage = covered / total;
+  if (with_cgal) out.coverage_cgal = covered_cgal / total;
+  for (const std::optional<double> c : {std::optional<double>(out.coverage), out.coverage_cgal})
+    if (c && std::abs(*c - 1) > 1e-6)
+      throw std::logic_error("the regions cover " + std::to_string(*c) + " of the domain, not all of it: a bug in relutope");
+  return out;
 }
 
 }  // namespace relutope

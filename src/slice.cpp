@@ -74,7 +74,11 @@ Domain triangle_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eige
 
 Domain plane_box_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2,
                         double scale) {
-  if (!(scale > 0)) throw InputError("scale: expected a positive number, got " + std::to_string(scale));
+  if (!(scale > 0)) {
+    std::ostringstream message;
+    message << "scale: expected a positive number, got " << scale;
+    throw InputError(message.str());
+  }
   const Eigen::Vector2d a = coords(plane, p0), b = coords(plane, p1), c = coords(plane, p2);
   const double half = scale * std::max({a.cwiseAbs().maxCoeff(), b.cwiseAbs().maxCoeff(), c.cwiseAbs().maxCoeff()});
   return Domain::cube(2, -half, half);

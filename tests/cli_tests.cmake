@@ -303,5 +303,5 @@ python3 -c 'import csv, sys
 row = list(csv.DictReader(open(sys.argv[1])))[-1]
 print("domain={domain} regions={regions} near_degenerate={near_degenerate}".format(**row))' "$out/study.csv"
 ]])
-relutope_cli_expect(issue10.stats_needs_the_vertex_engine 2 "--engine lp: stats measures every region, which needs the vertex engine"
+relutope_cli_expect(issue10.stats_needs_the_vertex_engine 2 "engine lp: measuring every region needs the vertex engine"
                     stats examples/two_moons.onnx --engine lp)

@@ -1,10 +1,12 @@
 #include "relutope/polytope.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "relutope/enumerate.h"
+#include "relutope/error.h"
 #include "relutope/random_network.h"
 #include "support/brute_force.h"
 #include "support/networks.h"
@@ -101,6 +103,28 @@ TEST(Polytope, AOneRegionBoxHasItsCentreAndHalfItsShortestSideAsInradius) {
   EXPECT_NEAR(m.inradius, 0.5, 1e-12);
   EXPECT_EQ(regions[0].vertices.size(), 8u);
   EXPECT_EQ(regions[0].halfspaces.size(), 6u);
+}
+
+// measure_partition: what `relutope stats` reports, one entry per region, and the coverage check.
+TEST(Polytope, PartitionMeasuresCoverTheDomainOnceEach) {
+  const relutope::Network net = relutope::random_network(3, {6, 6}, 1, 11);
+  const Domain box = Domain::cube(3, -1, 1);
+  const relutope::PartitionMeasures m = relutope::measure_partition(net, box, {});
+  const std::size_t n = m.stats.num_regions;
+  EXPECT_EQ(n, relutope::count_regions(net, box).num_regions);
+  ASSERT_EQ(m.volumes.size(), n);
+  EXPECT_EQ(m.inradii.size(), n);
+  EXPECT_EQ(m.num_facets.size(), n);
+  EXPECT_EQ(m.num_vertices.size(), n);
+  EXPECT_NEAR(m.coverage, 1, 1e-9);
+  ASSERT_TRUE(m.coverage_cgal);
+  EXPECT_NEAR(*m.coverage_cgal, 1, 1e-9);
+  for (std::size_t i = 0; i < n; ++i) EXPECT_GE(m.num_vertices[i], 4);
+  relutope::EnumerateOptions lp;
+  lp.engine = relutope::Engine::kLp;
+  EXPECT_THAT([&] { relutope::measure_partition(net, box, lp); },
+              testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("engine lp: measuring every region needs the vertex engine")));
+  EXPECT_FALSE(relutope::measure_partition(relutope::random_network(4, {3}, 1, 1), Domain::cube(4, -1, 1), {}).coverage_cgal);
 }
 
 }  // namespace

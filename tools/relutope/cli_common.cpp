@@ -58,8 +58,11 @@ CountingDomain choose_domain(Network net, const DomainOptions& where) {
     if (where.plane_region == "box") region = PlaneRegion::kSquare;
     else if (where.plane_region != "triangle")
       throw InputError("--plane-region: expected triangle or box, got \"" + where.plane_region + "\"");
-    if (!(where.plane_scale > 0))
-      throw InputError("--plane-scale: expected a positive number, got " + std::to_string(where.plane_scale));
+    if (!(where.plane_scale > 0)) {
+      std::ostringstream message;
+      message << "--plane-scale: expected a positive number, got " << where.plane_scale;
+      throw InputError(message.str());
+    }
     const Eigen::MatrixXd points = load_points(where.points);
     return with_option_name("--plane", [&] { return on_plane(net, points, rows, region, where.plane_scale, where.points); });
   }
