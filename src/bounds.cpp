@@ -363,8 +363,12 @@ int compare_count(unsigned long long count, const std::string& value) {
 }
 
 std::vector<Bound> model_bounds(const Network& net, const Domain& domain) {
+  return model_bounds(net, neuron_states_by_intervals(net, domain));
+}
+
+std::vector<Bound> model_bounds(const Network& net, const NeuronStates& states) {
   Architecture arch = Architecture::of(net);
-  count_stable(neuron_states_by_intervals(net, domain), arch.stably_inactive, arch.stably_active);
+  count_stable(states, arch.stably_inactive, arch.stably_active);
   return region_bounds(arch);
 }
 

@@ -28,9 +28,10 @@ JsonlWriter::JsonlWriter(std::ostream& out, const Network& net, const Domain& do
     }
 }
 
-std::string neighbor_pattern(const Network& net, const Domain& domain, const Region& region, std::size_t f) {
+std::optional<std::string> neighbor_pattern(const Network& net, const Domain& domain, const Region& region,
+                                            std::size_t f) {
   const Halfspace& h = region.halfspaces[f];
-  if (h.origin.kind == HalfspaceOrigin::Kind::kDomain) return "";
+  if (h.origin.kind == HalfspaceOrigin::Kind::kDomain) return std::nullopt;
   Eigen::VectorXd point = Eigen::VectorXd::Zero(h.a.size());
   for (int v : region.facet_vertices[f]) point += region.vertices[v];
   point /= static_cast<double>(region.facet_vertices[f].size());
@@ -164,9 +165,9 @@ std::string JsonlWriter::format(const Region& region) const {
           line.integer(region.facet_vertices[f][k]);
         }
         line.raw("],\"neighbor\":");
-        const std::string across = neighbor_pattern(net_, domain_, region, f);
-        if (across.empty()) line.raw("null");
-        else line.string(across);
+        const std::optional<std::string> across = neighbor_pattern(net_, domain_, region, f);
+        if (!across) line.raw("null");
+        else line.string(*across);
       }
       line.raw("}");
     }

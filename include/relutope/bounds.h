@@ -5,6 +5,7 @@
 
 #include "relutope/domain.h"
 #include "relutope/network.h"
+#include "relutope/neurons.h"
 
 namespace relutope {
 
@@ -81,6 +82,12 @@ int compare_count(unsigned long long count, const std::string& value);
 /// @param[in] domain  the domain the regions are counted in
 /// @return region_bounds of that Architecture
 std::vector<Bound> model_bounds(const Network& net, const Domain& domain);
+
+/// The same with neuron states found otherwise, e.g. exactly by enumeration (NeuronReport::states).
+/// @param[in] net     network
+/// @param[in] states  one vector per split layer of net, one state per neuron
+/// @return region_bounds of Architecture::of(net) with the dead and stably active neurons of `states`
+std::vector<Bound> model_bounds(const Network& net, const NeuronStates& states);
 
 /// Checks a count against every applicable proven upper bound: a count above one is a bug in relutope.
 /// @param[in] count   a region count

@@ -2,6 +2,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -49,12 +50,13 @@ class JsonlWriter {
 };
 
 /// The activation pattern of the region across facet `f` of `region` (a neuron's facet): the forward
-/// pass just beyond the facet's vertex centroid. Empty for a facet of the domain.
+/// pass just beyond the facet's vertex centroid.
 /// @param[in] net, domain  the network and domain the region is of
 /// @param[in] region       a region with vertices (EnumerateOptions::with_vertices)
 /// @param[in] f            index into region.halfspaces
-/// @return pattern_string of the neighbour, or "" for a facet of the domain
-std::string neighbor_pattern(const Network& net, const Domain& domain, const Region& region, std::size_t f);
+/// @return pattern_string of the neighbour; empty for a facet of the domain (no region beyond it)
+std::optional<std::string> neighbor_pattern(const Network& net, const Domain& domain, const Region& region,
+                                            std::size_t f);
 
 /// Each region of a 3-D partition as a closed polyhedral cell: its facets as polygons ordered
 /// counter-clockwise seen from outside. Cells share no vertices, so each is one connected component.

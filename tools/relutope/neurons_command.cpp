@@ -25,10 +25,10 @@ int run_neurons(const NeuronsOptions& options) {
     report = analyze_neurons(net, chosen.domain, enumerate, options.samples);
   }
 
-  Architecture arch = Architecture::of(net);
-  count_stable(report.states, arch.stably_inactive, arch.stably_active);
-  const std::vector<Bound> bounds = region_bounds(arch);
+  const std::vector<Bound> bounds = model_bounds(net, report.states);
   check_against_bounds(report.num_regions, bounds);
+  std::vector<int> dead, stably_active;
+  count_stable(report.states, dead, stably_active);
   const Bound* weight_aware = nullptr;
   for (const Bound& b : bounds)
     if (b.id == "weight_aware_upper") weight_aware = &b;
@@ -54,9 +54,9 @@ int run_neurons(const NeuronsOptions& options) {
     for (std::size_t l = 0; l < widths.size(); ++l)
       layers.push_back({{"layer", l},
                         {"width", widths[l]},
-                        {"dead", arch.stably_inactive[l]},
-                        {"stably_active", arch.stably_active[l]},
-                        {"dead_fraction", static_cast<double>(arch.stably_inactive[l]) / widths[l]}});
+                        {"dead", dead[l]},
+                        {"stably_active", stably_active[l]},
+                        {"dead_fraction", static_cast<double>(dead[l]) / widths[l]}});
     out["layers"] = layers;
     nlohmann::ordered_json neurons = nlohmann::ordered_json::array();
     for (const NeuronStats& n : report.neurons)
@@ -91,8 +91,8 @@ int run_neurons(const NeuronsOptions& options) {
     }
   std::printf("\n%-6s %6s %6s %14s %8s\n", "layer", "width", "dead", "stably active", "dead %");
   for (std::size_t l = 0; l < widths.size(); ++l)
-    std::printf("%-6zu %6d %6d %14d %7.1f%%\n", l, widths[l], arch.stably_inactive[l], arch.stably_active[l],
-                100.0 * arch.stably_inactive[l] / widths[l]);
+    std::printf("%-6zu %6d %6d %14d %7.1f%%\n", l, widths[l], dead[l], stably_active[l],
+                100.0 * dead[l] / widths[l]);
   if (weight_aware)
     std::printf("\nweight-aware upper bound with these stable neurons: %s (the count is %s)\n",
                 weight_aware->value.size() <= 24 ? weight_aware->value.c_str() : ("1e" + std::to_string(static_cast<int>(weight_aware->log10))).c_str(),
