@@ -412,7 +412,11 @@ PYBIND11_MODULE(_relutope, m) {
       [](const std::string& arch) { return bounds_list(region_bounds(cli::with_option_name("arch", [&] { return cli::parse_architecture(arch); }))); }, py::arg("arch"));
   m.def(
       "bounds_of_network",
-      [](const Network& net) { return bounds_list(region_bounds(Architecture::of(net))); }, py::arg("net"));
+      [](const Network& net, const py::dict& where) {
+        const CountingDomain chosen = choose(net, where);
+        return bounds_list(model_bounds(chosen.net, chosen.domain));
+      },
+      py::arg("net"), py::arg("where"), "relutope bounds MODEL: ranks of the weights and the neurons stable on the domain.");
 
   m.def(
       "neurons",

@@ -221,16 +221,19 @@ def regions(model, box=None, domain=None, plane=None, line=None, threads=0, engi
         stream.close()
 
 
-def bounds(model_or_arch, example_input=None):
+def bounds(model_or_arch, example_input=None, box=None, domain=None, plane=None, line=None, plane_region="triangle",
+           plane_scale=1.5):
     """The theory's bounds on the number of regions, as ``relutope bounds``: a list of dicts (id, name,
     kind, applies, reason, value as an exact decimal string, log10, verified).
 
     model_or_arch: an architecture "n0,n1,...,nL" (input dimension, then hidden widths), or a model
-    (then the bounds use the ranks of its weights).
+    (then the bounds use the ranks of its weights and the neurons that interval arithmetic proves dead
+    or stably active on the domain: box, domain, plane or line as for count()).
     """
     if isinstance(model_or_arch, str) and not os.path.exists(model_or_arch) and "," in model_or_arch:
         return _relutope.bounds_of_architecture(model_or_arch)
-    return _relutope.bounds_of_network(load(model_or_arch, example_input))
+    return _relutope.bounds_of_network(load(model_or_arch, example_input),
+                                       _where(box, domain, plane, line, plane_region, plane_scale))
 
 
 def neurons(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,

@@ -223,6 +223,15 @@ def test_bounds_of_an_architecture_and_of_a_model():
         relutope.bounds("2,x")
 
 
+@needs_cli
+def test_bounds_of_a_model_are_the_cli_bounds_on_its_domain():
+    for args, kwargs in (([], {}), (["--box", "0:1"], {"box": "0:1"})):
+        theirs = json.loads(cli("bounds", MOONS, "--json", *args).stdout)["bounds"]
+        ours = relutope.bounds(MOONS, **kwargs)
+        assert [(b["id"], b["applies"], b.get("value")) for b in theirs] == \
+            [(b["id"], b["applies"], b["value"] if b["applies"] else None) for b in ours]
+
+
 def test_neurons_report_has_one_entry_per_neuron():
     report = relutope.neurons(MOONS)
     assert report["layer"].shape == (48,) and len(report["state"]) == 48
