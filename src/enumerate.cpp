@@ -254,10 +254,6 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
         << (net.source.empty() ? "" : " " + net.source) << " has " << net.input_dim() << " inputs";
     throw InputError(msg.str());
   }
-  for (std::size_t l = 0; l < net.layers.size(); ++l)
-    if (net.layers[l].activation == Activation::kMax && net.layers[l].splits())
-      throw InputError(net.source + ": layers[" + std::to_string(l) +
-                       "]: Max units (MaxPool, elementwise Max) are not supported by the engines yet");
   if (!(options.tolerance > 0) || !std::isfinite(options.tolerance)) {
     std::ostringstream msg;
     msg << "tolerance: expected a positive number, got " << options.tolerance;

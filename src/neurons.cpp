@@ -1,5 +1,6 @@
 #include "relutope/neurons.h"
 
+#include <algorithm>
 #include <random>
 
 #include "relutope/error.h"
@@ -12,6 +13,7 @@ const char* neuron_state_name(NeuronState state) {
     case NeuronState::kStablyActive: return "stably active";
     case NeuronState::kSwitching: return "switching";
     case NeuronState::kUnknown: return "unknown";
+    case NeuronState::kFixed: return "fixed";
   }
   return "?";
 }
@@ -28,6 +30,26 @@ NeuronStates neuron_states_by_intervals(const Network& net, const Domain& domain
     const Eigen::MatrixXd pos = layer.weight.cwiseMax(0.0), neg = layer.weight.cwiseMin(0.0);
     Eigen::VectorXd zlo = pos * lo + neg * hi + layer.bias;
     Eigen::VectorXd zhi = pos * hi + neg * lo + layer.bias;
+    if (layer.activation == Activation::kMax) {
+      // A unit is fixed when one row's lower bound is above every other row's upper bound; it
+      // outputs the largest row, so its interval is [max of lower bounds, max of upper bounds].
+      std::vector<NeuronState> s;
+      Eigen::VectorXd ylo(layer.num_units()), yhi(layer.num_units());
+      for (int u = 0, row = 0; u < layer.num_units(); row += layer.rows_of_unit(u++)) {
+        const int k = layer.rows_of_unit(u);
+        Eigen::Index best = 0;
+        ylo[u] = zlo.segment(row, k).maxCoeff(&best);
+        yhi[u] = zhi.segment(row, k).maxCoeff();
+        if (k < 2) continue;
+        bool fixed = true;
+        for (int j = 0; j < k; ++j) fixed = fixed && (j == best || zhi[row + j] < zlo[row + best]);
+        s.push_back(fixed ? NeuronState::kFixed : NeuronState::kUnknown);
+      }
+      if (layer.splits()) states.push_back(std::move(s));
+      lo = ylo;
+      hi = yhi;
+      continue;
+    }
     if (layer.splits()) {
       std::vector<NeuronState> s;
       for (int i = 0; i < layer.num_rows(); ++i) {
@@ -52,18 +74,35 @@ void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vecto
   stably_active.assign(states.size(), 0);
   for (std::size_t l = 0; l < states.size(); ++l)
     for (NeuronState s : states[l]) {
-      dead[l] += s == NeuronState::kDead;
+      dead[l] += s == NeuronState::kDead || s == NeuronState::kFixed;
       stably_active[l] += s == NeuronState::kStablyActive;
     }
 }
 
 namespace {
 
-// Share of uniform samples of the domain (rejecting points outside extra constraints) where each
-// neuron is active.
-std::vector<double> sampled_active_share(const Network& net, const Domain& domain, int num_samples, std::uint64_t seed,
-                                         int& kept) {
-  std::vector<std::uint64_t> active(net.num_neurons(), 0);
+// States each pattern entry can take: 2 for a neuron, k for a Max unit of k rows.
+std::vector<int> entry_states(const Network& net) {
+  std::vector<int> out;
+  for (const Layer& layer : net.layers) {
+    if (!layer.splits()) continue;
+    if (layer.activation == Activation::kMax) {
+      for (int u = 0; u < layer.num_units(); ++u)
+        if (layer.rows_of_unit(u) >= 2) out.push_back(layer.rows_of_unit(u));
+    } else {
+      for (int i = 0; i < layer.num_rows(); ++i)
+        if (!layer.is_linear_row(i)) out.push_back(2);
+    }
+  }
+  return out;
+}
+
+// Share of uniform samples of the domain (rejecting points outside extra constraints) in each state
+// of each pattern entry.
+std::vector<std::vector<double>> sampled_state_share(const Network& net, const Domain& domain, int num_samples,
+                                                     std::uint64_t seed, int& kept) {
+  std::vector<std::vector<double>> share;
+  for (int states : entry_states(net)) share.emplace_back(states, 0.0);
   std::mt19937_64 rng(seed);
   Eigen::VectorXd x(domain.dim());
   ActivationPattern pattern;
@@ -76,10 +115,10 @@ std::vector<double> sampled_active_share(const Network& net, const Domain& domai
     if (!inside) continue;
     ++kept;
     net.evaluate(x, &pattern);
-    for (std::size_t k = 0; k < active.size(); ++k) active[k] += pattern[k] != 0;
+    for (std::size_t k = 0; k < share.size(); ++k) share[k][pattern[k]] += 1;
   }
-  std::vector<double> share(active.size(), 0.0);
-  for (std::size_t k = 0; k < active.size(); ++k) share[k] = kept ? static_cast<double>(active[k]) / kept : 0.0;
+  for (auto& entry : share)
+    for (double& v : entry) v = kept ? v / kept : 0.0;
   return share;
 }
 
@@ -89,43 +128,55 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
                              int num_samples, std::uint64_t seed) {
   if (num_samples < 1) throw InputError("samples: expected a positive number, got " + std::to_string(num_samples));
   NeuronReport report;
-  const int total = net.num_neurons();
-  std::vector<std::uint64_t> active(total, 0);
-  std::vector<double> active_volume(total, 0.0);
+  const std::vector<int> num_states = entry_states(net);
+  const int total = static_cast<int>(num_states.size());
+  std::vector<std::vector<std::uint64_t>> regions(total);
+  std::vector<std::vector<double>> volume(total);
+  for (int k = 0; k < total; ++k) regions[k].assign(num_states[k], 0), volume[k].assign(num_states[k], 0.0);
   double total_volume = 0;
   EnumerateOptions counting = options;
   counting.with_geometry = false;
   counting.with_volume = true;
   report.stats = enumerate_regions(net, domain, counting, [&](const Region& region) {
-    for (int k = 0; k < total; ++k) active[k] += region.pattern[k];
+    for (int k = 0; k < total; ++k) ++regions[k][region.pattern[k]];
     if (region.volume < 0) return;
     total_volume += region.volume;
-    for (int k = 0; k < total; ++k)
-      if (region.pattern[k]) active_volume[k] += region.volume;
+    for (int k = 0; k < total; ++k) volume[k][region.pattern[k]] += region.volume;
   });
   report.num_regions = report.stats.num_regions;
   report.exact_volumes = report.stats.engine == Engine::kVertex;
   if (report.exact_volumes)
-    for (int k = 0; k < total; ++k) active_volume[k] /= total_volume;
+    for (auto& entry : volume)
+      for (double& v : entry) v /= total_volume;
   else
-    active_volume = sampled_active_share(net, domain, num_samples, seed, report.num_samples);
+    volume = sampled_state_share(net, domain, num_samples, seed, report.num_samples);
 
   int k = 0;
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    if (!net.layers[l].splits()) continue;
+    const Layer& layer = net.layers[l];
+    if (!layer.splits()) continue;
+    const bool is_max = layer.activation == Activation::kMax;
     std::vector<NeuronState> states;
-    for (int i = 0; i < net.layers[l].num_rows(); ++i) {
-      if (net.layers[l].is_linear_row(i)) continue;
+    for (int i = 0; i < (is_max ? layer.num_units() : layer.num_rows()); ++i) {
+      if (is_max ? layer.rows_of_unit(i) < 2 : layer.is_linear_row(i)) continue;  // one state: no entry
       NeuronStats n;
       n.layer = static_cast<int>(l);
       n.neuron = i;
-      n.regions_active = active[k];
-      n.volume_fraction_active = active_volume[k];
-      n.state = active[k] == 0 ? NeuronState::kDead
-                : active[k] == report.num_regions ? NeuronState::kStablyActive
-                                                  : NeuronState::kSwitching;
+      n.is_max_unit = is_max;
+      n.regions_in_state = regions[k];
+      n.volume_fraction_in_state = volume[k];
+      const auto occupied = std::count_if(regions[k].begin(), regions[k].end(), [](std::uint64_t r) { return r > 0; });
+      if (is_max) {
+        n.state = occupied > 1 ? NeuronState::kSwitching : NeuronState::kFixed;
+      } else {
+        n.regions_active = regions[k][1];
+        n.volume_fraction_active = volume[k][1];
+        n.state = n.regions_active == 0 ? NeuronState::kDead
+                  : n.regions_active == report.num_regions ? NeuronState::kStablyActive
+                                                           : NeuronState::kSwitching;
+      }
       states.push_back(n.state);
-      report.neurons.push_back(n);
+      report.neurons.push_back(std::move(n));
       ++k;
     }
     report.states.push_back(std::move(states));

@@ -395,7 +395,7 @@ TEST(LoadBadFile, EmptyLayersJsonSaysThereIsNoLayer) {
 // Issue 8, defect 1: each of these loaded before as another network, with exit 0.
 TEST(Issue8StrictJson, MissingActivationIsAnErrorNotAnAffineLayer) {
   const std::string path = data_path("bad/missing_activation.json");
-  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0]: missing key \"activation\"", "relu, leaky_relu, prelu or none"}));
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0]: missing key \"activation\"", "relu, leaky_relu, prelu, max or none"}));
 }
 
 TEST(Issue8StrictJson, MisspeltActivationKeyIsNamedWithTheKeyItMeant) {

@@ -9,45 +9,52 @@
 
 namespace relutope {
 
-/// How a neuron behaves over a domain.
+/// How a neuron (or a k-state unit) behaves over a domain.
 enum class NeuronState {
   kDead,           ///< never active: pre-activation <= 0 on the whole domain ("dying ReLU")
   kStablyActive,   ///< never inactive: pre-activation >= 0 on the whole domain
-  kSwitching,      ///< both signs occur on sets of positive volume
+  kSwitching,      ///< both signs (a Max unit: two or more states) occur on sets of positive volume
   kUnknown,        ///< a sound but incomplete method could not decide
+  kFixed,          ///< a Max unit whose largest row is the same on the whole domain (the analogue of dead)
 };
 
-/// "dead", "stably active", "switching" or "unknown".
+/// "dead", "stably active", "switching", "unknown" or "fixed".
 const char* neuron_state_name(NeuronState state);
 
-/// Per split layer (Network::hidden_widths() order), per neuron.
+/// Per split layer (Network::hidden_widths() order), per pattern entry (neuron or Max unit).
 using NeuronStates = std::vector<std::vector<NeuronState>>;
 
 /// Interval bound propagation over the domain's box: sound (a neuron called dead or stably active
 /// is so) but incomplete (kUnknown where the intervals are too loose). No enumeration; O(weights).
 /// @param[in] net     network with d inputs
 /// @param[in] domain  domain of dimension d; only its box [lo, hi] is used
-/// @return one vector per split layer with one state per neuron: kDead, kStablyActive or kUnknown
+/// @return one vector per split layer with one state per pattern entry: kDead, kStablyActive or
+///         kUnknown for a neuron, kFixed or kUnknown for a Max unit
 NeuronStates neuron_states_by_intervals(const Network& net, const Domain& domain);
 
-/// Counts of dead and stably active neurons per split layer.
+/// Counts of dead and stably active neurons per split layer (a Max unit of fixed state counts as dead).
 /// @param[in]  states         as neuron_states_by_intervals or NeuronReport::states give them
-/// @param[out] dead           per split layer, the neurons in state kDead (resized to states.size())
+/// @param[out] dead           per split layer, the entries in state kDead or kFixed (resized to states.size())
 /// @param[out] stably_active  per split layer, the neurons in state kStablyActive (resized likewise)
 void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vector<int>& stably_active);
 
-/// One neuron of the dying-ReLU report.
+/// One entry of the dying-ReLU report: a neuron (a ReLU-family row) or a Max unit of k >= 2 rows.
 struct NeuronStats {
   int layer = 0;   ///< index into Network::layers
-  int neuron = 0;  ///< row of that layer
+  int neuron = 0;  ///< row of that layer; for a Max unit (is_max_unit), its unit index
+  bool is_max_unit = false;
   NeuronState state = NeuronState::kUnknown;
-  std::uint64_t regions_active = 0;   ///< regions (of all enumerated) where the neuron is active
-  double volume_fraction_active = 0;  ///< share of the domain's volume where it is active
+  std::uint64_t regions_active = 0;   ///< regions (of all enumerated) where the neuron is active (state 1)
+  double volume_fraction_active = 0;  ///< share of the domain's volume where it is active (state 1)
+  /// Per state (0 inactive / 1 active for a neuron; the index of the largest row for a Max unit):
+  /// the regions in that state and the share of the domain's volume.
+  std::vector<std::uint64_t> regions_in_state;
+  std::vector<double> volume_fraction_in_state;
 };
 
 /// The dying-ReLU report of analyze_neurons.
 struct NeuronReport {
-  std::vector<NeuronStats> neurons;  ///< in pattern order
+  std::vector<NeuronStats> neurons;  ///< in pattern order (one per pattern entry)
   NeuronStates states;               ///< from the exact enumeration
   std::uint64_t num_regions = 0;     ///< regions enumerated
   /// True when volume_fraction_active sums exact region volumes (vertex engine); false when it is
@@ -60,8 +67,9 @@ struct NeuronReport {
 /// The dying-ReLU report: enumerates every region (exact states and region counts). Each neuron's
 /// active volume share sums the exact volumes of its regions where the vertex engine runs; with the
 /// LP engine it is estimated from `num_samples` uniform samples (seeded, so reproducible; standard
-/// error <= 0.5/sqrt(num_samples)).
-/// @param[in] net          network with d inputs and k = net.num_neurons() neurons
+/// error <= 0.5/sqrt(num_samples)). Max units get the same per state; one whose state never changes
+/// is kFixed.
+/// @param[in] net          network with d inputs and k = net.num_neurons() pattern entries
 /// @param[in] domain       domain of dimension d
 /// @param[in] options      threads, engine, tolerance, progress and cancel (geometry is chosen here)
 /// @param[in] num_samples  uniform samples for the volume shares when the engine gives no volumes

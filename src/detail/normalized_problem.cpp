@@ -1,5 +1,6 @@
 #include "detail/normalized_problem.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace relutope::detail {
@@ -33,21 +34,24 @@ NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
   Eigen::VectorXd& first_bias = out.flat.layers.empty() ? out.flat.out_bias : out.flat.layers.front().bias;
   first_bias += first * out.centre;
   first = first * out.scale.asDiagonal();
-  // Each neuron's row is scaled by a power of two to a norm in [0.5, 1), and the next layer's
-  // column by the inverse: ReLU and leaky ReLU are positively homogeneous, so the regions and the
-  // outputs are unchanged, no rounding happens, and the box's scale does not reach deeper layers
-  // (where a row of norm 1e160 would square to infinity).
+  // Each output's rows (one row, or the rows of a Max unit) are scaled by a power of two to a
+  // largest norm in [0.5, 1), and the next layer's column by the inverse: ReLU, leaky ReLU and max
+  // are positively homogeneous, so the regions and the outputs are unchanged, no rounding happens,
+  // and the box's scale does not reach deeper layers (where a row of norm 1e160 would square to
+  // infinity).
   for (std::size_t l = 0; l < out.flat.layers.size(); ++l) {
     SplitLayer& layer = out.flat.layers[l];
     Eigen::MatrixXd& next = l + 1 < out.flat.layers.size() ? out.flat.layers[l + 1].weight : out.flat.out_weight;
-    for (Eigen::Index i = 0; i < layer.weight.rows(); ++i) {
-      const double norm = layer.weight.row(i).stableNorm();
+    for (int o = 0; o < layer.num_outputs(); ++o) {
+      const auto rows = layer.weight.middleRows(layer.out_row[o], layer.out_rows[o]);
+      double norm = 0;
+      for (Eigen::Index i = 0; i < rows.rows(); ++i) norm = std::max(norm, rows.row(i).stableNorm());
       if (!(norm > 0) || !std::isfinite(norm)) continue;
       int exponent = 0;
       std::frexp(norm, &exponent);
-      layer.weight.row(i) = (layer.weight.row(i).array() * std::ldexp(1.0, -exponent)).matrix();
-      layer.bias[i] = std::ldexp(layer.bias[i], -exponent);
-      next.col(i) = (next.col(i).array() * std::ldexp(1.0, exponent)).matrix();
+      layer.weight.middleRows(layer.out_row[o], layer.out_rows[o]) *= std::ldexp(1.0, -exponent);
+      layer.bias.segment(layer.out_row[o], layer.out_rows[o]) *= std::ldexp(1.0, -exponent);
+      next.col(o) *= std::ldexp(1.0, exponent);
     }
     out.representable = out.representable && layer.weight.allFinite() && layer.bias.allFinite();
   }

@@ -178,6 +178,7 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
     return descend(cell, layer + 1, 0, next, splits);
   }
   const int global = L.offset + neuron;
+  if (L.is_max) return descend_max(cell, layer, neuron, post, splits);
   Cell below, above;
   const Side side = split(cell, pre_[layer][L.entry_out[neuron]], neuron_code(global, false), below, above);
   if (global < forced_until_) {
@@ -201,6 +202,60 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
   descend(below, layer, neuron + 1, post, splits + 1);
   pattern_[global] = 1;
   descend(above, layer, neuron + 1, post, splits + 1);
+}
+
+bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) const {
+  const int d = engine_.dim_;
+  const ExactNetwork::Layer& L = engine_.network_.layers[layer];
+  const int global = L.offset + entry;
+  const int first = L.out_row[L.entry_out[entry]], k = L.out_rows[L.entry_out[entry]];
+  const Matrix& pre = pre_[layer];
+  piece = cell;
+  Vector f(d + 1);
+  Cell below, above;
+  for (int j = 0; j < k; ++j) {
+    if (j == state) continue;
+    bool identical = true;
+    for (int i = 0; i <= d; ++i) {
+      f[i] = pre[first + state][i] - pre[first + j][i];
+      identical = identical && sgn(f[i]) == 0;
+    }
+    if (identical) {  // equal on the whole cell: the lower index is the state, and they do not split it
+      if (j < state) return false;
+      continue;
+    }
+    const Side side = split(piece, f, max_code(global, std::min(state, j), std::max(state, j)), below, above);
+    if (side == Side::kBelow) return false;
+    if (side == Side::kBoth) piece = std::move(above);
+  }
+  return true;
+}
+
+void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, const Matrix& post, int splits) {
+  const ExactNetwork::Layer& L = engine_.network_.layers[layer];
+  const int global = L.offset + entry;
+  const int k = L.out_rows[L.entry_out[entry]];
+  if (global < forced_until_) {
+    // Replaying a floating-point engine's path: only the prefix's state, which must have volume.
+    const int state = (*forced_)[global];
+    Cell piece;
+    if (state >= k || !max_piece(cell, layer, entry, state, piece)) {
+      std::ostringstream msg;
+      msg << "the floating-point pass took state " << state << " of Max unit " << global
+          << " where exact arithmetic finds no interior point; its count cannot be trusted";
+      throw UncertifiedError(msg.str());
+    }
+    pattern_[global] = static_cast<std::uint8_t>(state);
+    return descend(piece, layer, entry + 1, post, splits + 1);
+  }
+  std::vector<Cell> pieces(k);
+  std::vector<int> states;
+  for (int state = 0; state < k; ++state)
+    if (max_piece(cell, layer, entry, state, pieces[state])) states.push_back(state);
+  for (int state : states) {
+    pattern_[global] = static_cast<std::uint8_t>(state);
+    descend(pieces[state], layer, entry + 1, post, splits + (states.size() > 1 ? 1 : 0));
+  }
 }
 
 ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vector& f, ConstraintCode id, Cell& below,

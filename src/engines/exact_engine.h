@@ -90,6 +90,11 @@ class ExactEngine {
     // The constraint code of the cell's side of hyperplane `id` (Cell::on) in the current pattern.
     ConstraintCode side_code(ConstraintCode id) const;
     void descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits);
+    // Max entry `entry` of `layer`: one subtree per state whose piece {z_s >= z_j for all j} has
+    // positive volume. Rows equal on the whole cell do not split it; the lowest is the state.
+    void descend_max(const Cell& cell, int layer, int entry, const Matrix& post, int splits);
+    // The piece of state `state` in `piece`; false when it has no interior.
+    bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) const;
     void emit(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int neuron, const Matrix& post);
 

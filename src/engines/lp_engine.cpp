@@ -43,7 +43,7 @@ LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double toleran
   if (!root_.rows.empty()) {
     Worker worker(*this);
     worker.rows_ = root_.rows;
-    const double margin = worker.max_margin(nullptr, root_.witness, nullptr);
+    const double margin = worker.max_margin(nullptr, 0, root_.witness, nullptr);
     if (margin < -tol_) throw InputError("domain: empty: the box and the extra constraints share no interior point");
     if (!(margin > tol_))
       throw UncertifiedError("the domain's interior is thinner than the tolerance: cannot tell whether it is empty");
@@ -75,17 +75,17 @@ LpEngine::Worker::Worker(const LpEngine& engine)
 
 LpEngine::Worker::~Worker() = default;
 
-double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis_out) {
+double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, Basis* basis_out) {
   ++counters.lps;
   const int n = engine_.domain_.dim();
-  const int wanted = static_cast<int>(rows_.size()) + (extra ? 1 : 0);
+  const int wanted = static_cast<int>(rows_.size()) + (extra ? num_extra : 0);
   // First the small dense simplex, which certifies its answer either way; GLPK decides the rest
   // (answers within the tolerance, or a simplex that did not converge).
   if (wanted > 0) {
     rows_a_.resize(wanted, n);
     rows_b_.resize(wanted);
     for (int r = 0; r < wanted; ++r) {
-      const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : *extra;
+      const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : extra[r - rows_.size()];
       rows_a_.row(r) = row.a.transpose();
       rows_b_[r] = row.b;
     }
@@ -107,7 +107,7 @@ double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis*
     glp_del_rows(prob, have - wanted, gone.data());
   }
   for (int r = 0; r < wanted; ++r) {
-    const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : *extra;
+    const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : extra[r - rows_.size()];
     for (int i = 0; i < n; ++i) lp_->value[i + 1] = row.a[i];
     lp_->value[n + 1] = 1.0;
     glp_set_mat_row(prob, r + 1, n + 1, lp_->index.data(), lp_->value.data());
@@ -119,7 +119,7 @@ double LpEngine::Worker::max_margin(const Row* extra, Eigen::VectorXd& x, Basis*
   const bool warm = basis_.rows.size() == rows_.size() && !basis_.cols.empty();
   if (warm) {
     for (int r = 0; r < static_cast<int>(rows_.size()); ++r) glp_set_row_stat(prob, r + 1, basis_.rows[r]);
-    if (extra) glp_set_row_stat(prob, wanted, GLP_BS);
+    for (int r = static_cast<int>(rows_.size()); r < wanted; ++r) glp_set_row_stat(prob, r + 1, GLP_BS);
     for (int c = 0; c <= n; ++c) glp_set_col_stat(prob, c + 1, basis_.cols[c]);
   } else {
     glp_std_basis(prob);
@@ -216,6 +216,7 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
                             layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
     return descend(layer, 0, splits);
   }
+  if (flat.layers[layer].is_max) return descend_max(layer, neuron, splits);
   const int global = flat.layers[layer].offset + neuron;
   const int row = flat.layers[layer].entry_out[neuron];
   const Eigen::VectorXd w = weight_[layer].row(row).transpose();
@@ -247,11 +248,11 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
       if (!basis[k].cols.empty()) basis[k].rows.push_back(GLP_BS);
       continue;
     }
-    margin[k] = max_margin(&sides[k], point[k], &basis[k]);
+    margin[k] = max_margin(&sides[k], 1, point[k], &basis[k]);
     feasible[k] = margin[k] > engine_.tol_;
     // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
     if (!feasible[k] && !(margin[k] < -engine_.tol_)) {
-      feasible[k] = exact_side(sides[k].code, point[k]);
+      feasible[k] = exact_side(&sides[k], 1, point[k]);
       margin[k] = 0;  // thin: a region found here is near-degenerate
       basis[k] = Basis{};
     }
@@ -282,14 +283,104 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   basis_ = saved_basis;
 }
 
-bool LpEngine::Worker::exact_side(ConstraintCode code, Eigen::VectorXd& point) {
+void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
+  const SplitLayer& L = engine_.flat_.layers[layer];
+  const int global = L.offset + entry;
+  const int first = L.out_row[L.entry_out[entry]], k = L.out_rows[L.entry_out[entry]];
+  const double tol = engine_.tol_;
+  // The piece of state s is {z_s >= z_j for all j}: rows (w_j - w_s)·x <= c_s - c_j.
+  std::vector<std::vector<Row>> sides(k);
+  std::vector<char> possible(k, 1);
+  std::vector<ExactNetwork::Matrix> exact_pre;  // the unit's rows in rationals, computed on demand
+  for (int s = 0; s < k; ++s)
+    for (int j = 0; j < k && possible[s]; ++j) {
+      if (j == s) continue;
+      const Eigen::VectorXd a = weight_[layer].row(first + j).transpose() - weight_[layer].row(first + s).transpose();
+      const double b = bias_[layer][first + s] - bias_[layer][first + j];
+      const double norm = a.norm();
+      if (norm > tol) {
+        sides[s].push_back({a / norm, b / norm, max_code(global, s, j)});
+        continue;
+      }
+      // Constant within the tolerance: in rationals, equal rows (the lower index is the state, they
+      // do not split), or a constant difference (decided by its sign).
+      ++counters.exact_decisions;
+      if (exact_pre.empty()) exact_pre = engine_.exact_.network().preactivations(pattern_, engine_.exact_.network().layer_of(global));
+      const ExactNetwork::Vector& zs = exact_pre.back()[first + s];
+      const ExactNetwork::Vector& zj = exact_pre.back()[first + j];
+      const int d = static_cast<int>(zs.size()) - 1;
+      bool constant = true;
+      for (int i = 0; i < d && constant; ++i) constant = zs[i] == zj[i];
+      if (!constant)
+        throw UncertifiedError("rows " + std::to_string(s) + " and " + std::to_string(j) + " of Max unit " +
+                               std::to_string(global) + " differ by less than the floating-point tolerance");
+      const int sign = sgn(mpq_class(zs[d] - zj[d]));
+      if (sign < 0 || (sign == 0 && j < s)) possible[s] = 0;
+    }
+  std::vector<int> feasible;
+  std::vector<Eigen::VectorXd> point(k);
+  std::vector<double> margin(k, 0.0);
+  std::vector<Basis> basis(k);
+  for (int s = 0; s < k; ++s) {
+    if (!possible[s]) continue;
+    double slack = std::numeric_limits<double>::infinity();
+    for (const Row& row : sides[s]) slack = std::min(slack, row.b - row.a.dot(witness_));
+    if (slack > tol) {  // the witness is inside the piece
+      feasible.push_back(s);
+      point[s] = witness_;
+      margin[s] = slack;
+      basis[s] = basis_;
+      if (!basis[s].cols.empty()) basis[s].rows.insert(basis[s].rows.end(), sides[s].size(), GLP_BS);
+      continue;
+    }
+    margin[s] = max_margin(sides[s].data(), static_cast<int>(sides[s].size()), point[s], &basis[s]);
+    bool inside = margin[s] > tol;
+    // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
+    if (!inside && !(margin[s] < -tol)) {
+      inside = exact_side(sides[s].data(), static_cast<int>(sides[s].size()), point[s]);
+      margin[s] = 0;
+      basis[s] = Basis{};
+    }
+    if (inside) feasible.push_back(s);
+  }
+  if (feasible.empty())  // the region has interior points, and some piece holds a part of them
+    throw UncertifiedError("no piece of Max unit " + std::to_string(global) +
+                           " was found to have interior points: floating point went astray");
+  if (feasible.size() == 1) {  // the region lies in the one piece: no row needed
+    const int s = feasible[0];
+    pattern_[global] = static_cast<std::uint8_t>(s);
+    const Eigen::VectorXd saved = witness_;
+    witness_ = point[s];
+    descend(layer, entry + 1, splits);
+    witness_ = saved;
+    return;
+  }
+  const Eigen::VectorXd saved_witness = witness_;
+  const double saved_depth = depth_;
+  const Basis saved_basis = basis_;
+  const std::size_t saved_rows = rows_.size();
+  for (int s : feasible) {
+    pattern_[global] = static_cast<std::uint8_t>(s);
+    rows_.insert(rows_.end(), sides[s].begin(), sides[s].end());
+    witness_ = point[s];
+    basis_ = basis[s];
+    depth_ = std::min(saved_depth, margin[s]);
+    descend(layer, entry + 1, splits + 1);
+    rows_.resize(saved_rows);
+  }
+  witness_ = saved_witness;
+  depth_ = saved_depth;
+  basis_ = saved_basis;
+}
+
+bool LpEngine::Worker::exact_side(const Row* extra, int num_extra, Eigen::VectorXd& point) {
   ++counters.exact_decisions;
   const ExactNetwork& network = engine_.exact_.network();
   const Domain& domain = engine_.exact_.domain();
   std::vector<ConstraintCode> codes;
   for (const Row& row : rows_)
     if (row.code >= 0) codes.push_back(row.code);
-  codes.push_back(code);
+  for (int r = 0; r < num_extra; ++r) codes.push_back(extra[r].code);
   ExactNetwork::Matrix a;
   ExactNetwork::Vector b;
   network.side_rows(pattern_, codes, a, b);
@@ -301,7 +392,7 @@ bool LpEngine::Worker::exact_side(ConstraintCode code, Eigen::VectorXd& point) {
   const ExactNetwork::Vector lo(domain.lo.data(), domain.lo.data() + d), hi(domain.hi.data(), domain.hi.data() + d);
   const ExactInterior answer = exact_interior(a, b, lo, hi);
   if (!answer.solved)
-    throw UncertifiedError("an LP within the floating-point tolerance (neuron " + std::to_string(code_entry(code)) +
+    throw UncertifiedError("an LP within the floating-point tolerance (neuron " + std::to_string(code_entry(extra[0].code)) +
                            ") did not finish in exact arithmetic within its pivot limit");
   if (!answer.nonempty) return false;
   point.resize(d);

@@ -60,11 +60,16 @@ class LpEngine {
     struct Basis {  // GLPK statuses of the rows and columns of an optimal basis
       std::vector<int> rows, cols;
     };
-    double max_margin(const Row* extra, Eigen::VectorXd& x, Basis* basis);
+    double max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, Basis* basis);
     void descend(int layer, int neuron, int splits);
-    // Whether the current region has interior points on the side `code` of its neuron, decided
-    // exactly; if so, one of them (in u) goes to `point`. @throws UncertifiedError past the pivot limit
-    bool exact_side(ConstraintCode code, Eigen::VectorXd& point);
+    // Max entry `entry` of `layer`: an LP (or the witness) per state s for the piece {z_s >= z_j
+    // for all j}, one subtree per piece with interior points. Rows equal in rationals do not split
+    // (the lowest index is the state).
+    void descend_max(int layer, int entry, int splits);
+    // Whether the current region has interior points within the rows `extra` (a neuron's side, or
+    // a Max unit's piece), decided exactly; if so, one of them (in u) goes to `point`.
+    // @throws UncertifiedError past the pivot limit
+    bool exact_side(const Row* extra, int num_extra, Eigen::VectorXd& point);
     void emit();
     void snapshot(int layer, int neuron);
 

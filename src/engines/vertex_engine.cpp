@@ -91,19 +91,14 @@ VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double
   for (std::size_t k = 0; k < domain.extra.size(); ++k) {
     const Halfspace& h = domain.extra[k];
     const int code = domain_code(2 * domain.dim() + static_cast<int>(k));
-    // split() labels its sides with neuron codes; relabel the kept side's new slot afterwards.
-    const auto side = worker.split(root_, h.a.data(), -h.b, 0, below, above);
+    const auto side = worker.split(root_, h.a.data(), -h.b, code, code, below, above);
     if (side == Worker::Side::kUndecided) {
       root_undecided_ = true;
       break;
     }
     if (side == Worker::Side::kAbove)
       throw InputError("domain: empty: constraint " + std::to_string(k) + " excludes the whole box");
-    if (side == Worker::Side::kBoth) {
-      for (auto& slot : below.slots)
-        if (slot == neuron_code(0, false)) slot = code;
-      root_ = below;
-    }
+    if (side == Worker::Side::kBoth) root_ = below;
   }
 }
 
@@ -116,6 +111,7 @@ VertexEngine::Worker::Worker(const VertexEngine& engine)
       next_(engine.flat_.layers.size()),
       below_(engine.flat_.num_neurons + 1),
       above_(engine.flat_.num_neurons + 1),
+      pieces_(engine.flat_.num_neurons + 2),
       w_(engine.flat_.input_dim) {}
 
 void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const {
@@ -153,6 +149,23 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
   unstable.clear();
   for (int e = 0; e < split_layer.num_entries(); ++e) {
     const int j = split_layer.entry_out[e];
+    if (split_layer.is_max) {
+      // Stable when one row is the largest by more than the tolerance at every vertex.
+      const int first = split_layer.out_row[j], k = split_layer.out_rows[j];
+      int best = 0;
+      for (int r = 1; r < k; ++r)
+        if (values(0, first + r) + bias_[layer][first + r] > values(0, first + best) + bias_[layer][first + best]) best = r;
+      bool stable = true;
+      for (int r = 0; r < k && stable; ++r) {
+        if (r == best) continue;
+        const double gap = (values.col(first + best) - values.col(first + r)).minCoeff() + bias_[layer][first + best] -
+                           bias_[layer][first + r];
+        stable = gap > engine_.tol_ * (z.row(first + best) - z.row(first + r)).norm();
+      }
+      if (stable) pattern_[offset + e] = static_cast<std::uint8_t>(best);
+      else unstable.push_back(e);
+      continue;
+    }
     const double hi = values.col(j).maxCoeff() + bias_[layer][j];
     const double lo = values.col(j).minCoeff() + bias_[layer][j];
     const double eps = engine_.tol_ * z.row(j).norm();
@@ -219,7 +232,8 @@ const Cell& VertexEngine::Worker::collect_garbage(const Cell& cell) {
   return garbage_free_;
 }
 
-VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const double* w, double c, int global,
+VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const double* w, double c,
+                                                       ConstraintCode below_code, ConstraintCode above_code,
                                                        Cell& below, Cell& above) {
   const int d = in.dim;
   double norm2 = 0;
@@ -264,8 +278,8 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   const int words = cell->words;
   reset(below, d, words, cell->slots);
   reset(above, d, words, cell->slots);
-  below.slots[slot] = neuron_code(global, false);
-  above.slots[slot] = neuron_code(global, true);
+  below.slots[slot] = below_code;
+  above.slots[slot] = above_code;
   const std::uint64_t bit = std::uint64_t{1} << (slot % 64);
   const int bit_word = slot / 64;
 
@@ -395,7 +409,22 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
     pattern_[global] = static_cast<std::uint8_t>(bit);
     if (!last) accumulate(layer, j, next_[layer][pos], next_[layer][pos + 1]);
   };
-  switch (split(cell, w_.data(), bias_[layer][j], global, below, above)) {
+  if (split_layer.is_max) {
+    if (!max_pieces(cell, layer, unstable[pos], splits)) return exact_subtree(global);
+    MaxPieces& pieces = pieces_[splits];  // pieces_ never grows during the search: references hold
+    const int num_pieces = static_cast<int>(pieces.states.size());
+    if (num_pieces == 1 && !pieces.clipped[0]) {  // the whole cell
+      decide(pieces.states[0]);
+      return descend(cell, layer, pos + 1, splits);
+    }
+    for (int p = 0; p < num_pieces; ++p) {
+      const int state = pieces.states[p];
+      decide(state);
+      descend(pieces.clipped[p] ? pieces.cells[state] : cell, layer, pos + 1, splits + 1);
+    }
+    return;
+  }
+  switch (split(cell, w_.data(), bias_[layer][j], neuron_code(global, false), neuron_code(global, true), below, above)) {
     case Side::kBelow:
       decide(0);
       return descend(cell, layer, pos + 1, splits);
@@ -417,21 +446,21 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   }
 }
 
-bool VertexEngine::Worker::on_a_facet_exactly(const Cell& cell, int global, bool& active) {
-  std::vector<ConstraintCode> codes{neuron_code(global, true)};
-  for (ConstraintCode code : cell.slots)
-    if (code != kFreeSlot && code >= 0) codes.push_back(code);
+VertexEngine::Worker::Exactly VertexEngine::Worker::decide_exactly(const Cell& cell, ConstraintCode code) {
+  std::vector<ConstraintCode> codes{code};
+  for (ConstraintCode slot : cell.slots)
+    if (slot != kFreeSlot && slot >= 0) codes.push_back(slot);
   ++counters.exact_decisions;
-  // Rows f(x) = a·x - b, with f <= 0 on the cell for each slot, and f = -z for the new neuron.
+  // Rows f(x) = a·x - b, with f <= 0 on the cell for each slot, and f <= 0 the side `code` names.
   ExactNetwork::Matrix a;
   ExactNetwork::Vector b;
   engine_.exact_.network().side_rows(pattern_, codes, a, b);
   const std::size_t d = a[0].size();
   if (std::all_of(a[0].begin(), a[0].end(), [](const mpq_class& v) { return sgn(v) == 0; })) {
-    // Constant on the cell (a unit fed only by inactive ReLUs): -z = -b, so z > 0 iff b > 0;
-    // z = 0 everywhere is inactive, as the exact engine has it.
-    active = sgn(b[0]) > 0;
-    return true;
+    // Constant on the cell (a unit fed only by inactive ReLUs; two rows of a Max unit that differ
+    // by a constant): f = -b.
+    const int sign = sgn(b[0]);
+    return sign > 0 ? Exactly::kInside : sign < 0 ? Exactly::kOutside : Exactly::kIdentical;
   }
   for (std::size_t k = 1; k < codes.size(); ++k) {
     // f_new = lambda f_k exactly, for some lambda != 0?
@@ -443,11 +472,63 @@ bool VertexEngine::Worker::on_a_facet_exactly(const Cell& cell, int global, bool
     bool proportional = true;
     for (std::size_t i = 0; i < d && proportional; ++i) proportional = a[0][i] == lambda * a[k][i];
     if (!proportional) continue;
-    // f_k <= 0 on the cell, so -z = lambda f_k has the sign of -lambda there.
-    active = sgn(lambda) > 0;
-    return true;
+    // f_k <= 0 on the cell, so f_new = lambda f_k has the sign of -lambda there.
+    return sgn(lambda) > 0 ? Exactly::kInside : Exactly::kOutside;
   }
-  return false;
+  return Exactly::kUnknown;
+}
+
+bool VertexEngine::Worker::on_a_facet_exactly(const Cell& cell, int global, bool& active) {
+  // z = 0 on the whole cell is inactive, as the exact engine has it.
+  const Exactly side = decide_exactly(cell, neuron_code(global, true));
+  active = side == Exactly::kInside;
+  return side != Exactly::kUnknown;
+}
+
+bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, int splits) {
+  const SplitLayer& split_layer = engine_.flat_.layers[layer];
+  const int global = split_layer.offset + entry;
+  const int o = split_layer.entry_out[entry];
+  const int first = split_layer.out_row[o], k = split_layer.out_rows[o];
+  const int d = cell.dim;
+  MaxPieces& out = pieces_[splits];
+  if (static_cast<int>(out.cells.size()) < k + 1) out.cells.resize(k + 1);
+  out.states.clear();
+  out.clipped.clear();
+  Eigen::VectorXd f(d);
+  Cell& junk = max_junk_;
+  for (int state = 0; state < k; ++state) {
+    // The piece where row `state` is the largest: clip by z_state >= z_j for every other j,
+    // ping-ponging between two scratch cells (the piece is cells[state] in the end).
+    const Cell* piece = &cell;
+    Cell* spare = &out.cells[k];
+    bool empty = false;
+    for (int j = 0; j < k && !empty; ++j) {
+      if (j == state) continue;
+      f = weight_[layer].row(first + state).transpose() - weight_[layer].row(first + j).transpose();
+      const double c = bias_[layer][first + state] - bias_[layer][first + j];
+      Cell* target = piece == &out.cells[state] ? spare : &out.cells[state];
+      Side side = split(*piece, f.data(), c, max_code(global, j, state), max_code(global, state, j), junk, *target);
+      if (side == Side::kUndecided) {
+        // Within the tolerance: decided exactly, or the whole unit goes to exact arithmetic.
+        const Exactly exactly = decide_exactly(*piece, max_code(global, state, j));
+        if (exactly == Exactly::kUnknown) return false;
+        // Rows equal on the whole cell: the lower index is the state, and they do not split it.
+        side = exactly == Exactly::kInside ? Side::kAbove
+               : exactly == Exactly::kOutside ? Side::kBelow
+               : j < state ? Side::kBelow : Side::kAbove;
+      }
+      if (side == Side::kBelow) empty = true;
+      if (side == Side::kBoth) {
+        if (target == spare) std::swap(out.cells[state], out.cells[k]);  // keep the piece at cells[state]
+        piece = &out.cells[state];
+      }
+    }
+    if (empty) continue;
+    out.states.push_back(state);
+    out.clipped.push_back(piece != &cell);
+  }
+  return true;
 }
 
 void VertexEngine::Worker::exact_subtree(int first) {

@@ -76,9 +76,21 @@ class VertexEngine {
     // neuron constraint of the cell, as with duplicated neurons or relu(relu(z)) (a common case of
     // exact degeneracy)? Then the cell lies on one side of it: its state goes to `active`.
     bool on_a_facet_exactly(const Cell& cell, int global, bool& active);
+    // Where the cell lies relative to constraint `code` (its a·x <= b side), decided in rationals
+    // for a cut floating point could not decide: inside or outside when the constraint is constant
+    // on the cell or exactly a multiple of one of its facets; kIdentical when it reads 0 <= 0 there.
+    enum class Exactly { kInside, kOutside, kIdentical, kUnknown };
+    Exactly decide_exactly(const Cell& cell, ConstraintCode code);
+    // The pieces of the cell for Max entry `entry` of `layer`: for each state s whose piece
+    // {z_s >= z_j for all j} has positive volume, the piece (clipped by the k - 1 half-spaces) in
+    // pieces_[splits]. Rows equal on the whole cell do not split it: the lowest is the state.
+    // False when a cut falls within the tolerance and exact arithmetic cannot decide it alone.
+    bool max_pieces(const Cell& cell, int layer, int entry, int splits);
     void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
-    Side split(const Cell& cell, const double* w, double c, int global, Cell& below, Cell& above);
+    // Splits by w·x + c: below keeps <= 0 (its new facet is labelled below_code), above >= 0.
+    Side split(const Cell& cell, const double* w, double c, ConstraintCode below_code, ConstraintCode above_code,
+               Cell& below, Cell& above);
     const Cell& collect_garbage(const Cell& cell);
     void emit(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int pos);
@@ -94,6 +106,13 @@ class VertexEngine {
     // full matrix product per cell.
     std::vector<std::vector<Eigen::MatrixXd>> next_;
     std::vector<Cell> below_, above_;  // scratch per split depth
+    struct MaxPieces {
+      std::vector<Cell> cells;  // cells[s]: the piece of state s; cells[k]: scratch
+      std::vector<int> states;  // the states with a piece, ascending
+      std::vector<char> clipped;  // per entry of states: false if the piece is the whole cell
+    };
+    std::vector<MaxPieces> pieces_;  // per split depth
+    Cell max_junk_;
     Cell garbage_free_;
     std::vector<double> values_, interior_;
     std::vector<int> pos_, neg_;

@@ -76,8 +76,8 @@ class Reader {
   std::ostringstream problems_;
 };
 
-const std::vector<std::string> kLayerKeys = {"weight", "bias", "activation", "negative_slope"};
-const std::vector<std::string> kActivations = {"relu", "leaky_relu", "prelu", "none"};
+const std::vector<std::string> kLayerKeys = {"weight", "bias", "activation", "negative_slope", "unit_rows"};
+const std::vector<std::string> kActivations = {"relu", "leaky_relu", "prelu", "max", "none"};
 const std::vector<std::string> kTopKeys = {"layers", "domain"};
 const std::vector<std::string> kDomainKeys = {"lo", "hi"};
 
@@ -127,6 +127,8 @@ Layer read_layer(const json& entry, const std::string& at, bool last, Reader& re
   const bool has_slope = entry.contains("negative_slope");
   if (activation == "relu") {
     layer.activation = Activation::kRelu;
+  } else if (activation == "max") {
+    layer.activation = Activation::kMax;
   } else if (activation == "none" || activation == "linear" || activation == "identity") {
     layer.activation = Activation::kNone;
   } else if (activation == "leaky_relu" || activation == "prelu") {
@@ -153,7 +155,24 @@ Layer read_layer(const json& entry, const std::string& at, bool last, Reader& re
                                         (guess.empty() ? "" : " (did you mean \"" + guess + "\"?)") +
                                         "; supported: " + detail::one_of(kActivations));
   }
-  if (has_slope && (activation == "relu" || activation == "none"))
+  if (entry.contains("unit_rows")) {
+    const json& units = entry["unit_rows"];
+    if (!units.is_array() || units.empty()) {
+      reader.fail(at + ".unit_rows", "expected a non-empty array of row counts, got " + units.dump().substr(0, 40));
+    } else {
+      for (std::size_t u = 0; u < units.size(); ++u) {
+        if (!units[u].is_number_integer() || units[u].get<long long>() < 1 || units[u].get<long long>() > kMaxUnitStates) {
+          reader.fail(at + ".unit_rows[" + std::to_string(u) + "]",
+                      "expected a whole number of rows from 1 to " + std::to_string(kMaxUnitStates) + ", got " +
+                          units[u].dump().substr(0, 40));
+          layer.unit_rows.clear();
+          break;
+        }
+        layer.unit_rows.push_back(static_cast<int>(units[u].get<long long>()));
+      }
+    }
+  }
+  if (has_slope && (activation == "relu" || activation == "none" || activation == "max"))
     reader.fail(at + ".negative_slope", "only leaky_relu and prelu have a negative slope, this layer is " + activation +
                                             " (did you mean \"leaky_relu\"?)");
   return layer;

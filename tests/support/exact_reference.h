@@ -66,52 +66,105 @@ inline bool has_volume(const Polygon& shape) {
   return twice_area > 0;
 }
 
-// Activation patterns ('0'/'1' per neuron, layers joined without separators) of all regions with
-// positive volume in the box [lo, hi] (1-D or 2-D).
+// Activation patterns of all regions with positive volume in the box [lo, hi] (1-D or 2-D), one
+// character '0' + state per pattern entry, layers joined without separators. Written here from the
+// definitions: a ReLU-family row splits by the sign of z ('1' where z >= 0) unless its slope is
+// exactly 1 (linear: no split, no entry); a Max unit of k >= 2 rows (Layer::unit_rows) splits into
+// the pieces {z_s >= z_j for all j}, where rows that are the same affine function on the piece do
+// not split it and the lowest of them is the state; a Max unit outputs its state's row.
 inline std::set<std::string> patterns(const relutope::Network& net, const std::vector<double>& lo,
                                       const std::vector<double>& hi) {
+  using Row = std::vector<mpq_class>;
   const int d = static_cast<int>(lo.size());
   Piece root;
   if (d == 1) root.shape = {{lo[0]}, {hi[0]}};
   else root.shape = {{lo[0], lo[1]}, {hi[0], lo[1]}, {hi[0], hi[1]}, {lo[0], hi[1]}};
   for (int i = 0; i < d; ++i) {  // identity map
-    std::vector<mpq_class> row(d + 1, 0);
+    Row row(d + 1, 0);
     row[i] = 1;
     root.map.push_back(row);
   }
   std::vector<Piece> pieces{root};
   for (const relutope::Layer& layer : net.layers) {
-    // pre-activation rows of this layer for every piece
+    const int rows = static_cast<int>(layer.weight.rows());
+    const bool is_max = layer.activation == relutope::Activation::kMax;
+    std::vector<int> unit_rows = layer.unit_rows;
+    if (unit_rows.empty()) unit_rows.assign(rows, 1);
     std::vector<Piece> next;
     for (const Piece& piece : pieces) {
-      std::vector<std::vector<mpq_class>> pre(layer.num_out(), std::vector<mpq_class>(d + 1, 0));
-      for (int i = 0; i < layer.num_out(); ++i) {
-        for (int k = 0; k < layer.num_in(); ++k)
+      // pre-activation rows of this layer on the piece
+      std::vector<Row> pre(rows, Row(d + 1, 0));
+      for (int i = 0; i < rows; ++i) {
+        for (int k = 0; k < layer.weight.cols(); ++k)
           for (int j = 0; j <= d; ++j) pre[i][j] += mpq_class(layer.weight(i, k)) * piece.map[k][j];
         pre[i][d] += mpq_class(layer.bias[i]);
       }
-      if (!layer.splits()) {
+      if (layer.activation == relutope::Activation::kNone) {
         next.push_back({piece.shape, pre, piece.pattern});
         continue;
       }
+      // Split row by row (ReLU family) or unit by unit (Max); `map` collects each sub-piece's outputs.
       std::vector<Piece> split{{piece.shape, {}, piece.pattern}};
-      for (int i = 0; i < layer.num_out(); ++i) {
-        std::vector<Piece> finer;
-        for (const Piece& s : split)
-          for (int sign : {-1, 1}) {
-            Polygon part = clip(s.shape, pre[i], sign);
-            if (has_volume(part)) finer.push_back({part, {}, s.pattern + (sign > 0 ? '1' : '0')});
+      if (!is_max) {
+        for (int r = 0; r < rows; ++r) {
+          const mpq_class slope(layer.slope_below(r));
+          std::vector<Piece> finer;
+          for (Piece& s : split) {
+            if (slope == 1) {  // linear: one state
+              s.map.push_back(pre[r]);
+              finer.push_back(std::move(s));
+              continue;
+            }
+            for (int sign : {-1, 1}) {
+              Polygon part = clip(s.shape, pre[r], sign);
+              if (!has_volume(part)) continue;
+              Piece p{part, s.map, s.pattern + (sign > 0 ? '1' : '0')};
+              Row out = pre[r];
+              if (sign < 0)
+                for (auto& v : out) v *= slope;
+              p.map.push_back(out);
+              finer.push_back(std::move(p));
+            }
           }
+          split.swap(finer);
+        }
+      }
+      for (std::size_t u = 0, first = 0; is_max && u < unit_rows.size(); first += unit_rows[u++]) {
+        const int k = unit_rows[u];
+        std::vector<Piece> finer;
+        for (Piece& s : split) {
+          if (k == 1) {
+            s.map.push_back(pre[first]);
+            finer.push_back(std::move(s));
+            continue;
+          }
+          for (int state = 0; state < k; ++state) {
+            Polygon part = s.shape;
+            bool possible = true;
+            for (int j = 0; j < k && possible; ++j) {
+              if (j == state) continue;
+              Row diff(d + 1);
+              bool same = true;
+              for (int i = 0; i <= d; ++i) {
+                diff[i] = pre[first + state][i] - pre[first + j][i];
+                same = same && diff[i] == 0;
+              }
+              if (same) {  // the same function: the lower index is the state
+                possible = j > state;
+                continue;
+              }
+              part = clip(part, diff, 1);
+              possible = has_volume(part);
+            }
+            if (!possible) continue;
+            Piece p{part, s.map, s.pattern + static_cast<char>('0' + state)};
+            p.map.push_back(pre[first + state]);
+            finer.push_back(std::move(p));
+          }
+        }
         split.swap(finer);
       }
-      for (Piece& s : split) {
-        s.map = pre;
-        const std::size_t first = s.pattern.size() - layer.num_out();
-        for (int i = 0; i < layer.num_out(); ++i)
-          if (s.pattern[first + i] == '0')
-            for (auto& v : s.map[i]) v *= mpq_class(layer.slope_below(i));
-        next.push_back(std::move(s));
-      }
+      for (Piece& s : split) next.push_back(std::move(s));
     }
     pieces.swap(next);
   }

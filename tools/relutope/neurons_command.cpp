@@ -31,7 +31,7 @@ int run_neurons(const NeuronsOptions& options) {
   count_stable(report.states, dead, stably_active);
   const Bound* weight_aware = nullptr;
   for (const Bound& b : bounds)
-    if (b.id == "weight_aware_upper") weight_aware = &b;
+    if (b.id == "weight_aware_upper" && b.applies) weight_aware = &b;
 
   const std::vector<int> widths = net.hidden_widths();
   const double standard_error = 0.5 / std::sqrt(static_cast<double>(std::max(1, report.num_samples)));
@@ -59,13 +59,22 @@ int run_neurons(const NeuronsOptions& options) {
                         {"dead_fraction", static_cast<double>(dead[l]) / widths[l]}});
     out["layers"] = layers;
     nlohmann::ordered_json neurons = nlohmann::ordered_json::array();
-    for (const NeuronStats& n : report.neurons)
+    for (const NeuronStats& n : report.neurons) {
+      if (n.is_max_unit) {
+        neurons.push_back({{"layer", n.layer},
+                           {"unit", n.neuron},
+                           {"state", neuron_state_name(n.state)},
+                           {"regions_in_state", n.regions_in_state},
+                           {"volume_fraction_in_state", n.volume_fraction_in_state}});
+        continue;
+      }
       neurons.push_back({{"layer", n.layer},
                          {"neuron", n.neuron},
                          {"state", neuron_state_name(n.state)},
                          {"regions_active", n.regions_active},
                          {"region_fraction_active", static_cast<double>(n.regions_active) / std::max<std::uint64_t>(1, report.num_regions)},
                          {"volume_fraction_active", n.volume_fraction_active}});
+    }
     out["neurons"] = neurons;
     if (weight_aware) out["weight_aware_upper_bound"] = weight_aware->value;
     std::cout << out.dump() << "\n";
@@ -82,12 +91,22 @@ int run_neurons(const NeuronsOptions& options) {
                 engine_name(report.stats.engine), report.num_samples, standard_error);
   std::printf("%-6s %-7s %-14s %14s %9s %9s\n", "layer", "neuron", "state", "regions active", "regions", "volume");
   int k = 0;
+  const double regions = static_cast<double>(std::max<std::uint64_t>(1, report.num_regions));
   for (std::size_t l = 0; l < widths.size(); ++l)
     for (int i = 0; i < widths[l]; ++i, ++k) {
       const NeuronStats& n = report.neurons[k];
-      std::printf("%-6zu %-7d %-14s %14s %8.1f%% %8.1f%%\n", l, i, neuron_state_name(n.state),
-                  with_commas(n.regions_active).c_str(),
-                  100.0 * n.regions_active / std::max<std::uint64_t>(1, report.num_regions), 100.0 * n.volume_fraction_active);
+      if (!n.is_max_unit) {
+        std::printf("%-6zu %-7d %-14s %14s %8.1f%% %8.1f%%\n", l, i, neuron_state_name(n.state),
+                    with_commas(n.regions_active).c_str(), 100.0 * n.regions_active / regions,
+                    100.0 * n.volume_fraction_active);
+        continue;
+      }
+      // A Max unit: one line per state (the index of its largest row) that occurs.
+      std::printf("%-6zu %-7s %s\n", l, ("u" + std::to_string(n.neuron)).c_str(), neuron_state_name(n.state));
+      for (std::size_t s = 0; s < n.regions_in_state.size(); ++s)
+        if (n.regions_in_state[s] > 0 || n.volume_fraction_in_state[s] > 0)
+          std::printf("%-6s   state %-6zu %14s %8.1f%% %8.1f%%\n", "", s, with_commas(n.regions_in_state[s]).c_str(),
+                      100.0 * n.regions_in_state[s] / regions, 100.0 * n.volume_fraction_in_state[s]);
     }
   std::printf("\n%-6s %6s %6s %14s %8s\n", "layer", "width", "dead", "stably active", "dead %");
   for (std::size_t l = 0; l < widths.size(); ++l)
