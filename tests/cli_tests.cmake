@@ -96,10 +96,16 @@ relutope_cli_expect(bad.not_onnx 2 "relutope: error: ${relutope_cli_bad}/not_onn
                     count ${relutope_cli_bad}/not_onnx.onnx)
 relutope_cli_expect(bad.sigmoid_onnx 2 [[sigmoid\.onnx: node "/1/Sigmoid" \(Sigmoid\): op type Sigmoid is not piecewise linear]]
                     count ${relutope_cli_bad}/sigmoid.onnx)
-relutope_cli_expect(bad.unsupported_op_onnx 2 [[unsupported_op\.onnx: node "/3/Softmax" \(Softmax\)]]
-                    count ${relutope_cli_bad}/unsupported_op.onnx)
-relutope_cli_expect(bad.branching_onnx 2 [[branching\.onnx: node ".*the graph branches]]
-                    count ${relutope_cli_bad}/branching.onnx)
+relutope_cli_expect(bad.unsupported_op_onnx 2 [[unsupported_abs\.onnx: node "/Abs" \(Abs\): op type Abs is not supported \(supported: Gemm, MatMul]]
+                    count ${relutope_cli_data}/graph/bad/unsupported_abs.onnx)
+relutope_cli_expect(bad.dynamic_height_onnx 2 [[dynamic_height\.onnx: input "input": dimension 2 \("height"\) has no fixed size]]
+                    count ${relutope_cli_data}/graph/bad/dynamic_height.onnx)
+relutope_cli_expect(bad.maxpool_ceil_mode_onnx 2 [[maxpool_ceil_mode\.onnx: node "/1/MaxPool" \(MaxPool\): ceil_mode=1 is not supported]]
+                    count ${relutope_cli_data}/graph/bad/maxpool_ceil_mode.onnx)
+relutope_cli_expect(bad.conv_weight_input_onnx 2 [[conv_weight_input\.onnx: node "/Conv" \(Conv\): weight "weight" is a graph input]]
+                    count ${relutope_cli_data}/graph/bad/conv_weight_input.onnx)
+relutope_cli_expect(bad.dense_layers_too_large 2 [[too_large_for_dense\.onnx: too large for dense layers: .*more than the limit of 512 MB]]
+                    count ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx)
 relutope_cli_expect(bad.nan_weight_onnx 2 [[nan_weight\.onnx: tensor "2\.weight": .*NaN]]
                     count ${relutope_cli_bad}/nan_weight.onnx)
 relutope_cli_expect(bad.inf_bias_onnx 2 [[inf_bias\.onnx: tensor "2\.bias": .*infinite]]
@@ -122,8 +128,6 @@ relutope_cli_expect(bad.missing_activation_json 2 [[missing_activation\.json: in
                     count ${relutope_cli_bad}/missing_activation.json)
 relutope_cli_expect(bad.slope_key_json 2 [[slope_key\.json: invalid model:.*layers\[1\]: unknown key "slope" \(did you mean "negative_slope"\?\)]]
                     count ${relutope_cli_bad}/slope_key.json)
-relutope_cli_expect(bad.softmax_head_onnx 2 [[unsupported_op\.onnx: node "/3/Softmax" \(Softmax\): Softmax after the last affine layer is a smooth output head]]
-                    count ${relutope_cli_bad}/unsupported_op.onnx)
 relutope_cli_test(onnx.external_data_beside_the_model "^261 regions" count ${relutope_cli_data}/external/mlp_external.onnx)
 relutope_cli_expect(bad.external_data_missing 2 [[external_missing\.onnx: tensor "0\.weight": external data file "external_missing\.onnx\.data" not found]]
                     count ${relutope_cli_bad}/external_missing.onnx)

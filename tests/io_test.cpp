@@ -11,9 +11,11 @@
 
 #include "io/json_file.h"
 #include "relutope/error.h"
+#include "relutope/graph.h"
 #include "relutope/io.h"
 #include "relutope/network.h"
 #include "support/data_path.h"
+#include "support/io_samples.h"
 
 namespace {
 
@@ -24,38 +26,6 @@ using testing::AllOfArray;
 using testing::HasSubstr;
 using testing::Matcher;
 using testing::ThrowsMessage;
-
-// The samples of a `<stem>.io.txt` file: "# inputs <n> outputs <m>", then per line n inputs and m outputs.
-struct IoSamples {
-  int input_dim = 0;
-  int output_dim = 0;
-  std::vector<Eigen::VectorXd> inputs;
-  std::vector<Eigen::VectorXd> outputs;
-};
-
-IoSamples read_io(const std::string& path) {
-  IoSamples io;
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << "cannot open " << path;
-  std::string hash, inputs_word, outputs_word;
-  in >> hash >> inputs_word >> io.input_dim >> outputs_word >> io.output_dim;
-  EXPECT_EQ(hash, "#") << path;
-  EXPECT_EQ(inputs_word, "inputs") << path;
-  EXPECT_EQ(outputs_word, "outputs") << path;
-  std::string line;
-  std::getline(in, line);  // rest of the header
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::istringstream fields(line);
-    Eigen::VectorXd x(io.input_dim), y(io.output_dim);
-    for (int i = 0; i < io.input_dim; ++i) fields >> x[i];
-    for (int i = 0; i < io.output_dim; ++i) fields >> y[i];
-    EXPECT_FALSE(fields.fail()) << path << ": short line \"" << line << "\"";
-    io.inputs.push_back(x);
-    io.outputs.push_back(y);
-  }
-  return io;
-}
 
 // Checks that `net` maps every stored input to the stored PyTorch output, to 1e-5 absolute.
 void expect_reproduces_io(const Network& net, const std::string& io_name) {
@@ -251,12 +221,14 @@ TEST(Issue8OnnxSizes, ABiasThatBroadcastsAcrossTheBatchIsNotReadAsPerFeature) {
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"constant \"b.0\": shape [5, 1] does not act per feature"}));
 }
 
-TEST(Issue8OutputHead, SigmoidTanhAndLogSoftmaxHeadsAreNamed) {
-  for (const std::string op : {"Sigmoid", "Tanh", "LogSoftmax"}) {
-    const std::string name = op == "Sigmoid" ? "sigmoid_head" : op == "Tanh" ? "tanh_head" : "log_softmax_head";
-    const std::string path = data_path("bad/" + name + ".onnx");
-    EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/" + op + "\" (" + op + "): " + op +
-                                                             " after the last affine layer is a smooth output head"}));
+// Issue 9: a smooth head after the last affine layer is accepted and recorded; the layers are the body's.
+TEST(Issue9OutputHead, SigmoidTanhLogSoftmaxAndSoftmaxHeadsAreRecorded) {
+  for (const std::string op : {"Sigmoid", "Tanh", "LogSoftmax", "Softmax"}) {
+    const std::string name = op == "Sigmoid" ? "sigmoid_head" : op == "Tanh" ? "tanh_head" : op == "Softmax" ? "softmax_head" : "log_softmax_head";
+    const Network net = relutope::load_network(data_path(name + ".onnx"));
+    EXPECT_EQ(net.output_head, op) << name;
+    EXPECT_EQ(activations(net), (std::vector<Activation>{Activation::kRelu, Activation::kNone})) << name;
+    EXPECT_EQ(net.output_dim(), 3) << name;
   }
 }
 
@@ -329,22 +301,16 @@ TEST(LoadBadFile, SigmoidOnnxNamesTheNodeAndSaysItIsNotPiecewiseLinear) {
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/1/Sigmoid\"", "Sigmoid", "not piecewise linear"}));
 }
 
-TEST(LoadBadFile, SoftmaxOnnxNamesTheSoftmaxNode) {
-  const std::string path = data_path("bad/unsupported_op.onnx");
-  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/Softmax\"", "Softmax"}));
-}
-
-// Issue 8, defect 8: "the network has no linear regions" was false for an output head.
-TEST(Issue8OutputHead, FinalSoftmaxIsCalledAnOutputHead) {
-  const std::string path = data_path("bad/unsupported_op.onnx");
-  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"node \"/3/Softmax\" (Softmax): Softmax after the last affine layer is a "
-                                                           "smooth output head; relutope does not accept output heads yet"}));
-  EXPECT_THAT(loading(path), ThrowsMessage<InputError>(testing::Not(HasSubstr("no linear regions"))));
-}
-
-TEST(LoadBadFile, SkipConnectionOnnxSaysTheGraphBranches) {
-  const std::string path = data_path("bad/branching.onnx");
-  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"branches", "skip connection"}));
+// Issue 9: y = l2(relu(l1(x))) + l3(x) was refused ("the graph branches"); x is now carried past the
+// ReLU layer as rows of slope 1, and the network computes the same function as the graph.
+TEST(Issue9SkipConnection, TheInputIsCarriedPastTheReluLayer) {
+  const Network net = relutope::load_network(data_path("skip_connection.onnx"));
+  ASSERT_EQ(activations(net), (std::vector<Activation>{Activation::kPRelu, Activation::kNone}));
+  const relutope::Graph graph = relutope::load_graph_onnx(data_path("skip_connection.onnx"));
+  for (double a : {-1.0, -0.3, 0.2, 0.9}) {
+    const Eigen::Vector2d x(a, 0.7 - a);
+    EXPECT_LE((net.evaluate(x) - graph.evaluate(x)).cwiseAbs().maxCoeff(), 1e-12);
+  }
 }
 
 TEST(LoadBadFile, NanWeightOnnxNamesTheInitializer) {

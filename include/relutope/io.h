@@ -17,8 +17,8 @@ Network load_network(const std::string& path);
 /// @throws InputError naming the file, line and field at fault
 Network load_network_json(const std::string& path);
 
-/// Loads an ONNX model: a chain of Gemm, MatMul, Add, Relu, LeakyRelu, PRelu, Flatten, Identity,
-/// Dropout, Reshape and Constant nodes. Branching graphs and other operators are refused.
+/// Loads an ONNX model as torch.onnx.export writes it (MLPs, CNNs, residual networks: see README
+/// "Model formats"): load_graph_onnx, then lower_to_network. Unsupported operators are refused by name.
 Network load_network_onnx(const std::string& path);
 
 }  // namespace relutope

@@ -244,10 +244,10 @@ def main():
 
     torch.manual_seed(22)
     export(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), nn.Softmax(dim=1)),
-           torch.zeros(1, 2), os.path.join(BAD, "unsupported_op.onnx"), 13)
+           torch.zeros(1, 2), os.path.join(HERE, "softmax_head.onnx"), 13)
 
     torch.manual_seed(23)
-    export(Branching(), torch.zeros(1, 2), os.path.join(BAD, "branching.onnx"), 13)
+    export(Branching(), torch.zeros(1, 2), os.path.join(HERE, "skip_connection.onnx"), 13)
 
     m_nan = copy.deepcopy(m11)
     with torch.no_grad():

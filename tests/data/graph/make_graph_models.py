@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Generate the graph-model fixtures in tests/data/graph/ (next to this script).
+
+Every <name>_opset<N>.onnx here is written by torch.onnx.export (torch 1.13, eval mode, input
+"input" with a dynamic batch axis, output "output"), for one operator or one pattern of
+issue 9. Beside each model, <name>_opset<N>.io.txt holds 20 seeded inputs (uniform in [-1, 1]) and
+the outputs of the same PyTorch module evaluated in float64 (model.double() after the export, so
+the float32 weights of the file are used exactly): first line "# inputs <n> outputs <m>", then one
+line per sample, the flattened (row-major) input then the output, "%.17g". A float64 forward pass
+of the ONNX file must reproduce them to about 1e-12 relative to the largest output.
+
+Models made with folding=False keep their BatchNormalization nodes (exported with
+TrainingMode.PRESERVE on a module in eval mode; the default EVAL export fuses them into the Conv).
+
+The bad/ models each have one defect that the loader must refuse with a clear message.
+
+Rerun (Debian's python has torch/onnx; the `python3` on some PATHs does not):
+    /usr/bin/python3 tests/data/graph/make_graph_models.py
+Deterministic: each module is built right after torch.manual_seed(<fixed seed>).
+"""
+import os
+import warnings
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BAD = os.path.join(HERE, "bad")
+N_SAMPLES = 20
+warnings.filterwarnings("ignore")
+torch.set_num_threads(1)
+
+
+def randomize_batchnorm(model, seed):
+    """Non-trivial running statistics and affine parameters, so that folding them matters."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            n = m.num_features
+            with torch.no_grad():
+                m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
+                m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
+                m.bias.copy_(torch.rand(n, generator=g) - 0.5)
+
+
+def export(model, in_shape, name, opset, folding=True, dynamic=None, directory=HERE):
+    model.eval()
+    path = os.path.join(directory, f"{name}.onnx")
+    torch.onnx.export(model, torch.zeros(1, *in_shape), path, opset_version=opset,
+                      input_names=["input"], output_names=["output"], do_constant_folding=folding,
+                      # PRESERVE keeps BatchNormalization as a node (EVAL fuses it into the Conv)
+                      training=torch.onnx.TrainingMode.EVAL if folding else torch.onnx.TrainingMode.PRESERVE,
+                      dynamic_axes=dynamic or {"input": {0: "batch"}, "output": {0: "batch"}})
+    onnx.checker.check_model(onnx.load(path))
+    return path
+
+
+def write_io(model, in_shape, name, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(N_SAMPLES, *in_shape))
+    double = model.double().eval()
+    with torch.no_grad():
+        y = double(torch.from_numpy(x)).numpy().reshape(N_SAMPLES, -1)
+    model.float()
+    x = x.reshape(N_SAMPLES, -1)
+    with open(os.path.join(HERE, f"{name}.io.txt"), "w") as f:
+        f.write(f"# inputs {x.shape[1]} outputs {y.shape[1]}\n")
+        for xi, yi in zip(x, y):
+            f.write(" ".join("%.17g" % v for v in list(xi) + list(yi)) + "\n")
+
+
+def make(name, build, in_shape, opsets=(11, 13, 17), seed=0, folding=True):
+    for opset in opsets:
+        torch.manual_seed(seed)
+        model = build()
+        randomize_batchnorm(model, seed)
+        stem = f"{name}_opset{opset}"
+        export(model, in_shape, stem, opset, folding)
+        write_io(model, in_shape, stem, seed + opset)
+        print("wrote", stem)
+
+
+# ------------------------------------------------------------------------------------- modules
+
+class Residual(nn.Module):
+    """x + relu(W x + b), then an affine head: the skip value is carried past the ReLU layer."""
+    def __init__(self):
+        super().__init__()
+        self.inner, self.out = nn.Linear(3, 3), nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.out(x + torch.relu(self.inner(x)))
+
+
+class SmallCnn(nn.Module):
+    """Conv2d, BatchNorm2d, ReLU, MaxPool2d, a residual block, flattened by x.view(x.size(0), -1)
+    (the Shape/Gather/Unsqueeze/Concat chain) into a Linear."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 3, padding=1)
+        self.bn = nn.BatchNorm2d(3)
+        self.pool = nn.MaxPool2d(2)
+        self.block = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.block_bn = nn.BatchNorm2d(3)
+        self.fc = nn.Linear(3 * 3 * 3, 4)
+
+    def forward(self, x):
+        y = self.pool(torch.relu(self.bn(self.conv(x))))
+        y = torch.relu(y + self.block_bn(self.block(y)))
+        return self.fc(y.view(y.size(0), -1))
+
+
+class ConvVariants(nn.Module):
+    """Strides, dilations, groups and asymmetric padding."""
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 0))
+        self.b = nn.Conv2d(4, 4, 3, dilation=2, groups=2, padding=2)
+        self.c = nn.Conv2d(4, 2, 1, stride=2)
+
+    def forward(self, x):
+        return self.c(F.leaky_relu(self.b(torch.relu(self.a(x))), 0.25)).flatten(1)
+
+
+class Conv1dNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 3, 3, stride=2, padding=1)
+        self.prelu = nn.PReLU(3, init=0.1)
+        self.pool = nn.MaxPool1d(3, stride=2, padding=1)
+        self.avg = nn.AvgPool1d(2)
+        self.fc = nn.Linear(3 * 1, 2)
+        with torch.no_grad():
+            self.prelu.weight.copy_(torch.tensor([0.1, -0.2, 0.3]))
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avg(self.pool(self.prelu(self.conv(x)))), 1))
+
+
+class Pools(nn.Module):
+    """AveragePool with count_include_pad both ways, GlobalAveragePool (AdaptiveAvgPool2d(1))."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 2)
+        self.inc = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=True)
+        self.exc = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        return torch.cat([self.inc(y).flatten(1), self.exc(y).flatten(1), self.gap(y).flatten(1)], 1)
+
+
+class Clips(nn.Module):
+    """Hardtanh, ReLU6, clamp(min=0) (a ReLU), clamp(max=0.25), clamp(min=-0.5) in parallel
+    (bounds exact in float32, so that the float64 truth uses the same numbers as the file)."""
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(2, 10), nn.Linear(10, 2)
+
+    def forward(self, x):
+        z = 3 * self.l1(x)
+        a, b, c, d, e = torch.split(z, 2, dim=1)
+        return self.l2(torch.cat([F.hardtanh(a), F.relu6(b), torch.clamp(c, min=0), torch.clamp(d, max=0.25),
+                                  torch.clamp(e, min=-0.5)], 1))
+
+
+class Elementwise(nn.Module):
+    """Max of two branches, Sub/Mul/Div by constants, 1 - x, Pad, Slice, Transpose, Squeeze,
+    Unsqueeze, Gather (x[:, 2]) and Concat."""
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2, self.l3 = nn.Linear(4, 6), nn.Linear(4, 6), nn.Linear(9, 3)
+
+    def forward(self, x):
+        m = torch.maximum(self.l1(x), self.l2(x))          # Max
+        y = (m - 0.25) * 2.0 / 3.0                         # Sub, Mul, Div
+        y = 1.0 - y                                        # Sub from a constant
+        p = F.pad(y.unsqueeze(1), (1, 2), value=0.5)       # Unsqueeze, Pad -> [b, 1, 9]
+        p = p.squeeze(1)[:, 1:8]                           # Squeeze, Slice -> [b, 7]
+        t = p.view(-1, 7, 1).transpose(1, 2).reshape(-1, 7)  # Transpose
+        g = x[:, 2].unsqueeze(1)                           # Gather
+        return self.l3(torch.cat([torch.relu(t), g, x[:, :1]], 1))
+
+
+class HeadMlp(nn.Module):
+    def __init__(self, head):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 3))
+        self.head = head
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+class DoubleInput(nn.Module):
+    def forward(self, x, w):
+        return torch.relu(F.conv2d(x, w))
+
+
+def main():
+    os.makedirs(BAD, exist_ok=True)
+    make("residual_mlp", Residual, (3,), seed=1)
+    make("bn1d_mlp", lambda: nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2)), (3,),
+         seed=2, folding=False)
+    make("small_cnn", SmallCnn, (1, 6, 6), seed=3, folding=False)
+    make("conv_variants", ConvVariants, (2, 7, 5), opsets=(13,), seed=4)
+    make("conv1d", Conv1dNet, (2, 6), opsets=(11, 17), seed=5)
+    make("pools", Pools, (1, 6, 6), opsets=(11, 17), seed=6)
+    make("clips", Clips, (2,), seed=7)
+    make("elementwise", Elementwise, (4,), seed=8)
+    make("softmax_head", lambda: HeadMlp(nn.Softmax(dim=1)), (2,), opsets=(13,), seed=9)
+
+    # ---- bad models: one defect each
+    class AbsNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.Linear(2, 3)
+        def forward(self, x):
+            return self.l(x).abs()
+    torch.manual_seed(21)
+    export(AbsNet(), (2,), "unsupported_abs", 13, directory=BAD)
+    torch.manual_seed(22)
+    export(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()), (1, 5, 5), "dynamic_height", 13, directory=BAD,
+           dynamic={"input": {0: "batch", 2: "height"}, "output": {0: "batch"}})
+    torch.manual_seed(23)
+    export(nn.Sequential(nn.Conv2d(1, 2, 2), nn.MaxPool2d(2, ceil_mode=True)), (1, 6, 6), "maxpool_ceil_mode", 13,
+           directory=BAD)
+    torch.manual_seed(24)
+    # 4,096 inputs and 32,768 values after the Conv: the first dense layer alone would take 1 GB.
+    export(nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(8, 1)),
+           (1, 64, 64), "too_large_for_dense", 13, directory=BAD)
+    model = DoubleInput().eval()
+    torch.onnx.export(model, (torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3)), os.path.join(BAD, "conv_weight_input.onnx"),
+                      opset_version=13, input_names=["input", "weight"], output_names=["output"])
+    print("wrote bad/")
+
+
+if __name__ == "__main__":
+    main()
