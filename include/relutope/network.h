@@ -68,6 +68,9 @@ struct Layer {
 
 /// The layer's output for pre-activation z (size num_rows): the activation applied row by row, or
 /// for kMax the largest row of each unit.
+/// @param[in] layer  the layer
+/// @param[in] z      its pre-activation W x + b, num_rows() entries
+/// @return the layer's output, num_out() entries
 Eigen::VectorXd apply_activation(const Layer& layer, const Eigen::VectorXd& z);
 
 /// A feed-forward chain of layers, input first. Hidden layers carry piecewise-linear activations;
@@ -81,7 +84,9 @@ struct Network {
   /// piecewise-linear body; reports say so.
   std::string output_head;
 
+  /// d: the first layer's inputs (0 without layers).
   int input_dim() const { return layers.empty() ? 0 : layers.front().num_in(); }
+  /// m: the last layer's outputs (0 without layers).
   int output_dim() const { return layers.empty() ? 0 : layers.back().num_out(); }
   /// Pattern entries of the layers that split (Layer::num_pattern_entries() of each layer with
   /// splits()), in order: the neurons of a ReLU network, without linear rows; Max units count once.
@@ -98,6 +103,9 @@ struct Network {
   /// pattern at x (size num_neurons()): a ReLU-family row is active where z >= 0, a Max unit's state
   /// is the index of its largest row (the lowest on ties). At an interior point of a region that is
   /// the region's pattern.
+  /// @param[in]  x        input, input_dim() entries
+  /// @param[out] pattern  if not null, set to the activation pattern at x (num_neurons() entries)
+  /// @return the output, output_dim() entries
   Eigen::VectorXd evaluate(const Eigen::VectorXd& x, ActivationPattern* pattern = nullptr) const;
 };
 

@@ -25,10 +25,14 @@ using ActivationPattern = std::vector<std::uint8_t>;
 /// (clip units: 0 below the lower bound, 1 between, 2 above; one-row units 0 or 1), e.g. "0210".
 /// A layer of Max units writes each unit's state (the index of its largest row) in decimal,
 /// separated by '.', e.g. "0.3.1.12".
+/// @param[in] pattern  net.num_neurons() entries
+/// @param[in] net      the network it is a pattern of (its layers give the grouping and the states)
 std::string pattern_string(const ActivationPattern& pattern, const Network& net);
 
 /// Pattern as text for a network of two-state neurons only: one '0'/'1' per entry, layers (of the
 /// given widths) separated by '|'.
+/// @param[in] pattern        sum of hidden_widths entries, each 0 or 1
+/// @param[in] hidden_widths  Network::hidden_widths()
 std::string pattern_string(const ActivationPattern& pattern, const std::vector<int>& hidden_widths);
 
 /// One activation region: the set of inputs in the domain that produce `pattern`.
