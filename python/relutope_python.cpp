@@ -93,7 +93,7 @@ struct Chunk {
     ++num_regions;
     patterns.insert(patterns.end(), r.pattern.begin(), r.pattern.end());
     interior_points.insert(interior_points.end(), r.interior_point.data(), r.interior_point.data() + r.interior_point.size());
-    volumes.push_back(r.volume < 0 ? std::numeric_limits<double>::quiet_NaN() : r.volume);
+    volumes.push_back(r.volume.value_or(std::numeric_limits<double>::quiet_NaN()));
     depths.push_back(r.depth);
     // Row-major (output, input) per region, as NumPy's default.
     for (Eigen::Index i = 0; i < r.map_weight.rows(); ++i)

@@ -131,7 +131,7 @@ class TaskSink : public detail::LeafSink {
     region.interior_point = to_input(leaf.interior_point);
     // A ball of radius r in u holds a ball of radius r * min(scale) in the input.
     region.depth = std::isfinite(leaf.depth) ? scale.minCoeff() * leaf.depth : shared_.domain.diameter();
-    region.volume = leaf.volume < 0 ? leaf.volume : leaf.volume * scale.prod();
+    if (leaf.volume >= 0) region.volume = leaf.volume * scale.prod();
     for (std::size_t v = 0; v * d < leaf.vertices.size(); ++v) region.vertices.push_back(to_input(leaf.vertices.data() + v * d));
     region.facet_vertices = leaf.constraint_vertices;
     if (wants_constraints()) {

@@ -139,9 +139,9 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
   counting.with_volume = true;
   report.stats = enumerate_regions(net, domain, counting, [&](const Region& region) {
     for (int k = 0; k < total; ++k) ++regions[k][region.pattern[k]];
-    if (region.volume < 0) return;
-    total_volume += region.volume;
-    for (int k = 0; k < total; ++k) volume[k][region.pattern[k]] += region.volume;
+    if (!region.volume) return;
+    total_volume += *region.volume;
+    for (int k = 0; k < total; ++k) volume[k][region.pattern[k]] += *region.volume;
   });
   report.num_regions = report.stats.num_regions;
   report.exact_volumes = report.stats.engine == Engine::kVertex;

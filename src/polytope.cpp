@@ -79,7 +79,7 @@ double domain_volume(const Domain& domain) {
   options.with_volume = true;
   options.num_threads = 1;
   double volume = 0;
-  enumerate_regions(identity, domain, options, [&](const Region& r) { volume += r.volume; });
+  enumerate_regions(identity, domain, options, [&](const Region& r) { volume += r.volume.value(); });
   return volume;
 }
 

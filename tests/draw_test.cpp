@@ -173,7 +173,8 @@ TEST_P(ClassPieces, TileTheRegionsAndAgreeWithTheForwardPass) {
       }
       sum += area(pieces[i].polygon);
     }
-    EXPECT_NEAR(sum, r.volume, 1e-12 + 1e-9 * r.volume);
+    ASSERT_TRUE(r.volume);
+    EXPECT_NEAR(sum, *r.volume, 1e-12 + 1e-9 * *r.volume);
     split_regions += pieces.size() > 1;
     all.insert(all.end(), pieces.begin(), pieces.end());
   }

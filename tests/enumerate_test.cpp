@@ -318,8 +318,9 @@ TEST_P(Volumes, RegionVolumesSumToTheDomainVolume) {
   double sum = 0;
   std::size_t count = 0;
   relutope::enumerate_regions(net, box, options, [&](const relutope::Region& r) {
-    EXPECT_GT(r.volume, 0);
-    sum += r.volume;
+    ASSERT_TRUE(r.volume);
+    EXPECT_GT(*r.volume, 0);
+    sum += *r.volume;
     ++count;
   });
   EXPECT_GT(count, 1u);

@@ -225,8 +225,9 @@ TEST_P(GraphUnits, RegionsTileTheBox) {
   options.with_volume = true;
   double total = 0;
   for (const relutope::Region& r : relutope::enumerate_regions(net, Domain::cube(2, -1, 1), options)) {
-    EXPECT_GT(r.volume, 0);
-    total += r.volume;
+    ASSERT_TRUE(r.volume);
+    EXPECT_GT(*r.volume, 0);
+    total += *r.volume;
     ActivationPattern at;
     const Eigen::VectorXd y = net.evaluate(r.interior_point, &at);
     EXPECT_EQ(at, r.pattern) << "interior point outside its region";

@@ -53,7 +53,7 @@ struct EnumerateOptions {
   double tolerance = 1e-9;
   /// Fill Region::halfspaces and the affine map (costs time; counting does not need them).
   bool with_geometry = true;
-  /// Fill Region::volume (vertex engine only: the LP engine leaves it negative).
+  /// Fill Region::volume (vertex and exact engines; the LP engine leaves it empty).
   bool with_volume = false;
   /// Fill Region::vertices and Region::facet_vertices (vertex engine only; implies with_geometry).
   bool with_vertices = false;

@@ -1,6 +1,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,8 @@ struct Region {
   /// Small values (relative to the tolerance) mark regions whose existence is numerically fragile.
   double depth = 0.0;
   /// d-dimensional volume, when EnumerateOptions::with_volume asked for it and the engine can
-  /// (vertex engine); negative otherwise.
-  double volume = -1.0;
+  /// (vertex and exact engines); empty otherwise.
+  std::optional<double> volume;
   /// V-representation, when EnumerateOptions::with_vertices asked for it (vertex engine only):
   /// the region's vertices, and for each entry of `halfspaces` the indices of the vertices on it.
   /// Then `halfspaces` is the minimal H-representation (facets only).
