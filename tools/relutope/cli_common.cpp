@@ -2,14 +2,13 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <sstream>
-
-#include "relutope/error.h"
 #include <stdexcept>
 
 #include "option_values.h"
-#include "relutope/neurons.h"
+#include "relutope/error.h"
 
 namespace relutope::cli {
 
@@ -124,8 +123,6 @@ std::string join(const std::vector<int>& values, const char* separator) {
   for (std::size_t i = 0; i < values.size(); ++i) out << (i ? separator : "") << values[i];
   return out.str();
 }
-
-std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
 nlohmann::ordered_json domain_object(const CountingDomain& chosen) {
   return nlohmann::ordered_json::parse(relutope::domain_json(chosen));

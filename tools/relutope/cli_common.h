@@ -1,11 +1,9 @@
 #pragma once
-// Pieces the commands share: choosing the domain, formatting numbers, the bounds summary.
+// Pieces the commands share: choosing the domain, the progress line, formatting numbers.
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <optional>
 
 #include "cli_options.h"
 #include "relutope/bounds.h"
@@ -43,7 +41,6 @@ class Progress {
 
 std::string with_commas(std::uint64_t n);
 std::string join(const std::vector<int>& values, const char* separator = ",");
-std::vector<double> to_std(const Eigen::VectorXd& v);
 nlohmann::ordered_json domain_object(const CountingDomain& chosen);
 /// "n inputs -> hidden ... -> m outputs", with the slice if there is one.
 std::string network_summary(const CountingDomain& chosen);
