@@ -31,13 +31,11 @@ CountReport count_report(const std::string& model, const CountingDomain& where, 
   report.model = model;
   report.tolerance = options.tolerance;
   report.stats = count_regions(where.net, where.domain, options);
-  EnumerateOptions quiet = options;  // the progress callback reports the count pass only
-  quiet.progress = nullptr;
-  if (exact) {
-    report.certificate = certify_count(where.net, where.domain, quiet);
+  if (exact) {  // options.progress and options.cancel follow each pass
+    report.certificate = certify_count(where.net, where.domain, options);
     report.stats.num_regions = report.certificate->num_regions;  // the certified count is the answer
   }
-  if (where.origin == DomainOrigin::kLine) report.breakpoints = line_breakpoints(where.net, where.domain, quiet);
+  if (where.origin == DomainOrigin::kLine) report.breakpoints = line_breakpoints(where.net, where.domain, options);
   report.bounds = model_bounds(where.net, where.domain);
   check_against_bounds(report.stats.num_regions, report.bounds);
   if (const Bound* bound = tightest_upper_bound(report.bounds)) {
