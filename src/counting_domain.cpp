@@ -1,6 +1,8 @@
 #include "relutope/counting_domain.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 #include "relutope/error.h"
@@ -88,7 +90,12 @@ CountingDomain on_plane(const Network& net, const Eigen::MatrixXd& points, const
 }
 
 CountingDomain on_line(const Network& net, const Eigen::MatrixXd& points, const std::array<Eigen::Index, 2>& rows,
-                       const std::string& points_name) {
+                       const std::string& points_name, double t_begin, double t_end) {
+  if (!(t_begin < t_end) || !std::isfinite(t_begin) || !std::isfinite(t_end)) {
+    std::ostringstream message;
+    message << "expected a part of the segment t_begin < t_end, got " << t_begin << " and " << t_end;
+    throw InputError(message.str());
+  }
   const auto [a, b] = pick_rows(net, points, rows, points_name);
   CountingDomain out;
   try {
@@ -99,7 +106,7 @@ CountingDomain on_line(const Network& net, const Eigen::MatrixXd& points, const 
   }
   out.slice->description = "the segment from row " + std::to_string(rows[0]) + " to row " + std::to_string(rows[1]) +
                            " of " + points_name + " (t = 0 to 1)";
-  out.domain = Domain::cube(1, 0, 1);
+  out.domain = Domain::cube(1, t_begin, t_end);
   out.origin = DomainOrigin::kLine;
   out.net = compose(net, *out.slice);
   return out;

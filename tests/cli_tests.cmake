@@ -309,3 +309,28 @@ print("domain={domain} regions={regions} near_degenerate={near_degenerate}".form
 ]])
 relutope_cli_expect(issue10.stats_needs_the_vertex_engine 2 "engine lp: measuring every region needs the vertex engine"
                     stats examples/two_moons.onnx --engine lp)
+
+# ------------------------------------------------------------------------ along a segment (--engine segment)
+set(relutope_cli_segment tests/data/segment)
+relutope_cli_test(segment.pool3_pieces [[^217 pieces.*certified +every cut]]
+                  count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1 --engine segment)
+relutope_cli_test(segment.dense_engines_agree [[^217 regions]]
+                  count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1)
+relutope_cli_test(segment.part_json [["regions":61,.*"t_begin":0.25,"t_end":0.5.*"engine":"segment"]]
+                  count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                  --segment 0.25,0.5 --engine segment --json)
+relutope_cli_test(segment.part_exact_engine [[^61 regions]]
+                  count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                  --segment 0.25,0.5 --engine exact)
+relutope_cli_expect(segment.needs_line 2 [[--engine segment: counts along a segment: give --points FILE and --line i,j]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --engine segment)
+relutope_cli_expect(segment.needs_line_for_part 2 [[--segment picks part of the --line segment: give --line i,j]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --segment 0,0.5)
+relutope_cli_expect(segment.backwards 2 [[--segment: expected t0 < t1, got "0.5,0.2"]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                    --segment 0.5,0.2 --engine segment)
+relutope_cli_expect(segment.not_numbers 2 [[--segment: expected t0,t1 \(two numbers\), got "a,b"]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                    --segment a,b)
+relutope_cli_expect(segment.row_out_of_range 2 [[--line: 9 is not a row of tests/data/segment/points.npy \(0 to 7\)]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,9 --engine segment)

@@ -64,15 +64,19 @@ CountingDomain on_plane(const Network& net, const Eigen::MatrixXd& points, const
                         PlaneRegion region = PlaneRegion::kTriangle, double scale = 1.5,
                         const std::string& points_name = "the points");
 
-/// The segment from one data point to another, parametrised by t in [0, 1] (line_through).
+/// The segment from one data point to another, parametrised by t (line_through: t = 0 at the first
+/// point, 1 at the second), restricted to t in [t_begin, t_end].
 /// @param[in] net          a network with d inputs
 /// @param[in] points       n x d, one point per row
 /// @param[in] rows         two row indices into points, each in [0, n)
 /// @param[in] points_name  what the points are called in the slice's description
-/// @return net composed with the line (1 input), the domain [0, 1], origin kLine and the slice
-/// @throws InputError if points has not d columns, a row is out of range, or the two points are equal
+/// @param[in] t_begin      start of the part of the line counted on (0: the first point)
+/// @param[in] t_end        its end, above t_begin (1: the second point)
+/// @return net composed with the line (1 input), the domain [t_begin, t_end], origin kLine and the slice
+/// @throws InputError if points has not d columns, a row is out of range, the two points are equal, or
+///         t_begin < t_end does not hold
 CountingDomain on_line(const Network& net, const Eigen::MatrixXd& points, const std::array<Eigen::Index, 2>& rows,
-                       const std::string& points_name = "the points");
+                       const std::string& points_name = "the points", double t_begin = 0.0, double t_end = 1.0);
 
 /// The domain as reports give it: a JSON object with "lo" and "hi" (input_dim numbers each), "source"
 /// (domain_origin_name), "halfspaces" ([{"a": [...], "b": b}, ...], a·x <= b) for a polytope, and

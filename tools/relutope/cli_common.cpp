@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -18,8 +19,6 @@ std::string domain_note(const CountingDomain& chosen) {
   if (chosen.slice) return " in the coordinates of " + chosen.slice->description;
   return "";
 }
-
-namespace {
 
 // "i,j,k": whole numbers; whether they are rows of the points, on_plane and on_line check.
 template <std::size_t N>
@@ -44,11 +43,34 @@ std::array<Eigen::Index, N> parse_rows(const std::string& text) {
   return out;
 }
 
-}  // namespace
+template std::array<Eigen::Index, 2> parse_rows<2>(const std::string& text);
+template std::array<Eigen::Index, 3> parse_rows<3>(const std::string& text);
+
+std::pair<double, double> parse_segment(const std::string& text) {
+  if (text.empty()) return {0.0, 1.0};
+  const auto comma = text.find(',');
+  double t[2] = {0, 0};
+  bool ok = comma != std::string::npos;
+  for (int k = 0; k < 2 && ok; ++k) {
+    const std::string item = k == 0 ? text.substr(0, comma) : text.substr(comma + 1);
+    std::size_t used = 0;
+    try {
+      t[k] = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    ok = !item.empty() && used == item.size() && std::isfinite(t[k]);
+  }
+  if (!ok) throw InputError("--segment: expected t0,t1 (two numbers), got \"" + text + "\"");
+  if (!(t[0] < t[1])) throw InputError("--segment: expected t0 < t1, got \"" + text + "\"");
+  return {t[0], t[1]};
+}
 
 CountingDomain choose_domain(Network net, const DomainOptions& where) {
   const int given = !where.box.empty() + !where.domain.empty() + !where.plane.empty() + !where.line.empty();
   if (given > 1) throw InputError("give only one of --box, --domain, --plane and --line");
+  if (!where.segment.empty() && where.line.empty())
+    throw InputError("--segment picks part of the --line segment: give --line i,j");
   if ((!where.plane.empty() || !where.line.empty()) && where.points.empty())
     throw InputError("--plane and --line pick rows of --points: give --points FILE (CSV or .npy)");
   if (!where.plane.empty()) {
@@ -67,8 +89,9 @@ CountingDomain choose_domain(Network net, const DomainOptions& where) {
   }
   if (!where.line.empty()) {
     const auto rows = with_option_name("--line", [&] { return parse_rows<2>(where.line); });
+    const auto [t_begin, t_end] = parse_segment(where.segment);
     const Eigen::MatrixXd points = load_points(where.points);
-    return with_option_name("--line", [&] { return on_line(net, points, rows, where.points); });
+    return with_option_name("--line", [&] { return on_line(net, points, rows, where.points, t_begin, t_end); });
   }
   if (!where.box.empty()) {
     Domain box = with_option_name("--box", [&] { return parse_box(where.box, net.input_dim()); });

@@ -1,5 +1,6 @@
 #pragma once
 // Pieces the commands share: choosing the domain, the progress line, formatting numbers.
+#include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,6 +39,17 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   bool shown_ = false;
 };
+
+/// Row numbers "i,j" or "i,j,k" of --points (N of them; whether they exist, on_line and on_plane check).
+/// @throws InputError if the text is not N whole numbers
+template <std::size_t N>
+std::array<Eigen::Index, N> parse_rows(const std::string& text);
+/// --segment "t0,t1" (t0 < t1, finite); empty means 0,1.
+/// @throws InputError naming --segment
+std::pair<double, double> parse_segment(const std::string& text);
+
+/// relutope count --engine segment (segment_command.cpp).
+int run_segment_count(const CountOptions& options);
 
 std::string with_commas(std::uint64_t n);
 std::string join(const std::vector<int>& values, const char* separator = ",");

@@ -35,6 +35,8 @@ void add_domain_options(po::options_description& desc, DomainOptions& out) {
       ("points", po::value(&out.points), "data points, one per row (CSV or .npy), for --plane and --line")
       ("plane", po::value(&out.plane), "i,j,k: count on the 2-D plane through rows i, j, k of --points")
       ("line", po::value(&out.line), "i,j: count along the segment from row i to row j of --points")
+      ("segment", po::value(&out.segment),
+       "t0,t1: only the part of the --line segment from t0 to t1 (t = 0 at row i, 1 at row j; default 0,1)")
       ("plane-region", po::value(&out.plane_region)->default_value("triangle"),
        "triangle (the three points' triangle) or box (a square around it, see --plane-scale)")
       ("plane-scale", po::value(&out.plane_scale)->default_value(1.5), "size of the square for --plane-region box");
@@ -45,7 +47,8 @@ void add_enumeration_options(po::options_description& desc, EnumerationFlags& ou
       ("threads", po::value(&out.threads)->default_value(0), "threads to use; 0 = all cores")
       ("engine", po::value(&out.engine)->default_value("auto"),
        "auto, vertex (cells with vertices; under auto up to 6 inputs, 8 where vertices or volumes are needed), "
-       "lp (LP search; any dimension; no vertices) or exact (rational arithmetic, no tolerance; slow)")
+       "lp (LP search; any dimension; no vertices) or exact (rational arithmetic, no tolerance; slow); "
+       "count also takes segment (along --line through an ONNX graph, without dense layers: for large CNNs)")
       ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
        "relative tolerance: cuts within tolerance x box diagonal of a vertex are decided in exact arithmetic "
        "(counts are exact for any value)")
@@ -95,7 +98,10 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "  relutope count model.onnx --box -2:2                   # in [-2,2]^d\n"
                "  relutope count model.onnx --box=-1:1,0:3 --threads 1   # one interval per input\n"
                "  relutope count model.json --json                       # machine-readable\n"
-               "  relutope count model.onnx --exact                      # certified in rational arithmetic\n");
+               "  relutope count model.onnx --exact                      # certified in rational arithmetic\n"
+               "  relutope count cnn.onnx --points x.csv --plane 0,1,2   # on the triangle through three inputs\n"
+               "  relutope count resnet18.onnx --points two.npy --line 0,1 --segment 0,0.001 --engine segment\n"
+               "                                                         # along 0.1% of a segment, any network size\n");
 }
 
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {

@@ -16,6 +16,7 @@ struct DomainOptions {
   std::string points;  // CSV or .npy, one point per row
   std::string plane;   // "i,j,k": rows of `points`
   std::string line;    // "i,j": rows of `points`
+  std::string segment;  // "t0,t1": the part of the --line segment (default 0,1)
   std::string plane_region = "triangle";  // or "box"
   double plane_scale = 1.5;
 };

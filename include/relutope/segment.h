@@ -1,0 +1,72 @@
+#pragma once
+// The linear pieces of a graph network along a segment, computed through the graph's own
+// operations: a convolution is applied to the segment's origin and direction, never turned into a
+// dense matrix. This is how relutope walks a line through networks far too large for the layered
+// engines, such as ResNet-18 on 3x224x224 images.
+#include <Eigen/Core>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "relutope/graph.h"
+
+namespace relutope {
+
+/// What to walk and how to report.
+struct SegmentOptions {
+  /// The part of the line x = origin + t * direction to walk: t from t_begin to t_end (t_begin < t_end).
+  double t_begin = 0.0;
+  double t_end = 1.0;
+  /// Carry the error bounds and certify every cut (the default). false skips them, which halves the
+  /// work, and the result is then NOT certified: for measuring the walk itself, never for a count
+  /// that is reported as exact.
+  bool certify = true;
+  /// Keep every breakpoint (a t where some unit changes state) in SegmentPieces::breakpoints.
+  bool keep_breakpoints = false;
+  /// Threads; 0 = all cores. The segment is cut into equal chunks that the threads walk in turn.
+  int threads = 0;
+  /// Called after each finished piece (from the thread that finished it, one call at a time) with
+  /// the share of the segment's length finished and the pieces found so far.
+  std::function<void(double share_done, std::int64_t pieces)> progress;
+  /// Checked after each unit evaluation; once true, the walk stops and throws relutope::Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// The result of pieces_on_segment.
+struct SegmentPieces {
+  /// Number of joint unit states with a sub-segment of positive length: the linear pieces.
+  std::int64_t pieces = 0;
+  /// The t at which the state changes, increasing (when SegmentOptions::keep_breakpoints).
+  std::vector<double> breakpoints;
+  /// Unit nodes evaluated over the whole walk (the nodes of the search tree).
+  std::int64_t units_evaluated = 0;
+  /// The smallest gap between two distinct breakpoints (or a breakpoint and an end of the segment),
+  /// in units of their certified floating-point error; always > 1 in a result (otherwise the walk
+  /// throws), and the margin by which the count is certain.
+  double least_margin = std::numeric_limits<double>::infinity();
+};
+
+/// Counts the linear pieces of `graph` on x = origin + t * direction, t in [t_begin, t_end].
+///
+/// Depth-first over the units in topological order: on each sub-segment every unit before the
+/// current one is decided, so the current unit's input is affine in t (a point and a direction per
+/// value, computed with apply_affine); its breakpoints cut the sub-segment. Every value carries a
+/// rigorous bound on its floating-point error (Higham, Accuracy and Stability of Numerical
+/// Algorithms, 2nd ed., section 3.1: |fl(w.x) - w.x| <= gamma_n |w|.|x|), and a cut is made only
+/// where the bounds separate it from every other cut. Breakpoints computed from bit-identical
+/// values (the same hyperplane met twice, as a ReLU feeding a MaxPool) coincide exactly.
+///
+/// @param graph      the network (see load_graph_onnx); units Relu, LeakyRelu, PRelu, Clip, Max
+/// @param origin     input_dim values, the point at t = 0
+/// @param direction  input_dim values, the step per unit of t
+/// @return the count and statistics
+/// @throws InputError if origin or direction has the wrong size or is not finite, or t_begin >= t_end
+/// @throws UncertifiedError if two breakpoints (or a breakpoint and an end) lie within their error
+///         bounds of each other: no count is given
+/// @throws Cancelled if options.cancel became true
+SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
+                                const SegmentOptions& options = {});
+
+}  // namespace relutope

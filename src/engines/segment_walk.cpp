@@ -1,0 +1,503 @@
+// Walking a segment through a graph network, unit by unit, with certified floating point.
+//
+// Every value of the graph on the current sub-segment is affine in t: a point a and a direction b
+// (the "family" of apply_affine, two columns), and beside it a bound (Ea, Eb) on the rounding error
+// of each, so that the true value at t lies within Ea + |t| Eb of the computed one. Affine nodes
+// propagate the bound as E_y = |op|(E_x + gamma_n |x|) + u |y|, where |op| is the node with the
+// absolute values of its weights and no shift, and gamma_n = n u / (1 - n u) for a fan-in below n.
+#include "relutope/segment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <sstream>
+
+#include <omp.h>
+
+#include "relutope/error.h"
+
+namespace relutope {
+
+namespace {
+
+constexpr double kRoundoff = 0x1p-53;
+
+double gamma_for(std::int64_t fan_in) {
+  const double nu = static_cast<double>(fan_in + 2) * kRoundoff;
+  return nu / (1 - nu);
+}
+
+// A point where the state changes, with the half-width of the interval its true position lies in,
+// and the affine function (a + b t, computed) that vanishes there, so that the same function met
+// again (bit for bit) is recognised as the same cut.
+struct Cut {
+  double t = 0;
+  double window = 0;
+  double a = std::numeric_limits<double>::quiet_NaN();
+  double b = std::numeric_limits<double>::quiet_NaN();
+  bool segment_end = false;  // an end of the whole segment (exact), not a cut nor a chunk boundary
+
+  bool same_function(double a2, double b2) const { return (a == a2 && b == b2) || (a == -a2 && b == -b2); }
+};
+
+// The node with |weights| and no shift: applied to non-negative families it bounds sums of
+// magnitudes, which is what the error bound needs.
+GraphNode magnitude_node(const GraphNode& node) {
+  GraphNode m = node;
+  m.shift.resize(0);
+  m.bias.resize(0);
+  m.scale = node.scale.cwiseAbs();
+  m.weight = node.weight.cwiseAbs();
+  for (double& w : m.rows.weight) w = std::abs(w);
+  for (double& c : m.coefs) c = std::abs(c);
+  m.values = node.values.cwiseAbs();
+  return m;
+}
+
+std::int64_t fan_in(const GraphNode& node) {
+  switch (node.kind) {
+    case OpKind::kSparse: {
+      std::int64_t most = 1;
+      for (std::int64_t r = 0; r < node.rows.num_rows(); ++r)
+        most = std::max(most, node.rows.start[r + 1] - node.rows.start[r]);
+      return most;
+    }
+    case OpKind::kScale: return 1;
+    case OpKind::kSum: return static_cast<std::int64_t>(node.inputs.size());
+    case OpKind::kMatMul: return node.weight.rows();
+    case OpKind::kConv: return node.weight.cols();
+    default: return 1;
+  }
+}
+
+// What every walker of a graph shares, read-only: the units in order, and per affine node its
+// magnitude twin and its gamma_n.
+struct Prepared {
+  explicit Prepared(const Graph& graph) {
+    const std::size_t n = graph.nodes.size();
+    magnitude.reserve(n);
+    gamma.resize(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const GraphNode& node = graph.nodes[i];
+      magnitude.push_back(is_affine(node.kind) ? magnitude_node(node) : GraphNode{});
+      if (is_affine(node.kind)) gamma[i] = gamma_for(fan_in(node));
+      if (is_unit(node.kind)) units.push_back(static_cast<int>(i));
+    }
+  }
+  std::vector<int> units;
+  std::vector<GraphNode> magnitude;
+  std::vector<double> gamma;
+};
+
+// Shared between the threads: the pieces and the length of segment finished, for progress.
+struct Tally {
+  std::atomic<std::int64_t> pieces{0};
+  std::atomic<std::int64_t> units_evaluated{0};
+  double length_done = 0;  // under `lock`
+  std::mutex lock;
+};
+
+class Walker {
+ public:
+  Walker(const Graph& graph, const Prepared& prepared, const SegmentOptions& options, Tally& tally)
+      : g_(graph), options_(options), units_(prepared.units), magnitude_(prepared.magnitude), gamma_(prepared.gamma),
+        tally_(tally) {
+    const std::size_t n = g_.nodes.size();
+    value_.resize(n);
+    error_.resize(n);
+    stacked_value_.resize(n);
+    stacked_error_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const GraphNode& node = g_.nodes[i];
+      if (node.kind == OpKind::kConstant) {
+        value_[i] = constant_family(node, 2);
+        error_[i] = Eigen::MatrixXd::Zero(node.values.size(), 2);
+      }
+    }
+  }
+
+  // The pieces on [t_begin, t_end] of the line origin + t direction.
+  SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, double t_begin, double t_end) {
+    value_[g_.input].resize(origin.size(), 2);
+    value_[g_.input].col(0) = origin;
+    value_[g_.input].col(1) = direction;
+    error_[g_.input] = Eigen::MatrixXd::Zero(origin.size(), 2);
+    segment_end_ = t_end;
+    result_ = SegmentPieces{};
+    Cut begin, end;
+    begin.t = t_begin;
+    end.t = t_end;
+    begin.segment_end = t_begin == options_.t_begin;
+    end.segment_end = t_end == options_.t_end;
+    walk(0, begin, end);
+    return std::move(result_);
+  }
+
+ private:
+  // Affine nodes from `first` up to (not including) `last`.
+  void compute_affine(int first, int last) {
+    for (int i = first; i < last; ++i) {
+      const GraphNode& node = g_.nodes[i];
+      if (!is_affine(node.kind)) continue;
+      std::vector<const Eigen::MatrixXd*> in;
+      for (int j : node.inputs) in.push_back(&value_[j]);
+      value_[i] = apply_affine(node, in);
+      if (!options_.certify) {
+        error_[i].setZero(value_[i].rows(), 2);
+        continue;
+      }
+      // Error bound: |op|(E_x + gamma |x|) + u |y|.
+      std::vector<Eigen::MatrixXd> bound(node.inputs.size());
+      std::vector<const Eigen::MatrixXd*> bound_in;
+      for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+        const int j = node.inputs[k];
+        bound[k] = error_[j] + gamma_[i] * value_[j].cwiseAbs();
+        bound_in.push_back(&bound[k]);
+      }
+      error_[i] = apply_affine(magnitude_[i], bound_in);
+      error_[i] += kRoundoff * value_[i].cwiseAbs();
+    }
+  }
+
+  double error_at(const Eigen::MatrixXd& e, Eigen::Index r, double t) const { return e(r, 0) + std::abs(t) * e(r, 1); }
+
+  [[noreturn]] void uncertain(int unit, Eigen::Index element, double t, const std::string& why) const {
+    std::ostringstream out;
+    out.precision(17);
+    out << "cannot certify the pieces near t = " << t << ": unit node \"" << g_.nodes[unit].name << "\" ("
+        << g_.nodes[unit].op_type << "), value " << element << ": " << why
+        << "; floating point cannot separate these cuts, so no count is given";
+    throw UncertifiedError(out.str());
+  }
+
+  // The crossing of f(t) = a + b t (error ea + |t| eb) with 0 on [lo, hi], if it crosses there.
+  // Returns false when f keeps one certified sign on the sub-segment.
+  bool crossing(int unit, Eigen::Index element, double a, double b, double ea, double eb, const Cut& lo,
+                const Cut& hi, Cut& cut) const {
+    const double f_lo = a + b * lo.t, f_hi = a + b * hi.t;
+    const double err_lo = ea + std::abs(lo.t) * eb + std::abs(b) * lo.window + kRoundoff * (std::abs(a) + std::abs(b * lo.t));
+    const double err_hi = ea + std::abs(hi.t) * eb + std::abs(b) * hi.window + kRoundoff * (std::abs(a) + std::abs(b * hi.t));
+    const bool lo_sure = std::abs(f_lo) > err_lo, hi_sure = std::abs(f_hi) > err_hi;
+    if (a == 0 && b == 0 && ea == 0 && eb == 0) return false;  // exactly zero on the whole sub-segment
+    if (lo_sure && hi_sure) {
+      if ((f_lo > 0) == (f_hi > 0)) return false;
+      if (std::abs(b) <= eb) uncertain(unit, element, lo.t, "its slope is within its error bound");
+      cut.t = -a / b;
+      cut.window = (ea + std::abs(cut.t) * eb) / (std::abs(b) - eb) + 4 * kRoundoff * std::abs(cut.t);
+      cut.a = a;
+      cut.b = b;
+      return true;
+    }
+    // An end within the error bound: fine only if that end is exactly this function's zero (the same
+    // hyperplane met again, bit for bit, or an exact zero with no error at an exact end), and then
+    // the other end decides.
+    auto zero_at = [&](const Cut& end, double f, double err) {
+      return end.same_function(a, b) || (f == 0 && err == 0 && end.segment_end);
+    };
+    if (!lo_sure && hi_sure && zero_at(lo, f_lo, err_lo)) return false;
+    if (!hi_sure && lo_sure && zero_at(hi, f_hi, err_hi)) return false;
+    uncertain(unit, element, lo_sure ? hi.t : lo.t, "it vanishes within its error bound of a cut or an end of the segment");
+  }
+
+  // The cuts of a ReLU-family or clip unit on [lo, hi].
+  void unit_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) const {
+    const GraphNode& node = g_.nodes[u];
+    const Eigen::MatrixXd& x = value_[node.inputs[0]];
+    const Eigen::MatrixXd& e = error_[node.inputs[0]];
+    Cut cut;
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+      if (node.kind == OpKind::kRelu) {
+        const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
+        if (slope == 1) continue;  // linear
+        if (crossing(u, i, x(i, 0), x(i, 1), e(i, 0), e(i, 1), lo, hi, cut)) cuts.push_back(cut);
+        continue;
+      }
+      for (double c : {node.lo, node.hi}) {
+        if (!std::isfinite(c)) continue;
+        const double a = x(i, 0) - c;
+        if (crossing(u, i, a, x(i, 1), e(i, 0) + kRoundoff * std::abs(a), e(i, 1), lo, hi, cut)) cuts.push_back(cut);
+      }
+    }
+  }
+
+  // The inputs of Max node u as one family (its windows index into it): the input itself, or the
+  // inputs stacked (kept per node, so that the sub-segments below reuse them).
+  const Eigen::MatrixXd& max_input(int u, bool error) {
+    const GraphNode& node = g_.nodes[u];
+    if (node.inputs.size() == 1) return error ? error_[node.inputs[0]] : value_[node.inputs[0]];
+    return error ? stacked_error_[u] : stacked_value_[u];
+  }
+
+  void stack_inputs(const GraphNode& node, Eigen::MatrixXd& x, Eigen::MatrixXd& e) const {
+    Eigen::Index rows = 0;
+    for (int j : node.inputs) rows += value_[j].rows();
+    x.resize(rows, 2);
+    e.resize(rows, 2);
+    Eigen::Index at = 0;
+    for (int j : node.inputs) {
+      x.middleRows(at, value_[j].rows()) = value_[j];
+      e.middleRows(at, value_[j].rows()) = error_[j];
+      at += value_[j].rows();
+    }
+  }
+
+  // The index (into the stacked input) of the largest entry of window w at t; ties (identical
+  // lines) go to the lowest index, near-ties are resolved by the larger slope to the right of t.
+  static std::int64_t argmax_at(const SparseRows& windows, std::int64_t w, const Eigen::MatrixXd& x, double t) {
+    std::int64_t best = windows.index[windows.start[w]];
+    double best_value = x(best, 0) + x(best, 1) * t;
+    for (std::int64_t k = windows.start[w] + 1; k < windows.start[w + 1]; ++k) {
+      const std::int64_t j = windows.index[k];
+      const double v = x(j, 0) + x(j, 1) * t;
+      if (v > best_value || (v == best_value && x(j, 1) > x(best, 1))) {
+        best = j;
+        best_value = v;
+      }
+    }
+    return best;
+  }
+
+  // The cuts of a Max unit on [lo, hi]: the breakpoints of each window's upper envelope, each
+  // certified against the other lines of its window.
+  void max_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) {
+    const GraphNode& node = g_.nodes[u];
+    if (node.inputs.size() > 1) stack_inputs(node, stacked_value_[u], stacked_error_[u]);
+    const Eigen::MatrixXd& x = max_input(u, false);
+    const Eigen::MatrixXd& e = max_input(u, true);
+    const SparseRows& windows = node.rows;
+    auto identical = [&](std::int64_t i, std::int64_t j) { return x(i, 0) == x(j, 0) && x(i, 1) == x(j, 1); };
+    // Lines i and j at a cut: certified apart (false), or their difference is the cut's own function,
+    // so that they meet exactly there (true); anything else cannot be certified.
+    auto near = [&](std::int64_t w, std::int64_t i, std::int64_t j, const Cut& at) {
+      if (identical(i, j)) return false;
+      const double da = x(i, 0) - x(j, 0), db = x(i, 1) - x(j, 1);
+      const double gap = std::abs(da + db * at.t);
+      const double err = e(i, 0) + e(j, 0) + std::abs(at.t) * (e(i, 1) + e(j, 1)) + std::abs(db) * at.window +
+                         2 * kRoundoff * (std::abs(da) + std::abs(db * at.t) + std::abs(x(i, 0)) + std::abs(x(j, 0)));
+      if (gap > err) return false;
+      if (at.same_function(da, db)) return true;
+      uncertain(u, w, at.t, "two inputs of the window are within their error bounds of each other at a cut");
+    };
+    for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
+      // Right after lo the largest line is the steepest of those that meet the largest exactly at lo.
+      const std::int64_t largest = argmax_at(windows, w, x, lo.t);
+      std::int64_t current = largest;
+      for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
+        const std::int64_t j = windows.index[k];
+        if (j != largest && near(w, largest, j, lo) && x(j, 1) > x(current, 1)) current = j;
+      }
+      Cut from = lo;
+      for (;;) {
+        // The next line to overtake `current`: the earliest crossing after `from` among steeper lines.
+        Cut next;
+        std::int64_t next_line = -1;
+        for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
+          const std::int64_t j = windows.index[k];
+          if (x(j, 1) <= x(current, 1) || identical(j, current)) continue;
+          const double da = x(current, 0) - x(j, 0), db = x(current, 1) - x(j, 1);
+          const double t = -da / db;
+          if (!(t > from.t) || !(t < hi.t)) continue;
+          if (next_line < 0 || t < next.t || (t == next.t && x(j, 1) > x(next_line, 1))) {
+            next_line = j;
+            next.t = t;
+            const double ea = e(current, 0) + e(j, 0) + kRoundoff * (std::abs(x(current, 0)) + std::abs(x(j, 0)));
+            const double eb = e(current, 1) + e(j, 1) + kRoundoff * (std::abs(x(current, 1)) + std::abs(x(j, 1)));
+            if (std::abs(db) <= eb) uncertain(u, w, t, "two inputs of the window have slopes within their error bounds");
+            next.window = (ea + std::abs(t) * eb) / (std::abs(db) - eb) + 4 * kRoundoff * std::abs(t);
+            next.a = da;
+            next.b = db;
+          }
+        }
+        if (next_line < 0) break;
+        // Every other line stays clear of the envelope at the cut.
+        for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
+          const std::int64_t j = windows.index[k];
+          if (j != current && j != next_line && !identical(j, current) && !identical(j, next_line))
+            near(w, current, j, next);
+        }
+        cuts.push_back(next);
+        current = next_line;
+        from = next;
+      }
+      for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k)
+        if (windows.index[k] != current) near(w, current, windows.index[k], hi);
+    }
+  }
+
+  // The unit's output on a sub-segment whose interior holds `t`.
+  void apply_states(int u, double t) {
+    const GraphNode& node = g_.nodes[u];
+    Eigen::MatrixXd& y = value_[u];
+    Eigen::MatrixXd& ey = error_[u];
+    if (node.kind == OpKind::kMax) {
+      const SparseRows& windows = node.rows;
+      const Eigen::MatrixXd& x = max_input(u, false);
+      const Eigen::MatrixXd& e = max_input(u, true);
+      y.resize(windows.num_rows(), 2);
+      ey.resize(windows.num_rows(), 2);
+      for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
+        // The lowest index among lines identical to the largest.
+        const std::int64_t best = argmax_at(windows, w, x, t);
+        std::int64_t pick = best;
+        for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
+          const std::int64_t j = windows.index[k];
+          if (j < pick && x(j, 0) == x(best, 0) && x(j, 1) == x(best, 1)) pick = j;
+        }
+        y.row(w) = x.row(pick);
+        ey.row(w) = e.row(pick);
+      }
+      return;
+    }
+    const Eigen::MatrixXd& x = value_[node.inputs[0]];
+    const Eigen::MatrixXd& e = error_[node.inputs[0]];
+    y = x;
+    ey = e;
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+      const double v = x(i, 0) + x(i, 1) * t;
+      if (node.kind == OpKind::kRelu) {
+        if (v >= 0) continue;
+        const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
+        y.row(i) *= slope;
+        ey.row(i) = std::abs(slope) * e.row(i) + kRoundoff * y.row(i).cwiseAbs();
+      } else if (v < node.lo || v > node.hi) {
+        y(i, 0) = v < node.lo ? node.lo : node.hi;
+        y(i, 1) = 0;
+        ey.row(i).setZero();
+      }
+    }
+  }
+
+  void walk(std::size_t k, const Cut& lo, const Cut& hi) {
+    if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) throw Cancelled("walk cancelled");
+    const int first = k == 0 ? 0 : units_[k - 1] + 1;
+    if (k == units_.size()) {  // every unit decided: one linear piece
+      ++result_.pieces;
+      if (options_.keep_breakpoints && hi.t != segment_end_) result_.breakpoints.push_back(hi.t);
+      const std::int64_t pieces = ++tally_.pieces;
+      if (options_.progress) {
+        const std::lock_guard<std::mutex> hold(tally_.lock);
+        tally_.length_done += hi.t - lo.t;
+        options_.progress(tally_.length_done / (options_.t_end - options_.t_begin), pieces);
+      }
+      return;
+    }
+    const int u = units_[k];
+    compute_affine(first, u);
+    ++result_.units_evaluated;
+    std::vector<Cut> cuts;
+    if (g_.nodes[u].kind == OpKind::kMax)
+      max_cuts(u, lo, hi, cuts);
+    else
+      unit_cuts(u, lo, hi, cuts);
+    std::sort(cuts.begin(), cuts.end(), [](const Cut& p, const Cut& q) { return p.t < q.t; });
+    // One cut per point: bit-identical positions of the same function merge; any other two cuts
+    // (or a cut and an end) must be farther apart than their error windows.
+    std::vector<Cut> bounds{lo};
+    for (const Cut& cut : cuts) {
+      const Cut& last = bounds.back();
+      if (cut.t == last.t && last.same_function(cut.a, cut.b)) continue;
+      check_gap(u, last, cut);
+      bounds.push_back(cut);
+    }
+    check_gap(u, bounds.back(), hi);
+    bounds.push_back(hi);
+    // The sub-segments are walked in order; the values of the nodes before u stay as they are.
+    for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+      apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
+      walk(k + 1, bounds[s], bounds[s + 1]);
+    }
+  }
+
+  void check_gap(int u, const Cut& left, const Cut& right) {
+    const double gap = right.t - left.t;
+    const double allowed = left.window + right.window;
+    if (!(gap > allowed)) uncertain(u, -1, right.t, "two cuts closer than their error windows");
+    if (allowed > 0) result_.least_margin = std::min(result_.least_margin, gap / allowed);
+  }
+
+  const Graph& g_;
+  const SegmentOptions& options_;
+  const std::vector<int>& units_;
+  const std::vector<GraphNode>& magnitude_;
+  const std::vector<double>& gamma_;
+  Tally& tally_;
+  std::vector<Eigen::MatrixXd> value_, error_;
+  std::vector<Eigen::MatrixXd> stacked_value_, stacked_error_;  // per Max node with several inputs
+  double segment_end_ = 0;
+  SegmentPieces result_;
+};
+
+}  // namespace
+
+SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
+                                const SegmentOptions& options) {
+  const std::string where = graph.source.empty() ? std::string("graph") : graph.source;
+  if (origin.size() != graph.input_dim() || direction.size() != graph.input_dim())
+    throw InputError(where + ": the segment has " + std::to_string(origin.size()) + " coordinates, the network " +
+                     std::to_string(graph.input_dim()) + " inputs");
+  if (!origin.allFinite() || !direction.allFinite())
+    throw InputError(where + ": the segment's points are not all finite");
+  if (!(options.t_begin < options.t_end) || !std::isfinite(options.t_begin) || !std::isfinite(options.t_end))
+    throw InputError("segment: expected t_begin < t_end, got " + std::to_string(options.t_begin) + " and " +
+                     std::to_string(options.t_end));
+  const Prepared prepared(graph);
+  Tally tally;
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  // Chunks of the segment, handed out to the threads as they come free. A chunk boundary inside a
+  // piece counts that piece twice, so each boundary is taken off once; the boundaries sit at odd
+  // fractions, and where a cut falls within its error window of one (the walk cannot tell whether
+  // the boundary is a breakpoint), the segment is walked again in one piece.
+  auto walk_in_chunks = [&](int chunks) {
+    std::vector<SegmentPieces> parts(chunks);
+    std::exception_ptr first_error;
+    std::atomic<bool> failed{false};
+    const double width = options.t_end - options.t_begin;
+    auto boundary = [&](int c) {
+      if (c == 0) return options.t_begin;
+      if (c == chunks) return options.t_end;
+      return options.t_begin + width * (c - 0.381966011250105) / chunks;
+    };
+#pragma omp parallel num_threads(std::min(threads, chunks))
+    {
+      Walker walker(graph, prepared, options, tally);
+#pragma omp for schedule(dynamic, 1)
+      for (int c = 0; c < chunks; ++c) {
+        if (failed.load()) continue;
+        try {
+          parts[c] = walker.run(origin, direction, boundary(c), boundary(c + 1));
+        } catch (...) {
+#pragma omp critical(relutope_segment_error)
+          if (!first_error) first_error = std::current_exception();
+          failed = true;
+        }
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+    return parts;
+  };
+  std::vector<SegmentPieces> parts;
+  if (threads == 1) {
+    parts = walk_in_chunks(1);
+  } else {
+    try {
+      parts = walk_in_chunks(8 * threads);
+    } catch (const UncertifiedError&) {
+      tally.pieces = 0;
+      tally.length_done = 0;
+      parts = walk_in_chunks(1);
+    }
+  }
+  const int chunks = static_cast<int>(parts.size());
+  SegmentPieces result;
+  for (int c = 0; c < chunks; ++c) {
+    SegmentPieces& part = parts[c];
+    result.pieces += part.pieces - (c > 0 ? 1 : 0);
+    result.units_evaluated += part.units_evaluated;
+    result.least_margin = std::min(result.least_margin, part.least_margin);
+    result.breakpoints.insert(result.breakpoints.end(), part.breakpoints.begin(), part.breakpoints.end());
+  }
+  return result;
+}
+
+}  // namespace relutope

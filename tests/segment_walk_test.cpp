@@ -1,0 +1,276 @@
+// The segment walker against truths it does not share code with: an exact rational walk over the
+// lowered (dense) network, the forward pass (the output must be affine on every piece), and
+// additivity over sub-segments.
+#include <gmpxx.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+
+#include "relutope/error.h"
+#include "relutope/graph.h"
+#include "relutope/network.h"
+#include "relutope/segment.h"
+#include "relutope/slice.h"
+
+namespace relutope {
+namespace {
+
+const std::string kData = std::string(RELUTOPE_TEST_DATA_DIR) + "/segment/";
+
+using Q = mpq_class;
+using QVector = std::vector<Q>;
+
+// Pieces of a layered network on x(t) = a + t b, t in [t0, t1], in exact rationals. Each layer's
+// candidate cuts are all zeros of its rows and all pairwise crossings within Max units; adjacent
+// sub-segments with the same states of the layer are one piece of it.
+class ExactSegmentReference {
+ public:
+  explicit ExactSegmentReference(const Network& net) : net_(net) {}
+
+  long long count(const QVector& a, const QVector& b, const Q& t0, const Q& t1) const { return walk(0, a, b, t0, t1); }
+
+ private:
+  // z = W h + bias (point) and W h (direction).
+  void affine(const Layer& layer, const QVector& ha, const QVector& hb, QVector& za, QVector& zb) const {
+    za.assign(layer.num_rows(), 0);
+    zb.assign(layer.num_rows(), 0);
+    for (int r = 0; r < layer.num_rows(); ++r) {
+      Q sa = layer.bias[r], sb = 0;
+      for (int c = 0; c < layer.num_in(); ++c) {
+        const double w = layer.weight(r, c);
+        if (w == 0) continue;
+        const Q q(w);
+        sa += q * ha[c];
+        sb += q * hb[c];
+      }
+      za[r] = sa;
+      zb[r] = sb;
+    }
+  }
+
+  // The states of the layer at t (argmax index per Max unit, lowest on ties; sign per ReLU row).
+  std::vector<int> states(const Layer& layer, const QVector& za, const QVector& zb, const Q& t) const {
+    std::vector<int> s;
+    if (layer.activation == Activation::kMax) {
+      int row = 0;
+      for (int u = 0; u < layer.num_units(); ++u) {
+        int best = 0;
+        for (int k = 1; k < layer.rows_of_unit(u); ++k)
+          if (za[row + k] + zb[row + k] * t > za[row + best] + zb[row + best] * t) best = k;
+        s.push_back(best);
+        row += layer.rows_of_unit(u);
+      }
+      return s;
+    }
+    for (int r = 0; r < layer.num_rows(); ++r) s.push_back(layer.slope_below(r) == 1 ? 1 : sgn(za[r] + zb[r] * t) >= 0);
+    return s;
+  }
+
+  long long walk(std::size_t l, const QVector& ha, const QVector& hb, const Q& t0, const Q& t1) const {
+    const Layer& layer = net_.layers[l];
+    QVector za, zb;
+    affine(layer, ha, hb, za, zb);
+    if (!layer.splits()) return 1;
+    std::vector<Q> cuts{t0, t1};
+    auto add = [&](const Q& da, const Q& db) {
+      if (sgn(db) == 0) return;
+      const Q t = -da / db;
+      if (t > t0 && t < t1) cuts.push_back(t);
+    };
+    if (layer.activation == Activation::kMax) {
+      int row = 0;
+      for (int u = 0; u < layer.num_units(); ++u) {
+        for (int i = 0; i < layer.rows_of_unit(u); ++i)
+          for (int j = i + 1; j < layer.rows_of_unit(u); ++j) add(za[row + i] - za[row + j], zb[row + i] - zb[row + j]);
+        row += layer.rows_of_unit(u);
+      }
+    } else {
+      for (int r = 0; r < layer.num_rows(); ++r)
+        if (layer.slope_below(r) != 1) add(za[r], zb[r]);
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    long long total = 0;
+    std::size_t begin = 0;
+    while (begin + 1 < cuts.size()) {
+      const std::vector<int> s = states(layer, za, zb, (cuts[begin] + cuts[begin + 1]) / 2);
+      std::size_t end = begin + 1;
+      while (end + 1 < cuts.size() && states(layer, za, zb, (cuts[end] + cuts[end + 1]) / 2) == s) ++end;
+      // The layer's output on [cuts[begin], cuts[end]] with states s.
+      QVector ya, yb;
+      if (layer.activation == Activation::kMax) {
+        int row = 0;
+        for (int u = 0; u < layer.num_units(); ++u) {
+          ya.push_back(za[row + s[u]]);
+          yb.push_back(zb[row + s[u]]);
+          row += layer.rows_of_unit(u);
+        }
+      } else {
+        for (int r = 0; r < layer.num_rows(); ++r) {
+          const Q scale = s[r] ? Q(1) : Q(layer.slope_below(r));
+          ya.push_back(scale * za[r]);
+          yb.push_back(scale * zb[r]);
+        }
+      }
+      total += walk(l + 1, ya, yb, cuts[begin], cuts[end]);
+      begin = end;
+    }
+    return total;
+  }
+
+  const Network& net_;
+};
+
+QVector rational(const Eigen::VectorXd& v) {
+  QVector q;
+  for (Eigen::Index i = 0; i < v.size(); ++i) q.emplace_back(v[i]);
+  return q;
+}
+
+struct Segment {
+  Eigen::VectorXd origin, direction;
+};
+
+Segment between_points(int dim, int i, int j) {
+  const Eigen::MatrixXd points = load_points(kData + "points.npy");
+  const Eigen::VectorXd a = points.row(i).head(dim).transpose(), b = points.row(j).head(dim).transpose();
+  return {a, b - a};
+}
+
+void expect_matches_exact_reference(const std::string& model) {
+  const Graph graph = load_graph_onnx(kData + model);
+  const Network net = lower_to_network(graph);
+  const ExactSegmentReference reference(net);
+  long long total = 0;
+  for (auto [i, j] : {std::pair{0, 1}, {2, 3}, {6, 7}}) {
+    SCOPED_TRACE(model + " segment " + std::to_string(i) + "-" + std::to_string(j));
+    const Segment s = between_points(graph.input_dim(), i, j);
+    const SegmentPieces walked = pieces_on_segment(graph, s.origin, s.direction);
+    const long long exact = reference.count(rational(s.origin), rational(s.direction), Q(0), Q(1));
+    EXPECT_EQ(walked.pieces, exact);
+    EXPECT_GT(walked.least_margin, 1.0);
+    total += exact;
+  }
+  EXPECT_GT(total, 3 * 100) << "segments this long cross many units; the test would be weak otherwise";
+}
+
+TEST(SegmentWalk, ResidualCnnWithBatchNormMaxPoolAndHardtanhMatchesExactReference) {
+  expect_matches_exact_reference("cnn_residual.onnx");
+}
+
+TEST(SegmentWalk, OverlappingMaxPoolAndRelu6MatchExactReference) { expect_matches_exact_reference("cnn_pool3.onnx"); }
+
+TEST(SegmentWalk, OutputIsAffineOnEveryPieceAndPiecesAddUpOverSubsegments) {
+  const Graph graph = load_graph_onnx(kData + "cnn_pool3.onnx");
+  const Segment s = between_points(graph.input_dim(), 0, 1);
+  SegmentOptions whole;
+  whole.keep_breakpoints = true;
+  const SegmentPieces all = pieces_on_segment(graph, s.origin, s.direction, whole);
+  ASSERT_EQ(static_cast<std::int64_t>(all.breakpoints.size()), all.pieces - 1);
+  ASSERT_TRUE(std::is_sorted(all.breakpoints.begin(), all.breakpoints.end()));
+  std::vector<double> ends{0.0};
+  ends.insert(ends.end(), all.breakpoints.begin(), all.breakpoints.end());
+  ends.push_back(1.0);
+  for (std::size_t p = 0; p + 1 < ends.size(); ++p) {
+    // Three points inside the piece: the output's second difference vanishes (up to rounding).
+    const double t0 = ends[p], t1 = ends[p + 1], h = (t1 - t0) / 4;
+    const Eigen::VectorXd y0 = graph.evaluate(s.origin + (t0 + h) * s.direction);
+    const Eigen::VectorXd y1 = graph.evaluate(s.origin + (t0 + 2 * h) * s.direction);
+    const Eigen::VectorXd y2 = graph.evaluate(s.origin + (t0 + 3 * h) * s.direction);
+    EXPECT_LT((y0 - 2 * y1 + y2).norm(), 1e-9 * (1 + y1.norm())) << "piece " << p << " [" << t0 << ", " << t1 << "]";
+  }
+  // Cut at a point that is no breakpoint: the two halves hold one piece twice.
+  const double middle = 0.5 * (ends[ends.size() / 2 - 1] + ends[ends.size() / 2]);
+  SegmentOptions left, right;
+  left.t_end = middle;
+  right.t_begin = middle;
+  EXPECT_EQ(pieces_on_segment(graph, s.origin, s.direction, left).pieces +
+                pieces_on_segment(graph, s.origin, s.direction, right).pieces,
+            all.pieces + 1);
+}
+
+TEST(SegmentWalk, SameCountAndBreakpointsForAnyNumberOfThreads) {
+  const Graph graph = load_graph_onnx(kData + "cnn_residual.onnx");
+  const Segment s = between_points(graph.input_dim(), 2, 5);
+  SegmentOptions options;
+  options.keep_breakpoints = true;
+  options.threads = 1;
+  const SegmentPieces one = pieces_on_segment(graph, s.origin, s.direction, options);
+  for (int threads : {2, 3}) {
+    options.threads = threads;
+    const SegmentPieces many = pieces_on_segment(graph, s.origin, s.direction, options);
+    EXPECT_EQ(many.pieces, one.pieces) << threads << " threads";
+    EXPECT_EQ(many.breakpoints, one.breakpoints) << threads << " threads";
+  }
+  EXPECT_GT(one.pieces, 100);
+}
+
+// input (2) -> MatMul -> Relu: a hand-built graph for the edge cases.
+Graph two_input_relu(const Eigen::MatrixXd& weight) {
+  Graph g;
+  GraphNode input;
+  input.kind = OpKind::kInput;
+  input.name = "x";
+  input.shape = {1, 2};
+  GraphNode matmul;
+  matmul.kind = OpKind::kMatMul;
+  matmul.name = "matmul";
+  matmul.op_type = "MatMul";
+  matmul.inputs = {0};
+  matmul.weight = weight;  // K x N
+  matmul.shape = {1, weight.cols()};
+  GraphNode relu;
+  relu.kind = OpKind::kRelu;
+  relu.name = "relu";
+  relu.op_type = "Relu";
+  relu.inputs = {1};
+  relu.slope = Eigen::VectorXd::Zero(1);
+  relu.shape = matmul.shape;
+  g.nodes = {input, matmul, relu};
+  g.input = 0;
+  g.output = 2;
+  g.source = "hand-built";
+  return g;
+}
+
+TEST(SegmentWalk, ZeroWithinTheErrorBoundAtAnEndIsUncertifiedNotGuessed) {
+  // a = 1e8 x1 - 1e8 x2 cancels: at x = (1 + 2^-52, 1) it is 2.2e-8, below its error bound 9e-8.
+  Eigen::MatrixXd w(2, 1);
+  w << 1e8, -1e8;
+  const Graph g = two_input_relu(w);
+  const Eigen::Vector2d origin(1 + 0x1p-52, 1), direction(-1, 1);
+  EXPECT_THROW(pieces_on_segment(g, origin, direction), UncertifiedError);
+  // Far from the zero, the same unit is certain: its cut lies inside the segment.
+  const Eigen::Vector2d away(2, 1);
+  EXPECT_EQ(pieces_on_segment(g, away, direction).pieces, 2);
+}
+
+TEST(SegmentWalk, ExactZeroAtAnExactEndIsNoCut) {
+  Eigen::MatrixXd w(2, 1);
+  w << 1, -1;
+  const Graph g = two_input_relu(w);
+  // z = x1 - x2 = t is exactly 0 at t = 0 (no rounding anywhere: the error bound is 0) and grows: one piece.
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(0, 0), Eigen::Vector2d(1, 0)).pieces, 1);
+  // At (1, 1) the same zero comes from 1 - 1, which the bound cannot tell from a rounding error.
+  EXPECT_THROW(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(1, 0)), UncertifiedError);
+}
+
+TEST(SegmentWalk, BadInputAndCancel) {
+  Eigen::MatrixXd w(2, 1);
+  w << 1, -1;
+  const Graph g = two_input_relu(w);
+  EXPECT_THROW(pieces_on_segment(g, Eigen::Vector3d(1, 1, 1), Eigen::Vector3d(1, 0, 0)), InputError);
+  SegmentOptions backwards;
+  backwards.t_begin = 1;
+  backwards.t_end = 0;
+  EXPECT_THROW(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(1, 0), backwards), InputError);
+  std::atomic<bool> stop{true};
+  SegmentOptions cancelled;
+  cancelled.cancel = &stop;
+  EXPECT_THROW(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(1, 0), cancelled), Cancelled);
+}
+
+}  // namespace
+}  // namespace relutope

@@ -1,0 +1,137 @@
+// relutope count --engine segment: the linear pieces along a segment through a graph model, walked
+// through the graph's own operations (no dense layers), so that it reaches networks as large as
+// ResNet-18 on 224x224 images.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <thread>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "cli_options.h"
+#include "option_values.h"
+#include "relutope/error.h"
+#include "relutope/graph.h"
+#include "relutope/segment.h"
+#include "relutope/slice.h"
+
+
+namespace relutope::cli {
+
+namespace {
+
+double peak_memory_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // Linux reports kilobytes
+}
+
+// "17 Relu, 1 MaxPool": the units of the graph by operator.
+std::string unit_summary(const Graph& graph, int& num_units) {
+  std::map<std::string, int> by_op;
+  num_units = 0;
+  for (const GraphNode& node : graph.nodes)
+    if (is_unit(node.kind)) {
+      ++by_op[node.op_type];
+      num_units += static_cast<int>(node.size());
+    }
+  std::string out;
+  for (const auto& [op, n] : by_op) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + op;
+  return out.empty() ? "no units" : out;
+}
+
+}  // namespace
+
+int run_segment_count(const CountOptions& options) {
+  const DomainOptions& where = options.where;
+  if (where.line.empty() || where.points.empty())
+    throw InputError("--engine segment: counts along a segment: give --points FILE and --line i,j");
+  if (options.exact)
+    throw InputError("--exact: the segment engine certifies its count with error bounds; --exact applies to the other engines");
+  const Graph graph = load_graph_onnx(options.model);
+  const Eigen::MatrixXd points = load_points(where.points);
+  if (points.cols() != graph.input_dim())
+    throw InputError(where.points + ": points have " + std::to_string(points.cols()) + " coordinates but " +
+                     options.model + " has " + std::to_string(graph.input_dim()) + " inputs");
+  const auto rows = with_option_name("--line", [&] { return parse_rows<2>(where.line); });
+  for (Eigen::Index row : rows)
+    if (row >= points.rows())
+      throw InputError("--line: " + std::to_string(row) + " is not a row of " + where.points + " (0 to " +
+                       std::to_string(points.rows() - 1) + ")");
+  const auto [t_begin, t_end] = parse_segment(where.segment);
+  const Eigen::VectorXd origin = points.row(rows[0]).transpose();
+  const Eigen::VectorXd direction = points.row(rows[1]).transpose() - origin;
+  const int threads = options.run.threads > 0 ? options.run.threads : static_cast<int>(std::thread::hardware_concurrency());
+
+  SegmentOptions walk;
+  walk.t_begin = t_begin;
+  walk.t_end = t_end;
+  walk.keep_breakpoints = true;
+  walk.threads = options.run.threads;
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds_since = [](std::chrono::steady_clock::time_point from) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  };
+  auto last_shown = start;
+  const bool show = !options.run.quiet && isatty(STDERR_FILENO);
+  if (show)
+    walk.progress = [&](double share, std::int64_t pieces) {
+      if (seconds_since(last_shown) < 1) return;
+      last_shown = std::chrono::steady_clock::now();
+      std::fprintf(stderr, "\r%s pieces so far, %.2f%% of the segment walked, %.3g pieces/s, %.0f s   ",
+                   with_commas(pieces).c_str(), 100 * share, pieces / seconds_since(start), seconds_since(start));
+    };
+  const SegmentPieces result = pieces_on_segment(graph, origin, direction, walk);
+  const double seconds = seconds_since(start);
+  if (show) std::fprintf(stderr, "\r\033[K");
+  const double length = direction.norm() * (t_end - t_begin);
+  const double per_second = seconds > 0 ? result.pieces / seconds : 0.0;
+  int num_units = 0;
+  const std::string units = unit_summary(graph, num_units);
+
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["model"] = options.model;
+    out["regions"] = result.pieces;
+    out["input_dim"] = graph.input_dim();
+    out["output_dim"] = graph.output_dim();
+    out["units"] = num_units;
+    out["domain"] = {{"kind", "segment"}, {"points", where.points}, {"rows", rows}, {"t_begin", t_begin}, {"t_end", t_end}};
+    out["breakpoints"] = result.breakpoints;
+    out["segment_length"] = length;
+    out["engine"] = "segment";
+    out["threads"] = threads;
+    out["seconds"] = seconds;
+    out["regions_per_second"] = per_second;
+    out["units_evaluated"] = result.units_evaluated;
+    out["least_margin"] = result.least_margin;
+    out["peak_memory_mb"] = peak_memory_mb();
+    if (!graph.output_head.empty()) out["output_head"] = graph.output_head;
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::printf("%s piece%s\n", with_commas(result.pieces).c_str(), result.pieces == 1 ? "" : "s");
+  std::printf("  model      %s\n", options.model.c_str());
+  std::printf("  network    %d inputs -> %s (%s unit values) -> %d outputs\n", graph.input_dim(), units.c_str(),
+              with_commas(num_units).c_str(), graph.output_dim());
+  if (!graph.output_head.empty())
+    std::printf("  head       %s after the last affine op is left out: the pieces are those of the piecewise-linear body\n",
+                graph.output_head.c_str());
+  std::printf("  domain     the segment from row %lld to row %lld of %s, t = %.9g to %.9g (length %.6g)\n",
+              static_cast<long long>(rows[0]), static_cast<long long>(rows[1]), where.points.c_str(), t_begin, t_end, length);
+  std::printf("  breaks     %zu, at t =", result.breakpoints.size());
+  for (std::size_t i = 0; i < result.breakpoints.size() && i < 20; ++i) std::printf(" %.9g", result.breakpoints[i]);
+  std::printf("%s\n", result.breakpoints.size() > 20 ? " ... (all with --json)" : "");
+  std::printf("  engine     segment walk through the graph's operations, %d thread%s, %s unit evaluations\n", threads,
+              threads == 1 ? "" : "s", with_commas(result.units_evaluated).c_str());
+  std::printf("  certified  every cut lies farther from the next than their floating-point error bounds (least margin %.3g x)\n",
+              result.least_margin);
+  std::printf("  time       %.3f s (%.3g pieces/s), peak memory %.0f MB\n", seconds, per_second, peak_memory_mb());
+  return 0;
+}
+
+}  // namespace relutope::cli
