@@ -55,6 +55,8 @@ std::string count_report_json(const CountReport& report, const CountingDomain& w
   out["hidden_widths"] = where.net.hidden_widths();
   out["neurons"] = where.net.num_neurons();
   out["output_dim"] = where.net.output_dim();
+  // The smooth head left out of the model (null if none): the regions are those of the body before it.
+  out["output_head"] = where.net.output_head.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(where.net.output_head);
   out["domain"] = nlohmann::ordered_json::parse(domain_json(where));
   if (where.origin == DomainOrigin::kLine) {
     out["breakpoints"] = report.breakpoints;

@@ -128,6 +128,18 @@ relutope_cli_expect(bad.missing_activation_json 2 [[missing_activation\.json: in
                     count ${relutope_cli_bad}/missing_activation.json)
 relutope_cli_expect(bad.slope_key_json 2 [[slope_key\.json: invalid model:.*layers\[1\]: unknown key "slope" \(did you mean "negative_slope"\?\)]]
                     count ${relutope_cli_bad}/slope_key.json)
+# Issue 9: graph models. The plane and line counts are checked against sampling in tests/graph_test.cpp.
+set(relutope_cli_graph ${relutope_cli_data}/graph)
+relutope_cli_test(graph.cnn_plane_through_three_inputs "^2,331 regions"
+                  count ${relutope_cli_graph}/small_cnn_opset13.onnx --points ${relutope_cli_graph}/small_cnn_opset13.points.csv --plane 0,1,2)
+relutope_cli_test(graph.cnn_segment_between_two_inputs "^72 regions"
+                  count ${relutope_cli_graph}/small_cnn_opset13.onnx --points ${relutope_cli_graph}/small_cnn_opset13.points.csv --line 0,1)
+relutope_cli_test(graph.softmax_head_is_named_in_one_line
+                  "^13 regions\n.*  head       Softmax after the output, left out: these are the regions of the piecewise-linear body before it\n"
+                  count ${relutope_cli_graph}/softmax_head_opset13.onnx --box -2:2)
+relutope_cli_test(graph.softmax_head_in_json [["output_dim":3,"output_head":"Softmax"]]
+                  count ${relutope_cli_graph}/softmax_head_opset13.onnx --box -2:2 --json)
+relutope_cli_test(graph.no_head_is_null_in_json [["output_head":null]] count ${relutope_cli_data}/tiny_2d.json --json)
 relutope_cli_test(onnx.external_data_beside_the_model "^261 regions" count ${relutope_cli_data}/external/mlp_external.onnx)
 relutope_cli_expect(bad.external_data_missing 2 [[external_missing\.onnx: tensor "0\.weight": external data file "external_missing\.onnx\.data" not found]]
                     count ${relutope_cli_bad}/external_missing.onnx)

@@ -33,6 +33,9 @@ int run_count(const CountOptions& options) {
   std::printf("%s region%s\n", with_commas(stats.num_regions).c_str(), stats.num_regions == 1 ? "" : "s");
   std::printf("  model      %s\n", options.model.c_str());
   std::printf("  network    %s\n", network_summary(chosen).c_str());
+  if (!chosen.net.output_head.empty())
+    std::printf("  head       %s after the output, left out: these are the regions of the piecewise-linear body before it\n",
+                chosen.net.output_head.c_str());
   std::printf("  domain     %s%s\n", domain.describe().c_str(), domain_note(chosen).c_str());
   if (chosen.origin == DomainOrigin::kLine) {
     std::printf("  breaks     %zu along the segment (length %.6g), at t =", breakpoints.size(), chosen.slice->basis.norm());

@@ -73,6 +73,15 @@ def write_io(model, in_shape, name, seed):
             f.write(" ".join("%.17g" % v for v in list(xi) + list(yi)) + "\n")
 
 
+def points_csv(stem, n):
+    """The first n stored inputs of <stem>.io.txt as <stem>.points.csv, for --points/--plane/--line."""
+    with open(os.path.join(HERE, f"{stem}.io.txt")) as f:
+        d = int(f.readline().split()[2])
+        rows = [line.split()[:d] for line, _ in zip(f, range(n))]
+    with open(os.path.join(HERE, f"{stem}.points.csv"), "w") as f:
+        f.writelines(",".join(r) + "\n" for r in rows)
+
+
 def make(name, build, in_shape, opsets=(11, 13, 17), seed=0, folding=True):
     for opset in opsets:
         torch.manual_seed(seed)
@@ -202,6 +211,106 @@ class DoubleInput(nn.Module):
         return torch.relu(F.conv2d(x, w))
 
 
+# ------------------------------------------------------------------ equivalences (same regions)
+
+class HardtanhMlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(2, 6), nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.l2(F.hardtanh(2 * self.l1(x)))
+
+
+class HardtanhByRelus(nn.Module):
+    """hardtanh(z) = relu(z + 1) - relu(z - 1) - 1, written with plain Linear and ReLU layers."""
+    def __init__(self, m):
+        super().__init__()
+        w, b = 2 * m.l1.weight.detach().double(), 2 * m.l1.bias.detach().double()
+        self.l1 = nn.Linear(2, 12).double()
+        self.l2 = nn.Linear(12, 2).double()
+        with torch.no_grad():
+            self.l1.weight.copy_(torch.cat([w, w]))
+            self.l1.bias.copy_(torch.cat([b + 1, b - 1]))
+            w2, b2 = m.l2.weight.detach().double(), m.l2.bias.detach().double()
+            self.l2.weight.copy_(torch.cat([w2, -w2], 1))
+            self.l2.bias.copy_(b2 - w2.sum(1))
+
+    def forward(self, x):
+        return self.l2(torch.relu(self.l1(x)))
+
+
+class MaxMlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c, self.out = nn.Linear(2, 4), nn.Linear(2, 4), nn.Linear(4, 4), nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.c(torch.maximum(self.a(x), self.b(x)))))
+
+
+class MaxByRelu(nn.Module):
+    """max(a, b) = a + relu(b - a): a is carried past the ReLU layer as linear rows."""
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        a = self.m.a(x)
+        return self.m.out(torch.relu(self.m.c(a + torch.relu(self.m.b(x) - a))))
+
+
+def export_double(model, in_shape, name):
+    model.double().eval()
+    torch.onnx.export(model, torch.zeros(1, *in_shape, dtype=torch.float64), os.path.join(HERE, f"{name}.onnx"),
+                      opset_version=13, input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    print("wrote", name)
+
+
+def equivalences():
+    """Pairs that must have exactly the same regions (checked by counts in tests/graph_test.cpp)."""
+    # BatchNorm folded by hand, in float64, against bn1d_mlp_opset13.onnx (same seed, same statistics).
+    torch.manual_seed(2)
+    m = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
+    randomize_batchnorm(m, 2)
+    m.eval().double()
+    lin, bn = m[0], m[1]
+    s = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+    folded = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2)).double()
+    with torch.no_grad():
+        folded[0].weight.copy_(lin.weight * s[:, None])
+        folded[0].bias.copy_((lin.bias - bn.running_mean) * s + bn.bias)
+        folded[2].load_state_dict(m[3].state_dict())
+    export_double(folded, (3,), "bn1d_mlp_folded_by_hand")
+
+    # x + relu(W1 x + b1) is relu(W1 x + b1) + relu(x) where x > 0: the wider MLP [W1; I], [W2, W2] has the
+    # same regions as residual_mlp_opset13.onnx in the box [0.1, 1]^3.
+    torch.manual_seed(1)
+    r = Residual()
+    wide = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 2)).double()
+    with torch.no_grad():
+        wide[0].weight.copy_(torch.cat([r.inner.weight.double(), torch.eye(3, dtype=torch.float64)]))
+        wide[0].bias.copy_(torch.cat([r.inner.bias.double(), torch.zeros(3, dtype=torch.float64)]))
+        wide[2].weight.copy_(torch.cat([r.out.weight.double(), r.out.weight.double()], 1))
+        wide[2].bias.copy_(r.out.bias.double())
+    export_double(wide, (3,), "residual_mlp_as_wider_mlp")
+
+    torch.manual_seed(30)
+    h = HardtanhMlp()
+    export(h, (2,), "hardtanh_mlp", 13)
+    export_double(HardtanhByRelus(h), (2,), "hardtanh_by_relus")
+
+    torch.manual_seed(31)
+    mm = MaxMlp()
+    export(mm, (2,), "max_mlp", 13)
+    export(MaxByRelu(mm), (2,), "max_by_relu", 13)
+
+    # The body of softmax_head_opset13.onnx without its head.
+    torch.manual_seed(9)
+    export(HeadMlp(nn.Identity()), (2,), "softmax_head_body", 13)
+
+
 def main():
     os.makedirs(BAD, exist_ok=True)
     make("residual_mlp", Residual, (3,), seed=1)
@@ -214,6 +323,10 @@ def main():
     make("clips", Clips, (2,), seed=7)
     make("elementwise", Elementwise, (4,), seed=8)
     make("softmax_head", lambda: HeadMlp(nn.Softmax(dim=1)), (2,), opsets=(13,), seed=9)
+    points_csv("small_cnn_opset13", 3)
+    # The same CNN exported the default way: PyTorch fuses each BatchNorm into the Conv before it.
+    make("small_cnn_fused", SmallCnn, (1, 6, 6), opsets=(13,), seed=3)
+    equivalences()
 
     # ---- bad models: one defect each
     class AbsNet(nn.Module):
