@@ -170,6 +170,15 @@ Network random_graph_net(std::uint64_t seed) {
       layer.activation = Activation::kPRelu;
       width = layer.num_rows();
     } else if (kind == 1 && l > 0 && width >= 2) {  // Max over the previous layer's outputs (ties where they are 0)
+      // Sometimes through an affine identity layer: folded in, the engines can no longer read the
+      // ties off the stored rows and must decide them in rational arithmetic.
+      if (pick(rng) < 2) {
+        Layer identity;
+        identity.weight = Eigen::MatrixXd::Identity(width, width);
+        identity.bias = Eigen::VectorXd::Zero(width);
+        identity.activation = Activation::kNone;
+        net.layers.push_back(identity);
+      }
       const int units = 1 + pick(rng) % 2;
       std::vector<int> picks;
       for (int u = 0; u < units; ++u) {

@@ -1,5 +1,8 @@
 #include "detail/flat_network.h"
 
+#include <algorithm>
+#include <climits>
+
 #include "detail/leaf_sink.h"
 #include "relutope/error.h"
 
@@ -41,6 +44,14 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
     }
     SplitLayer split;
     static_cast<UnitLayout&>(split) = UnitLayout(net, static_cast<int>(l), num_neurons);
+    const bool unfolded = l == 0 || net.layers[l - 1].splits();
+    if (split.is_max && unfolded) {
+      split.stored_rows.resize(layer.num_rows());
+      for (int i = 0; i < layer.num_rows(); ++i)
+        for (int k = 0; k < layer.num_in(); ++k)
+          if (layer.weight(i, k) != 0) split.stored_rows[i].emplace_back(k, layer.weight(i, k));
+      split.stored_bias.assign(layer.bias.data(), layer.bias.data() + layer.num_rows());
+    }
     split.weight = std::move(w);
     split.bias = std::move(b);
     split.slope.resize(layer.num_rows());
@@ -53,6 +64,38 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
   }
   out_weight = std::move(pending);
   out_bias = std::move(pending_bias);
+}
+
+int SplitLayer::difference_sign(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern) const {
+  if (stored_rows.empty()) return kUnknownSign;
+  // z_i - z_j = sum_col (a_col - b_col) y_col + (bias_i - bias_j): collect the signs of its terms.
+  bool nonneg = stored_bias[i] >= stored_bias[j], nonpos = stored_bias[i] <= stored_bias[j];
+  bool somewhere_pos = stored_bias[i] > stored_bias[j], somewhere_neg = stored_bias[i] < stored_bias[j];
+  const auto& a = stored_rows[i];
+  const auto& b = stored_rows[j];
+  std::size_t p = 0, q = 0;
+  while (p < a.size() || q < b.size()) {
+    const int col = std::min(p < a.size() ? a[p].first : INT_MAX, q < b.size() ? b[q].first : INT_MAX);
+    const double wa = p < a.size() && a[p].first == col ? a[p++].second : 0.0;
+    const double wb = q < b.size() && b[q].first == col ? b[q++].second : 0.0;
+    if (wa == wb) continue;
+    if (!prev || prev->is_max || prev->out_entry[col] < 0) return kUnknownSign;  // no known sign
+    bool below = false;
+    const int row = prev->source_row(col, pattern, below);
+    const double slope = below ? prev->slope[row] : 1.0;
+    if (slope == 0.0) continue;           // an inactive ReLU: 0
+    if (below && slope < 0) return kUnknownSign;
+    const bool coefficient_pos = wa > wb;  // exact: wa - wb may round, its sign does not
+    // y >= 0 and not identically 0 (active), or y <= 0 (inactive with a positive slope)
+    const bool term_nonneg = below ? !coefficient_pos : coefficient_pos;
+    nonneg = nonneg && term_nonneg;
+    nonpos = nonpos && !term_nonneg;
+    if (!below) (coefficient_pos ? somewhere_pos : somewhere_neg) = true;
+  }
+  if (nonneg && nonpos) return 0;  // every term 0
+  if (nonneg && somewhere_pos) return 1;
+  if (nonpos && somewhere_neg) return -1;
+  return kUnknownSign;
 }
 
 void FlatNetwork::locate(int global, int& layer, int& entry) const {

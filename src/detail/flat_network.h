@@ -43,7 +43,22 @@ struct SplitLayer : UnitLayout {
   Eigen::VectorXd bias;
   Eigen::VectorXd slope;   // ReLU family: slope below the breakpoint per row (1 for linear rows)
 
+  // Max layers whose rows are the stored layer's own (no affine layer folded in): those rows as
+  // stored, sparse (column, weight) per row, and their biases; empty otherwise. Doubles are exact
+  // rationals, so they prove ties without rational arithmetic (rows_equal_exactly).
+  std::vector<std::vector<std::pair<int, double>>> stored_rows;
+  std::vector<double> stored_bias;
+
   int num_rows() const { return static_cast<int>(weight.rows()); }
+  // The sign of z_i - z_j on the region of `pattern` (whose entries of the layer before, `prev`,
+  // are decided; null for the first split layer), proved from the stored rows and the signs of the
+  // outputs they read, without rational arithmetic: 0 if the rows are the same function there
+  // (duplicated rows; max over ReLU outputs that are all 0), +1 if z_i >= z_j on the whole region
+  // and not equal everywhere (so the region does not split), -1 if z_i <= z_j likewise, kUnknownSign
+  // otherwise. A ReLU output is >= 0 and not identically 0 where active, 0 where inactive with
+  // slope 0, <= 0 where inactive with a positive slope; other outputs have no known sign.
+  static constexpr int kUnknownSign = 2;
+  int difference_sign(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern) const;
   // On a region whose pattern is `pattern`, output o equals factor * z[row].
   void source(int o, const std::uint8_t* pattern, int& row, double& factor) const {
     bool below = false;

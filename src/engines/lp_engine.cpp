@@ -292,9 +292,16 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
   std::vector<std::vector<Row>> sides(k);
   std::vector<char> possible(k, 1);
   std::vector<ExactNetwork::Matrix> exact_pre;  // the unit's rows in rationals, computed on demand
+  const SplitLayer* prev = layer > 0 ? &engine_.flat_.layers[layer - 1] : nullptr;
   for (int s = 0; s < k; ++s)
     for (int j = 0; j < k && possible[s]; ++j) {
       if (j == s) continue;
+      const int known = L.difference_sign(first + s, first + j, prev, pattern_.data());
+      if (known != SplitLayer::kUnknownSign) {
+        // A tie (the lower index is the state) or one row above the other on the whole region.
+        possible[s] = known > 0 || (known == 0 && j > s);
+        continue;
+      }
       const Eigen::VectorXd a = weight_[layer].row(first + j).transpose() - weight_[layer].row(first + s).transpose();
       const double b = bias_[layer][first + s] - bias_[layer][first + j];
       const double norm = a.norm();

@@ -497,6 +497,7 @@ bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, in
   out.clipped.clear();
   Eigen::VectorXd f(d);
   Cell& junk = max_junk_;
+  const SplitLayer* prev = layer > 0 ? &engine_.flat_.layers[layer - 1] : nullptr;
   for (int state = 0; state < k; ++state) {
     // The piece where row `state` is the largest: clip by z_state >= z_j for every other j,
     // ping-ponging between two scratch cells (the piece is cells[state] in the end).
@@ -505,6 +506,12 @@ bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, in
     bool empty = false;
     for (int j = 0; j < k && !empty; ++j) {
       if (j == state) continue;
+      const int sign = split_layer.difference_sign(first + state, first + j, prev, pattern_.data());
+      if (sign != SplitLayer::kUnknownSign) {
+        // A tie (the lower index is the state) or one row above the other on the whole cell.
+        empty = sign < 0 || (sign == 0 && j < state);
+        continue;
+      }
       f = weight_[layer].row(first + state).transpose() - weight_[layer].row(first + j).transpose();
       const double c = bias_[layer][first + state] - bias_[layer][first + j];
       Cell* target = piece == &out.cells[state] ? spare : &out.cells[state];
