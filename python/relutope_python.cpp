@@ -462,6 +462,8 @@ PYBIND11_MODULE(_relutope, m) {
         const Domain& domain = chosen.domain;
         DrawOptions draw;
         draw.color_by = cli::with_option_name("color", [&] { return cli::parse_color_by(color); });
+        if (domain.dim() == 2)  // the data points a plane passes through, as the CLI's export marks them
+          for (const auto& [u, label] : chosen.anchors) draw.marks.emplace_back(u, label);
         draw.width = width;
         draw.title = title;
         check_drawable(net, domain, draw);

@@ -1,5 +1,6 @@
 #include "relutope/counting_domain.h"
 
+#include <Eigen/Cholesky>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -68,6 +69,16 @@ std::array<Eigen::VectorXd, N> pick_rows(const Network& net, const Eigen::Matrix
   return out;
 }
 
+// The points in the slice's coordinates: its basis is orthonormal for a plane; for a line, the
+// parameter t of x = a + t (b - a) (0 and 1 at the two points).
+template <std::size_t N>
+void add_anchors(CountingDomain& where, const std::array<Eigen::VectorXd, N>& points, const std::array<Eigen::Index, N>& rows) {
+  const Slice& s = *where.slice;
+  const Eigen::MatrixXd gram = s.basis.transpose() * s.basis;
+  for (std::size_t i = 0; i < N; ++i)
+    where.anchors.emplace_back(gram.ldlt().solve(s.basis.transpose() * (points[i] - s.origin)), "row " + std::to_string(rows[i]));
+}
+
 }  // namespace
 
 CountingDomain on_plane(const Network& net, const Eigen::MatrixXd& points, const std::array<Eigen::Index, 3>& rows,
@@ -86,6 +97,7 @@ CountingDomain on_plane(const Network& net, const Eigen::MatrixXd& points, const
                                                 : plane_box_domain(*out.slice, p0, p1, p2, scale);
   out.origin = DomainOrigin::kPlane;
   out.net = compose(net, *out.slice);
+  add_anchors<3>(out, {p0, p1, p2}, rows);
   return out;
 }
 
@@ -109,6 +121,7 @@ CountingDomain on_line(const Network& net, const Eigen::MatrixXd& points, const 
   out.domain = Domain::cube(1, t_begin, t_end);
   out.origin = DomainOrigin::kLine;
   out.net = compose(net, *out.slice);
+  add_anchors<2>(out, {a, b}, rows);
   return out;
 }
 

@@ -79,6 +79,25 @@ TEST(CountingDomain, PlaneChecksThePointsAndRows) {
               ThrowsMessage<InputError>(HasSubstr("rows 0,1,2 of the points: the three points are (nearly) collinear")));
 }
 
+// The data points a slice was made from, in its coordinates: pictures mark them.
+TEST(CountingDomain, AnchorsAreThePointsInSliceCoordinates) {
+  const relutope::Network net = relutope::random_network(4, {4}, 1, 3);
+  Eigen::MatrixXd points(4, 4);
+  points << 1, 0, 0, 0, 0, 2, 0, 1, 0, 0, 3, -1, 5, 5, 5, 5;
+  const CountingDomain plane = relutope::on_plane(net, points, {3, 0, 2});
+  ASSERT_EQ(plane.anchors.size(), 3u);
+  const Eigen::Index rows[3] = {3, 0, 2};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(plane.anchors[i].second, "row " + std::to_string(rows[i]));
+    EXPECT_LT((plane.slice->to_input(plane.anchors[i].first) - points.row(rows[i]).transpose()).norm(), 1e-12);
+  }
+  const CountingDomain line = relutope::on_line(net, points, {1, 2});
+  ASSERT_EQ(line.anchors.size(), 2u);
+  EXPECT_NEAR(line.anchors[0].first[0], 0.0, 1e-12);
+  EXPECT_NEAR(line.anchors[1].first[0], 1.0, 1e-12);
+  EXPECT_TRUE(relutope::default_domain(net).anchors.empty());
+}
+
 TEST(CountingDomain, GivenDomainMustMatchTheNetwork) {
   const relutope::Network net = relutope::random_network(3, {4}, 1, 2);
   EXPECT_THAT([&] { relutope::on_domain(net, relutope::Domain::cube(2, 0, 1), DomainOrigin::kPolytope); },

@@ -3,6 +3,8 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "relutope/domain.h"
 #include "relutope/network.h"
@@ -37,6 +39,9 @@ struct CountingDomain {
   Domain domain;
   DomainOrigin origin = DomainOrigin::kDefault;
   std::optional<Slice> slice;  ///< set exactly when origin is kPlane or kLine
+  /// The data points the slice was made from, in slice coordinates (slice->dim() entries each),
+  /// labelled "row i": pictures mark them (DrawOptions::marks). Empty without a slice.
+  std::vector<std::pair<Eigen::VectorXd, std::string>> anchors;
 };
 
 /// The model's own domain if it has one (kModel), else the cube [-1,1]^input_dim (kDefault).

@@ -201,6 +201,14 @@ def test_regions_on_a_plane_are_in_plane_coordinates():
     assert report["regions"] == relutope.count(DIGITS, line=(points, 0, 5)).regions
 
 
+def test_draw_on_a_plane_marks_the_three_points(tmp_path):
+    path = tmp_path / "plane.svg"
+    plane = (np.load(DIGITS_NPY), 0, 5, 17)
+    assert relutope.draw(DIGITS, path, plane=plane, color="class") == relutope.count(DIGITS, plane=plane).regions
+    text = path.read_text()
+    assert all(">row {}<".format(i) in text for i in (0, 5, 17))
+
+
 def test_bad_plane_and_line_raise_value_error_naming_them():
     points = np.load(DIGITS_NPY)
     with pytest.raises(ValueError, match=r"^plane: row 99 is not a row of points \(0 to 19\)"):

@@ -61,15 +61,8 @@ int run_export(const ExportOptions& options) {
     if (draw.color_by != ColorBy::kClass) throw InputError("--class-names: only with --color class");
   }
   if (picture) check_drawable(net, domain, draw);
-  if (chosen.slice && chosen.slice->dim() == 2) {  // mark the data points the plane passes through
-    const Eigen::MatrixXd points = load_points(options.where.points);
-    std::stringstream rows(options.where.plane);
-    std::string row;
-    while (std::getline(rows, row, ',')) {
-      const Eigen::VectorXd x = points.row(std::stol(row)).transpose();
-      draw.marks.emplace_back(chosen.slice->basis.transpose() * (x - chosen.slice->origin), "row " + row);
-    }
-  }
+  if (chosen.domain.dim() == 2)  // mark the data points the plane passes through
+    for (const auto& [u, label] : chosen.anchors) draw.marks.emplace_back(u, label);
   if (draw.color_by == ColorBy::kOutput && net.output_dim() != 1)
     throw InputError("--color output: needs a single output; " + options.model + " has " + std::to_string(net.output_dim()) +
                      " (use --color class)");
