@@ -366,11 +366,6 @@ PYBIND11_MODULE(_relutope, m) {
   m.def("load_network", &load_network, py::arg("path"), "Loads an ONNX or JSON model (relutope::load_network).");
 
   m.def(
-      "domain",
-      [](const Network& net, const py::dict& where) { return domain_json(choose(net, where)); }, py::arg("net"),
-      py::arg("where"), "The domain the arguments choose, as JSON (count's domain field).");
-
-  m.def(
       "count",
       [](const Network& net, const std::string& model, const py::dict& where, int threads, const std::string& engine,
          double tolerance, bool exact) {
