@@ -12,16 +12,23 @@ std::vector<double> line_breakpoints(const Network& net, const Domain& domain, E
   if (net.input_dim() != 1 || domain.dim() != 1)
     throw InputError("line_breakpoints: expected a network with one input on an interval, got " +
                      std::to_string(net.input_dim()) + " inputs on a domain of dimension " + std::to_string(domain.dim()));
-  // A region of a segment is an interval: its end points inside the segment are where it meets the next.
+  // A region of a segment is an interval, and next to each other they tile it: the breakpoints are
+  // the left ends of all but the leftmost. (The end points of neighbours are computed from different
+  // cells, so collecting every vertex would list a breakpoint twice where they differ in the last bit.)
   options.engine = Engine::kVertex;
   options.with_vertices = true;
-  std::vector<double> out;
+  std::vector<std::pair<double, double>> intervals;
   enumerate_regions(net, domain, options, [&](const Region& r) {
-    for (const Eigen::VectorXd& v : r.vertices)
-      if (v[0] > domain.lo[0] && v[0] < domain.hi[0]) out.push_back(v[0]);
+    double lo = domain.hi[0], hi = domain.lo[0];
+    for (const Eigen::VectorXd& v : r.vertices) {
+      lo = std::min(lo, v[0]);
+      hi = std::max(hi, v[0]);
+    }
+    intervals.emplace_back(lo, hi);
   });
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::sort(intervals.begin(), intervals.end());
+  std::vector<double> out;
+  for (std::size_t i = 1; i < intervals.size(); ++i) out.push_back(intervals[i].first);
   return out;
 }
 

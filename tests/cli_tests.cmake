@@ -346,3 +346,5 @@ relutope_cli_expect(segment.not_numbers 2 [[--segment: expected t0,t1 \(two numb
                     --segment a,b)
 relutope_cli_expect(segment.row_out_of_range 2 [[--line: 9 is not a row of tests/data/segment/points.npy \(0 to 7\)]]
                     count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,9 --engine segment)
+relutope_cli_test(segment.one_break_between_neighbours [[^217 regions.*breaks +216 along the segment]]
+                  count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1)

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <string>
 
+#include "relutope/count_report.h"
+#include "relutope/counting_domain.h"
 #include "relutope/error.h"
 #include "relutope/graph.h"
 #include "relutope/network.h"
@@ -205,6 +207,19 @@ TEST(SegmentWalk, SameCountAndBreakpointsForAnyNumberOfThreads) {
     EXPECT_EQ(many.breakpoints, one.breakpoints) << threads << " threads";
   }
   EXPECT_GT(one.pieces, 100);
+}
+
+TEST(SegmentWalk, BreakpointsAgreeWithTheDenseEnginesOnTheLoweredNetwork) {
+  const Graph graph = load_graph_onnx(kData + "cnn_pool3.onnx");
+  const Eigen::MatrixXd points = load_points(kData + "points.npy");
+  const CountingDomain line = on_line(lower_to_network(graph), points, {0, 1});
+  const std::vector<double> dense = line_breakpoints(line.net, line.domain, EnumerateOptions{});
+  const Segment s = between_points(graph.input_dim(), 0, 1);
+  SegmentOptions options;
+  options.keep_breakpoints = true;
+  const std::vector<double> walked = pieces_on_segment(graph, s.origin, s.direction, options).breakpoints;
+  ASSERT_EQ(dense.size(), walked.size());
+  for (std::size_t i = 0; i < dense.size(); ++i) EXPECT_NEAR(dense[i], walked[i], 1e-9) << "breakpoint " << i;
 }
 
 // input (2) -> MatMul -> Relu: a hand-built graph for the edge cases.
