@@ -47,7 +47,8 @@ CountReport count_report(const std::string& model, const CountingDomain& where, 
 std::vector<double> line_breakpoints(const Network& net, const Domain& domain, EnumerateOptions options);
 
 /// The JSON object of `relutope count --json`, on one line. Keys, in this order: model, regions,
-/// input_dim, hidden_widths, neurons, output_dim, domain (domain_json), breakpoints and segment_length
+/// input_dim, hidden_widths, neurons, output_dim, output_head (Network::output_head, null if none),
+/// domain (domain_json), breakpoints and segment_length
 /// (along a line), engine, threads, tasks, seconds, regions_per_second, tolerance, tolerance_abs,
 /// near_degenerate, exact_decisions, lps, lp_fallbacks, then with a certificate certified,
 /// float_regions, float_missed, float_invented, facets_certified, float_facets_wrong,
