@@ -102,7 +102,7 @@ struct Chunk {
     for (const Halfspace& h : r.halfspaces) {
       halfspace_a.insert(halfspace_a.end(), h.a.data(), h.a.data() + h.a.size());
       halfspace_b.push_back(h.b);
-      const bool neuron = h.origin.kind == HalfspaceOrigin::Kind::kNeuron;
+      const bool neuron = h.origin.kind != HalfspaceOrigin::Kind::kDomain;  // a neuron, or a Max unit's piece
       halfspace_layer.push_back(neuron ? h.origin.layer : -1);
       halfspace_neuron.push_back(h.origin.neuron);
     }

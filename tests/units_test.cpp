@@ -333,6 +333,23 @@ TEST(MaxUnits, DuplicatedInputsDoNotSplit) {
     EXPECT_NE(r.pattern[0], 1) << "the second copy of x is never the state";
 }
 
+// max(x, y), then relu(m_0 + x + y) where m = (max, x, y) is carried on: both cuts pass exactly
+// through corners of the box ((1, 1) and (-1, -1); (1, -1) and (-1, 1)), which floating point
+// cannot decide, so the vertex engine hands the subtree, Max state included, to exact arithmetic.
+// 2 pieces of the Max unit, each cut in two by x + y = 0 (m_0 enters with weight 0): 4 regions.
+TEST(MaxUnits, CutsThroughVerticesBelowAMaxUnitAreDecidedExactly) {
+  Eigen::MatrixXd w(4, 2);
+  w << 1, 0, 0, 1, 1, 0, 0, 1;
+  const Layer max = max_layer(w, Eigen::Vector4d::Zero(), {2, 1, 1});
+  Eigen::MatrixXd w2(1, 3);
+  w2 << 0, 1, 1;
+  const Network net = with_output({max, layer(w2, Eigen::VectorXd::Zero(1), Activation::kRelu)});
+  expect_count_in_every_engine(net, Domain::cube(2, -1, 1), 4);
+  EnumerateOptions options;
+  options.engine = Engine::kVertex;
+  EXPECT_GT(relutope::count_regions(net, Domain::cube(2, -1, 1), options).num_exact_decisions, 0u);
+}
+
 // max(a, b) = relu(a - b) + b: a 2-state Max unit has the regions of one ReLU row plus a carried row.
 TEST(MaxUnits, MaxOfTwoRowsCountsAsReluOfTheDifference) {
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {

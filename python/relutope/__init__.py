@@ -178,7 +178,8 @@ def _model_name(model, net):
 class RegionChunk:
     """Up to chunk_size regions as NumPy arrays (n regions, d inputs, m outputs, k neurons, h half-spaces):
 
-    patterns           (n, k) uint8, 1 where the neuron's pre-activation is >= 0 (network order)
+    patterns           (n, k) uint8 per pattern entry (network order): 1 where a neuron is active
+                       (pre-activation >= 0); for a Max unit its state (the index of its largest row)
     interior_points    (n, d) float64, a point strictly inside each region
     volumes            (n,) float64, NaN unless regions(..., volumes=True) (vertex engine)
     depths             (n,) float64
@@ -186,6 +187,7 @@ class RegionChunk:
     halfspace_offsets  (n + 1,) int64: region r's half-spaces are rows offsets[r]:offsets[r+1] of
     halfspace_a        (h, d) float64 and halfspace_b (h,): a @ x <= b
     halfspace_layer    (h,) int32 (-1 for a face of the domain) and halfspace_neuron (h,) int32
+                       (the row, or for the facet z_s >= z_j of a Max unit's piece, the unit)
     """
 
     def __init__(self, arrays):
