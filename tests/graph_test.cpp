@@ -155,6 +155,21 @@ TEST(GraphAffineFamily, DirectionsGetNoBias) {
   EXPECT_LE((both.col(1) - (fod - fo)).cwiseAbs().maxCoeff(), 1e-12);
 }
 
+TEST(GraphExample, DigitsCnnReproducesItsPyTorchLogits) {
+  // examples/train_digits_cnn.py stored PyTorch's float64 logits of the 20 images of digits_test.csv.
+  const std::string examples = data_path("../../examples/");
+  const Eigen::MatrixXd images = relutope::load_points(examples + "digits_test.csv");
+  const Eigen::MatrixXd logits = relutope::load_points(examples + "digits_cnn_test_logits.csv");
+  const Network net = relutope::load_network(examples + "digits_cnn.onnx");
+  ASSERT_EQ(images.rows(), 20);
+  ASSERT_EQ(logits.rows(), 20);
+  for (Eigen::Index i = 0; i < images.rows(); ++i) {
+    const Eigen::VectorXd y = net.evaluate(images.row(i).transpose());
+    EXPECT_LE((y - logits.row(i).transpose()).cwiseAbs().maxCoeff(), 1e-10 * std::max(1.0, logits.row(i).cwiseAbs().maxCoeff()))
+        << "image " << i;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- counts
 // Pairs of networks that must have exactly the same regions; the second of each is a plain MLP (or
 // a hand-written form) whose count does not go through the graph feature under test.
