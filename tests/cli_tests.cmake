@@ -104,7 +104,7 @@ relutope_cli_expect(bad.maxpool_ceil_mode_onnx 2 [[maxpool_ceil_mode\.onnx: node
                     count ${relutope_cli_data}/graph/bad/maxpool_ceil_mode.onnx)
 relutope_cli_expect(bad.conv_weight_input_onnx 2 [[conv_weight_input\.onnx: node "/Conv" \(Conv\): weight "weight" is a graph input]]
                     count ${relutope_cli_data}/graph/bad/conv_weight_input.onnx)
-relutope_cli_expect(bad.dense_layers_too_large 2 [[too_large_for_dense\.onnx: too large for dense layers: .*more than the limit of 512 MB]]
+relutope_cli_expect(bad.dense_layers_too_large 2 [[too_large_for_dense\.onnx: too large for dense layers \(about .* MB, more than 512 MB\): count it along a segment with --points FILE --line i,j]]
                     count ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx)
 relutope_cli_expect(bad.nan_weight_onnx 2 [[nan_weight\.onnx: tensor "2\.weight": .*NaN]]
                     count ${relutope_cli_bad}/nan_weight.onnx)
@@ -348,3 +348,5 @@ relutope_cli_expect(segment.row_out_of_range 2 [[--line: 9 is not a row of tests
                     count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,9 --engine segment)
 relutope_cli_test(segment.one_break_between_neighbours [[^217 regions.*breaks +216 along the segment]]
                   count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1)
+relutope_cli_test(segment.auto_when_too_large_for_dense [[^[0-9,]+ pieces.*engine +segment walk]]
+                  count ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx --points ${relutope_cli_segment}/points_64x64.npy --line 0,1)

@@ -127,6 +127,13 @@ constexpr std::size_t kDefaultDenseLimitBytes = std::size_t{512} << 20;
 ///         allocation), naming the node where the limit is exceeded
 Network lower_to_network(const Graph& graph, std::size_t limit_bytes = kDefaultDenseLimitBytes);
 
+/// The bytes lower_to_network would need at its peak for the dense layers and the blocks that fold
+/// them, estimated without allocating them. Compare with kDefaultDenseLimitBytes to choose between the
+/// layered engines and the walk through the graph's own operations (pieces_on_segment).
+/// @param[in] graph  the network
+/// @return the estimate in bytes (a double: it may exceed any integer type for networks like ResNet-18)
+double dense_layers_bytes(const Graph& graph);
+
 /// Loads an ONNX model as torch.onnx.export writes it as a Graph (see README "Model formats").
 /// @throws InputError naming the file and the node, tensor or input at fault
 Graph load_graph_onnx(const std::string& path);

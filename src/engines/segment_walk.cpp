@@ -404,7 +404,8 @@ class Walker {
     bounds.push_back(hi);
     // The sub-segments are walked in order; the values of the nodes before u stay as they are.
     for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
-      apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
+      // After the last unit nothing reads its output: each sub-segment is a piece.
+      if (k + 1 < units_.size()) apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
       walk(k + 1, bounds[s], bounds[s + 1]);
     }
   }

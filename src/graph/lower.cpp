@@ -52,9 +52,15 @@ class Lowering {
  public:
   Lowering(const Graph& graph, std::size_t limit) : g_(graph), limit_(limit) {}
 
+  // The peak bytes lower_to_network would need.
+  double dense_bytes() {
+    plan();
+    return size_layers(false);
+  }
+
   Network run() {
     plan();
-    check_sizes();
+    size_layers(true);
     Network net;
     net.source = g_.source;
     net.output_head = g_.output_head;
@@ -177,11 +183,12 @@ class Lowering {
     return peak;
   }
 
-  // Every block is sized before anything is allocated.
-  void check_sizes() const {
+  // The peak bytes of the dense layers and the blocks that fold them; every block is sized before
+  // anything is allocated. With `enforce`, a block over the limit throws, naming where.
+  double size_layers(bool enforce) const {
     std::set<int> live{g_.input};
     Eigen::Index width = g_.nodes[g_.input].size();
-    double network = 0;
+    double network = 0, peak = 0;
     for (const LayerPlan& p : plans_) {
       std::vector<int> targets = p.carried;
       if (p.unit >= 0) targets.insert(targets.end(), g_.nodes[p.unit].inputs.begin(), g_.nodes[p.unit].inputs.end());
@@ -190,7 +197,8 @@ class Lowering {
       const double layer = 8.0 * p.num_rows * (width + 1);
       const double block = block_bytes(targets, live, width + 1, worst);
       network += layer;  // the layers built so far, this one included
-      if (block + network > static_cast<double>(limit_)) {
+      peak = std::max(peak, block + network);
+      if (enforce && block + network > static_cast<double>(limit_)) {
         const GraphNode& at = g_.nodes[p.unit >= 0 ? p.unit : g_.output];
         std::ostringstream msg;
         msg << g_.source << ": too large for dense layers: the affine ops before node \"" << at.name << "\" ("
@@ -205,7 +213,9 @@ class Lowering {
       live.insert(p.carried.begin(), p.carried.end());
       width = p.num_out;
     }
+    return peak;
   }
+
 
   // The family (n x (width+1)) of a live source: its readout from h as [constant | coefficients].
   static Eigen::MatrixXd source_family(const GraphNode& node, const Readout& r, Eigen::Index width) {
@@ -354,5 +364,7 @@ class Lowering {
 }  // namespace
 
 Network lower_to_network(const Graph& graph, std::size_t limit_bytes) { return Lowering(graph, limit_bytes).run(); }
+
+double dense_layers_bytes(const Graph& graph) { return Lowering(graph, 0).dense_bytes(); }
 
 }  // namespace relutope

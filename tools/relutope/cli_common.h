@@ -50,6 +50,9 @@ std::pair<double, double> parse_segment(const std::string& text);
 
 /// relutope count --engine segment (segment_command.cpp).
 int run_segment_count(const CountOptions& options);
+/// Whether count with --engine auto walks the segment: an ONNX model too large for dense layers,
+/// counted along --line. Too large without --line, it is an InputError that says to give one.
+bool wants_segment_walk(const CountOptions& options);
 
 std::string with_commas(std::uint64_t n);
 std::string join(const std::vector<int>& values, const char* separator = ",");

@@ -10,7 +10,7 @@
 namespace relutope::cli {
 
 int run_count(const CountOptions& options) {
-  if (options.run.engine == "segment") return run_segment_count(options);
+  if (options.run.engine == "segment" || wants_segment_walk(options)) return run_segment_count(options);
   EnumerateOptions enumerate = to_enumerate_options(options.run);
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Domain& domain = chosen.domain;

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <iomanip>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -45,6 +47,19 @@ std::string unit_summary(const Graph& graph, int& num_units) {
 }
 
 }  // namespace
+
+bool wants_segment_walk(const CountOptions& options) {
+  const std::string& model = options.model;
+  if (options.run.engine != "auto" || model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0) return false;
+  const double bytes = dense_layers_bytes(load_graph_onnx(model));
+  if (bytes <= static_cast<double>(kDefaultDenseLimitBytes)) return false;
+  if (!options.where.line.empty()) return true;
+  std::ostringstream message;
+  message << model << ": too large for dense layers (about " << std::setprecision(3) << bytes / (1 << 20)
+          << " MB, more than " << (kDefaultDenseLimitBytes >> 20)
+          << " MB): count it along a segment with --points FILE --line i,j, which walks the graph's own operations";
+  throw InputError(message.str());
+}
 
 int run_segment_count(const CountOptions& options) {
   const DomainOptions& where = options.where;
