@@ -322,4 +322,11 @@ TEST(GraphBadModel, ConvWeightThatIsAGraphInputIsRefused) {
               ThrowsMessage<InputError>(HasSubstr("(Conv): weight \"weight\" is a graph input, not a constant")));
 }
 
+TEST(GraphBadModel, AHugeExpandIsRefusedBeforeAllocating) {
+  const std::string path = graph_path("bad/huge_expand.onnx");
+  EXPECT_THAT([&] { relutope::load_network(path); },
+              ThrowsMessage<InputError>(testing::AllOf(HasSubstr("node \"expand_huge\" (Expand)"),
+                                                       HasSubstr("[50000, 50000, 4]: more than 67,108,864 values"))));
+}
+
 }  // namespace

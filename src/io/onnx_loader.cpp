@@ -25,6 +25,7 @@ namespace {
 
 // Limits on what a file declares, checked before anything of that size is allocated.
 constexpr std::int64_t kMaxInputs = std::int64_t{1} << 24;  // input features
+constexpr std::int64_t kMaxTensorValues = std::int64_t{1} << 26;  // any tensor the graph computes
 
 
 struct Tensor {
@@ -370,6 +371,21 @@ class GraphBuilder {
  private:
   [[noreturn]] void fail(const std::string& what) const { reader_.fail(node_, what); }
 
+  // A shape computed from the file's attributes and constants, checked before anything of its size is
+  // allocated: a Reshape, Expand, Pad or ConstantOfShape may ask for any size.
+  void check_shape(const TensorShape& shape, const std::string& what) const {
+    std::int64_t n = 1;
+    for (std::int64_t d : shape)
+      if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxTensorValues)
+        fail(what + " would have shape " + shape_text(shape) + (d < 0 ? ", with a negative dimension" : "") +
+             ": more than " + with_commas(kMaxTensorValues) + " values, the most relutope computes in one tensor");
+  }
+
+  std::vector<std::int64_t> index_map_for(const TensorShape& out_shape) const {
+    check_shape(out_shape, "the output");
+    return std::vector<std::int64_t>(static_cast<std::size_t>(num_elements(out_shape)));
+  }
+
   // Uses of each value, in the graph and in the branches of its If nodes.
   void count_uses(const onnx::GraphProto& graph) {
     for (const auto& node : graph.node()) {
@@ -538,7 +554,10 @@ class GraphBuilder {
   std::vector<std::int64_t> constant_ints(int input, const std::string& what) const {
     const Tensor& t = constant(input, what);
     std::vector<std::int64_t> out;
-    for (double v : t.values) out.push_back(static_cast<std::int64_t>(v));
+    for (double v : t.values) {
+      if (!(std::abs(v) < 4.6e18)) fail(what + " \"" + node_->input(input) + "\" holds " + std::to_string(v) + ", not a 64-bit integer");
+      out.push_back(static_cast<std::int64_t>(v));
+    }
     return out;
   }
 
@@ -580,6 +599,7 @@ class GraphBuilder {
   // Adds `node` computing output `out` from the data inputs `inputs`; folds it when they are all
   // constant, by the same apply_affine / apply_unit the forward pass uses.
   void emit(GraphNode node, const std::vector<std::string>& inputs, const std::string& out) {
+    check_shape(node.shape, "the output");
     node.name = node_->name().empty() ? out : node_->name();
     node.op_type = node_->op_type();
     if (all_constant(inputs)) {
@@ -638,6 +658,7 @@ class GraphBuilder {
 
   // Same values in the same order under another shape (Reshape, Flatten, Squeeze, Unsqueeze).
   void emit_reshape(const std::string& in, const TensorShape& out_shape, const std::string& out) {
+    check_shape(out_shape, "the output");
     if (num_elements(out_shape) != num_elements(shape(in)))
       fail("cannot reshape " + shape_text(shape(in)) + " (" + std::to_string(num_elements(shape(in))) + " values) to " +
            shape_text(out_shape));
@@ -664,6 +685,7 @@ class GraphBuilder {
         fail("shapes " + shape_text(a) + " and " + shape_text(b) + " do not broadcast");
       out[i] = std::max(da, db);
     }
+    check_shape(out, "the broadcast result");
     return out;
   }
 
@@ -850,13 +872,13 @@ class GraphBuilder {
       if (static_cast<int>(v.size()) != w.spatial)
         fail(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(w.spatial));
       for (std::int64_t e : v)
-        if (e < (fallback == 0 ? 0 : 1)) fail(std::string(name) + " has the value " + std::to_string(e));
+        if (e < (fallback == 0 ? 0 : 1) || e > kMaxTensorValues) fail(std::string(name) + " has the value " + std::to_string(e));
       return v;
     };
     w.stride = per_axis("strides", 1);
     w.dilation = per_axis("dilations", 1);
     for (std::int64_t k : w.kernel)
-      if (k < 1) fail("kernel_shape has the value " + std::to_string(k));
+      if (k < 1 || k > kMaxTensorValues) fail("kernel_shape has the value " + std::to_string(k));
     const std::string auto_pad = string_attribute(*node_, "auto_pad", "NOTSET");
     w.pad_begin.assign(static_cast<std::size_t>(w.spatial), 0);
     w.pad_end.assign(static_cast<std::size_t>(w.spatial), 0);
@@ -869,6 +891,7 @@ class GraphBuilder {
           w.pad_begin[d] = pads[d];
           w.pad_end[d] = pads[d + w.spatial];
           if (pads[d] < 0 || pads[d + w.spatial] < 0) fail("negative pads are not supported");
+          if (pads[d] > kMaxTensorValues || pads[d + w.spatial] > kMaxTensorValues) fail("pads " + shape_text(pads) + " are too large");
         }
       }
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
@@ -900,6 +923,14 @@ class GraphBuilder {
       }
       w.out.push_back(floor_out);
     }
+    TensorShape out_shape{x[0], x[1]};
+    out_shape.insert(out_shape.end(), w.out.begin(), w.out.end());
+    check_shape(out_shape, "the output");
+    std::int64_t window_size = 1;
+    for (std::int64_t k : w.kernel) window_size *= k;
+    if (window_size > kMaxTensorValues || num_elements(out_shape) > kMaxTensorValues / window_size)
+      fail("kernel " + shape_text(w.kernel) + " over an output of shape " + shape_text(out_shape) + " is more than " +
+           with_commas(kMaxTensorValues) + " window entries");
     return w;
   }
 
@@ -1030,6 +1061,10 @@ class GraphBuilder {
     node.shape.insert(node.shape.end(), w.out.begin(), w.out.end());
     if (is_max) {
       node.kind = OpKind::kMax;
+      std::int64_t window_size = 1;
+      for (std::int64_t k : w.kernel) window_size *= k;
+      if (window_size > kMaxUnitStates)
+        fail("a window of " + std::to_string(window_size) + " values: a Max unit may have at most " + std::to_string(kMaxUnitStates));
       pool_windows(xs, w, node.rows, nullptr);
       for (std::int64_t u = 0; u < node.rows.num_rows(); ++u) {
         const std::int64_t k = node.rows.start[u + 1] - node.rows.start[u];
@@ -1180,7 +1215,7 @@ class GraphBuilder {
     TensorShape out_shape;
     for (std::int64_t p : perm) out_shape.push_back(xs[static_cast<std::size_t>(axis_of(p, xs.size()))]);
     const auto strides = row_major_strides(xs);
-    std::vector<std::int64_t> src(static_cast<std::size_t>(num_elements(out_shape)));
+    std::vector<std::int64_t> src = index_map_for(out_shape);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {
       std::int64_t s = 0;
       for (std::size_t d = 0; d < perm.size(); ++d) s += idx[d] * strides[static_cast<std::size_t>(perm[d])];
@@ -1213,8 +1248,11 @@ class GraphBuilder {
     TensorShape out_shape = xs;
     for (std::size_t i = 0; i < starts.size(); ++i) {
       const std::size_t a = static_cast<std::size_t>(axis_of(axes[i], xs.size()));
-      const std::int64_t dim = xs[a], s = steps[i];
-      if (s == 0) fail("a step of 0");
+      const std::int64_t dim = xs[a];
+      if (steps[i] == 0) fail("a step of 0");
+      // A step longer than the axis takes one value, as a step of the axis' length does (no overflow).
+      const std::int64_t longest = std::max<std::int64_t>(dim, 1);
+      const std::int64_t s = std::clamp<std::int64_t>(steps[i], -longest, longest);
       auto clamp = [&](std::int64_t v, bool is_start) {
         if (v < 0) v += dim;
         if (s > 0) return std::clamp<std::int64_t>(v, 0, dim);
@@ -1228,7 +1266,7 @@ class GraphBuilder {
       out_shape[a] = n;
     }
     const auto strides = row_major_strides(xs);
-    std::vector<std::int64_t> src(static_cast<std::size_t>(num_elements(out_shape)));
+    std::vector<std::int64_t> src = index_map_for(out_shape);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {
       std::int64_t s = 0;
       for (std::size_t d = 0; d < xs.size(); ++d) s += (first[d] + idx[d] * step[d]) * strides[d];
@@ -1243,7 +1281,7 @@ class GraphBuilder {
     TensorShape out_shape = xs;
     out_shape[static_cast<std::size_t>(axis)] = size;
     const auto strides = row_major_strides(xs);
-    std::vector<std::int64_t> src(static_cast<std::size_t>(num_elements(out_shape)));
+    std::vector<std::int64_t> src = index_map_for(out_shape);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {
       std::int64_t s = 0;
       for (std::size_t d = 0; d < xs.size(); ++d) s += (idx[d] + (static_cast<std::int64_t>(d) == axis ? begin : 0)) * strides[d];
@@ -1298,7 +1336,7 @@ class GraphBuilder {
       out_shape[static_cast<std::size_t>(axis)] += s[static_cast<std::size_t>(axis)];
       offset += num_elements(s);
     }
-    std::vector<std::int64_t> src(static_cast<std::size_t>(num_elements(out_shape)));
+    std::vector<std::int64_t> src = index_map_for(out_shape);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {
       const std::int64_t along = idx[static_cast<std::size_t>(axis)];
       std::size_t k = begins.size() - 1;
@@ -1323,12 +1361,14 @@ class GraphBuilder {
     out_shape.insert(out_shape.end(), xs.begin() + axis + 1, xs.end());
     const auto strides = row_major_strides(xs);
     const std::size_t r = indices.dims.size();
-    std::vector<std::int64_t> src(static_cast<std::size_t>(num_elements(out_shape)));
+    std::vector<std::int64_t> src = index_map_for(out_shape);
     const auto index_strides = row_major_strides(indices.dims);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {
       std::int64_t k = 0;
       for (std::size_t d = 0; d < r; ++d) k += idx[static_cast<std::size_t>(axis) + d] * index_strides[d];
-      std::int64_t i = static_cast<std::int64_t>(indices.values[static_cast<std::size_t>(k)]);
+      const double index = indices.values[static_cast<std::size_t>(k)];
+      if (!(std::abs(index) <= static_cast<double>(dim))) fail("index " + std::to_string(index) + " is out of range for axis " + std::to_string(axis) + " of size " + std::to_string(dim));
+      std::int64_t i = static_cast<std::int64_t>(index);
       if (i < 0) i += dim;
       if (i < 0 || i >= dim) fail("index " + std::to_string(i) + " is out of range for axis " + std::to_string(axis) + " of size " + std::to_string(dim));
       std::int64_t s = i * strides[static_cast<std::size_t>(axis)];
@@ -1361,11 +1401,12 @@ class GraphBuilder {
     for (std::size_t i = 0; i < axes.size(); ++i) {
       const std::size_t a = static_cast<std::size_t>(axis_of(axes[i], xs.size()));
       if (pads[i] < 0 || pads[i + axes.size()] < 0) fail("negative pads (cropping) are not supported");
+      if (pads[i] > kMaxTensorValues || pads[i + axes.size()] > kMaxTensorValues) fail("pads " + shape_text(pads) + " are too large");
       begin[a] = pads[i];
       out_shape[a] += pads[i] + pads[i + axes.size()];
     }
     const auto strides = row_major_strides(xs);
-    std::vector<std::int64_t> src(static_cast<std::size_t>(num_elements(out_shape)));
+    std::vector<std::int64_t> src = index_map_for(out_shape);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {
       std::int64_t s = 0;
       for (std::size_t d = 0; d < xs.size(); ++d) {
@@ -1395,10 +1436,10 @@ class GraphBuilder {
       if (target[i] == -1) {
         if (infer >= 0) fail("shape " + shape_text(target) + " has two -1");
         infer = static_cast<std::int64_t>(i);
-      } else if (target[i] < 0) {
-        fail("shape " + shape_text(target) + " has a negative size");
-      } else {
-        known *= target[i];
+      } else if (target[i] < 0 || target[i] > kMaxTensorValues) {
+        fail("shape " + shape_text(target) + (target[i] < 0 ? " has a negative size" : " is too large"));
+      } else if (__builtin_mul_overflow(known, target[i], &known)) {
+        fail("shape " + shape_text(target) + " is too large");
       }
     }
     if (infer >= 0) {
@@ -1513,13 +1554,10 @@ class GraphBuilder {
         fill = v.values[0];
         integer = is_integer_type(a->t().data_type());
       }
-      std::uint64_t count = 1;
-      for (std::int64_t d : dims)
-        if (d < 0 || __builtin_mul_overflow(count, static_cast<std::uint64_t>(d), &count) || count > (std::uint64_t{1} << 28))
-          fail("shape " + shape_text(dims) + " is too large");
+      check_shape(dims, "the output");
       Tensor t;
       t.dims = dims;
-      t.values.assign(count, fill);
+      t.values.assign(static_cast<std::size_t>(num_elements(dims)), fill);
       return set_constant(out, std::move(t), integer);
     }
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return convert_binary(op, out);

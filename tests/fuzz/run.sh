@@ -26,7 +26,7 @@ cmake --build "$build" -j "$jobs" --target relutope_fuzzers
 # seeds TARGET: the files a target's corpus starts from.
 seeds() {
   case "$1" in
-    onnx_model) ls tests/data/*.onnx tests/data/bad/*.onnx examples/*.onnx ;;
+    onnx_model) ls tests/data/*.onnx tests/data/bad/*.onnx tests/data/graph/*.onnx tests/data/graph/bad/*.onnx examples/*.onnx ;;
     json_model) ls tests/data/*.json tests/data/bad/*.json ;;
     points_csv) ls examples/*.csv ;;
     points_npy) ls examples/*.npy ;;

@@ -348,6 +348,14 @@ def main():
     export(nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                          nn.Linear(8, 1)),
            (1, 64, 64), "too_large_for_dense", 13, directory=BAD)
+    # Hand-built (onnx.helper): an Expand to 10^10 values must be refused before anything is allocated.
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["input", "shape"], ["output"], name="expand_huge")], "huge_expand",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)],
+        [helper.make_tensor("shape", TensorProto.INT64, [3], [50000, 50000, 4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "huge_expand.onnx"))
     model = DoubleInput().eval()
     torch.onnx.export(model, (torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3)), os.path.join(BAD, "conv_weight_input.onnx"),
                       opset_version=13, input_names=["input", "weight"], output_names=["output"])
