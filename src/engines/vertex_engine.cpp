@@ -400,8 +400,9 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
     return descend(cell, layer + 1, 0, splits);
   }
   const SplitLayer& split_layer = engine_.flat_.layers[layer];
+  if (split_layer.is_max) return descend_max(cell, layer, pos, splits);
   const int global = split_layer.offset + unstable[pos];
-  const int j = split_layer.entry_out[unstable[pos]];  // its output, and (ReLU family) its row
+  const int j = split_layer.entry_out[unstable[pos]];  // its output, and its row
   w_ = weight_[layer].row(j).transpose();
   Cell& below = below_[splits];
   Cell& above = above_[splits];
@@ -409,21 +410,6 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
     pattern_[global] = static_cast<std::uint8_t>(bit);
     if (!last) accumulate(layer, j, next_[layer][pos], next_[layer][pos + 1]);
   };
-  if (split_layer.is_max) {
-    if (!max_pieces(cell, layer, unstable[pos], splits)) return exact_subtree(global);
-    MaxPieces& pieces = pieces_[splits];  // pieces_ never grows during the search: references hold
-    const int num_pieces = static_cast<int>(pieces.states.size());
-    if (num_pieces == 1 && !pieces.clipped[0]) {  // the whole cell
-      decide(pieces.states[0]);
-      return descend(cell, layer, pos + 1, splits);
-    }
-    for (int p = 0; p < num_pieces; ++p) {
-      const int state = pieces.states[p];
-      decide(state);
-      descend(pieces.clipped[p] ? pieces.cells[state] : cell, layer, pos + 1, splits + 1);
-    }
-    return;
-  }
   switch (split(cell, w_.data(), bias_[layer][j], neuron_code(global, false), neuron_code(global, true), below, above)) {
     case Side::kBelow:
       decide(0);
@@ -476,6 +462,30 @@ VertexEngine::Worker::Exactly VertexEngine::Worker::decide_exactly(const Cell& c
     return sgn(lambda) > 0 ? Exactly::kInside : Exactly::kOutside;
   }
   return Exactly::kUnknown;
+}
+
+void VertexEngine::Worker::descend_max(const Cell& cell, int layer, int pos, int splits) {
+  const SplitLayer& split_layer = engine_.flat_.layers[layer];
+  const int entry = unstable_[layer][pos];
+  const int global = split_layer.offset + entry;
+  const int o = split_layer.entry_out[entry];
+  const bool last = layer + 1 == static_cast<int>(engine_.flat_.layers.size());
+  auto decide = [&](int state) {
+    pattern_[global] = static_cast<std::uint8_t>(state);
+    if (!last) accumulate(layer, o, next_[layer][pos], next_[layer][pos + 1]);
+  };
+  if (!max_pieces(cell, layer, entry, splits)) return exact_subtree(global);
+  MaxPieces& pieces = pieces_[splits];  // pieces_ never grows during the search: references hold
+  const int num_pieces = static_cast<int>(pieces.states.size());
+  if (num_pieces == 1 && !pieces.clipped[0]) {  // the whole cell
+    decide(pieces.states[0]);
+    return descend(cell, layer, pos + 1, splits);
+  }
+  for (int p = 0; p < num_pieces; ++p) {
+    const int state = pieces.states[p];
+    decide(state);
+    descend(pieces.clipped[p] ? pieces.cells[state] : cell, layer, pos + 1, splits + 1);
+  }
 }
 
 bool VertexEngine::Worker::on_a_facet_exactly(const Cell& cell, int global, bool& active) {

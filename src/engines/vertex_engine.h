@@ -86,6 +86,8 @@ class VertexEngine {
     // pieces_[splits]. Rows equal on the whole cell do not split it: the lowest is the state.
     // False when a cut falls within the tolerance and exact arithmetic cannot decide it alone.
     bool max_pieces(const Cell& cell, int layer, int entry, int splits);
+    // descend() at a Max entry: one subtree per piece.
+    void descend_max(const Cell& cell, int layer, int pos, int splits);
     void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
     // Splits by w·x + c: below keeps <= 0 (its new facet is labelled below_code), above >= 0.
