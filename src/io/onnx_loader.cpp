@@ -554,9 +554,11 @@ class GraphBuilder {
   std::vector<std::int64_t> constant_ints(int input, const std::string& what) const {
     const Tensor& t = constant(input, what);
     std::vector<std::int64_t> out;
+    // PyTorch writes INT64_MAX and INT64_MIN for open slice ends; they arrive as doubles of +-2^63.
+    constexpr double kTwoTo63 = 9223372036854775808.0;
     for (double v : t.values) {
-      if (!(std::abs(v) < 4.6e18)) fail(what + " \"" + node_->input(input) + "\" holds " + std::to_string(v) + ", not a 64-bit integer");
-      out.push_back(static_cast<std::int64_t>(v));
+      if (std::isnan(v)) fail(what + " \"" + node_->input(input) + "\" holds NaN, not an integer");
+      out.push_back(v >= kTwoTo63 ? INT64_MAX : v <= -kTwoTo63 ? INT64_MIN : static_cast<std::int64_t>(v));
     }
     return out;
   }
