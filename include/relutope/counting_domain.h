@@ -87,6 +87,8 @@ CountingDomain on_line(const Network& net, const Eigen::MatrixXd& points, const 
 /// (domain_origin_name), "halfspaces" ([{"a": [...], "b": b}, ...], a·x <= b) for a polytope, and
 /// "slice" ({"description", "origin" (the model's input_dim), "basis" (k columns of input_dim)}) for
 /// a plane or line.
+/// @param[in] where  a network and its domain (default_domain, on_domain, on_plane, on_line)
+/// @return the object as compact JSON text (doubles in their shortest exact form)
 std::string domain_json(const CountingDomain& where);
 
 }  // namespace relutope

@@ -29,6 +29,8 @@ struct Domain {
   /// @param[in] hi  d upper bounds
   static Domain box(Eigen::VectorXd lo, Eigen::VectorXd hi);
   /// The cube [lo, hi]^dim, unchecked (see validate()).
+  /// @param[in] dim     d, the dimension
+  /// @param[in] lo, hi  the interval of every coordinate
   static Domain cube(int dim, double lo, double hi);
 
   /// What validate() checks, as one line per problem found (e.g. "dimension 0: lo 1 > hi 0 (the box

@@ -31,10 +31,14 @@ class JsonlWriter {
   /// @throws InputError for an unknown name: "unknown field \"colour\" (known: id, ...)"
   JsonlWriter(std::ostream& out, const Network& net, const Domain& domain, const std::set<std::string>& fields = {});
   /// Writes the line of `region` with the next id (0, 1, ...).
+  /// @param[in] region  a region of net in domain (with vertices for the V-representation fields)
   void write(const Region& region);
   /// The line for `region` without its id: thread-safe, for enumerate_formatted's formatter.
+  /// @param[in] region  as for write()
+  /// @return the whole line, "{...}\n", with every chosen field but id (write_formatted inserts it)
   std::string format(const Region& region) const;
   /// Writes a line from format(), with the next id.
+  /// @param[in] line  a result of format()
   void write_formatted(const std::string& line);
   /// Lines written so far.
   std::uint64_t num_written() const { return num_written_; }
