@@ -13,10 +13,14 @@ namespace relutope {
 /// fastest), as ONNX and PyTorch store them. The batch dimension of a graph input is 1.
 using TensorShape = std::vector<std::int64_t>;
 
-/// Number of values of a tensor of `shape` (1 for a scalar).
+/// Number of values of a tensor.
+/// @param[in] shape  dimensions, outermost first (empty for a scalar)
+/// @return their product (1 for a scalar)
 std::int64_t num_elements(const TensorShape& shape);
 
-/// "[1, 3, 8, 8]".
+/// A shape as text, for messages.
+/// @param[in] shape  dimensions, outermost first
+/// @return e.g. "[1, 3, 8, 8]"
 std::string shape_text(const TensorShape& shape);
 
 /// What a graph node computes. Affine ops map their inputs affinely; units are the piecewise-linear
@@ -37,8 +41,13 @@ enum class OpKind {
   kMax,       ///< y[u] = the largest input in window u (MaxPool windows, elementwise Max); S in GraphNode::rows
 };
 
-/// Whether nodes of this kind are affine (applied by apply_affine) or units.
+/// Whether nodes of this kind are affine (applied by apply_affine: kSparse, kScale, kSum, kMatMul, kConv).
+/// @param[in] kind  a node kind
+/// @return true for the affine kinds
 bool is_affine(OpKind kind);
+/// Whether nodes of this kind are units (applied by apply_unit: kRelu, kClip, kMax).
+/// @param[in] kind  a node kind
+/// @return true for the unit kinds
 bool is_unit(OpKind kind);
 
 /// A sparse matrix by rows (CSR): row r has entries index[start[r] .. start[r+1]) with `weight`
@@ -96,7 +105,10 @@ struct Graph {
   int input_dim() const { return static_cast<int>(nodes[input].size()); }
   int output_dim() const { return static_cast<int>(nodes[output].size()); }
 
-  /// Forward pass of one input (input_dim() values, row-major): the value of the output node.
+  /// Forward pass of one input.
+  /// @param[in] x  input_dim() values, the input tensor row-major (as PyTorch stores it)
+  /// @return output_dim() values, the output node's tensor row-major
+  /// @throws InputError if x has not input_dim() values
   Eigen::VectorXd evaluate(const Eigen::VectorXd& x) const;
 };
 
@@ -104,15 +116,25 @@ struct Graph {
 /// A family of a tensor with n values is an n x k matrix: column 0 is a point, which gets the node's
 /// biases and shifts, columns 1..k-1 are directions, which do not. So one column is the forward pass,
 /// [b | W] the dense affine map x -> W x + b of the inputs, and [origin | directions] a slice.
-/// @param inputs  one family per node input, all with the same number of columns; a kConstant input
-///                is a family whose directions are zero (see constant_family)
+/// @param[in] node    an affine node (is_affine(node.kind))
+/// @param[in] inputs  one family per node input, all with the same number k of columns (input i is
+///                    nodes[node.inputs[i]].size() x k); a kConstant input is a family whose directions
+///                    are zero (see constant_family)
 /// @return the node's family, node.size() x k
+/// @throws Error if the node is not affine
 Eigen::MatrixXd apply_affine(const GraphNode& node, const std::vector<const Eigen::MatrixXd*>& inputs);
 
-/// The family of a constant node with k columns: its values in column 0, zero directions.
+/// The family of a constant node: its values as the point, no change along any direction.
+/// @param[in] node  a kConstant node
+/// @param[in] k     columns of the family (1 + the number of directions)
+/// @return node.size() x k: node.values in column 0, zeros elsewhere
 Eigen::MatrixXd constant_family(const GraphNode& node, Eigen::Index k);
 
-/// Applies unit node `node` to the values of its inputs (one vector per input).
+/// Applies a unit node to the values of its inputs (the forward pass at one point).
+/// @param[in] node    a unit node (is_unit(node.kind))
+/// @param[in] inputs  one vector per node input, input i of size nodes[node.inputs[i]].size()
+/// @return node.size() values: the activation, or for kMax the largest value of each window
+/// @throws Error if the node is not a unit
 Eigen::VectorXd apply_unit(const GraphNode& node, const std::vector<const Eigen::VectorXd*>& inputs);
 
 /// The most bytes lower_to_network may use for dense layers unless told otherwise (512 MB).
@@ -123,6 +145,10 @@ constexpr std::size_t kDefaultDenseLimitBytes = std::size_t{512} << 20;
 /// one-row units in a kMax layer); the affine ops between two units are folded into one dense matrix
 /// by applying them to identity columns. Relu/LeakyRelu/PRelu and one-sided clips become ReLU-family
 /// rows, a two-sided clip two ReLU rows (unit_rows 2), Max windows kMax units. The output head is kept.
+/// @param[in] graph        the network (load_graph_onnx)
+/// @param[in] limit_bytes  the most memory the dense layers may take (see dense_layers_bytes)
+/// @return a Network with graph.input_dim() inputs and graph.output_dim() outputs that computes the
+///         same function (up to the rounding of the folded products)
 /// @throws InputError if the dense layers would need more than `limit_bytes` (estimated before any
 ///         allocation), naming the node where the limit is exceeded
 Network lower_to_network(const Graph& graph, std::size_t limit_bytes = kDefaultDenseLimitBytes);
@@ -135,6 +161,8 @@ Network lower_to_network(const Graph& graph, std::size_t limit_bytes = kDefaultD
 double dense_layers_bytes(const Graph& graph);
 
 /// Loads an ONNX model as torch.onnx.export writes it as a Graph (see README "Model formats").
+/// @param[in] path  a .onnx file; external data must lie in its folder
+/// @return the graph, its nodes in topological order, constants folded, shapes static
 /// @throws InputError naming the file and the node, tensor or input at fault
 Graph load_graph_onnx(const std::string& path);
 
