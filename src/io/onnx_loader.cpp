@@ -25,7 +25,7 @@ namespace {
 
 // Limits on what a file declares, checked before anything of that size is allocated.
 constexpr std::int64_t kMaxInputs = std::int64_t{1} << 24;  // input features
-constexpr std::int64_t kMaxTensorValues = std::int64_t{1} << 26;  // any tensor the graph computes
+constexpr std::int64_t kMaxTensorValues = std::int64_t{1} << 24;  // any tensor the graph computes (ResNet-18: 802,816)
 
 
 struct Tensor {
