@@ -22,6 +22,7 @@ namespace relutope {
 namespace {
 
 constexpr double kRoundoff = 0x1p-53;
+constexpr double kSmallest = 0x1p-900;  // far above the underflow range, far below any weight or input
 
 double gamma_for(std::int64_t fan_in) {
   const double nu = static_cast<double>(fan_in + 2) * kRoundoff;
@@ -156,7 +157,15 @@ class Walker {
         bound_in.push_back(&bound[k]);
       }
       error_[i] = apply_affine(magnitude_[i], bound_in);
-      error_[i] += kRoundoff * value_[i].cwiseAbs();
+      // Adding the shift or bias rounds too (u |y|), except where every term before it is an exact
+      // zero (the bound so far is 0): then y is the shift itself, as on a blank part of an image.
+      for (Eigen::Index r = 0; r < error_[i].rows(); ++r)
+        for (Eigen::Index c = 0; c < 2; ++c) {
+          const double y = std::abs(value_[i](r, c));
+          // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
+          if (y != 0 && y < kSmallest) uncertain_value(i, r);
+          if (error_[i](r, c) > 0) error_[i](r, c) += kRoundoff * y;
+        }
     }
   }
 
@@ -169,6 +178,12 @@ class Walker {
         << g_.nodes[unit].op_type << "), value " << element << ": " << why
         << "; floating point cannot separate these cuts, so no count is given";
     throw UncertifiedError(out.str());
+  }
+
+  [[noreturn]] void uncertain_value(int node, Eigen::Index element) const {
+    throw UncertifiedError("cannot certify the pieces: node \"" + g_.nodes[node].name + "\" (" + g_.nodes[node].op_type +
+                           "), value " + std::to_string(element) +
+                           ", comes within 2^-900 of zero, where the error bounds no longer hold (underflow)");
   }
 
   // The crossing of f(t) = a + b t (error ea + |t| eb) with 0 on [lo, hi], if it crosses there.
@@ -274,9 +289,12 @@ class Walker {
       const double da = x(i, 0) - x(j, 0), db = x(i, 1) - x(j, 1);
       const double gap = std::abs(da + db * at.t);
       const double err = e(i, 0) + e(j, 0) + std::abs(at.t) * (e(i, 1) + e(j, 1)) + std::abs(db) * at.window +
-                         2 * kRoundoff * (std::abs(da) + std::abs(db * at.t) + std::abs(x(i, 0)) + std::abs(x(j, 0)));
+                         2 * kRoundoff * (std::abs(da) + std::abs(db * at.t));
       if (gap > err) return false;
       if (at.same_function(da, db)) return true;
+      // Exactly equal, with no error, at an exact end of the segment (two blank patches of an image
+      // that the segment's direction tells apart): they meet there and nowhere inside.
+      if (gap == 0 && err == 0 && at.segment_end) return true;
       uncertain(u, w, at.t, "two inputs of the window are within their error bounds of each other at a cut");
     };
     for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
