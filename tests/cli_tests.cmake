@@ -354,3 +354,7 @@ relutope_cli_test(segment.digits_cnn_inner_part [[^112 pieces]]
                   count examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --segment 1e-6,0.999999 --engine segment)
 relutope_cli_test(segment.digits_cnn_inner_part_vertex [[^112 regions]]
                   count examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --segment 1e-6,0.999999 --engine vertex)
+# Found by the onnx_model fuzzer in CI (signed overflow multiplying Reshape's target dims; fixed by
+# the range checks of 5f9954d): under the sanitizers this test fails on any "runtime error".
+relutope_cli_expect(bad.fuzz_reshape_overflow 2 [[node "/Reshape" \(Reshape\): shape \[-1, 33554433, 8, 576460752303423488\] is too large]]
+                    count ${relutope_cli_bad}/fuzz_reshape_overflow.onnx)
