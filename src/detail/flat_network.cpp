@@ -98,6 +98,27 @@ int SplitLayer::difference_sign(int i, int j, const SplitLayer* prev, const std:
   return kUnknownSign;
 }
 
+bool SplitLayer::difference_vanishes_at(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern,
+                                        const std::function<bool(int entry)>& tight) const {
+  if (stored_rows.empty() || !prev || prev->is_max || stored_bias[i] != stored_bias[j]) return false;
+  const auto& a = stored_rows[i];
+  const auto& b = stored_rows[j];
+  std::size_t p = 0, q = 0;
+  while (p < a.size() || q < b.size()) {
+    const int col = std::min(p < a.size() ? a[p].first : INT_MAX, q < b.size() ? b[q].first : INT_MAX);
+    const double wa = p < a.size() && a[p].first == col ? a[p++].second : 0.0;
+    const double wb = q < b.size() && b[q].first == col ? b[q++].second : 0.0;
+    if (wa == wb) continue;
+    const int e = prev->out_entry[col];
+    if (e < 0) return false;  // a linear row: no reason to be 0
+    bool below = false;
+    const int row = prev->source_row(col, pattern, below);
+    if (below && prev->slope[row] == 0.0) continue;  // an inactive ReLU: 0
+    if (!tight(prev->offset + e)) return false;      // y = z or slope * z, 0 on the neuron's hyperplane
+  }
+  return true;
+}
+
 void FlatNetwork::locate(int global, int& layer, int& entry) const {
   int l = 0;
   while (l + 1 < static_cast<int>(layers.size()) && layers[l + 1].offset <= global) ++l;

@@ -7,6 +7,7 @@
 // by its slope; entries are the rows that are not linear. Max: output o is the largest row of unit
 // o; entries are the units of two or more rows, each holding the index of its largest row.
 #include <Eigen/Core>
+#include <functional>
 #include <vector>
 
 #include "relutope/network.h"
@@ -59,6 +60,11 @@ struct SplitLayer : UnitLayout {
   // slope 0, <= 0 where inactive with a positive slope; other outputs have no known sign.
   static constexpr int kUnknownSign = 2;
   int difference_sign(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern) const;
+  // True if z_i - z_j is provably 0 at a point where the neurons of `prev` for which `tight(entry)`
+  // holds are exactly 0 (a vertex on their hyperplanes): the stored rows differ only where they
+  // read such a neuron or an inactive ReLU of slope 0, and their biases agree. False: unknown.
+  bool difference_vanishes_at(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern,
+                              const std::function<bool(int entry)>& tight) const;
   // On a region whose pattern is `pattern`, output o equals factor * z[row].
   void source(int o, const std::uint8_t* pattern, int& row, double& factor) const {
     bool below = false;

@@ -111,7 +111,6 @@ VertexEngine::Worker::Worker(const VertexEngine& engine)
       next_(engine.flat_.layers.size()),
       below_(engine.flat_.num_neurons + 1),
       above_(engine.flat_.num_neurons + 1),
-      pieces_(engine.flat_.num_neurons + 2),
       w_(engine.flat_.input_dim) {}
 
 void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const {
@@ -234,7 +233,7 @@ const Cell& VertexEngine::Worker::collect_garbage(const Cell& cell) {
 
 VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const double* w, double c,
                                                        ConstraintCode below_code, ConstraintCode above_code,
-                                                       Cell& below, Cell& above) {
+                                                       Cell& below, Cell& above, const OnTest* exactly_on) {
   const int d = in.dim;
   double norm2 = 0;
   for (int i = 0; i < d; ++i) norm2 += w[i] * w[i];
@@ -243,6 +242,8 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   values_.resize(in.num_vertices);
   pos_.clear();
   neg_.clear();
+  on_.assign(in.num_vertices, 0);
+  bool any_on = false;
   double max_pos = 0, max_neg = 0;
   for (int v = 0; v < in.num_vertices; ++v) {
     const double* x = in.vertex(v);
@@ -255,6 +256,10 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
     } else if (s < -eps) {
       neg_.push_back(v);
       max_neg = std::max(max_neg, -s);
+    } else if (exactly_on && (*exactly_on)(in, v)) {
+      // Proved to lie exactly on the hyperplane: it goes to both sides, tight on the new facet.
+      on_[v] = 1;
+      any_on = true;
     } else {
       // Within the tolerance of the hyperplane, floating point cannot tell on which side the
       // vertex is, nor whether a sliver of the cell lies beyond it.
@@ -291,8 +296,12 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
     mask = big_mask.data();
   }
   for (int v = 0; v < cell->num_vertices; ++v) {
-    const double s = values_[v];
-    if (s > eps) {
+    if (on_[v]) {
+      for (int k = 0; k < words; ++k) mask[k] = cell->vertex_mask(v)[k];
+      mask[bit_word] |= bit;
+      push_vertex(above, cell->vertex(v), mask);
+      push_vertex(below, cell->vertex(v), mask);
+    } else if (values_[v] > eps) {
       push_vertex(above, cell->vertex(v), cell->vertex_mask(v));
     } else {
       push_vertex(below, cell->vertex(v), cell->vertex_mask(v));
@@ -331,7 +340,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
       push_vertex(above, interior_.data(), mask);
     }
   }
-  below.simple = above.simple = cell->simple;
+  below.simple = above.simple = cell->simple && !any_on;  // a vertex on the cut lies on d + 1 constraints
   below.depth = std::min(cell->depth, max_neg / norm);
   above.depth = std::min(cell->depth, max_pos / norm);
   return Side::kBoth;
@@ -475,7 +484,7 @@ void VertexEngine::Worker::descend_max(const Cell& cell, int layer, int pos, int
     if (!last) accumulate(layer, o, next_[layer][pos], next_[layer][pos + 1]);
   };
   if (!max_pieces(cell, layer, entry, splits)) return exact_subtree(global);
-  MaxPieces& pieces = pieces_[splits];  // pieces_ never grows during the search: references hold
+  MaxPieces& pieces = pieces_[splits];  // deeper levels may grow pieces_: a deque keeps this reference
   const int num_pieces = static_cast<int>(pieces.states.size());
   if (num_pieces == 1 && !pieces.clipped[0]) {  // the whole cell
     decide(pieces.states[0]);
@@ -501,6 +510,7 @@ bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, in
   const int o = split_layer.entry_out[entry];
   const int first = split_layer.out_row[o], k = split_layer.out_rows[o];
   const int d = cell.dim;
+  while (static_cast<int>(pieces_.size()) <= splits) pieces_.emplace_back();
   MaxPieces& out = pieces_[splits];
   if (static_cast<int>(out.cells.size()) < k + 1) out.cells.resize(k + 1);
   out.states.clear();
@@ -525,7 +535,19 @@ bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, in
       f = weight_[layer].row(first + state).transpose() - weight_[layer].row(first + j).transpose();
       const double c = bias_[layer][first + state] - bias_[layer][first + j];
       Cell* target = piece == &out.cells[state] ? spare : &out.cells[state];
-      Side side = split(*piece, f.data(), c, max_code(global, j, state), max_code(global, state, j), junk, *target);
+      // A vertex within the tolerance may lie exactly on z_state = z_j, as where the two ReLUs a
+      // MaxPool compares are both 0 (a corner of the cell on both their hyperplanes).
+      const OnTest on = [&](const Cell& at, int v) {
+        const std::uint64_t* m = at.vertex_mask(v);
+        return split_layer.difference_vanishes_at(first + state, first + j, prev, pattern_.data(), [&](int entry) {
+          for (std::size_t slot = 0; slot < at.slots.size(); ++slot)
+            if (((m[slot / 64] >> (slot % 64)) & 1) && at.slots[slot] >= 0 && !is_max_code(at.slots[slot]) &&
+                code_entry(at.slots[slot]) == entry)
+              return true;
+          return false;
+        });
+      };
+      Side side = split(*piece, f.data(), c, max_code(global, j, state), max_code(global, state, j), junk, *target, &on);
       if (side == Side::kUndecided) {
         // Within the tolerance: decided exactly, or the whole unit goes to exact arithmetic.
         const Exactly exactly = decide_exactly(*piece, max_code(global, state, j));

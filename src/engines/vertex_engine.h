@@ -7,6 +7,8 @@
 // of edge subdivision (Berzins 2023), done depth-first so memory stays bounded.
 #include <Eigen/Core>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -90,9 +92,12 @@ class VertexEngine {
     void descend_max(const Cell& cell, int layer, int pos, int splits);
     void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
-    // Splits by w·x + c: below keeps <= 0 (its new facet is labelled below_code), above >= 0.
+    // Splits by w·x + c: below keeps <= 0 (its new facet is labelled below_code), above >= 0. A
+    // vertex within the tolerance makes it kUndecided, unless `exactly_on` proves that it lies
+    // exactly on the hyperplane (then it goes to both sides).
+    using OnTest = std::function<bool(const Cell& cell, int vertex)>;
     Side split(const Cell& cell, const double* w, double c, ConstraintCode below_code, ConstraintCode above_code,
-               Cell& below, Cell& above);
+               Cell& below, Cell& above, const OnTest* exactly_on = nullptr);
     const Cell& collect_garbage(const Cell& cell);
     void emit(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int pos);
@@ -113,11 +118,12 @@ class VertexEngine {
       std::vector<int> states;  // the states with a piece, ascending
       std::vector<char> clipped;  // per entry of states: false if the piece is the whole cell
     };
-    std::vector<MaxPieces> pieces_;  // per split depth
+    std::deque<MaxPieces> pieces_;  // per split depth, grown on demand (a deque: references stay valid)
     Cell max_junk_;
     Cell garbage_free_;
     std::vector<double> values_, interior_;
     std::vector<int> pos_, neg_;
+    std::vector<char> on_;
     Eigen::VectorXd w_;
     LeafSink* sink_ = nullptr;
     std::unique_ptr<ExactEngine::Worker> exact_;
