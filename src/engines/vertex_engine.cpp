@@ -149,19 +149,8 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
   for (int e = 0; e < split_layer.num_entries(); ++e) {
     const int j = split_layer.entry_out[e];
     if (split_layer.is_max) {
-      // Stable when one row is the largest by more than the tolerance at every vertex.
-      const int first = split_layer.out_row[j], k = split_layer.out_rows[j];
-      int best = 0;
-      for (int r = 1; r < k; ++r)
-        if (values(0, first + r) + bias_[layer][first + r] > values(0, first + best) + bias_[layer][first + best]) best = r;
-      bool stable = true;
-      for (int r = 0; r < k && stable; ++r) {
-        if (r == best) continue;
-        const double gap = (values.col(first + best) - values.col(first + r)).minCoeff() + bias_[layer][first + best] -
-                           bias_[layer][first + r];
-        stable = gap > engine_.tol_ * (z.row(first + best) - z.row(first + r)).norm();
-      }
-      if (stable) pattern_[offset + e] = static_cast<std::uint8_t>(best);
+      const int state = max_stable_state(layer, j, values);
+      if (state >= 0) pattern_[offset + e] = static_cast<std::uint8_t>(state);
       else unstable.push_back(e);
       continue;
     }
@@ -196,6 +185,23 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
     accumulate(layer, o, start, start);
   }
   return true;
+}
+
+int VertexEngine::Worker::max_stable_state(int layer, int o, const Eigen::MatrixXd& values) const {
+  // Stable when one row is the largest by more than the tolerance at every vertex.
+  const SplitLayer& split_layer = engine_.flat_.layers[layer];
+  const Eigen::MatrixXd& z = weight_[layer];
+  const Eigen::VectorXd& c = bias_[layer];
+  const int first = split_layer.out_row[o], k = split_layer.out_rows[o];
+  int best = 0;
+  for (int r = 1; r < k; ++r)
+    if (values(0, first + r) + c[first + r] > values(0, first + best) + c[first + best]) best = r;
+  for (int r = 0; r < k; ++r) {
+    if (r == best) continue;
+    const double gap = (values.col(first + best) - values.col(first + r)).minCoeff() + c[first + best] - c[first + r];
+    if (!(gap > engine_.tol_ * (z.row(first + best) - z.row(first + r)).norm())) return -1;
+  }
+  return best;
 }
 
 const Cell& VertexEngine::Worker::collect_garbage(const Cell& cell) {
@@ -242,8 +248,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   values_.resize(in.num_vertices);
   pos_.clear();
   neg_.clear();
-  on_.assign(in.num_vertices, 0);
-  bool any_on = false;
+  bool any_on = false;  // on_ is only filled once a vertex is found on the cut
   double max_pos = 0, max_neg = 0;
   for (int v = 0; v < in.num_vertices; ++v) {
     const double* x = in.vertex(v);
@@ -258,6 +263,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
       max_neg = std::max(max_neg, -s);
     } else if (exactly_on && (*exactly_on)(in, v)) {
       // Proved to lie exactly on the hyperplane: it goes to both sides, tight on the new facet.
+      if (!any_on) on_.assign(in.num_vertices, 0);
       on_[v] = 1;
       any_on = true;
     } else {
@@ -296,7 +302,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
     mask = big_mask.data();
   }
   for (int v = 0; v < cell->num_vertices; ++v) {
-    if (on_[v]) {
+    if (any_on && on_[v]) {
       for (int k = 0; k < words; ++k) mask[k] = cell->vertex_mask(v)[k];
       mask[bit_word] |= bit;
       push_vertex(above, cell->vertex(v), mask);

@@ -88,6 +88,9 @@ class VertexEngine {
     // pieces_[splits]. Rows equal on the whole cell do not split it: the lowest is the state.
     // False when a cut falls within the tolerance and exact arithmetic cannot decide it alone.
     bool max_pieces(const Cell& cell, int layer, int entry, int splits);
+    // enter_layer() for Max unit (output) o: the index of the row that is the largest by more than
+    // the tolerance at every vertex of the cell (`values`: vertices x rows, without bias), or -1.
+    __attribute__((noinline)) int max_stable_state(int layer, int o, const Eigen::MatrixXd& values) const;
     // descend() at a Max entry: one subtree per piece.
     void descend_max(const Cell& cell, int layer, int pos, int splits);
     void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
