@@ -146,9 +146,13 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
   const int offset = split_layer.offset;
   std::vector<int>& unstable = unstable_[layer];  // entries of the layer
   unstable.clear();
-  for (int e = 0; e < split_layer.num_entries(); ++e) {
-    const int j = split_layer.entry_out[e];
-    if (split_layer.is_max) {
+  // Locals, as the pattern's byte stores may alias anything the loop would otherwise reload.
+  const bool is_max = split_layer.is_max;
+  const int* const entry_out = split_layer.entry_out.data();
+  const int num_entries = split_layer.num_entries();
+  for (int e = 0; e < num_entries; ++e) {
+    const int j = entry_out[e];
+    if (is_max) {
       const int state = max_stable_state(layer, j, values);
       if (state >= 0) pattern_[offset + e] = static_cast<std::uint8_t>(state);
       else unstable.push_back(e);
@@ -176,8 +180,10 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
   Eigen::MatrixXd& start = next_maps[0];
   start.setZero(flat.layers[layer + 1].weight.rows(), d + 1);
   std::size_t u = 0;
-  for (int o = 0; o < split_layer.num_outputs(); ++o) {
-    const int e = split_layer.out_entry[o];
+  const int* const out_entry = split_layer.out_entry.data();
+  const int num_outputs = split_layer.num_outputs();
+  for (int o = 0; o < num_outputs; ++o) {
+    const int e = out_entry[o];
     if (e >= 0 && u < unstable.size() && unstable[u] == e) {
       ++u;
       continue;
