@@ -358,3 +358,7 @@ relutope_cli_test(segment.digits_cnn_inner_part_vertex [[^112 regions]]
 # the range checks of 5f9954d): under the sanitizers this test fails on any "runtime error".
 relutope_cli_expect(bad.fuzz_reshape_overflow 2 [[node "/Reshape" \(Reshape\): shape \[-1, 33554433, 8, 576460752303423488\] is too large]]
                     count ${relutope_cli_bad}/fuzz_reshape_overflow.onnx)
+# Found by the onnx_model fuzzer in CI: a MatMul with one input read past the node's input list
+# (heap-buffer-overflow); every op's required inputs are now counted before any is read.
+relutope_cli_expect(bad.fuzz_matmul_one_input 2 [[node "/MatMul" \(MatMul\): expected at least 2 inputs, got 1]]
+                    count ${relutope_cli_bad}/fuzz_matmul_one_input.onnx)

@@ -1463,6 +1463,15 @@ class GraphBuilder {
     const std::string& op = node.op_type();
     if (node.output_size() < 1 || node.output(0).empty()) fail("has no output");
     const std::string out = node.output(0);
+    // The inputs every converter reads by position (ONNX's required inputs), checked once here.
+    static const std::map<std::string, int> kRequiredInputs = {
+        {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Equal", 2}, {"Gemm", 2}, {"MatMul", 2}, {"Conv", 2},
+        {"PRelu", 2}, {"Expand", 2}, {"Gather", 2}, {"BatchNormalization", 5}};
+    const auto required = kRequiredInputs.find(op);
+    const int needed = required != kRequiredInputs.end() ? required->second : op == "Constant" ? 0 : 1;
+    if (node.input_size() < needed)
+      fail("expected at least " + std::to_string(needed) + " input" + (needed == 1 ? "" : "s") + ", got " +
+           std::to_string(node.input_size()));
     if (op == "Constant") {
       for (const auto& a : node.attribute()) {
         Tensor t;
