@@ -66,32 +66,46 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
   out_bias = std::move(pending_bias);
 }
 
-int SplitLayer::difference_sign(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern) const {
-  if (stored_rows.empty()) return kUnknownSign;
-  // z_i - z_j = sum_col (a_col - b_col) y_col + (bias_i - bias_j): collect the signs of its terms.
-  bool nonneg = stored_bias[i] >= stored_bias[j], nonpos = stored_bias[i] <= stored_bias[j];
-  bool somewhere_pos = stored_bias[i] > stored_bias[j], somewhere_neg = stored_bias[i] < stored_bias[j];
-  const auto& a = stored_rows[i];
-  const auto& b = stored_rows[j];
+namespace {
+
+// Calls visit(col, wa, wb) for each column where the sparse rows a and b (sorted by column) differ,
+// in column order, until it returns false. @return false if a visit returned false.
+template <class Visit>
+bool for_each_difference(const std::vector<std::pair<int, double>>& a, const std::vector<std::pair<int, double>>& b,
+                         Visit&& visit) {
   std::size_t p = 0, q = 0;
   while (p < a.size() || q < b.size()) {
     const int col = std::min(p < a.size() ? a[p].first : INT_MAX, q < b.size() ? b[q].first : INT_MAX);
     const double wa = p < a.size() && a[p].first == col ? a[p++].second : 0.0;
     const double wb = q < b.size() && b[q].first == col ? b[q++].second : 0.0;
-    if (wa == wb) continue;
-    if (!prev || prev->is_max || prev->out_entry[col] < 0) return kUnknownSign;  // no known sign
+    if (wa != wb && !visit(col, wa, wb)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int SplitLayer::difference_sign(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern) const {
+  if (stored_rows.empty()) return kUnknownSign;
+  // z_i - z_j = sum_col (a_col - b_col) y_col + (bias_i - bias_j): collect the signs of its terms.
+  bool nonneg = stored_bias[i] >= stored_bias[j], nonpos = stored_bias[i] <= stored_bias[j];
+  bool somewhere_pos = stored_bias[i] > stored_bias[j], somewhere_neg = stored_bias[i] < stored_bias[j];
+  const bool known = for_each_difference(stored_rows[i], stored_rows[j], [&](int col, double wa, double wb) {
+    if (!prev || prev->is_max || prev->out_entry[col] < 0) return false;  // no known sign
     bool below = false;
     const int row = prev->source_row(col, pattern, below);
     const double slope = below ? prev->slope[row] : 1.0;
-    if (slope == 0.0) continue;           // an inactive ReLU: 0
-    if (below && slope < 0) return kUnknownSign;
+    if (slope == 0.0) return true;  // an inactive ReLU: 0
+    if (below && slope < 0) return false;
     const bool coefficient_pos = wa > wb;  // exact: wa - wb may round, its sign does not
     // y >= 0 and not identically 0 (active), or y <= 0 (inactive with a positive slope)
     const bool term_nonneg = below ? !coefficient_pos : coefficient_pos;
     nonneg = nonneg && term_nonneg;
     nonpos = nonpos && !term_nonneg;
     if (!below) (coefficient_pos ? somewhere_pos : somewhere_neg) = true;
-  }
+    return true;
+  });
+  if (!known) return kUnknownSign;
   if (nonneg && nonpos) return 0;  // every term 0
   if (nonneg && somewhere_pos) return 1;
   if (nonpos && somewhere_neg) return -1;
@@ -101,22 +115,14 @@ int SplitLayer::difference_sign(int i, int j, const SplitLayer* prev, const std:
 bool SplitLayer::difference_vanishes_at(int i, int j, const SplitLayer* prev, const std::uint8_t* pattern,
                                         const std::function<bool(int entry)>& tight) const {
   if (stored_rows.empty() || !prev || prev->is_max || stored_bias[i] != stored_bias[j]) return false;
-  const auto& a = stored_rows[i];
-  const auto& b = stored_rows[j];
-  std::size_t p = 0, q = 0;
-  while (p < a.size() || q < b.size()) {
-    const int col = std::min(p < a.size() ? a[p].first : INT_MAX, q < b.size() ? b[q].first : INT_MAX);
-    const double wa = p < a.size() && a[p].first == col ? a[p++].second : 0.0;
-    const double wb = q < b.size() && b[q].first == col ? b[q++].second : 0.0;
-    if (wa == wb) continue;
+  return for_each_difference(stored_rows[i], stored_rows[j], [&](int col, double, double) {
     const int e = prev->out_entry[col];
     if (e < 0) return false;  // a linear row: no reason to be 0
     bool below = false;
     const int row = prev->source_row(col, pattern, below);
-    if (below && prev->slope[row] == 0.0) continue;  // an inactive ReLU: 0
-    if (!tight(prev->offset + e)) return false;      // y = z or slope * z, 0 on the neuron's hyperplane
-  }
-  return true;
+    if (below && prev->slope[row] == 0.0) return true;  // an inactive ReLU: 0
+    return tight(prev->offset + e);  // y = z or slope * z, 0 on the neuron's hyperplane
+  });
 }
 
 void FlatNetwork::locate(int global, int& layer, int& entry) const {

@@ -57,7 +57,7 @@ Cell box_cell(const Domain& domain) {
 
 VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs,
                            const ExactFallback& exact, const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
-    : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact) {
+    : flat_(flat), tol_(tolerance_abs), exact_(exact) {
   if (domain.dim() > 20)
     throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
                      " has 2^" + std::to_string(domain.dim()) + " corners; use engine lp");

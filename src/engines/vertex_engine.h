@@ -134,7 +134,6 @@ class VertexEngine {
 
  private:
   const FlatNetwork& flat_;
-  const Domain& domain_;
   double tol_;
   const ExactFallback& exact_;
   Cell root_;
