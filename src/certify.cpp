@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "detail/require_complete.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -18,7 +19,7 @@ std::map<std::string, std::set<std::string>> regions_with_facets(const Network& 
                                                                  EnumerateOptions options) {
   options.with_geometry = true;
   std::map<std::string, std::set<std::string>> out;
-  enumerate_regions(net, domain, options, [&](const Region& r) {
+  const EnumerateStats stats = enumerate_regions(net, domain, options, [&](const Region& r) {
     std::set<std::string>& facets = out[pattern_string(r.pattern, net)];
     for (const Halfspace& h : r.halfspaces) {
       const HalfspaceOrigin& o = h.origin;
@@ -28,6 +29,7 @@ std::map<std::string, std::set<std::string>> regions_with_facets(const Network& 
                     : "m" + at + "." + std::to_string(o.row) + "." + std::to_string(o.other_row));
     }
   });
+  detail::require_complete(stats, "certification");
   return out;
 }
 
@@ -49,6 +51,9 @@ Certificate certify_count(const Network& net, const Domain& domain, const Enumer
   float_options.engine = Engine::kVertex;
   float_options.with_vertices = true;  // facets by the vertices' rank, as the exact pass decides them
   const auto exact = regions_with_facets(net, domain, exact_options);
+  if (options.time_limit > 0)  // what is left of it, for the second pass
+    float_options.time_limit =
+        std::max(1e-9, options.time_limit - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   const auto floating = regions_with_facets(net, domain, float_options);
   c.certified = true;
   c.num_regions = exact.size();

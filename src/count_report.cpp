@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "detail/require_complete.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -18,7 +19,7 @@ std::vector<double> line_breakpoints(const Network& net, const Domain& domain, E
   options.engine = Engine::kVertex;
   options.with_vertices = true;
   std::vector<std::pair<double, double>> intervals;
-  enumerate_regions(net, domain, options, [&](const Region& r) {
+  const EnumerateStats stats = enumerate_regions(net, domain, options, [&](const Region& r) {
     double lo = domain.hi[0], hi = domain.lo[0];
     for (const Eigen::VectorXd& v : r.vertices) {
       lo = std::min(lo, v[0]);
@@ -26,6 +27,7 @@ std::vector<double> line_breakpoints(const Network& net, const Domain& domain, E
     }
     intervals.emplace_back(lo, hi);
   });
+  detail::require_complete(stats, "line_breakpoints");
   std::sort(intervals.begin(), intervals.end());
   std::vector<double> out;
   for (std::size_t i = 1; i < intervals.size(); ++i) out.push_back(intervals[i].first);
@@ -38,11 +40,28 @@ CountReport count_report(const std::string& model, const CountingDomain& where, 
   report.model = model;
   report.tolerance = options.tolerance;
   report.stats = count_regions(where.net, where.domain, options);
-  if (exact) {  // options.progress and options.cancel follow each pass
-    report.certificate = certify_count(where.net, where.domain, options);
-    report.stats.num_regions = report.certificate->num_regions;  // the certified count is the answer
+  // The passes after the count: options.progress, cancel, stop and what is left of time_limit follow
+  // them; a checkpoint is of the count alone, and the count was below max_regions.
+  EnumerateOptions after = options;
+  after.resume = nullptr;
+  after.on_checkpoint = nullptr;
+  after.min_tasks = 0;
+  after.max_regions = 0;
+  if (options.time_limit > 0) after.time_limit = std::max(1e-9, options.time_limit - report.stats.seconds);
+  try {
+    if (exact && report.stats.complete) {
+      report.certificate = certify_count(where.net, where.domain, after);
+      report.stats.num_regions = report.certificate->num_regions;  // the certified count is the answer
+    }
+    if (where.origin == DomainOrigin::kLine && report.stats.complete)
+      report.breakpoints = line_breakpoints(where.net, where.domain, after);
+  } catch (const Cancelled&) {
+    if (options.cancel && options.cancel->load()) throw;
+    // Stopped during a later pass: the count stands, uncertified (or without its breakpoints).
+    report.certificate.reset();
+    report.stats.complete = false;
+    report.stats.stopped = options.stop && options.stop->load() ? StopReason::kStopped : StopReason::kTimeLimit;
   }
-  if (where.origin == DomainOrigin::kLine) report.breakpoints = line_breakpoints(where.net, where.domain, options);
   report.bounds = model_bounds(where.net, where.domain);
   check_against_bounds(report.stats.num_regions, report.bounds);
   if (const Bound* bound = tightest_upper_bound(report.bounds)) {
@@ -58,6 +77,8 @@ std::string count_report_json(const CountReport& report, const CountingDomain& w
   nlohmann::ordered_json out;
   out["model"] = report.model;
   out["regions"] = stats.num_regions;
+  out["complete"] = stats.complete;
+  out["stopped"] = stats.complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stop_reason_name(stats.stopped));
   out["input_dim"] = where.net.input_dim();
   out["hidden_widths"] = where.net.hidden_widths();
   out["neurons"] = where.net.num_neurons();
@@ -72,6 +93,7 @@ std::string count_report_json(const CountReport& report, const CountingDomain& w
   out["engine"] = engine_name(stats.engine);
   out["threads"] = stats.num_threads;
   out["tasks"] = stats.num_tasks;
+  out["tasks_resumed"] = stats.num_tasks_resumed;
   out["seconds"] = stats.seconds;
   out["regions_per_second"] = stats.seconds > 0 ? stats.num_regions / stats.seconds : 0.0;
   out["tolerance"] = report.tolerance;

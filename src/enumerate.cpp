@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
 #include "detail/normalized_problem.h"
+#include "detail/task_source.h"
 #include "engines/exact_engine.h"
 #include "engines/lp_engine.h"
 #include "engines/vertex_engine.h"
@@ -31,6 +33,16 @@ const char* engine_name(Engine engine) {
   return "?";
 }
 
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::kNone: return "complete";
+    case StopReason::kTimeLimit: return "time limit";
+    case StopReason::kRegionLimit: return "region limit";
+    case StopReason::kStopped: return "stop requested";
+  }
+  return "?";
+}
+
 Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry) {
   if (requested != Engine::kAuto) return requested;
   return input_dim <= (wants_geometry ? kMaxVertexGeometryDim : kMaxVertexEngineDim) ? Engine::kVertex : Engine::kLp;
@@ -40,8 +52,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Everything the threads share while they run: counters, progress and the ordered hand-over of
-// regions to the visitor.
+// Thrown by a task's sink when the run stops early (time limit, region limit, stop switch): ends the
+// task, whose regions so far still count. Not an error; never leaves run_engine.
+struct StopTask {};
+
+// Everything the threads share while they run: counters, progress, stopping and the ordered
+// hand-over of regions to the visitor.
 struct Shared {
   const detail::FlatNetwork& flat;  // the network and domain as given: regions are reported in them
   const Domain& domain;
@@ -57,8 +73,32 @@ struct Shared {
   bool keeps_regions() const { return visit || format; }
   bool cancelled() const { return options.cancel && options.cancel->load(std::memory_order_relaxed); }
   double near_degenerate_depth;
+  Clock::time_point start = Clock::now();
   std::atomic<std::uint64_t> found{0};
   Clock::time_point last_progress = Clock::now();
+  std::atomic<bool> stopping{false};
+  std::atomic<StopReason> stop_reason{StopReason::kNone};
+
+  // Records the first reason to stop; the workers see `stopping` at their next region.
+  void request_stop(StopReason reason) {
+    StopReason none = StopReason::kNone;
+    stop_reason.compare_exchange_strong(none, reason);
+    stopping.store(true, std::memory_order_relaxed);
+  }
+  bool past_deadline() const {
+    return options.time_limit > 0 && Clock::now() - start >= std::chrono::duration<double>(options.time_limit);
+  }
+  // Whether to stop now; `found_here` are this thread's regions not yet added to `found`. Reads the
+  // clock, so callers space the calls out.
+  bool should_stop(std::uint64_t found_here = 0) {
+    if (stopping.load(std::memory_order_relaxed)) return true;
+    if (options.stop && options.stop->load(std::memory_order_relaxed)) request_stop(StopReason::kStopped);
+    else if (past_deadline()) request_stop(StopReason::kTimeLimit);
+    // The visitor forms stop at exactly max_regions visited, in the collector.
+    else if (options.max_regions && !keeps_regions() && found.load(std::memory_order_relaxed) + found_here >= options.max_regions)
+      request_stop(StopReason::kRegionLimit);
+    return stopping.load(std::memory_order_relaxed);
+  }
 
   void report_progress(std::uint64_t batch) {
     const std::uint64_t total = found += batch;
@@ -100,7 +140,8 @@ struct TaskOutput {
 // Receives the leaves of one task; counts them and, when a visitor waits, builds the regions.
 class TaskSink : public detail::LeafSink {
  public:
-  TaskSink(Shared& shared, TaskOutput* out) : shared_(shared), out_(out) {}
+  TaskSink(Shared& shared, TaskOutput* out)
+      : shared_(shared), out_(out), counting_limit_(shared.keeps_regions() ? 0 : shared.options.max_regions) {}
   ~TaskSink() override { shared_.found += pending_; }
 
   bool wants_constraints() const override {
@@ -111,6 +152,11 @@ class TaskSink : public detail::LeafSink {
 
   void leaf(const detail::Leaf& leaf) override {
     if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
+    // Stopping: the flag and the region limit at every region, the clock and the stop switch every 64.
+    if (shared_.stopping.load(std::memory_order_relaxed) || (num_regions % 64 == 0 && shared_.should_stop(pending_)) ||
+        (counting_limit_ && shared_.found.load(std::memory_order_relaxed) + pending_ >= counting_limit_ &&
+         shared_.should_stop(pending_)))
+      throw StopTask();
     ++num_regions;
     if (leaf.depth < shared_.near_degenerate_depth) ++num_near_degenerate;
     if (++pending_ == 1024) {
@@ -152,6 +198,7 @@ class TaskSink : public detail::LeafSink {
  private:
   Shared& shared_;
   TaskOutput* out_;
+  const std::uint64_t counting_limit_;  // max_regions when only counting (the visitor forms stop in the collector)
   std::uint64_t pending_ = 0;
 };
 
@@ -164,28 +211,183 @@ int resolve_threads(int requested) {
 #endif
 }
 
-// Cuts the search into tasks (disjoint subtrees, in pattern order), runs them on all threads and
-// hands their regions to the visitor in task order, so the output is the same for any thread count.
+TaskTotals& operator+=(TaskTotals& a, const TaskTotals& b) {
+  a.num_regions += b.num_regions;
+  a.num_near_degenerate += b.num_near_degenerate;
+  a.num_exact_decisions += b.num_exact_decisions;
+  a.num_lps += b.num_lps;
+  a.num_lp_fallbacks += b.num_lp_fallbacks;
+  return a;
+}
+
+// Step 3 of the driver (detail/task_source.h): takes each task's result as it comes, in any order,
+// and hands the regions to the visitor in task order, keeps the run's state for checkpoints and adds
+// up the statistics. Its methods are called serially.
+class TaskCollector {
+ public:
+  TaskCollector(Shared& shared, RunState state) : shared_(shared), state_(std::move(state)) {
+    for (const auto& entry : state_.done) resumed_ += entry.second;
+    while (next_to_visit_ < state_.num_tasks && state_.done.count(next_to_visit_)) ++next_to_visit_;
+  }
+
+  // The regions of the tasks a resumed run does not run again.
+  const TaskTotals& resumed() const { return resumed_; }
+
+  // Task i ran to its end: `totals` and, for the visitor forms, its regions or texts.
+  void finished(std::uint64_t i, const TaskTotals& totals, TaskOutput&& output) {
+    if (!shared_.keeps_regions()) {
+      state_.done[i] = totals;
+      maybe_checkpoint();
+      return;
+    }
+    waiting_[i] = Waiting{totals, std::move(output)};
+    bool visited_a_task = false;
+    for (auto it = waiting_.find(next_to_visit_); it != waiting_.end(); it = waiting_.find(next_to_visit_)) {
+      if (!visit_all(it->second.output)) return;  // stopped at max_regions within this task: not done
+      state_.done[next_to_visit_] = it->second.totals;
+      waiting_.erase(it);  // frees its regions now
+      do ++next_to_visit_;
+      while (next_to_visit_ < state_.num_tasks && state_.done.count(next_to_visit_));
+      visited_a_task = true;
+    }
+    if (visited_a_task) maybe_checkpoint();
+  }
+
+  // Task i stopped early: its totals count (its regions are regions), it is not done. The visitor
+  // forms drop its regions (a region after a gap cannot be visited in order).
+  void abandoned(const TaskTotals& totals) { (shared_.keeps_regions() ? unvisited_ : extra_) += totals; }
+
+  // The statistics of everything done, counted and (for the visitor forms) visited.
+  void add_to(EnumerateStats& stats) const {
+    TaskTotals all = extra_;
+    for (const auto& entry : state_.done) all += entry.second;
+    TaskTotals beyond = unvisited_;  // found, not visited: counters count, regions do not
+    for (const auto& entry : waiting_) beyond += entry.second.totals;
+    all.num_exact_decisions += beyond.num_exact_decisions;
+    all.num_lps += beyond.num_lps;
+    all.num_lp_fallbacks += beyond.num_lp_fallbacks;
+    stats.num_regions = shared_.keeps_regions() ? resumed_.num_regions + visited_ : all.num_regions;
+    stats.num_near_degenerate = all.num_near_degenerate;
+    stats.num_exact_decisions += all.num_exact_decisions;
+    stats.num_lps += all.num_lps;
+    stats.num_lp_fallbacks += all.num_lp_fallbacks;
+  }
+
+  void checkpoint() {
+    last_checkpoint_ = Clock::now();
+    if (shared_.options.on_checkpoint) shared_.options.on_checkpoint(state_);
+  }
+
+ private:
+  struct Waiting {
+    TaskTotals totals;
+    TaskOutput output;
+  };
+
+  // Visits a task's regions; false if max_regions stopped it before the last.
+  bool visit_all(const TaskOutput& output) {
+    const std::uint64_t limit = shared_.options.max_regions;
+    for (const Region& region : output.regions) {
+      if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
+      (*shared_.visit)(region);
+      ++visited_;
+    }
+    for (const std::string& text : output.texts) {
+      if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
+      (*shared_.consume)(text);
+      ++visited_;
+    }
+    return true;
+  }
+  bool stop_at_limit() {
+    shared_.request_stop(StopReason::kRegionLimit);
+    return false;
+  }
+  void maybe_checkpoint() {
+    if (shared_.options.on_checkpoint &&
+        Clock::now() - last_checkpoint_ >= std::chrono::duration<double>(shared_.options.checkpoint_seconds))
+      checkpoint();
+  }
+
+  Shared& shared_;
+  RunState state_;
+  TaskTotals resumed_, extra_, unvisited_;
+  std::map<std::uint64_t, Waiting> waiting_;  // finished, waiting for the tasks before them
+  std::uint64_t next_to_visit_ = 0;
+  std::uint64_t visited_ = 0;  // regions visited in this call
+  Clock::time_point last_checkpoint_ = Clock::now();
+};
+
+// Step 1 of the driver: cuts the search into tasks (disjoint subtrees, in pattern order). The cut
+// depends on min_tasks alone, so a fixed min_tasks gives the same tasks for every thread count.
+template <class EngineT>
+std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, const Shared& shared, int min_tasks,
+                                              EnumerateStats& stats) {
+  typename EngineT::Worker planner(engine);
+  std::vector<typename EngineT::Task> tasks = planner.make_tasks(engine.root_task(), min_tasks, shared.flat.num_neurons);
+  stats.num_lps += planner.counters.lps;
+  stats.num_lp_fallbacks += planner.counters.lps_fallback;
+  stats.num_exact_decisions += planner.counters.exact_decisions;
+  stats.num_tasks = tasks.size();
+  return tasks;
+}
+
+// Step 2: runs one task; false in the second member if the run stopped it early.
+template <class WorkerT, class TaskT>
+std::pair<TaskTotals, bool> run_task(WorkerT& worker, const TaskT& task, Shared& shared, TaskOutput* output) {
+  const detail::WorkerCounters before = worker.counters;
+  TaskTotals totals;
+  bool finished = true;
+  {
+    TaskSink sink(shared, output);
+    try {
+      worker.run(task, sink);
+    } catch (const StopTask&) {
+      finished = false;
+    }
+    totals.num_regions = sink.num_regions;
+    totals.num_near_degenerate = sink.num_near_degenerate;
+  }
+  totals.num_exact_decisions = worker.counters.exact_decisions - before.exact_decisions;
+  totals.num_lps = worker.counters.lps - before.lps;
+  totals.num_lp_fallbacks = worker.counters.lps_fallback - before.lps_fallback;
+  return {totals, finished};
+}
+
+int effective_min_tasks(const EnumerateOptions& options, int threads) {
+  return options.min_tasks > 0 ? options.min_tasks : threads == 1 ? 1 : 64 * threads;
+}
+
+// Cuts the search into tasks, runs them on all threads (skipping those a resumed run has done) and
+// collects their regions in task order, so the output is the same for any thread count.
 template <class EngineT>
 void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateStats& stats) {
-  std::vector<typename EngineT::Task> tasks;
-  {
-    typename EngineT::Worker planner(engine);
-    tasks = planner.make_tasks(engine.root_task(), threads == 1 ? 1 : 64 * threads, shared.flat.num_neurons);
-    stats.num_lps += planner.counters.lps;
-    stats.num_lp_fallbacks += planner.counters.lps_fallback;
-    stats.num_exact_decisions += planner.counters.exact_decisions;
-
+  RunState state;
+  state.min_tasks = effective_min_tasks(shared.options, threads);
+  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, state.min_tasks, stats);
+  state.num_tasks = tasks.size();
+  if (const RunState* resume = shared.options.resume) {
+    if (resume->min_tasks != state.min_tasks || resume->num_tasks != state.num_tasks) {
+      std::ostringstream msg;
+      msg << "resume: the saved run cut the search into " << resume->num_tasks << " tasks (min_tasks "
+          << resume->min_tasks << "), this one into " << state.num_tasks << " (min_tasks " << state.min_tasks << ")";
+      throw InputError(msg.str());
+    }
+    if (!resume->done.empty() && resume->done.rbegin()->first >= state.num_tasks)
+      throw InputError("resume: task " + std::to_string(resume->done.rbegin()->first) + " is done, but there are only " +
+                       std::to_string(state.num_tasks) + " tasks");
+    state.done = resume->done;
+    stats.num_tasks_resumed = state.done.size();
   }
-  const auto num_tasks = static_cast<std::int64_t>(tasks.size());
-  stats.num_tasks = tasks.size();
-  std::vector<TaskOutput> buffers(shared.keeps_regions() ? tasks.size() : 0);
-  std::vector<char> done(tasks.size(), 0);
-  std::int64_t next_to_visit = 0;
+  std::vector<std::int64_t> pending;
+  for (std::uint64_t i = 0; i < state.num_tasks; ++i)
+    if (!state.done.count(i)) pending.push_back(static_cast<std::int64_t>(i));
+  detail::LocalTaskSource source(std::move(pending));
+  TaskCollector collector(shared, std::move(state));
+  shared.found = collector.resumed().num_regions;
   std::exception_ptr first_error;
-  std::uint64_t regions = 0, near_degenerate = 0, exact_decisions = 0, lps = 0, fallbacks = 0;
 
-#pragma omp parallel num_threads(threads) reduction(+ : regions, near_degenerate, exact_decisions, lps, fallbacks)
+#pragma omp parallel num_threads(threads)
   {
     std::unique_ptr<typename EngineT::Worker> worker;
     try {
@@ -194,55 +396,44 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
 #pragma omp critical(relutope_first_error)
       if (!first_error) first_error = std::current_exception();
     }
-#pragma omp for schedule(dynamic, 1)
-    for (std::int64_t i = 0; i < num_tasks; ++i) {
-      if (!worker) continue;
+    for (std::int64_t i; worker && (i = source.next()) >= 0;) {
       if (shared.cancelled()) {
 #pragma omp critical(relutope_first_error)
         if (!first_error) first_error = std::make_exception_ptr(Cancelled("enumeration cancelled"));
-        continue;
+        break;
       }
+      if (shared.should_stop()) break;
       try {
-        TaskSink sink(shared, shared.keeps_regions() ? &buffers[i] : nullptr);
-        worker->run(tasks[i], sink);
-        regions += sink.num_regions;
-        near_degenerate += sink.num_near_degenerate;
-        if (shared.keeps_regions()) {
+        TaskOutput output;
+        const auto [totals, finished] = run_task(*worker, tasks[i], shared, shared.keeps_regions() ? &output : nullptr);
 #pragma omp critical(relutope_visit)
-          {
-            done[i] = 1;
-            while (next_to_visit < num_tasks && done[next_to_visit]) {
-              // The visitor may throw (a caller stopping early): catch it here, as an exception
-              // leaving the critical section would end the program (std::terminate).
-              if (!first_error) try {
-                  for (const Region& region : buffers[next_to_visit].regions) (*shared.visit)(region);
-                  for (const std::string& text : buffers[next_to_visit].texts) (*shared.consume)(text);
-                } catch (...) {
-#pragma omp critical(relutope_first_error)
-                  if (!first_error) first_error = std::current_exception();
-                }
-              buffers[next_to_visit] = TaskOutput();  // free it now
-              ++next_to_visit;
+        {
+          // The visitor may throw (a caller stopping early): catch it here, as an exception
+          // leaving the critical section would end the program (std::terminate).
+          try {
+            if (first_error) {
+            } else if (finished) {
+              collector.finished(static_cast<std::uint64_t>(i), totals, std::move(output));
+            } else {
+              collector.abandoned(totals);
             }
+          } catch (...) {
+#pragma omp critical(relutope_first_error)
+            if (!first_error) first_error = std::current_exception();
           }
         }
       } catch (...) {
 #pragma omp critical(relutope_first_error)
         if (!first_error) first_error = std::current_exception();
       }
-    }
-    if (worker) {
-      exact_decisions += worker->counters.exact_decisions;
-      lps += worker->counters.lps;
-      fallbacks += worker->counters.lps_fallback;
+      if (first_error) break;
     }
   }
   if (first_error) std::rethrow_exception(first_error);
-  stats.num_regions = regions;
-  stats.num_near_degenerate = near_degenerate;
-  stats.num_exact_decisions += exact_decisions;
-  stats.num_lps += lps;
-  stats.num_lp_fallbacks += fallbacks;
+  collector.add_to(stats);
+  stats.stopped = shared.stop_reason.load();
+  stats.complete = stats.stopped == StopReason::kNone;
+  collector.checkpoint();
 }
 
 void check_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {
@@ -259,6 +450,19 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
     msg << "tolerance: expected a positive number, got " << options.tolerance;
     throw InputError(msg.str());
   }
+  if (!(options.time_limit >= 0) || !std::isfinite(options.time_limit)) {
+    std::ostringstream msg;
+    msg << "time_limit: expected a number of seconds >= 0 (0 = none), got " << options.time_limit;
+    throw InputError(msg.str());
+  }
+  if (!(options.checkpoint_seconds >= 0) || !std::isfinite(options.checkpoint_seconds)) {
+    std::ostringstream msg;
+    msg << "checkpoint_seconds: expected a number of seconds >= 0, got " << options.checkpoint_seconds;
+    throw InputError(msg.str());
+  }
+  if (options.min_tasks < 0 || options.min_tasks > kMaxTasks)
+    throw InputError("min_tasks: expected 0 (64 per thread) or a number from 1 to " + std::to_string(kMaxTasks) +
+                     ", got " + std::to_string(options.min_tasks));
   if (options.num_threads < 0 || options.num_threads > kMaxThreads)
     throw InputError("threads: expected 0 (all cores) or a number from 1 to " + std::to_string(kMaxThreads) +
                      ", got " + std::to_string(options.num_threads));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "detail/require_complete.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -143,6 +144,7 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
     total_volume += *region.volume;
     for (int k = 0; k < total; ++k) volume[k][region.pattern[k]] += *region.volume;
   });
+  detail::require_complete(report.stats, "the neuron report");
   report.num_regions = report.stats.num_regions;
   report.exact_volumes = report.stats.engine == Engine::kVertex;
   if (report.exact_volumes)

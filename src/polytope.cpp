@@ -8,6 +8,7 @@
 
 #include "detail/cgal_volume.h"
 #include "detail/face_lattice.h"
+#include "detail/require_complete.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
 
@@ -104,6 +105,7 @@ PartitionMeasures measure_partition(const Network& net, const Domain& domain, En
     out.num_facets.push_back(static_cast<int>(region.halfspaces.size()));
     out.num_vertices.push_back(static_cast<int>(region.vertices.size()));
   });
+  detail::require_complete(out.stats, "measuring the partition");
   const double total = domain_volume(domain);
   out.coverage = covered / total;
   if (with_cgal) out.coverage_cgal = covered_cgal / total;

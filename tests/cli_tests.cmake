@@ -224,7 +224,7 @@ relutope_cli_test(count.exact_is_certified [["regions":4.*"certified":true,"floa
 
 # ---------------------------------------------------------------------------------------------- slices, study
 
-relutope_cli_test(slice.plane_through_digits [["regions":[0-9]+,"input_dim":2.*"source":"plane".*"slice":\{"description":"the plane through rows 0,5,17]]
+relutope_cli_test(slice.plane_through_digits [["regions":[0-9]+,"complete":true,"stopped":null,"input_dim":2.*"source":"plane".*"slice":\{"description":"the plane through rows 0,5,17]]
                   count examples/digits_64_10_10.onnx --points examples/digits_test.csv --plane 0,5,17 --json)
 relutope_cli_test(slice.line_reports_breakpoints [=["regions":([0-9]+).*"breakpoints":\[[0-9.e,-]+\]]=]
                   count examples/digits_64_10_10.onnx --points examples/digits_test.npy --line 0,5 --json)
@@ -362,3 +362,71 @@ relutope_cli_expect(bad.fuzz_reshape_overflow 2 [[node "/Reshape" \(Reshape\): s
 # (heap-buffer-overflow); every op's required inputs are now counted before any is read.
 relutope_cli_expect(bad.fuzz_matmul_one_input 2 [[node "/MatMul" \(MatMul\): expected at least 2 inputs, got 1]]
                     count ${relutope_cli_bad}/fuzz_matmul_one_input.onnx)
+
+# ---------------------------------------------------------------------------------- issue 12: long runs
+# long_run_3x24x24x24.json (tests/data/make_long_run_model.py) has 44,372 regions in its domain [-4,4]^3:
+# 0.03 s to count, ~6 s on two threads with --engine exact, ~1 s to export with --engine lp, so that runs
+# can be stopped and killed part-way. Exit code 5: stopped early, the count printed is a lower bound.
+set(relutope_long_run tests/data/long_run_3x24x24x24.json)
+
+# relutope_cli_long_run(NAME REGEX SCRIPT): as relutope_cli_script, with $WORK an empty folder of the
+# build tree for the test's files.
+function(relutope_cli_long_run name regex script)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/long_run/${name})
+  add_test(NAME cli.${name}
+           COMMAND sh -c "RELUTOPE=\"$0\"\nWORK=\"$1\"\nrm -rf \"$WORK\"\nmkdir -p \"$WORK\"\n${script}"
+                   $<TARGET_FILE:relutope_cli> ${work}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.${name} PROPERTIES PASS_REGULAR_EXPRESSION "${regex}" TIMEOUT 120)
+endfunction()
+
+relutope_cli_expect(long_run.time_limit_prints_a_lower_bound 5
+                    "^at least [0-9,]+ regions \\(stopped: time limit\\).*stopped +time limit: the count is a lower bound"
+                    count ${relutope_long_run} --engine exact --time-limit 0.3)
+relutope_cli_expect(long_run.max_regions_json_says_incomplete 5 [["regions":[0-9]+,"complete":false,"stopped":"region limit"]]
+                    count ${relutope_long_run} --max-regions 1000 --json)
+relutope_cli_test(long_run.max_regions_at_the_count_is_complete [["regions":44372,"complete":true,"stopped":null]]
+                  count ${relutope_long_run} --max-regions 44372 --threads 1 --json)
+relutope_cli_expect(long_run.max_regions_one_below_the_count 5 "^at least 44,371 regions \\(stopped: region limit\\)"
+                    count ${relutope_long_run} --max-regions 44371 --threads 1)
+relutope_cli_expect(long_run.negative_time_limit 2 "--time-limit: expected a number of seconds >= 0, got -1"
+                    count ${relutope_long_run} --time-limit -1)
+relutope_cli_expect(long_run.segment_walk_takes_no_limits 2 "--time-limit, --max-regions, --checkpoint and --resume: the segment walk"
+                    count ${relutope_long_run} --engine segment --time-limit 10)
+
+# SIGINT and SIGTERM: the workers stop within a second, the partial count is printed, exit 5.
+foreach(signal INT TERM)
+  relutope_cli_long_run(long_run.sig${signal}_prints_a_lower_bound_within_a_second
+                        "at least [0-9,]+ regions \\(stopped: SIG${signal}\\).*exit=5.*within a second" "
+\"$RELUTOPE\" count ${relutope_long_run} --engine exact --threads 2 > \"$WORK/out\" 2>&1 &
+pid=$!
+sleep 1
+sent=$(date +%s%N)
+kill -${signal} $pid
+wait $pid
+code=$?
+ms=$(( ($(date +%s%N) - sent) / 1000000 ))
+cat \"$WORK/out\"
+echo exit=$code after $ms ms
+if [ $ms -lt 1000 ]
+then
+  echo within a second
+fi
+")
+endforeach()
+
+# export: a stopped run's JSONL is the first regions of the full run's, in order.
+relutope_cli_long_run(long_run.export_max_regions_writes_the_first_regions "exit=5 lines=100 same as the full run's first" [[
+"$RELUTOPE" export tests/data/long_run_3x24x24x24.json --engine lp --fields id,pattern --jsonl "$WORK/all.jsonl" -q
+"$RELUTOPE" export tests/data/long_run_3x24x24x24.json --engine lp --fields id,pattern --jsonl "$WORK/part.jsonl" --max-regions 100 -q
+code=$?
+head -n 100 "$WORK/all.jsonl" > "$WORK/head.jsonl"
+cmp "$WORK/part.jsonl" "$WORK/head.jsonl" && same="same as the full run's first"
+echo exit=$code lines=$(wc -l < "$WORK/part.jsonl") $same
+]])
+
+# Progress: a line every 10 s on stderr when it is not a terminal; none with --quiet.
+relutope_cli_long_run(long_run.progress_lines_in_a_log "relutope: [0-9,]+ regions so far, [0-9]+ regions/s.*quiet: 0 lines" [[
+"$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine exact --threads 1 --time-limit 10.5 2>&1 >/dev/null | grep "regions so far"
+echo "quiet: $("$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine exact --threads 1 --time-limit 0.5 -q 2>&1 >/dev/null | wc -l) lines"
+]])

@@ -56,8 +56,9 @@ TEST(CountReport, JsonHasEveryKeyInTheDocumentedOrder) {
   std::vector<std::string> keys;
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{
-                      "model", "regions", "input_dim", "hidden_widths", "neurons", "output_dim", "output_head", "domain", "engine",
-                      "threads", "tasks", "seconds", "regions_per_second", "tolerance", "tolerance_abs", "near_degenerate",
+                      "model", "regions", "complete", "stopped", "input_dim", "hidden_widths", "neurons", "output_dim",
+                      "output_head", "domain", "engine", "threads", "tasks", "tasks_resumed", "seconds",
+                      "regions_per_second", "tolerance", "tolerance_abs", "near_degenerate",
                       "exact_decisions", "lps", "lp_fallbacks", "certified", "float_regions", "float_missed",
                       "float_invented", "facets_certified", "float_facets_wrong", "missed_patterns", "invented_patterns",
                       "exact_seconds", "upper_bound", "fraction_of_upper_bound"}));

@@ -4,12 +4,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <functional>
 #include <random>
 #include <set>
 
 #include "engines/exact_engine.h"
+#include "relutope/certify.h"
 #include "relutope/error.h"
 #include "relutope/random_network.h"
 #include "support/networks.h"
@@ -516,3 +519,168 @@ TEST(Enumerate, AnExceptionFromTheVisitorReachesTheCaller) {
     }, testing::ThrowsMessage<std::runtime_error>(testing::StrEq("stop here")));
   }
 }
+
+// Issue 12: long runs stop early with a lower bound, save their state and resume to the same result.
+namespace issue12 {
+
+using relutope::EnumerateStats;
+using relutope::RunState;
+using relutope::StopReason;
+
+struct Visited {
+  std::vector<std::string> patterns;
+  EnumerateStats stats;
+};
+
+Visited visit(const Network& net, const Domain& box, const EnumerateOptions& options) {
+  Visited out;
+  out.stats = relutope::enumerate_regions(net, box, options,
+                                          [&](const relutope::Region& r) { out.patterns.push_back(joined(r.pattern)); });
+  return out;
+}
+
+EnumerateOptions run_options(Engine engine, int threads) {
+  EnumerateOptions options;
+  options.engine = engine;
+  options.num_threads = threads;
+  options.with_geometry = false;
+  return options;
+}
+
+void expect_same_totals(const EnumerateStats& a, const EnumerateStats& b, const std::string& what) {
+  EXPECT_TRUE(a.complete && b.complete) << what;
+  EXPECT_EQ(a.num_regions, b.num_regions) << what;
+  EXPECT_EQ(a.num_near_degenerate, b.num_near_degenerate) << what;
+  EXPECT_EQ(a.num_exact_decisions, b.num_exact_decisions) << what;
+  EXPECT_EQ(a.num_lps, b.num_lps) << what;
+  EXPECT_EQ(a.num_lp_fallbacks, b.num_lp_fallbacks) << what;
+  EXPECT_EQ(a.num_tasks, b.num_tasks) << what;
+}
+
+TEST(LongRuns, AStopFlagEndsTheRunWithWhatWasFound) {
+  const Network net = relutope::random_network(2, {16, 16}, 1, 7);
+  const Domain box = Domain::cube(2, -1, 1);
+  for (Engine engine : {Engine::kVertex, Engine::kLp, Engine::kExact}) {
+    const Visited full = visit(net, box, run_options(engine, 2));
+    std::atomic<bool> stop{true};
+    EnumerateOptions options = run_options(engine, 2);
+    options.stop = &stop;
+    const EnumerateStats before = relutope::count_regions(net, box, options);
+    EXPECT_FALSE(before.complete) << engine_name(engine);
+    EXPECT_EQ(before.stopped, StopReason::kStopped) << engine_name(engine);
+    EXPECT_EQ(before.num_regions, 0u) << engine_name(engine);
+    stop = false;
+    Visited part;
+    part.stats = relutope::enumerate_regions(net, box, options, [&](const relutope::Region& r) {
+      part.patterns.push_back(joined(r.pattern));
+      if (part.patterns.size() == 5) stop = true;
+    });
+    EXPECT_FALSE(part.stats.complete) << engine_name(engine);
+    EXPECT_EQ(part.stats.num_regions, part.patterns.size()) << engine_name(engine);
+    ASSERT_LT(part.patterns.size(), full.patterns.size()) << engine_name(engine);
+    EXPECT_TRUE(std::equal(part.patterns.begin(), part.patterns.end(), full.patterns.begin()))
+        << engine_name(engine) << ": the regions visited are the first of the full run's";
+  }
+}
+
+TEST(LongRuns, MaxRegionsVisitsExactlyThatManyAndCountsAtLeastThatMany) {
+  const Network net = relutope::random_network(3, {16, 16}, 1, 3);
+  const Domain box = Domain::cube(3, -2, 2);
+  const Visited full = visit(net, box, run_options(Engine::kVertex, 2));
+  ASSERT_GT(full.patterns.size(), 200u);
+  for (int threads : {1, 2}) {
+    EnumerateOptions options = run_options(Engine::kVertex, threads);
+    options.max_regions = 100;
+    const Visited part = visit(net, box, options);
+    EXPECT_FALSE(part.stats.complete);
+    EXPECT_EQ(part.stats.stopped, StopReason::kRegionLimit);
+    ASSERT_EQ(part.patterns.size(), 100u);
+    EXPECT_TRUE(std::equal(part.patterns.begin(), part.patterns.end(), full.patterns.begin()));
+    const EnumerateStats counted = relutope::count_regions(net, box, options);
+    EXPECT_FALSE(counted.complete);
+    EXPECT_GE(counted.num_regions, 100u);
+    EXPECT_LT(counted.num_regions, full.patterns.size());
+    options.max_regions = full.patterns.size();  // as many as there are: nothing is left out
+    EXPECT_TRUE(visit(net, box, options).stats.complete);
+    EXPECT_EQ(visit(net, box, options).patterns, full.patterns);
+  }
+}
+
+TEST(LongRuns, TimeLimitStopsTheWorkersSoon) {
+  const Network net = relutope::random_network(3, {24, 24, 24}, 1, 12);
+  const Domain box = Domain::cube(3, -4, 4);
+  EnumerateOptions options = run_options(Engine::kExact, 2);  // ~10 s to the end
+  options.time_limit = 0.3;
+  const EnumerateStats stats = relutope::count_regions(net, box, options);
+  EXPECT_FALSE(stats.complete);
+  EXPECT_EQ(stats.stopped, StopReason::kTimeLimit);
+  EXPECT_GT(stats.num_regions, 0u);
+  EXPECT_LT(stats.seconds, 1.3);
+}
+
+// A run stopped at a region limit is resumed from its last checkpoint, with another thread count: the
+// regions visited up to the checkpoint and those of the resumed run are the full run's, in order, and
+// the statistics are the full run's.
+TEST(LongRuns, ResumingFromACheckpointGivesTheUninterruptedRun) {
+  const Network net = relutope::random_network(3, {16, 16, 16}, 1, 5);
+  const Domain box = Domain::cube(3, -2, 2);
+  for (Engine engine : {Engine::kVertex, Engine::kLp, Engine::kExact}) {
+    for (bool counting : {false, true}) {
+      const std::string what = std::string(engine_name(engine)) + (counting ? " counting" : " visiting");
+      EnumerateOptions options = run_options(engine, 2);
+      options.min_tasks = 200;
+      const Visited full = visit(net, box, options);
+      ASSERT_GT(full.stats.num_tasks, 50u) << what;
+      RunState saved;
+      int checkpoints = 0;
+      options.num_threads = 1;
+      options.max_regions = full.stats.num_regions / 2;
+      options.checkpoint_seconds = 0;
+      options.on_checkpoint = [&](const RunState& state) {
+        saved = state;
+        ++checkpoints;
+      };
+      const Visited first = counting ? Visited{{}, relutope::count_regions(net, box, options)} : visit(net, box, options);
+      ASSERT_FALSE(first.stats.complete) << what;
+      EXPECT_GT(checkpoints, 1) << what;
+      EXPECT_EQ(saved.num_tasks, full.stats.num_tasks) << what;
+      EXPECT_EQ(saved.min_tasks, 200) << what;
+      std::uint64_t saved_regions = 0;
+      for (const auto& entry : saved.done) saved_regions += entry.second.num_regions;
+      ASSERT_LE(saved_regions, first.stats.num_regions) << what;
+      if (!counting) {  // the checkpoint covers a prefix of the tasks, whose regions were visited
+        for (std::uint64_t i = 0; i < saved.done.size(); ++i) EXPECT_TRUE(saved.done.count(i)) << what << " task " << i;
+        ASSERT_LE(saved_regions, first.patterns.size());
+      }
+
+      EnumerateOptions again = run_options(engine, 2);
+      again.min_tasks = 200;
+      again.resume = &saved;
+      const Visited rest = visit(net, box, again);
+      expect_same_totals(rest.stats, full.stats, what);
+      EXPECT_EQ(rest.stats.num_tasks_resumed, saved.done.size()) << what;
+      if (!counting) {
+        std::vector<std::string> joined_runs(first.patterns.begin(), first.patterns.begin() + saved_regions);
+        joined_runs.insert(joined_runs.end(), rest.patterns.begin(), rest.patterns.end());
+        EXPECT_EQ(joined_runs, full.patterns) << what;
+      }
+      again.resume = nullptr;
+      again.min_tasks = 100;  // another cut
+      again.resume = &saved;
+      EXPECT_THAT([&] { relutope::count_regions(net, box, again); },
+                  testing::ThrowsMessage<relutope::InputError>(testing::HasSubstr("resume: the saved run cut the search")))
+          << what;
+    }
+  }
+}
+
+TEST(LongRuns, FunctionsThatNeedEveryRegionRefuseAPartialRun) {
+  const Network net = relutope::random_network(2, {16, 16}, 1, 7);
+  const Domain box = Domain::cube(2, -1, 1);
+  EnumerateOptions options;
+  options.max_regions = 5;
+  EXPECT_THAT([&] { relutope::certify_count(net, box, options); },
+              testing::ThrowsMessage<relutope::Cancelled>(testing::HasSubstr("stopped early (region limit)")));
+}
+
+}  // namespace issue12

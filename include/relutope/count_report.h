@@ -29,9 +29,12 @@ struct CountReport {
 /// Counts the regions of where.net in where.domain and checks the count.
 /// @param[in] model    the model's name for the report
 /// @param[in] where    network and domain (default_domain, on_domain, on_plane, on_line)
-/// @param[in] options  threads, engine, tolerance, progress and cancel (geometry is not needed)
+/// @param[in] options  threads, engine, tolerance, progress and cancel (geometry is not needed); the
+///                     limits and the stop switch, and checkpoints (of the count, not of the later passes)
 /// @param[in] exact    also recount in exact rational arithmetic (certify_count); the certified count is the answer
-/// @return the report; along a line it has the breakpoints (line_breakpoints)
+/// @return the report; along a line it has the breakpoints (line_breakpoints). A run stopped early
+///         (stats.complete false) has neither certificate nor breakpoints; stopped during those later
+///         passes, it has the complete floating-point count, uncertified, still marked complete false
 /// @throws InputError as count_regions and certify_count; Cancelled when options.cancel is set;
 ///         std::logic_error if the count exceeds a proven upper bound (check_against_bounds: a bug)
 CountReport count_report(const std::string& model, const CountingDomain& where, const EnumerateOptions& options,
@@ -47,9 +50,10 @@ CountReport count_report(const std::string& model, const CountingDomain& where, 
 std::vector<double> line_breakpoints(const Network& net, const Domain& domain, EnumerateOptions options);
 
 /// The JSON object of `relutope count --json`, on one line. Keys, in this order: model, regions,
-/// input_dim, hidden_widths, neurons, output_dim, output_head (Network::output_head, null if none),
+/// complete (false when the run stopped early: regions is then a lower bound), stopped (null, or why:
+/// stop_reason_name), input_dim, hidden_widths, neurons, output_dim, output_head (Network::output_head, null if none),
 /// domain (domain_json), breakpoints and segment_length
-/// (along a line), engine, threads, tasks, seconds, regions_per_second, tolerance, tolerance_abs,
+/// (along a line), engine, threads, tasks, tasks_resumed, seconds, regions_per_second, tolerance, tolerance_abs,
 /// near_degenerate, exact_decisions, lps, lp_fallbacks, then with a certificate certified,
 /// float_regions, float_missed, float_invented, facets_certified, float_facets_wrong,
 /// missed_patterns, invented_patterns, exact_seconds, then upper_bound {id, name, value, log10} and

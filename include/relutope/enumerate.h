@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,36 @@ const char* engine_name(Engine engine);
 /// OpenMP runtime can create (it crashes on tens of thousands).
 constexpr int kMaxThreads = 1024;
 
+/// What one task (an independent subtree of the search) contributed to a run's statistics; see RunState.
+struct TaskTotals {
+  std::uint64_t num_regions = 0;
+  std::uint64_t num_near_degenerate = 0;
+  std::uint64_t num_exact_decisions = 0;
+  std::uint64_t num_lps = 0;
+  std::uint64_t num_lp_fallbacks = 0;
+};
+
+/// How far a run got, in whole tasks: what a checkpoint saves and a resumed run starts from
+/// (EnumerateOptions::on_checkpoint and resume; relutope/checkpoint.h writes it to a file).
+/// The search is cut into num_tasks tasks, the same ones for the same network, domain, engine,
+/// tolerance and min_tasks whatever the thread count; a task is done when it finished and, for the
+/// visitor forms, all its regions were visited.
+struct RunState {
+  int min_tasks = 0;             ///< EnumerateOptions::min_tasks of the run
+  std::uint64_t num_tasks = 0;   ///< tasks the search was cut into
+  std::map<std::uint64_t, TaskTotals> done;  ///< task index -> what it contributed
+};
+
+/// Why a run stopped before its end (EnumerateStats::stopped).
+enum class StopReason {
+  kNone,        ///< it did not: the run is complete
+  kTimeLimit,   ///< EnumerateOptions::time_limit passed
+  kRegionLimit, ///< EnumerateOptions::max_regions regions were found
+  kStopped,     ///< EnumerateOptions::stop became true (the CLI: SIGINT or SIGTERM)
+};
+/// "complete", "time limit", "region limit" or "stop requested" (count --json's "stopped").
+const char* stop_reason_name(StopReason reason);
+
 /// How enumerate_regions, count_regions and the functions built on them run. Checked at the start of
 /// each call (InputError naming the field: "threads: ...", "tolerance: ...").
 struct EnumerateOptions {
@@ -63,7 +94,39 @@ struct EnumerateOptions {
   /// becomes true, the workers stop at the next region or task and the call throws Cancelled.
   /// Not owned; must outlive the call. certify_count and count_report pass it on to each of their passes.
   const std::atomic<bool>* cancel = nullptr;
+
+  // Stopping early with a partial result. Unlike `cancel`, these end the call normally with
+  // EnumerateStats::complete false and num_regions a lower bound: the regions found until then (for
+  // the visitor forms, those visited; every one of them is a region). The workers stop within a
+  // region of noticing. Functions that need every region (certify_count, line_breakpoints,
+  // analyze_neurons, measure_partition) throw Cancelled instead of using a partial result.
+  /// Stop switch: when it points to a flag that becomes true, the run stops (StopReason::kStopped).
+  /// Not owned; must outlive the call. It may be set from a signal handler (it is lock-free).
+  const std::atomic<bool>* stop = nullptr;
+  /// Stop after this many seconds from the start of the call (0 = no limit).
+  double time_limit = 0;
+  /// Stop once at least this many regions are found, counting those of `resume` (0 = no limit). The
+  /// visitor forms visit exactly this many; counting may find a few more before the threads notice.
+  std::uint64_t max_regions = 0;
+
+  // Checkpoints (relutope/checkpoint.h saves them to files).
+  /// Cut the search into at least this many tasks where it has that many (0 = 64 per thread, and
+  /// one task for one thread). Tasks are the unit of checkpoints: a run to be resumed, maybe with
+  /// another thread count, must fix it (RunState::min_tasks). At most kMaxTasks.
+  int min_tasks = 0;
+  /// Continue a run: the tasks in resume->done are not run again (nor their regions visited again);
+  /// their totals are added to the statistics. Not owned; must outlive the call.
+  /// @throws InputError (at the start) if it does not fit this run's cut (num_tasks or min_tasks differ)
+  const RunState* resume = nullptr;
+  /// Called serially with the state so far: after a task is done when checkpoint_seconds have passed
+  /// since the last call (or since the start), and once at the end, complete or stopped. For the
+  /// visitor forms, every region of the done tasks has been visited before the call, and no other.
+  std::function<void(const RunState& state)> on_checkpoint;
+  double checkpoint_seconds = 30;
 };
+
+/// The largest EnumerateOptions::min_tasks.
+constexpr int kMaxTasks = 1 << 20;
 
 /// What a run did: the count, the engine and the numerics.
 struct EnumerateStats {
@@ -77,10 +140,15 @@ struct EnumerateStats {
   Engine engine = Engine::kAuto;  ///< the engine that ran (never kAuto)
   int num_threads = 1;
   std::uint64_t num_tasks = 0;    ///< independent pieces the work was cut into
+  std::uint64_t num_tasks_resumed = 0;  ///< of those, done before (EnumerateOptions::resume) and not run again
   std::uint64_t num_lps = 0;      ///< LPs solved (LP engine)
   std::uint64_t num_lp_fallbacks = 0;  ///< of those, LPs the dense simplex could not certify and GLPK solved
   double tolerance_abs = 0.0;     ///< tolerance * domain diameter
-  double seconds = 0.0;
+  double seconds = 0.0;           ///< of this call (a resumed run's earlier time is not included)
+  /// False when the run stopped early (time limit, region limit, stop switch): num_regions is then a
+  /// lower bound, and the other counts are of the work done.
+  bool complete = true;
+  StopReason stopped = StopReason::kNone;  ///< why it stopped early
 };
 
 /// Receives one region; see enumerate_regions.
@@ -90,7 +158,8 @@ using RegionVisitor = std::function<void(const Region&)>;
 /// streaming: no region is kept after its visit.
 /// @param[in] net      network with d = net.input_dim() inputs; validated here
 /// @param[in] domain   bounded input domain; domain.dim() == d
-/// @param[in] options  threads, engine, tolerance, which geometry to fill, progress, cancel
+/// @param[in] options  threads, engine, tolerance, which geometry to fill, progress, cancel, limits,
+///                     checkpoints
 /// @param[in] visit    called serially, in increasing order of activation pattern (lexicographic,
 ///                     inactive before active), so the sequence is identical for any thread count.
 ///                     Each Region has pattern (net.num_neurons() entries) and interior_point (d);
@@ -101,7 +170,8 @@ using RegionVisitor = std::function<void(const Region&)>;
 /// @return statistics, including the count
 /// @throws InputError if the network, domain or options are invalid, dimensions disagree or the
 ///         domain is empty; UncertifiedError if the network's scale exceeds what doubles hold (use
-///         Engine::kExact); Cancelled when options.cancel becomes true
+///         Engine::kExact); Cancelled when options.cancel becomes true. Stopping through
+///         options.stop, time_limit or max_regions is no error: the stats say complete = false.
 EnumerateStats enumerate_regions(const Network& net, const Domain& domain,
                                  const EnumerateOptions& options, const RegionVisitor& visit);
 

@@ -1,8 +1,10 @@
 #include "cli_common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -117,7 +119,18 @@ std::string network_summary(const CountingDomain& chosen) {
 
 Progress::Progress(EnumerateOptions& options, bool quiet)
     : options_(options), start_(std::chrono::steady_clock::now()) {
-  if (quiet || !isatty(STDERR_FILENO)) return;
+  if (quiet) return;
+  if (!isatty(STDERR_FILENO)) {  // a log: a line now and then, nothing to clear
+    options.progress = [this](std::uint64_t found) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      if (seconds - last_logged_ < kProgressLogSeconds) return;
+      last_logged_ = seconds;
+      std::fprintf(stderr, "relutope: %s regions so far, %.0f regions/s, %.0f s\n", with_commas(found).c_str(),
+                   found / seconds, seconds);
+      std::fflush(stderr);
+    };
+    return;
+  }
   options.progress = [this](std::uint64_t found) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (seconds < 1.0) return;
@@ -125,6 +138,68 @@ Progress::Progress(EnumerateOptions& options, bool quiet)
     std::fflush(stderr);
     shown_ = true;
   };
+}
+
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+std::atomic<int> g_stop_signal{0};  // the first signal that stopped the run
+struct sigaction g_previous_int, g_previous_term;
+
+extern "C" void on_stop_signal(int signal_number) {
+  int none = 0;
+  g_stop_signal.compare_exchange_strong(none, signal_number);
+  if (g_stop_requested.exchange(true)) {  // the second one: end now, as the default action does
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+    return;
+  }
+  static const char kMessage[] = "\nrelutope: stopping; the regions found so far follow (a second signal ends at once)\n";
+  const ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)ignored;
+}
+
+void check_seconds(const char* flag, double value) {
+  if (!(value >= 0) || !std::isfinite(value)) {
+    std::ostringstream message;
+    message << flag << ": expected a number of seconds >= 0, got " << value;
+    throw InputError(message.str());
+  }
+}
+
+}  // namespace
+
+LongRun::LongRun(EnumerateOptions& options, const LongRunFlags& flags) : options_(options) {
+  check_seconds("--time-limit", flags.time_limit);
+  check_seconds("--checkpoint-every", flags.checkpoint_every);
+  options.time_limit = flags.time_limit;
+  options.max_regions = flags.max_regions;
+  g_stop_requested = false;
+  g_stop_signal = 0;
+  options.stop = &g_stop_requested;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &g_previous_int);
+  sigaction(SIGTERM, &action, &g_previous_term);
+}
+
+LongRun::~LongRun() {
+  sigaction(SIGINT, &g_previous_int, nullptr);
+  sigaction(SIGTERM, &g_previous_term, nullptr);
+  options_.stop = nullptr;
+}
+
+std::string regions_line(const EnumerateStats& stats) {
+  const std::string count = with_commas(stats.num_regions) + (stats.num_regions == 1 ? " region" : " regions");
+  if (stats.complete) return count;
+  return "at least " + count + " (stopped: " + stop_text(stats) + ")";
+}
+
+std::string stop_text(const EnumerateStats& stats) {
+  if (stats.stopped == StopReason::kStopped && g_stop_signal)
+    return g_stop_signal == SIGINT ? "SIGINT" : g_stop_signal == SIGTERM ? "SIGTERM" : "signal";
+  return stop_reason_name(stats.stopped);
 }
 
 Progress::~Progress() {

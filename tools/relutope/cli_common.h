@@ -23,12 +23,13 @@ CountingDomain choose_domain(Network net, const DomainOptions& where);
 /// Text to print after the domain: where it came from, or the slice it lives on.
 std::string domain_note(const CountingDomain& chosen);
 
-/// The progress line of every enumerating command: "N regions so far, R regions/s, T s" on stderr,
-/// rewritten in place from the first second on, while an enumeration with `options` runs. Off with
-/// --quiet or when stderr is not a terminal. Must outlive the enumeration; when destroyed it clears its
-/// line and removes itself from `options`.
+/// The progress of every enumerating command: "N regions so far, R regions/s, T s" on stderr while
+/// an enumeration with `options` runs. On a terminal, one line rewritten in place from the first
+/// second on; otherwise (a log file, a batch job) a line every kProgressLogSeconds. Off with --quiet.
+/// Must outlive the enumeration; when destroyed it clears its line and removes itself from `options`.
 class Progress {
  public:
+  static constexpr double kProgressLogSeconds = 10;
   Progress(EnumerateOptions& options, bool quiet);
   ~Progress();
   Progress(const Progress&) = delete;
@@ -37,8 +38,33 @@ class Progress {
  private:
   EnumerateOptions& options_;
   std::chrono::steady_clock::time_point start_;
+  double last_logged_ = 0;
   bool shown_ = false;
 };
+
+/// Exit code of a run that stopped early (time limit, region limit, SIGINT, SIGTERM): what it printed
+/// is a lower bound.
+constexpr int kExitStopped = 5;
+
+/// While it lives: --time-limit and --max-regions in `options`, and SIGINT and SIGTERM stop the run
+/// through options.stop (a second signal ends the program at once, as without it). Restores the
+/// signal handlers and clears options.stop when destroyed.
+/// @throws InputError naming --time-limit or --checkpoint-every for a negative or non-finite value
+class LongRun {
+ public:
+  LongRun(EnumerateOptions& options, const LongRunFlags& flags);
+  ~LongRun();
+  LongRun(const LongRun&) = delete;
+  LongRun& operator=(const LongRun&) = delete;
+
+ private:
+  EnumerateOptions& options_;
+};
+
+/// "at least 1,234 regions (stopped: time limit)" or "1,234 regions".
+std::string regions_line(const EnumerateStats& stats);
+/// Why the run stopped: "time limit", "region limit", "SIGINT", "SIGTERM" (stop_reason_name otherwise).
+std::string stop_text(const EnumerateStats& stats);
 
 /// Row numbers "i,j" or "i,j,k" of --points (N of them; whether they exist, on_line and on_plane check).
 /// @throws InputError if the text is not N whole numbers

@@ -55,6 +55,14 @@ void add_enumeration_options(po::options_description& desc, EnumerationFlags& ou
       ("quiet,q", po::bool_switch(&out.quiet), "no progress line and no summary (the requested output only)");
 }
 
+void add_long_run_options(po::options_description& desc, LongRunFlags& out) {
+  desc.add_options()
+      ("time-limit", po::value(&out.time_limit)->default_value(0),
+       "stop after SECONDS and report what was found as a lower bound (exit 5); 0 = no limit")
+      ("max-regions", po::value(&out.max_regions)->default_value(0),
+       "stop once N regions are found and report a lower bound (exit 5) if there are more; 0 = no limit");
+}
+
 namespace {
 
 bool parse(const std::vector<std::string>& args, const po::options_description& desc,
@@ -86,13 +94,17 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text")
       ("verbose,v", po::bool_switch(&out.verbose), "echo the options in effect on stderr");
   add_enumeration_options(desc, out.run);
+  add_long_run_options(desc, out.limits);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
   return parse(args, desc, positional,
                "Usage: relutope count MODEL [--box LO:HI[,LO:HI...]] [options]\n\n"
                "Counts the activation regions of a piecewise-linear network inside an input box: the number of\n"
-               "activation patterns whose region has positive volume there.",
+               "activation patterns whose region has positive volume there.\n\n"
+               "Long runs: --time-limit, --max-regions, Ctrl-C (SIGINT) and SIGTERM stop the run and print the regions\n"
+               "found so far as a lower bound (\"at least N regions\", --json \"complete\": false) with exit code 5.\n\n"
+               "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error, 4 cannot certify, 5 stopped early (lower bound).",
                "Examples:\n"
                "  relutope count examples/two_moons.onnx                 # in [-1,1]^2\n"
                "  relutope count model.onnx --box -2:2                   # in [-2,2]^d\n"
@@ -101,7 +113,9 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "  relutope count model.onnx --exact                      # certified in rational arithmetic\n"
                "  relutope count cnn.onnx --points x.csv --plane 0,1,2   # on the triangle through three inputs\n"
                "  relutope count resnet18.onnx --points two.npy --line 0,1 --segment 0,0.001 --engine segment\n"
-               "                                                         # along 0.1% of a segment, any network size\n");
+               "                                                         # along 0.1% of a segment, any network size\n"
+               "  relutope count big.onnx --time-limit 60                # at most a minute; a lower bound if cut short\n"
+               "  relutope count big.onnx --max-regions 1000000          # stop at a million\n");
 }
 
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
@@ -191,6 +205,7 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
       ("ply", po::value(&out.ply), "3 inputs: the same as ASCII PLY with a 'cell' face property")
       ("obj", po::value(&out.obj), "3 inputs: the same as OBJ with one group per cell");
   add_enumeration_options(desc, out.run);
+  add_long_run_options(desc, out.limits);
   add_domain_options(desc, out.where);
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -198,11 +213,14 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
              "Usage: relutope export MODEL [--box ...] [--jsonl FILE] [--svg FILE] [--png FILE] [--off|--ply|--obj FILE]\n\n"
              "Writes the regions themselves: JSON lines (pattern, facets with their origin and the neighbour across,\n"
              "vertices, volume, centroid, Chebyshev centre, the affine map), a picture of a 2-D partition, or the\n"
-             "cells of a 3-D partition as a mesh. Regions are streamed: JSONL memory does not grow with the count.",
+             "cells of a 3-D partition as a mesh. Regions are streamed: JSONL memory does not grow with the count.\n\n"
+             "--time-limit, --max-regions, Ctrl-C (SIGINT) and SIGTERM stop the run: the files hold the regions found\n"
+             "so far, in order, and the exit code is 5.",
              "Examples:\n"
              "  relutope export examples/two_moons.onnx --svg moons.svg --png moons.png --color class\n"
              "  relutope export model.onnx --box -1:1 --jsonl regions.jsonl --fields id,pattern,volume\n"
-             "  relutope export model3d.json --off cells.off\n"))
+             "  relutope export model3d.json --off cells.off\n"
+             "  relutope export big.onnx --jsonl r.jsonl --max-regions 1000   # the first 1000 regions\n"))
     return false;
   if (out.jsonl.empty() && out.svg.empty() && out.png.empty() && out.off.empty() && out.ply.empty() && out.obj.empty())
     throw po::error("nothing to write: give --jsonl, --svg, --png, --off, --ply or --obj");

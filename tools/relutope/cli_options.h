@@ -2,6 +2,7 @@
 // Command-line parsing: Boost.Program_options fills plain option structs; the commands turn them
 // into library calls.
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,22 @@ struct EnumerationFlags {
 };
 void add_enumeration_options(boost::program_options::options_description& desc, EnumerationFlags& out);
 
+/// The options of the commands whose runs can be long and stopped (count, export): limits and
+/// checkpoints, declared once by add_long_run_options.
+struct LongRunFlags {
+  double time_limit = 0;          // --time-limit SECONDS (0 = none)
+  std::uint64_t max_regions = 0;  // --max-regions N (0 = none)
+  std::string checkpoint;         // --checkpoint FILE
+  double checkpoint_every = 30;   // --checkpoint-every SECONDS
+  std::string resume;             // --resume FILE
+};
+void add_long_run_options(boost::program_options::options_description& desc, LongRunFlags& out);
+
 struct CountOptions {
   std::string model;
   DomainOptions where;
   EnumerationFlags run;
+  LongRunFlags limits;
   bool exact = false;
   bool json = false;
   bool verbose = false;
@@ -61,6 +74,7 @@ struct ExportOptions {
   std::string model;
   DomainOptions where;
   EnumerationFlags run;
+  LongRunFlags limits;
   std::string jsonl, svg, png, off, ply, obj;
   std::string fields;  // comma-separated subset of the JSONL fields
   std::string color = "region";

@@ -5,12 +5,19 @@
 #include "cli_common.h"
 #include "cli_options.h"
 #include "relutope/count_report.h"
+#include "relutope/error.h"
 #include "relutope/io.h"
 
 namespace relutope::cli {
 
 int run_count(const CountOptions& options) {
-  if (options.run.engine == "segment" || wants_segment_walk(options)) return run_segment_count(options);
+  if (options.run.engine == "segment" || wants_segment_walk(options)) {
+    const LongRunFlags& limits = options.limits;
+    if (limits.time_limit > 0 || limits.max_regions > 0 || !limits.checkpoint.empty() || !limits.resume.empty())
+      throw InputError("--time-limit, --max-regions, --checkpoint and --resume: the segment walk (--engine segment) "
+                       "takes none of them");
+    return run_segment_count(options);
+  }
   EnumerateOptions enumerate = to_enumerate_options(options.run);
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Domain& domain = chosen.domain;
@@ -20,17 +27,19 @@ int run_count(const CountOptions& options) {
               << " tolerance=" << options.run.tolerance << "\n";
   CountReport report;
   {
+    const LongRun long_run(enumerate, options.limits);
     const Progress progress(enumerate, options.run.quiet);
     report = count_report(options.model, chosen, enumerate, options.exact);
   }
+  const int exit_code = report.stats.complete ? 0 : kExitStopped;
   if (options.json) {
     std::cout << count_report_json(report, chosen) << "\n";
-    return 0;
+    return exit_code;
   }
   const EnumerateStats& stats = report.stats;
   const std::vector<double>& breakpoints = report.breakpoints;
   const std::optional<Bound>& bound = report.upper_bound;
-  std::printf("%s region%s\n", with_commas(stats.num_regions).c_str(), stats.num_regions == 1 ? "" : "s");
+  std::printf("%s\n", regions_line(stats).c_str());
   std::printf("  model      %s\n", options.model.c_str());
   std::printf("  network    %s\n", network_summary(chosen).c_str());
   if (!chosen.net.output_head.empty())
@@ -47,8 +56,9 @@ int run_count(const CountOptions& options) {
                 bound->value.size() <= 18 ? with_commas(std::stoull(bound->value)).c_str()
                                           : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),
                 bound->id.c_str(), report.fraction_of_upper_bound);
-  std::printf("  engine     %s, %d thread%s, %s tasks%s\n", engine_name(stats.engine), stats.num_threads,
+  std::printf("  engine     %s, %d thread%s, %s tasks%s%s\n", engine_name(stats.engine), stats.num_threads,
               stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(),
+              stats.num_tasks_resumed ? (" (" + with_commas(stats.num_tasks_resumed) + " done before, resumed)").c_str() : "",
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");
   std::printf("  time       %.3f s (%s regions/s)\n", stats.seconds,
               with_commas(static_cast<std::uint64_t>(stats.seconds > 0 ? stats.num_regions / stats.seconds : 0)).c_str());
@@ -65,7 +75,10 @@ int run_count(const CountOptions& options) {
   if (stats.num_exact_decisions)
     std::printf("  note       cuts within the tolerance of a vertex are decided in exact rational arithmetic, so the\n"
                 "             count is exact; many of them slow a run down\n");
-  return 0;
+  if (!stats.complete)
+    std::printf("  stopped    %s: the count is a lower bound (exit code %d)%s\n", stop_text(stats).c_str(), kExitStopped,
+                options.exact ? "; not certified" : "");
+  return exit_code;
 }
 
 }  // namespace relutope::cli

@@ -86,6 +86,7 @@ int run_export(const ExportOptions& options) {
   std::uint64_t index = 0;
   // JSON lines alone are measured and formatted in the worker threads; pictures and meshes need the
   // regions themselves, in order.
+  const LongRun long_run(enumerate, options.limits);
   const Progress progress(enumerate, options.run.quiet);
   const EnumerateStats stats =
       picture || mesh ? enumerate_regions(net, domain, enumerate,
@@ -113,7 +114,7 @@ int run_export(const ExportOptions& options) {
     write_obj(out, cells);
   }
   if (!options.run.quiet) {
-    std::cerr << "relutope export: " << with_commas(stats.num_regions) << " regions of " << options.model << " in "
+    std::cerr << "relutope export: " << regions_line(stats) << " of " << options.model << " in "
               << domain.describe() << domain_note(chosen) << " (engine " << engine_name(stats.engine);
     if (stats.num_near_degenerate)
       std::cerr << "; " << with_commas(stats.num_near_degenerate) << " near-degenerate at tolerance " << options.run.tolerance;
@@ -124,7 +125,7 @@ int run_export(const ExportOptions& options) {
     if (jsonl && engine != Engine::kVertex) std::cerr << "; the LP engine gives no vertices, so no volume/vertex fields";
     std::cerr << "\n";
   }
-  return 0;
+  return stats.complete ? 0 : kExitStopped;
 }
 
 }  // namespace relutope::cli

@@ -1,6 +1,7 @@
 // relutope: the command-line front end. One try block sets the exit code:
 // 0 ok, 1 usage error, 2 bad input (file, model, domain), 3 internal error, 4 the answer cannot be
-// certified (relutope says so instead of printing a number it is not sure of).
+// certified (relutope says so instead of printing a number it is not sure of). count and export also
+// return 5 (cli_common.h kExitStopped) when a limit or a signal stopped them: they printed a lower bound.
 #include <boost/program_options/errors.hpp>
 #include <iostream>
 #include <string>
@@ -24,9 +25,12 @@ const char* const kHelp =
     "  study   sweeps over depth, width or checkpoints: a CSV and plots against the theory\n"
     "  bench   benchmark the counting engines on fixed seeded networks\n\n"
     "Run 'relutope COMMAND --help' for the options of a command.\n\n"
+    "Exit codes: 0 ok, 1 usage error, 2 bad input, 3 internal error, 4 cannot certify, 5 stopped early by\n"
+    "--time-limit, --max-regions, SIGINT or SIGTERM (the count printed is a lower bound).\n\n"
     "Examples:\n"
     "  relutope count examples/two_moons.onnx\n"
     "  relutope count model.onnx --box -1:1 --json\n"
+    "  relutope count big.onnx --time-limit 3600 --checkpoint big.ckpt\n"
     "  relutope bounds --arch 2,16,16,16\n"
     "  relutope neurons examples/two_moons.onnx\n"
     "  relutope export examples/two_moons.onnx --png moons.png --color class\n";
