@@ -1304,9 +1304,15 @@ class GraphBuilder {
       const std::int64_t piece = (dim + outputs - 1) / outputs;
       for (int o = 0; o < outputs; ++o) sizes.push_back(std::max<std::int64_t>(0, std::min(piece, dim - piece * o)));
     }
+    // Summed with each size checked against what is left of the axis: huge or negative sizes from a
+    // corrupt file must not overflow the sum (or cancel out) on the way to the check.
     std::int64_t total = 0;
-    for (std::int64_t s : sizes) total += s;
-    if (static_cast<int>(sizes.size()) != outputs || total != dim)
+    bool fits = static_cast<int>(sizes.size()) == outputs;
+    for (std::int64_t s : sizes) {
+      if (s < 0 || s > dim - total) fits = false;
+      else total += s;
+    }
+    if (!fits || total != dim)
       fail("split sizes " + shape_text(sizes) + " do not divide axis " + std::to_string(axis) + " of " + shape_text(xs) +
            " into " + std::to_string(outputs) + " outputs");
     std::int64_t begin = 0;
