@@ -240,6 +240,10 @@ class TaskCollector {
       maybe_checkpoint();
       return;
     }
+    if (visited_in_part_) {  // stopped at max_regions: nothing more is visited
+      unvisited_ += totals;
+      return;
+    }
     waiting_[i] = Waiting{totals, std::move(output)};
     bool visited_a_task = false;
     for (auto it = waiting_.find(next_to_visit_); it != waiting_.end(); it = waiting_.find(next_to_visit_)) {
@@ -273,9 +277,10 @@ class TaskCollector {
     stats.num_lp_fallbacks += all.num_lp_fallbacks;
   }
 
-  void checkpoint() {
-    last_checkpoint_ = Clock::now();
-    if (shared_.options.on_checkpoint) shared_.options.on_checkpoint(state_);
+  // The checkpoint at the end; none after a task was visited in part (at max_regions), as the
+  // caller's output then holds regions beyond the state: the state was saved before them.
+  void final_checkpoint() {
+    if (!visited_in_part_) checkpoint();
   }
 
  private:
@@ -284,9 +289,18 @@ class TaskCollector {
     TaskOutput output;
   };
 
+  void checkpoint() {
+    last_checkpoint_ = Clock::now();
+    if (shared_.options.on_checkpoint) shared_.options.on_checkpoint(state_);
+  }
+
   // Visits a task's regions; false if max_regions stopped it before the last.
   bool visit_all(const TaskOutput& output) {
     const std::uint64_t limit = shared_.options.max_regions;
+    if (limit && resumed_.num_regions + visited_ + output.regions.size() + output.texts.size() > limit) {
+      checkpoint();  // the last state whose regions are all visited, and no others
+      visited_in_part_ = true;
+    }
     for (const Region& region : output.regions) {
       if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
       (*shared_.visit)(region);
@@ -315,6 +329,7 @@ class TaskCollector {
   std::map<std::uint64_t, Waiting> waiting_;  // finished, waiting for the tasks before them
   std::uint64_t next_to_visit_ = 0;
   std::uint64_t visited_ = 0;  // regions visited in this call
+  bool visited_in_part_ = false;
   Clock::time_point last_checkpoint_ = Clock::now();
 };
 
@@ -433,7 +448,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   collector.add_to(stats);
   stats.stopped = shared.stop_reason.load();
   stats.complete = stats.stopped == StopReason::kNone;
-  collector.checkpoint();
+  collector.final_checkpoint();
 }
 
 void check_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {

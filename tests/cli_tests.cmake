@@ -434,3 +434,61 @@ echo "quiet: $("$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine ex
 # behaviour) before the check against the axis; each size is now checked against what is left of it.
 relutope_cli_expect(bad.fuzz_split_overflow 2 [[node "/Split" \(Split\): split sizes \[2, 7061644215716937728, 7956011637422567424, 2, 2\] do not divide axis 1]]
                     count ${relutope_cli_bad}/fuzz_split_overflow.onnx)
+
+# Checkpoints: an interrupted run, resumed with another thread count, equals the uninterrupted run (the
+# same count and statistics; the same JSON lines, byte for byte), after kill -9, SIGINT, SIGTERM, a time
+# limit or a region limit; each of the last four prints a lower bound and leaves a loadable checkpoint.
+foreach(kind count export)
+  foreach(how kill9 INT TERM time regions)
+    if(how STREQUAL "kill9")
+      set(expected "still running after the first checkpoint: ok.*interrupted: exit 137")
+    else()
+      set(expected "interrupted: exit 5.*lower bound: ok")
+    endif()
+    add_test(NAME cli.long_run.${kind}_${how}_then_resume_equals_the_uninterrupted_run
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/long_run/interrupt_and_resume.sh $<TARGET_FILE:relutope_cli>
+                     ${CMAKE_CURRENT_BINARY_DIR}/long_run/${kind}_${how} ${kind} ${how}
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(cli.long_run.${kind}_${how}_then_resume_equals_the_uninterrupted_run PROPERTIES
+                         PASS_REGULAR_EXPRESSION "${expected}.*resumed: exit 0.*same [^\n]* as the uninterrupted run: ok"
+                         TIMEOUT 120)
+  endforeach()
+endforeach()
+
+# A checkpoint of another run, or a damaged one, is refused (exit 2), naming what differs.
+relutope_cli_long_run(long_run.resume_refuses_another_run
+  "model: checkpoint [0-9a-f]+, this run [0-9a-f]+.*exit=2.*tolerance: checkpoint 1e-09, this run 1e-08.*exit=2.*engine: checkpoint vertex, this run lp.*exit=2.*domain: checkpoint \\[-1,1\\]\\^2 #[0-9a-f]+, this run \\[-2,2\\]\\^2.*exit=2.*command: checkpoint count, this run export --jsonl.*exit=2" [[
+"$RELUTOPE" count tests/data/tiny_2d.json --checkpoint "$WORK/c.ckpt" > /dev/null
+"$RELUTOPE" count tests/data/dead_neuron.json --resume "$WORK/c.ckpt"
+echo exit=$?
+"$RELUTOPE" count tests/data/tiny_2d.json --resume "$WORK/c.ckpt" --tolerance 1e-8
+echo exit=$?
+"$RELUTOPE" count tests/data/tiny_2d.json --resume "$WORK/c.ckpt" --engine lp
+echo exit=$?
+"$RELUTOPE" count tests/data/tiny_2d.json --resume "$WORK/c.ckpt" --box -2:2
+echo exit=$?
+"$RELUTOPE" export tests/data/tiny_2d.json --resume "$WORK/c.ckpt" --jsonl "$WORK/r.jsonl"
+echo exit=$?
+]])
+relutope_cli_long_run(long_run.resume_refuses_a_damaged_checkpoint
+  "c.ckpt: not a usable checkpoint: it is truncated.*exit=2.*c.ckpt: not a usable checkpoint: it is truncated or corrupted: the checksum.*exit=2" [[
+"$RELUTOPE" count tests/data/tiny_2d.json --checkpoint "$WORK/whole.ckpt" > /dev/null
+head -c 60 "$WORK/whole.ckpt" > "$WORK/c.ckpt"
+"$RELUTOPE" count tests/data/tiny_2d.json --resume "$WORK/c.ckpt"
+echo exit=$?
+sed 's/"num_tasks":\([0-9]\)/"num_tasks":9\1/' "$WORK/whole.ckpt" > "$WORK/c.ckpt"
+"$RELUTOPE" count tests/data/tiny_2d.json --resume "$WORK/c.ckpt"
+echo exit=$?
+]])
+relutope_cli_long_run(long_run.export_resume_needs_its_jsonl_file
+  "r.jsonl: has 0 bytes, but the checkpoint .*r.ckpt counts [0-9]+ written to it: not the file of that run.*exit=2" [[
+"$RELUTOPE" export tests/data/long_run_3x24x24x24.json --fields id,pattern --jsonl "$WORK/r.jsonl" --max-regions 2000 --checkpoint "$WORK/r.ckpt" -q
+: > "$WORK/r.jsonl"
+"$RELUTOPE" export tests/data/long_run_3x24x24x24.json --fields id,pattern --jsonl "$WORK/r.jsonl" --resume "$WORK/r.ckpt"
+echo exit=$?
+]])
+relutope_cli_expect(long_run.export_checkpoint_needs_a_jsonl_file 2
+                    "--checkpoint: export saves and resumes JSON lines written to a file \\(--jsonl FILE\\), without pictures or meshes"
+                    export ${relutope_cli_data}/tiny_2d.json --svg x.svg --checkpoint x.ckpt)
+relutope_cli_expect(long_run.resume_of_a_missing_checkpoint 2 "no/such.ckpt: cannot open the checkpoint"
+                    count ${relutope_cli_data}/tiny_2d.json --resume no/such.ckpt)

@@ -674,6 +674,37 @@ TEST(LongRuns, ResumingFromACheckpointGivesTheUninterruptedRun) {
   }
 }
 
+// What the CLI's export --jsonl relies on: at every checkpoint, the regions visited are exactly those of
+// the done tasks, also when max_regions stops the run within a task (the last checkpoint was written
+// with the whole task after it, before the regions of that task were visited in part).
+TEST(LongRuns, AtEveryCheckpointTheVisitedRegionsAreThoseOfTheDoneTasks) {
+  const Network net = relutope::random_network(3, {16, 16, 16}, 1, 5);
+  const Domain box = Domain::cube(3, -2, 2);
+  for (std::uint64_t limit : {0, 777}) {
+    EnumerateOptions options = run_options(Engine::kVertex, 2);
+    options.min_tasks = 200;
+    options.max_regions = limit;
+    options.checkpoint_seconds = 0;
+    std::uint64_t visited = 0, checkpoints = 0, last_saved = 0;
+    options.on_checkpoint = [&](const RunState& state) {
+      std::uint64_t regions = 0;
+      for (const auto& entry : state.done) regions += entry.second.num_regions;
+      EXPECT_EQ(regions, visited) << "limit " << limit << ", checkpoint " << checkpoints;
+      last_saved = regions;
+      ++checkpoints;
+    };
+    const EnumerateStats stats = relutope::enumerate_regions(net, box, options, [&](const relutope::Region&) { ++visited; });
+    EXPECT_GT(checkpoints, 2u);
+    if (limit) {
+      EXPECT_EQ(visited, limit);
+      EXPECT_LT(last_saved, limit);
+      EXPECT_FALSE(stats.complete);
+    } else {
+      EXPECT_EQ(last_saved, stats.num_regions);
+    }
+  }
+}
+
 TEST(LongRuns, FunctionsThatNeedEveryRegionRefuseAPartialRun) {
   const Network net = relutope::random_network(2, {16, 16}, 1, 7);
   const Domain box = Domain::cube(2, -1, 1);

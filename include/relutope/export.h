@@ -42,6 +42,8 @@ class JsonlWriter {
   void write_formatted(const std::string& line);
   /// Lines written so far.
   std::uint64_t num_written() const { return num_written_; }
+  /// Continues a file that already holds `lines` lines (a resumed run): the next id is `lines`.
+  void continue_after(std::uint64_t lines) { num_written_ = lines; }
   /// True if `field` is written.
   bool has(const std::string& field) const { return fields_.empty() || fields_.count(field); }
 

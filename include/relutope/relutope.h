@@ -2,6 +2,7 @@
 /// Umbrella header for the relutope public API.
 #include "relutope/bounds.h"
 #include "relutope/certify.h"
+#include "relutope/checkpoint.h"
 #include "relutope/count_report.h"
 #include "relutope/counting_domain.h"
 #include "relutope/domain.h"

@@ -190,6 +190,36 @@ LongRun::~LongRun() {
   options_.stop = nullptr;
 }
 
+CheckpointedRun::CheckpointedRun(EnumerateOptions& options, const LongRunFlags& flags, RunIdentity identity)
+    : identity_(std::move(identity)) {
+  if (!flags.resume.empty()) {
+    saved_ = load_checkpoint(flags.resume);
+    check_same_run(flags.resume, saved_, identity_);
+    resumes_ = true;
+    options.resume = &saved_.state;
+    options.min_tasks = saved_.state.min_tasks;
+  } else if (!flags.checkpoint.empty()) {
+    options.min_tasks = kCheckpointTasks;
+  }
+  if (flags.checkpoint.empty()) return;
+  options.checkpoint_seconds = flags.checkpoint_every;
+  options.on_checkpoint = [this, path = flags.checkpoint](const RunState& state) {
+    Checkpoint checkpoint;
+    checkpoint.identity = identity_;
+    checkpoint.state = state;
+    // The output first: the checkpoint may only name bytes that are on disk.
+    if (sync_output_) checkpoint.output_bytes = sync_output_();
+    save_checkpoint(path, checkpoint);
+  };
+}
+
+std::uint64_t CheckpointedRun::resumed_regions() const {
+  std::uint64_t regions = 0;
+  if (resumes_)
+    for (const auto& entry : saved_.state.done) regions += entry.second.num_regions;
+  return regions;
+}
+
 std::string regions_line(const EnumerateStats& stats) {
   const std::string count = with_commas(stats.num_regions) + (stats.num_regions == 1 ? " region" : " regions");
   if (stats.complete) return count;

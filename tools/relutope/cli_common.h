@@ -2,12 +2,14 @@
 // Pieces the commands share: choosing the domain, the progress line, formatting numbers.
 #include <array>
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli_options.h"
 #include "relutope/bounds.h"
+#include "relutope/checkpoint.h"
 #include "relutope/counting_domain.h"
 #include "relutope/domain.h"
 #include "relutope/network.h"
@@ -59,6 +61,35 @@ class LongRun {
 
  private:
   EnumerateOptions& options_;
+};
+
+/// The tasks a run with --checkpoint is cut into (EnumerateOptions::min_tasks) whatever the thread
+/// count, so that it can be resumed with any; the checkpoint records it and --resume reuses it.
+constexpr int kCheckpointTasks = 4096;
+
+/// --checkpoint FILE and --resume FILE of a run about to start with `options`: reads and checks the
+/// checkpoint to resume (it must have `identity`) and sets options.resume and min_tasks; with
+/// --checkpoint, saves the run through options.on_checkpoint. Must outlive the run.
+/// @throws InputError naming the file for a missing, damaged or foreign checkpoint
+class CheckpointedRun {
+ public:
+  CheckpointedRun(EnumerateOptions& options, const LongRunFlags& flags, RunIdentity identity);
+  CheckpointedRun(const CheckpointedRun&) = delete;
+  CheckpointedRun& operator=(const CheckpointedRun&) = delete;
+  bool resumes() const { return resumes_; }
+  /// The checkpoint read (valid when resumes()).
+  const Checkpoint& resumed() const { return saved_; }
+  /// Regions of the tasks done before (the JSONL lines already written).
+  std::uint64_t resumed_regions() const;
+  /// For an output file: `sync` flushes it to disk and returns its length, which each checkpoint
+  /// records (Checkpoint::output_bytes), after the lines of its done tasks and no other.
+  void set_output(std::function<std::uint64_t()> sync) { sync_output_ = std::move(sync); }
+
+ private:
+  Checkpoint saved_;
+  RunIdentity identity_;
+  bool resumes_ = false;
+  std::function<std::uint64_t()> sync_output_;
 };
 
 /// "at least 1,234 regions (stopped: time limit)" or "1,234 regions".

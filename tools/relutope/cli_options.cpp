@@ -60,7 +60,13 @@ void add_long_run_options(po::options_description& desc, LongRunFlags& out) {
       ("time-limit", po::value(&out.time_limit)->default_value(0),
        "stop after SECONDS and report what was found as a lower bound (exit 5); 0 = no limit")
       ("max-regions", po::value(&out.max_regions)->default_value(0),
-       "stop once N regions are found and report a lower bound (exit 5) if there are more; 0 = no limit");
+       "stop once N regions are found and report a lower bound (exit 5) if there are more; 0 = no limit")
+      ("checkpoint", po::value(&out.checkpoint),
+       "save the run to FILE every --checkpoint-every seconds and at its end (also when stopped), for --resume")
+      ("checkpoint-every", po::value(&out.checkpoint_every)->default_value(30), "seconds between checkpoints")
+      ("resume", po::value(&out.resume),
+       "continue the run saved in FILE (same model, domain and options; the thread count may differ); give "
+       "--checkpoint FILE too to go on saving it");
 }
 
 namespace {
@@ -103,7 +109,8 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "Counts the activation regions of a piecewise-linear network inside an input box: the number of\n"
                "activation patterns whose region has positive volume there.\n\n"
                "Long runs: --time-limit, --max-regions, Ctrl-C (SIGINT) and SIGTERM stop the run and print the regions\n"
-               "found so far as a lower bound (\"at least N regions\", --json \"complete\": false) with exit code 5.\n\n"
+               "found so far as a lower bound (\"at least N regions\", --json \"complete\": false) with exit code 5;\n"
+               "--checkpoint saves the run and --resume continues it to the same count, also after a crash.\n\n"
                "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error, 4 cannot certify, 5 stopped early (lower bound).",
                "Examples:\n"
                "  relutope count examples/two_moons.onnx                 # in [-1,1]^2\n"
@@ -115,7 +122,9 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "  relutope count resnet18.onnx --points two.npy --line 0,1 --segment 0,0.001 --engine segment\n"
                "                                                         # along 0.1% of a segment, any network size\n"
                "  relutope count big.onnx --time-limit 60                # at most a minute; a lower bound if cut short\n"
-               "  relutope count big.onnx --max-regions 1000000          # stop at a million\n");
+               "  relutope count big.onnx --max-regions 1000000          # stop at a million\n"
+               "  relutope count big.onnx --checkpoint big.ckpt          # saved every 30 s; after a stop or a crash:\n"
+               "  relutope count big.onnx --checkpoint big.ckpt --resume big.ckpt\n");
 }
 
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
@@ -215,12 +224,15 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
              "vertices, volume, centroid, Chebyshev centre, the affine map), a picture of a 2-D partition, or the\n"
              "cells of a 3-D partition as a mesh. Regions are streamed: JSONL memory does not grow with the count.\n\n"
              "--time-limit, --max-regions, Ctrl-C (SIGINT) and SIGTERM stop the run: the files hold the regions found\n"
-             "so far, in order, and the exit code is 5.",
+             "so far, in order, and the exit code is 5. With --jsonl FILE, --checkpoint saves the run and --resume\n"
+             "continues it: FILE is cut back to the last checkpoint and completed, equal to an uninterrupted run's.",
              "Examples:\n"
              "  relutope export examples/two_moons.onnx --svg moons.svg --png moons.png --color class\n"
              "  relutope export model.onnx --box -1:1 --jsonl regions.jsonl --fields id,pattern,volume\n"
              "  relutope export model3d.json --off cells.off\n"
-             "  relutope export big.onnx --jsonl r.jsonl --max-regions 1000   # the first 1000 regions\n"))
+             "  relutope export big.onnx --jsonl r.jsonl --max-regions 1000   # the first 1000 regions\n"
+             "  relutope export big.onnx --jsonl r.jsonl --checkpoint r.ckpt   # then, after a stop or a crash:\n"
+             "  relutope export big.onnx --jsonl r.jsonl --checkpoint r.ckpt --resume r.ckpt\n"))
     return false;
   if (out.jsonl.empty() && out.svg.empty() && out.png.empty() && out.off.empty() && out.ply.empty() && out.obj.empty())
     throw po::error("nothing to write: give --jsonl, --svg, --png, --off, --ply or --obj");

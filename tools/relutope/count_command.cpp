@@ -25,9 +25,12 @@ int run_count(const CountOptions& options) {
     std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " ("
               << domain_origin_name(chosen.origin) << ") threads=" << options.run.threads << " engine=" << options.run.engine
               << " tolerance=" << options.run.tolerance << "\n";
+  RunIdentity identity = run_identity(chosen.net, domain, enumerate, false);
+  identity.insert(identity.begin(), {"command", "count"});
   CountReport report;
   {
     const LongRun long_run(enumerate, options.limits);
+    const CheckpointedRun checkpoints(enumerate, options.limits, identity);
     const Progress progress(enumerate, options.run.quiet);
     report = count_report(options.model, chosen, enumerate, options.exact);
   }

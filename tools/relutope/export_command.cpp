@@ -1,4 +1,10 @@
 // relutope export: regions as JSON lines, pictures and meshes.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -31,6 +37,35 @@ std::ofstream open_output(const std::string& path) {
   std::ofstream out(path);
   if (!out) throw InputError(path + ": cannot open for writing");
   return out;
+}
+
+// A resumed export's JSONL file: cut back to the `bytes` its checkpoint counted (the lines after them
+// are of tasks that were not done), then opened to append.
+std::ofstream continue_output(const std::string& path, std::uint64_t bytes, const std::string& checkpoint) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0)
+    throw InputError(path + ": cannot resume into it (" + std::strerror(errno) + "); the checkpoint " + checkpoint +
+                     " counts " + std::to_string(bytes) + " bytes written to it");
+  if (static_cast<std::uint64_t>(status.st_size) < bytes)
+    throw InputError(path + ": has " + std::to_string(status.st_size) + " bytes, but the checkpoint " + checkpoint +
+                     " counts " + std::to_string(bytes) + " written to it: not the file of that run");
+  if (::truncate(path.c_str(), static_cast<off_t>(bytes)) != 0)
+    throw InputError(path + ": cannot cut it back to the checkpoint's " + std::to_string(bytes) + " bytes (" +
+                     std::strerror(errno) + ")");
+  std::ofstream out(path, std::ios::app);
+  if (!out) throw InputError(path + ": cannot open for writing");
+  return out;
+}
+
+// Each checkpoint first flushes the JSONL file to disk and records its length.
+void checkpoints_output(CheckpointedRun& checkpoints, std::ofstream& file, int fd, const std::string& path) {
+  checkpoints.set_output([&file, fd, path]() -> std::uint64_t {
+    file.flush();
+    struct stat status {};
+    if (!file || ::fsync(fd) != 0 || ::fstat(fd, &status) != 0)
+      throw InputError(path + ": cannot write the regions to disk (" + std::strerror(errno) + ")");
+    return static_cast<std::uint64_t>(status.st_size);
+  });
 }
 
 }  // namespace
@@ -69,24 +104,53 @@ int run_export(const ExportOptions& options) {
   enumerate.with_geometry = true;
   enumerate.with_vertices = engine == Engine::kVertex;
 
+  // Checkpoints keep JSON lines only: the file is cut back to the last checkpoint and continued.
+  const LongRunFlags& limits = options.limits;
+  const bool saved_run = !limits.checkpoint.empty() || !limits.resume.empty();
+  if (saved_run && (options.jsonl.empty() || options.jsonl == "-" || picture || mesh))
+    throw InputError(std::string(limits.checkpoint.empty() ? "--resume" : "--checkpoint") +
+                     ": export saves and resumes JSON lines written to a file (--jsonl FILE), without pictures or meshes");
+  const std::set<std::string> fields = split_fields(options.fields);
+  RunIdentity identity = run_identity(net, domain, enumerate, true);
+  std::string field_list;
+  for (const std::string& field : fields) field_list += (field_list.empty() ? "" : ",") + field;
+  identity.insert(identity.begin(), {"command", "export --jsonl"});
+  identity.emplace_back("fields", field_list.empty() ? "all" : field_list);
+  const LongRun long_run(enumerate, limits);
+  CheckpointedRun checkpoints(enumerate, limits, identity);
+
   std::ofstream jsonl_file;
   std::unique_ptr<JsonlWriter> jsonl;
+  int jsonl_fd = -1;
   if (!options.jsonl.empty()) {
     std::ostream* out = &std::cout;
     if (options.jsonl != "-") {
-      jsonl_file = open_output(options.jsonl);
+      if (checkpoints.resumes()) {
+        jsonl_file = continue_output(options.jsonl, checkpoints.resumed().output_bytes, limits.resume);
+      } else {
+        jsonl_file = open_output(options.jsonl);
+      }
       out = &jsonl_file;
     }
-    jsonl = with_option_name("--fields", [&] {
-      return std::make_unique<JsonlWriter>(*out, net, domain, split_fields(options.fields));
-    });
+    jsonl = with_option_name("--fields", [&] { return std::make_unique<JsonlWriter>(*out, net, domain, fields); });
+    jsonl->continue_after(checkpoints.resumed_regions());
   }
+  if (!limits.checkpoint.empty()) {
+    jsonl_fd = ::open(options.jsonl.c_str(), O_WRONLY | O_CLOEXEC);
+    if (jsonl_fd < 0) throw InputError(options.jsonl + ": cannot open for syncing (" + std::strerror(errno) + ")");
+    checkpoints_output(checkpoints, jsonl_file, jsonl_fd, options.jsonl);
+  }
+  struct CloseFd {
+    int fd;
+    ~CloseFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_fd{jsonl_fd};
   std::vector<Region> kept;  // only for pictures: a 2-D partition fits in memory
   CellMesh cells;
   std::uint64_t index = 0;
   // JSON lines alone are measured and formatted in the worker threads; pictures and meshes need the
   // regions themselves, in order.
-  const LongRun long_run(enumerate, options.limits);
   const Progress progress(enumerate, options.run.quiet);
   const EnumerateStats stats =
       picture || mesh ? enumerate_regions(net, domain, enumerate,
@@ -123,6 +187,9 @@ int run_export(const ExportOptions& options) {
                                      {"png", options.png}, {"off", options.off}, {"ply", options.ply}, {"obj", options.obj}})
       if (!path.empty()) std::cerr << "; " << flag << " -> " << path;
     if (jsonl && engine != Engine::kVertex) std::cerr << "; the LP engine gives no vertices, so no volume/vertex fields";
+    if (checkpoints.resumes())
+      std::cerr << "; resumed from " << limits.resume << " (" << with_commas(stats.num_tasks_resumed) << " of "
+                << with_commas(stats.num_tasks) << " tasks, " << with_commas(checkpoints.resumed_regions()) << " regions done before)";
     std::cerr << "\n";
   }
   return stats.complete ? 0 : kExitStopped;
