@@ -12,13 +12,10 @@
 #include <omp.h>
 #endif
 
+#include "detail/engine_setup.h"
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
-#include "detail/normalized_problem.h"
 #include "detail/task_source.h"
-#include "engines/exact_engine.h"
-#include "engines/lp_engine.h"
-#include "engines/vertex_engine.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -451,7 +448,31 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   collector.final_checkpoint();
 }
 
-void check_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {
+EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                              const RegionVisitor* visit, const RegionFormatter* format = nullptr,
+                              const TextConsumer* consume = nullptr) {
+  const auto start = Clock::now();
+  detail::check_enumerate_inputs(net, domain, options);
+  const detail::FlatNetwork flat(net);
+  EnumerateStats stats;
+  stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
+  stats.num_threads = resolve_threads(options.num_threads);
+  stats.tolerance_abs = options.tolerance * domain.diameter();
+  detail::with_engine(net, domain, flat, stats.engine, options.tolerance,
+                      [&](const auto& engine, const detail::EngineFrame& frame) {
+                        Shared shared{flat, domain, frame.centre, frame.scale, options, visit, format, consume,
+                                      frame.near_degenerate_depth};
+                        run_engine(engine, shared, stats.num_threads, stats);
+                      });
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace
+
+namespace detail {
+
+void check_enumerate_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {
   net.validate();
   domain.validate();
   if (domain.dim() != net.input_dim()) {
@@ -483,45 +504,7 @@ void check_inputs(const Network& net, const Domain& domain, const EnumerateOptio
                      ", got " + std::to_string(options.num_threads));
 }
 
-EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,
-                              const RegionVisitor* visit, const RegionFormatter* format = nullptr,
-                              const TextConsumer* consume = nullptr) {
-  const auto start = Clock::now();
-  check_inputs(net, domain, options);
-  const detail::FlatNetwork flat(net);
-  EnumerateStats stats;
-  stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
-  stats.num_threads = resolve_threads(options.num_threads);
-  stats.tolerance_abs = options.tolerance * domain.diameter();
-  if (stats.engine == Engine::kExact) {
-    if (domain.dim() > 20) throw InputError("engine exact: the box in dimension " + std::to_string(domain.dim()) + " has too many corners");
-    const Eigen::VectorXd origin = Eigen::VectorXd::Zero(domain.dim()), unit = Eigen::VectorXd::Ones(domain.dim());
-    Shared shared{flat, domain, origin, unit, options, visit, format, consume, 0.0};
-    const detail::ExactEngine engine(net, domain);
-    run_engine(engine, shared, stats.num_threads, stats);
-  } else {
-    const detail::NormalizedProblem problem = detail::normalize(flat, domain);
-    if (!problem.representable)
-      throw UncertifiedError("the network's first layer times the domain's size exceeds the range of doubles; "
-                             "use engine exact, or a smaller domain");
-    const double tolerance_abs = options.tolerance * problem.domain.diameter();
-    Shared shared{flat, domain, problem.centre, problem.scale, options, visit, format, consume, 1000 * tolerance_abs};
-    // What floating point cannot decide goes to exact arithmetic, on the network and domain as given.
-    const detail::ExactFallback exact(net, domain);
-    if (stats.engine == Engine::kVertex) {
-      const detail::VertexEngine engine(problem.flat, problem.domain, tolerance_abs, exact, problem.centre,
-                                        problem.scale);
-      run_engine(engine, shared, stats.num_threads, stats);
-    } else {
-      const detail::LpEngine engine(problem.flat, problem.domain, tolerance_abs, exact, problem.centre, problem.scale);
-      run_engine(engine, shared, stats.num_threads, stats);
-    }
-  }
-  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return stats;
-}
-
-}  // namespace
+}  // namespace detail
 
 EnumerateStats enumerate_regions(const Network& net, const Domain& domain, const EnumerateOptions& options,
                                  const RegionVisitor& visit) {
