@@ -492,3 +492,18 @@ relutope_cli_expect(long_run.export_checkpoint_needs_a_jsonl_file 2
                     export ${relutope_cli_data}/tiny_2d.json --svg x.svg --checkpoint x.ckpt)
 relutope_cli_expect(long_run.resume_of_a_missing_checkpoint 2 "no/such.ckpt: cannot open the checkpoint"
                     count ${relutope_cli_data}/tiny_2d.json --resume no/such.ckpt)
+
+# ------------------------------------------------------------------------------- issue 12: estimates
+# issue8_2x8x8x1.json has 63 regions in [-1,1]^2; its estimate from 2000 probes is close to that
+# (the library tests check the estimator's convergence; these check the command).
+relutope_cli_test(estimate.text "^about [0-9,]+ regions \\(95% interval [0-9,]+ to [0-9,]+\\).*probes +2000 \\(seed 7\\).*search +about [0-9,]+ tree nodes \\(engine vertex\\).*time +count would take about .* with 1 thread.*bound +<= 1,073"
+                  estimate ${relutope_cli_data}/issue8_2x8x8x1.json --probes 2000 --seed 7 --threads 1)
+relutope_cli_test(estimate.json [[^{"model":"tests/data/issue8_2x8x8x1.json","regions":[0-9.e+]+,"low":[0-9.e+]+,"high":[0-9.e+]+,"confidence":0.95,"std_error":[0-9.e+]+,"probes":50,"seed":0,"tree_nodes":.*"engine":"lp"]]
+                  estimate ${relutope_cli_data}/issue8_2x8x8x1.json --probes 50 --engine lp --json)
+relutope_cli_test(estimate.far_above_bound "bound +<= 12,568,078,125 \\(montufar2017_upper, the tightest upper bound\\): far above the estimate"
+                  estimate ${relutope_long_run} --probes 200)
+relutope_cli_expect(estimate.one_probe 2 "--probes: expected a number from 2 to 100000000, got 1"
+                    estimate ${relutope_cli_data}/issue8_2x8x8x1.json --probes 1)
+relutope_cli_expect(estimate.segment_engine 2 "--engine segment: the segment walk has no search tree to probe"
+                    estimate ${relutope_cli_data}/issue8_2x8x8x1.json --engine segment)
+relutope_cli_expect(estimate.needs_a_model 1 "missing MODEL" estimate --probes 10)

@@ -9,6 +9,7 @@
 #include "relutope/draw.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
+#include "relutope/estimate.h"
 #include "relutope/export.h"
 #include "relutope/halfspace.h"
 #include "relutope/io.h"

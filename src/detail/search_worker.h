@@ -39,16 +39,41 @@ class SearchWorker {
     return tasks;
   }
 
+  // One step of a random probe down the search tree (src/estimate.cpp): the children of `task` at
+  // its first split, cut as make_tasks cuts at depth 1 (a k-way Max split gives k children). Sets
+  // `split` to false when the search below `task` reaches a leaf, or a subtree the engine does not
+  // cut (the vertex engine's exact subtrees), without splitting: the one task returned is then that
+  // leaf or subtree, to be run to its end.
+  std::vector<Task> expand(const Task& task, bool& split) {
+    struct : LeafSink {
+      bool wants_constraints() const override { return false; }
+      void leaf(const Leaf&) override {}
+    } no_leaves;
+    std::vector<Task> children;
+    frontier_ = &children;
+    cut_depth_ = 1;
+    cut_hits_ = 0;
+    run(task, no_leaves);
+    frontier_ = nullptr;
+    split = cut_hits_ > 0;
+    return children;
+  }
+
   WorkerCounters counters;
 
  protected:
   // True where the search must stop and record a task instead of going deeper.
   bool cutting() const { return frontier_ != nullptr; }
-  bool at_cut(int splits) const { return frontier_ && splits == cut_depth_; }
+  bool at_cut(int splits) const {
+    const bool hit = frontier_ && splits == cut_depth_;
+    cut_hits_ += hit;
+    return hit;
+  }
   std::vector<Task>* frontier_ = nullptr;
 
  private:
   int cut_depth_ = 0;
+  mutable int cut_hits_ = 0;  // tasks recorded at the cut depth (not at a leaf) since expand() began
 };
 
 }  // namespace relutope::detail

@@ -246,6 +246,24 @@ std::string with_commas(std::uint64_t n) {
   return out;
 }
 
+std::string approximately(double value) {
+  if (!std::isfinite(value)) return value > 0 ? "infinitely many" : "?";
+  if (value < 1e6) return with_commas(static_cast<std::uint64_t>(std::llround(std::max(value, 0.0))));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", value);
+  return text;
+}
+
+std::string duration_text(double seconds) {
+  char text[48];
+  if (seconds < 60) std::snprintf(text, sizeof text, "%.2g s", seconds);
+  else if (seconds < 3600) std::snprintf(text, sizeof text, "%.2g min", seconds / 60);
+  else if (seconds < 86400 * 2) std::snprintf(text, sizeof text, "%.2g h", seconds / 3600);
+  else if (seconds < 86400 * 365 * 2) std::snprintf(text, sizeof text, "%.2g days", seconds / 86400);
+  else std::snprintf(text, sizeof text, "%.2g years", seconds / (86400 * 365.25));
+  return text;
+}
+
 std::string join(const std::vector<int>& values, const char* separator) {
   std::ostringstream out;
   for (std::size_t i = 0; i < values.size(); ++i) out << (i ? separator : "") << values[i];

@@ -112,6 +112,10 @@ int run_segment_count(const CountOptions& options);
 bool wants_segment_walk(const CountOptions& options);
 
 std::string with_commas(std::uint64_t n);
+/// A rough count: "12,345" (rounded) below a million, else "1.23e+07".
+std::string approximately(double value);
+/// A duration for people: "0.42 s", "12 min", "3.5 h", "4.2 days", "1.2e+10 years".
+std::string duration_text(double seconds);
 std::string join(const std::vector<int>& values, const char* separator = ",");
 nlohmann::ordered_json domain_object(const CountingDomain& chosen);
 /// "n inputs -> hidden ... -> m outputs", with the slice if there is one.

@@ -127,6 +127,36 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "  relutope count big.onnx --checkpoint big.ckpt --resume big.ckpt\n");
 }
 
+bool parse_estimate(const std::vector<std::string>& args, EstimateCliOptions& out) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
+      ("probes", po::value(&out.probes)->default_value(1000),
+       "random probes (root-to-leaf paths of the search tree), at least 2; the interval narrows as 1/sqrt(N)")
+      ("time-budget", po::value(&out.time_budget)->default_value(0),
+       "start no probe after SECONDS (at least 2 run); 0 = run all --probes")
+      ("seed", po::value(&out.seed)->default_value(0), "seed of the probes' random choices (same seed, same estimate)")
+      ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text");
+  add_enumeration_options(desc, out.run);
+  add_domain_options(desc, out.where);
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  return parse(args, desc, positional,
+               "Usage: relutope estimate MODEL [--box LO:HI[,LO:HI...]] [options]\n\n"
+               "Estimates the number of regions count would find, and how long it would take, without counting them:\n"
+               "Knuth's estimator over the counting engine's search tree. Each probe follows one random path from the\n"
+               "root to a region, choosing uniformly among the children at every split, and multiplies the numbers of\n"
+               "children; the mean over the probes is an unbiased estimate of the count, the spread of the probes gives\n"
+               "a 95% confidence interval, and the measured cost of the nodes on the paths the run time.\n"
+               "Takes the domain, --engine, --tolerance and --threads of count (the tree depends on the engine).\n\n"
+               "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error, 4 cannot certify.",
+               "Examples:\n"
+               "  relutope estimate model.onnx                      # 1000 probes in [-1,1]^d\n"
+               "  relutope estimate model.onnx --box -2:2 --probes 10000 --json\n"
+               "  relutope estimate big.onnx --time-budget 5        # as many probes as fit in 5 s\n");
+}
+
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
   po::options_description desc("Options");
   desc.add_options()

@@ -54,6 +54,16 @@ struct CountOptions {
   bool verbose = false;
 };
 
+struct EstimateCliOptions {
+  std::string model;
+  DomainOptions where;
+  EnumerationFlags run;
+  int probes = 1000;
+  double time_budget = 0;
+  std::uint64_t seed = 0;
+  bool json = false;
+};
+
 struct BoundsOptions {
   std::string model;  // either a model ...
   std::string arch;   // ... or an architecture "n0,n1,...,nL"
@@ -123,6 +133,7 @@ std::vector<std::string> join_negative_values(const std::vector<std::string>& ar
 /// @throws boost::program_options::error on bad usage
 bool parse_count(const std::vector<std::string>& args, CountOptions& out);
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out);
+bool parse_estimate(const std::vector<std::string>& args, EstimateCliOptions& out);
 bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out);
 bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out);
 bool parse_export(const std::vector<std::string>& args, ExportOptions& out);
@@ -135,6 +146,7 @@ EnumerateOptions to_enumerate_options(const EnumerationFlags& flags);
 
 int run_count(const CountOptions& options);
 int run_bench(const BenchOptions& options);
+int run_estimate(const EstimateCliOptions& options);
 int run_bounds(const BoundsOptions& options);
 int run_neurons(const NeuronsOptions& options);
 int run_export(const ExportOptions& options);

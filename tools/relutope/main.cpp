@@ -18,6 +18,7 @@ const char* const kHelp =
     "Usage: relutope COMMAND [options]\n\n"
     "Commands:\n"
     "  count   count the activation regions of a network in an input box\n"
+    "  estimate how many regions count would find, and how long it would take, from random probes\n"
     "  bounds  the theory's bounds on the number of regions, for an architecture or a model\n"
     "  neurons which neurons are dead or stably active over the box (dying ReLU report)\n"
     "  export  write the regions: JSON lines, SVG/PNG pictures (2-D), OFF/PLY/OBJ cells (3-D)\n"
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
       cli::CountOptions options;
       if (!cli::parse_count(args, options)) return 0;
       return cli::run_count(options);
+    }
+    if (command == "estimate") {
+      cli::EstimateCliOptions options;
+      if (!cli::parse_estimate(args, options)) return 0;
+      return cli::run_estimate(options);
     }
     if (command == "bounds") {
       cli::BoundsOptions options;

@@ -1,0 +1,90 @@
+// relutope estimate: Knuth's estimate of the count and of count's run time, from random probes.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli_common.h"
+#include "cli_options.h"
+#include "relutope/bounds.h"
+#include "relutope/error.h"
+#include "relutope/estimate.h"
+#include "relutope/io.h"
+
+namespace relutope::cli {
+
+namespace {
+
+// When the tightest upper bound is this many times the interval's upper end, the estimate says so:
+// the bounds are then no guide to the count or the run time.
+constexpr double kFarAbove = 100;
+
+std::string bound_text(const Bound& bound) {
+  if (bound.value.size() <= 18) return with_commas(std::stoull(bound.value));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fe%d", std::pow(10.0, bound.log10 - std::floor(bound.log10)),
+                static_cast<int>(std::floor(bound.log10)));
+  return text;
+}
+
+}  // namespace
+
+int run_estimate(const EstimateCliOptions& options) {
+  if (options.run.engine == "segment")
+    throw InputError("--engine segment: the segment walk has no search tree to probe; estimate takes auto, vertex, lp "
+                     "or exact");
+  EstimateOptions estimate;
+  estimate.run = to_enumerate_options(options.run);
+  estimate.num_probes = options.probes;
+  estimate.time_budget = options.time_budget;
+  estimate.seed = options.seed;
+  if (options.probes < 2 || options.probes > kMaxProbes)
+    throw InputError("--probes: expected a number from 2 to " + std::to_string(kMaxProbes) + ", got " +
+                     std::to_string(options.probes));
+  if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
+    throw InputError("--time-budget: expected a number of seconds >= 0, got " + std::to_string(options.time_budget));
+  const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
+  const RegionEstimate result = estimate_regions(chosen.net, chosen.domain, estimate);
+  const std::vector<Bound> bounds = model_bounds(chosen.net, chosen.domain);
+  const Bound* bound = tightest_upper_bound(bounds);
+  const bool far_above = bound && bound->log10 > std::log10(std::max(result.high, 1.0)) + std::log10(kFarAbove);
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["model"] = options.model;
+    out["regions"] = result.regions;
+    out["low"] = result.low;
+    out["high"] = result.high;
+    out["confidence"] = 0.95;
+    out["std_error"] = result.std_error;
+    out["probes"] = result.num_probes;
+    out["seed"] = options.seed;
+    out["tree_nodes"] = result.tree_nodes;
+    out["mean_depth"] = result.mean_depth;
+    out["count_seconds"] = result.count_seconds;
+    out["count_threads"] = result.num_threads;
+    out["engine"] = engine_name(result.engine);
+    out["seconds"] = result.seconds;
+    out["domain"] = domain_object(chosen);
+    if (bound) out["upper_bound"] = {{"id", bound->id}, {"value", bound->value}, {"log10", bound->log10}};
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::printf("about %s regions (95%% interval %s to %s)\n", approximately(result.regions).c_str(),
+              approximately(result.low).c_str(), approximately(result.high).c_str());
+  std::printf("  model      %s\n", options.model.c_str());
+  std::printf("  network    %s\n", network_summary(chosen).c_str());
+  std::printf("  domain     %s%s\n", chosen.domain.describe().c_str(), domain_note(chosen).c_str());
+  std::printf("  probes     %d (seed %llu), standard error %.2g%% of the estimate, %.1f splits deep on average\n",
+              result.num_probes, static_cast<unsigned long long>(options.seed),
+              result.regions > 0 ? 100 * result.std_error / result.regions : 0.0, result.mean_depth);
+  std::printf("  search     about %s tree nodes (engine %s)\n", approximately(result.tree_nodes).c_str(),
+              engine_name(result.engine));
+  std::printf("  time       count would take about %s with %d thread%s; these probes took %.3f s\n",
+              duration_text(result.count_seconds).c_str(), result.num_threads, result.num_threads == 1 ? "" : "s",
+              result.seconds);
+  if (bound)
+    std::printf("  bound      <= %s (%s, the tightest upper bound)%s\n", bound_text(*bound).c_str(), bound->id.c_str(),
+                far_above ? ": far above the estimate, no guide to this network" : "");
+  return 0;
+}
+
+}  // namespace relutope::cli
