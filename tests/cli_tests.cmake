@@ -507,3 +507,17 @@ relutope_cli_expect(estimate.one_probe 2 "--probes: expected a number from 2 to 
 relutope_cli_expect(estimate.segment_engine 2 "--engine segment: the segment walk has no search tree to probe"
                     estimate ${relutope_cli_data}/issue8_2x8x8x1.json --engine segment)
 relutope_cli_expect(estimate.needs_a_model 1 "missing MODEL" estimate --probes 10)
+# count looks ahead (at most 300 probes or 0.2 s) and warns on stderr when the run will take more than
+# a minute: long_estimate_10x40x40.json (tests/data/make_estimate_models.py) would take days. --quiet
+# hides the warning (and skips the look-ahead); small networks (bound below 10^4) skip it too.
+relutope_cli_expect(estimate.count_warns_of_a_long_run 5
+                    "^relutope count: this count may take long: about [0-9.e+,]+ regions \\(95% interval .* to .*\\), about [0-9.e+]+ (min|h|days|years) with 1 thread \\(estimated from [0-9]+ random probes.*--time-limit stops it after 0.5 s.*--quiet hides this\\).*at least [0-9,]+ regions \\(stopped: time limit\\)"
+                    count tests/data/long_estimate_10x40x40.json --time-limit 0.5 --threads 1)
+relutope_cli_script(estimate.count_quiet_and_small_runs_do_not_warn "^warnings=0 exit=5 warnings=0 exit=0\n$" [[
+quiet=$("$RELUTOPE" count tests/data/long_estimate_10x40x40.json --time-limit 0.3 --quiet 2>&1)
+code=$?
+printf 'warnings=%s exit=%s ' "$(echo "$quiet" | grep -c 'may take long')" $code
+small=$("$RELUTOPE" count tests/data/long_run_3x24x24x24.json 2>&1)
+code=$?
+printf 'warnings=%s exit=%s\n' "$(echo "$small" | grep -c 'may take long')" $code
+]])

@@ -1,4 +1,5 @@
 // relutope count: load, choose the domain, count, report.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -6,9 +7,41 @@
 #include "cli_options.h"
 #include "relutope/count_report.h"
 #include "relutope/error.h"
+#include "relutope/estimate.h"
 #include "relutope/io.h"
 
 namespace relutope::cli {
+
+namespace {
+
+// count's quick look ahead: at most kWarnProbes probes or kWarnBudget seconds (plus the probes under
+// way), skipped where the tightest upper bound is below kWarnMinBound regions (a count that small is
+// quick with any engine).
+constexpr int kWarnProbes = 300;
+constexpr double kWarnBudget = 0.2;
+constexpr double kWarnMinBound = 1e4;
+constexpr double kLongRunSeconds = 60;
+
+// Says on stderr when the count about to run will take more than a minute, with the estimate.
+void warn_if_long(const CountingDomain& chosen, const EnumerateOptions& enumerate, const LongRunFlags& limits) {
+  const std::vector<Bound> bounds = model_bounds(chosen.net, chosen.domain);
+  const Bound* bound = tightest_upper_bound(bounds);
+  if (bound && bound->log10 < std::log10(kWarnMinBound)) return;
+  EstimateOptions options;
+  options.run = enumerate;
+  options.num_probes = kWarnProbes;
+  options.time_budget = kWarnBudget;
+  const RegionEstimate e = estimate_regions(chosen.net, chosen.domain, options);
+  if (e.count_seconds <= kLongRunSeconds) return;
+  std::cerr << "relutope count: this count may take long: about " << approximately(e.regions) << " regions (95% interval "
+            << approximately(e.low) << " to " << approximately(e.high) << "), about " << duration_text(e.count_seconds)
+            << " with " << e.num_threads << " thread" << (e.num_threads == 1 ? "" : "s") << " (estimated from "
+            << e.num_probes << " random probes; 'relutope estimate' for more";
+  if (limits.time_limit > 0) std::cerr << "; --time-limit stops it after " << limits.time_limit << " s";
+  std::cerr << "; --quiet hides this)\n";
+}
+
+}  // namespace
 
 int run_count(const CountOptions& options) {
   if (options.run.engine == "segment" || wants_segment_walk(options)) {
@@ -25,6 +58,7 @@ int run_count(const CountOptions& options) {
     std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " ("
               << domain_origin_name(chosen.origin) << ") threads=" << options.run.threads << " engine=" << options.run.engine
               << " tolerance=" << options.run.tolerance << "\n";
+  if (!options.run.quiet && options.limits.resume.empty()) warn_if_long(chosen, enumerate, options.limits);
   RunIdentity identity = run_identity(chosen.net, domain, enumerate, false);
   identity.insert(identity.begin(), {"command", "count"});
   CountReport report;
