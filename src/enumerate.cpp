@@ -72,7 +72,7 @@ struct Shared {
   double near_degenerate_depth;
   Clock::time_point start = Clock::now();
   std::atomic<std::uint64_t> found{0};
-  Clock::time_point last_progress = Clock::now();
+  std::atomic<std::int64_t> last_progress_ns{0};  // since `start`
   std::atomic<bool> stopping{false};
   std::atomic<StopReason> stop_reason{StopReason::kNone};
 
@@ -97,14 +97,19 @@ struct Shared {
     return stopping.load(std::memory_order_relaxed);
   }
 
+  static constexpr std::int64_t kProgressNs = 250'000'000;
+  std::int64_t now_ns() const { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(); }
+  bool progress_due() const {
+    return options.progress && now_ns() - last_progress_ns.load(std::memory_order_relaxed) > kProgressNs;
+  }
   void report_progress(std::uint64_t batch) {
     const std::uint64_t total = found += batch;
     if (!options.progress) return;
 #pragma omp critical(relutope_progress)
     {
-      const auto now = Clock::now();
-      if (now - last_progress > std::chrono::milliseconds(250)) {
-        last_progress = now;
+      const std::int64_t now = now_ns();
+      if (now - last_progress_ns.load(std::memory_order_relaxed) > kProgressNs) {
+        last_progress_ns.store(now, std::memory_order_relaxed);
         options.progress(total);
       }
     }
@@ -156,7 +161,9 @@ class TaskSink : public detail::LeafSink {
       throw StopTask();
     ++num_regions;
     if (leaf.depth < shared_.near_degenerate_depth) ++num_near_degenerate;
-    if (++pending_ == 1024) {
+    // Progress every 1024 regions, or every 64 when they come slowly (the exact engine, the LP
+    // engine in high dimension), so that the callback hears of them within its 250 ms.
+    if (++pending_ == 1024 || (pending_ % 64 == 0 && shared_.progress_due())) {
       shared_.report_progress(pending_);
       pending_ = 0;
     }
@@ -443,6 +450,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   }
   if (first_error) std::rethrow_exception(first_error);
   collector.add_to(stats);
+  stats.num_regions_resumed = collector.resumed().num_regions;
   stats.stopped = shared.stop_reason.load();
   stats.complete = stats.stopped == StopReason::kNone;
   collector.final_checkpoint();

@@ -425,10 +425,13 @@ cmp "$WORK/part.jsonl" "$WORK/head.jsonl" && same="same as the full run's first"
 echo exit=$code lines=$(wc -l < "$WORK/part.jsonl") $same
 ]])
 
-# Progress: a line every 10 s on stderr when it is not a terminal; none with --quiet.
-relutope_cli_long_run(long_run.progress_lines_in_a_log "relutope: [0-9,]+ regions so far, [0-9]+ regions/s.*quiet: 0 lines" [[
-"$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine exact --threads 1 --time-limit 10.5 2>&1 >/dev/null | grep "regions so far"
-echo "quiet: $("$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine exact --threads 1 --time-limit 0.5 -q 2>&1 >/dev/null | wc -l) lines"
+# Progress: a line every 10 s (here RELUTOPE_PROGRESS_SECONDS=0.5) on stderr when it is not a terminal;
+# none with --quiet.
+relutope_cli_long_run(long_run.progress_lines_in_a_log "relutope: [0-9,]+ regions so far, [0-9]+ regions/s, [0-9]+ s.*quiet: 0 lines.*RELUTOPE_PROGRESS_SECONDS: expected a positive number of seconds, got \"0\".*exit=2" [[
+RELUTOPE_PROGRESS_SECONDS=0.5 "$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine exact --threads 1 --time-limit 2 2>&1 >/dev/null | grep "regions so far"
+echo "quiet: $(RELUTOPE_PROGRESS_SECONDS=0.5 "$RELUTOPE" count tests/data/long_run_3x24x24x24.json --engine exact --threads 1 --time-limit 2 -q 2>&1 >/dev/null | wc -l) lines"
+RELUTOPE_PROGRESS_SECONDS=0 "$RELUTOPE" count tests/data/tiny_2d.json
+echo exit=$?
 ]])
 # Found by a 40-minute onnx_model fuzz run: Split sizes near 2^63 overflowed their sum (undefined
 # behaviour) before the check against the axis; each size is now checked against what is left of it.

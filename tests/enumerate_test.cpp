@@ -659,6 +659,7 @@ TEST(LongRuns, ResumingFromACheckpointGivesTheUninterruptedRun) {
       const Visited rest = visit(net, box, again);
       expect_same_totals(rest.stats, full.stats, what);
       EXPECT_EQ(rest.stats.num_tasks_resumed, saved.done.size()) << what;
+      EXPECT_EQ(rest.stats.num_regions_resumed, saved_regions) << what;
       if (!counting) {
         std::vector<std::string> joined_runs(first.patterns.begin(), first.patterns.begin() + saved_regions);
         joined_runs.insert(joined_runs.end(), rest.patterns.begin(), rest.patterns.end());

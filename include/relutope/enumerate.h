@@ -141,6 +141,7 @@ struct EnumerateStats {
   int num_threads = 1;
   std::uint64_t num_tasks = 0;    ///< independent pieces the work was cut into
   std::uint64_t num_tasks_resumed = 0;  ///< of those, done before (EnumerateOptions::resume) and not run again
+  std::uint64_t num_regions_resumed = 0;  ///< of num_regions, those of the tasks done before (not found in this call)
   std::uint64_t num_lps = 0;      ///< LPs solved (LP engine)
   std::uint64_t num_lp_fallbacks = 0;  ///< of those, LPs the dense simplex could not certify and GLPK solved
   double tolerance_abs = 0.0;     ///< tolerance * domain diameter

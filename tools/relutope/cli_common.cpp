@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -117,16 +118,22 @@ std::string network_summary(const CountingDomain& chosen) {
   return out.str();
 }
 
-Progress::Progress(EnumerateOptions& options, bool quiet)
-    : options_(options), start_(std::chrono::steady_clock::now()) {
+Progress::Progress(EnumerateOptions& options, bool quiet, std::uint64_t resumed)
+    : options_(options), start_(std::chrono::steady_clock::now()), resumed_(resumed) {
   if (quiet) return;
+  if (const char* text = std::getenv("RELUTOPE_PROGRESS_SECONDS")) {
+    char* end = nullptr;
+    log_seconds_ = std::strtod(text, &end);
+    if (end == text || *end || !(log_seconds_ > 0) || !std::isfinite(log_seconds_))
+      throw InputError(std::string("RELUTOPE_PROGRESS_SECONDS: expected a positive number of seconds, got \"") + text + "\"");
+  }
   if (!isatty(STDERR_FILENO)) {  // a log: a line now and then, nothing to clear
     options.progress = [this](std::uint64_t found) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      if (seconds - last_logged_ < kProgressLogSeconds) return;
+      if (seconds - last_logged_ < log_seconds_) return;
       last_logged_ = seconds;
       std::fprintf(stderr, "relutope: %s regions so far, %.0f regions/s, %.0f s\n", with_commas(found).c_str(),
-                   found / seconds, seconds);
+                   (found - resumed_) / seconds, seconds);
       std::fflush(stderr);
     };
     return;
@@ -134,7 +141,8 @@ Progress::Progress(EnumerateOptions& options, bool quiet)
   options.progress = [this](std::uint64_t found) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (seconds < 1.0) return;
-    std::fprintf(stderr, "\r  %s regions so far, %.0f regions/s, %.1f s   ", with_commas(found).c_str(), found / seconds, seconds);
+    std::fprintf(stderr, "\r  %s regions so far, %.0f regions/s, %.1f s   ", with_commas(found).c_str(),
+                 (found - resumed_) / seconds, seconds);
     std::fflush(stderr);
     shown_ = true;
   };

@@ -28,11 +28,14 @@ std::string domain_note(const CountingDomain& chosen);
 /// The progress of every enumerating command: "N regions so far, R regions/s, T s" on stderr while
 /// an enumeration with `options` runs. On a terminal, one line rewritten in place from the first
 /// second on; otherwise (a log file, a batch job) a line every kProgressLogSeconds. Off with --quiet.
+/// @throws InputError if RELUTOPE_PROGRESS_SECONDS is set but not a positive number
 /// Must outlive the enumeration; when destroyed it clears its line and removes itself from `options`.
 class Progress {
  public:
+  /// Seconds between the lines of a log; the environment variable RELUTOPE_PROGRESS_SECONDS sets another.
   static constexpr double kProgressLogSeconds = 10;
-  Progress(EnumerateOptions& options, bool quiet);
+  /// @param[in] resumed  regions found before (a resumed run): counted, but not in the rate
+  Progress(EnumerateOptions& options, bool quiet, std::uint64_t resumed = 0);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -40,7 +43,9 @@ class Progress {
  private:
   EnumerateOptions& options_;
   std::chrono::steady_clock::time_point start_;
+  std::uint64_t resumed_ = 0;
   double last_logged_ = 0;
+  double log_seconds_ = kProgressLogSeconds;
   bool shown_ = false;
 };
 
@@ -64,8 +69,10 @@ class LongRun {
 };
 
 /// The tasks a run with --checkpoint is cut into (EnumerateOptions::min_tasks) whatever the thread
-/// count, so that it can be resumed with any; the checkpoint records it and --resume reuses it.
-constexpr int kCheckpointTasks = 4096;
+/// count, so that it can be resumed with any; the checkpoint records it and --resume reuses it. As
+/// many as 16 threads get without a checkpoint: the tasks are kept in memory (with the vertex engine,
+/// ~11 KB each on 4x96x96x96, growing with the width squared), so more would cost memory for little.
+constexpr int kCheckpointTasks = 1024;
 
 /// --checkpoint FILE and --resume FILE of a run about to start with `options`: reads and checks the
 /// checkpoint to resume (it must have `identity`) and sets options.resume and min_tasks; with

@@ -65,7 +65,7 @@ int run_count(const CountOptions& options) {
   {
     const LongRun long_run(enumerate, options.limits);
     const CheckpointedRun checkpoints(enumerate, options.limits, identity);
-    const Progress progress(enumerate, options.run.quiet);
+    const Progress progress(enumerate, options.run.quiet, checkpoints.resumed_regions());
     report = count_report(options.model, chosen, enumerate, options.exact);
   }
   const int exit_code = report.stats.complete ? 0 : kExitStopped;
@@ -98,7 +98,8 @@ int run_count(const CountOptions& options) {
               stats.num_tasks_resumed ? (" (" + with_commas(stats.num_tasks_resumed) + " done before, resumed)").c_str() : "",
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");
   std::printf("  time       %.3f s (%s regions/s)\n", stats.seconds,
-              with_commas(static_cast<std::uint64_t>(stats.seconds > 0 ? stats.num_regions / stats.seconds : 0)).c_str());
+              with_commas(static_cast<std::uint64_t>(
+                  stats.seconds > 0 ? (stats.num_regions - stats.num_regions_resumed) / stats.seconds : 0)).c_str());
   std::printf("  tolerance  %g relative = %.3g absolute; %s near-degenerate region%s, %s cut%s decided exactly\n",
               options.run.tolerance, stats.tolerance_abs, with_commas(stats.num_near_degenerate).c_str(),
               stats.num_near_degenerate == 1 ? "" : "s", with_commas(stats.num_exact_decisions).c_str(),

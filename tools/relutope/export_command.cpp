@@ -151,7 +151,7 @@ int run_export(const ExportOptions& options) {
   std::uint64_t index = 0;
   // JSON lines alone are measured and formatted in the worker threads; pictures and meshes need the
   // regions themselves, in order.
-  const Progress progress(enumerate, options.run.quiet);
+  const Progress progress(enumerate, options.run.quiet, checkpoints.resumed_regions());
   const EnumerateStats stats =
       picture || mesh ? enumerate_regions(net, domain, enumerate,
                                           [&](const Region& region) {
