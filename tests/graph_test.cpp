@@ -329,4 +329,10 @@ TEST(GraphBadModel, AHugeExpandIsRefusedBeforeAllocating) {
                                                        HasSubstr("[50000, 50000, 4]: more than 16,777,216 values"))));
 }
 
+TEST(GraphBadModel, ATransposeThatRepeatsAnAxisIsRefused) {
+  const std::string path = graph_path("bad/transpose_repeated_axis.onnx");
+  EXPECT_THAT([&] { relutope::load_network(path); },
+              ThrowsMessage<InputError>(HasSubstr("node \"transpose_repeated\" (Transpose): perm [1, 1] is not a permutation")));
+}
+
 }  // namespace

@@ -376,9 +376,10 @@ class GraphBuilder {
   void check_shape(const TensorShape& shape, const std::string& what) const {
     std::int64_t n = 1;
     for (std::int64_t d : shape)
-      if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxTensorValues)
-        fail(what + " would have shape " + shape_text(shape) + (d < 0 ? ", with a negative dimension" : "") +
-             ": more than " + with_commas(kMaxTensorValues) + " values, the most relutope computes in one tensor");
+      if (d < 0) fail(what + " would have shape " + shape_text(shape) + ", with a negative dimension");
+      else if (__builtin_mul_overflow(n, d, &n) || n > kMaxTensorValues)
+        fail(what + " would have shape " + shape_text(shape) + ": more than " + with_commas(kMaxTensorValues) +
+             " values, the most relutope computes in one tensor");
   }
 
   std::vector<std::int64_t> index_map_for(const TensorShape& out_shape) const {
@@ -1215,7 +1216,14 @@ class GraphBuilder {
       for (std::size_t i = xs.size(); i-- > 0;) perm.push_back(static_cast<std::int64_t>(i));
     if (perm.size() != xs.size()) fail("perm has " + std::to_string(perm.size()) + " values for rank " + std::to_string(xs.size()));
     TensorShape out_shape;
-    for (std::int64_t p : perm) out_shape.push_back(xs[static_cast<std::size_t>(axis_of(p, xs.size()))]);
+    std::vector<bool> taken(xs.size(), false);
+    for (std::int64_t& p : perm) {
+      p = axis_of(p, xs.size());
+      // An axis twice would read the same input element for several outputs: not a transpose.
+      if (taken[static_cast<std::size_t>(p)]) fail("perm " + shape_text(ints_attribute(*node_, "perm")) + " is not a permutation");
+      taken[static_cast<std::size_t>(p)] = true;
+      out_shape.push_back(xs[static_cast<std::size_t>(p)]);
+    }
     const auto strides = row_major_strides(xs);
     std::vector<std::int64_t> src = index_map_for(out_shape);
     for_each_index(out_shape, [&](const std::vector<std::int64_t>& idx, std::int64_t linear) {

@@ -356,6 +356,13 @@ def main():
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)],
         [helper.make_tensor("shape", TensorProto.INT64, [3], [50000, 50000, 4])])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "huge_expand.onnx"))
+    # Hand-built: a Transpose whose perm names an axis twice is not a transpose (the ONNX checker
+    # refuses it too); it must be refused, not read as some other index map.
+    graph = helper.make_graph(
+        [helper.make_node("Transpose", ["input"], ["output"], name="transpose_repeated", perm=[1, 1])], "repeated_perm",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "transpose_repeated_axis.onnx"))
     model = DoubleInput().eval()
     torch.onnx.export(model, (torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3)), os.path.join(BAD, "conv_weight_input.onnx"),
                       opset_version=13, input_names=["input", "weight"], output_names=["output"])
