@@ -382,15 +382,18 @@ endfunction()
 
 relutope_cli_expect(long_run.time_limit_prints_a_lower_bound 5
                     "^at least [0-9,]+ regions \\(stopped: time limit\\).*stopped +time limit: the count is a lower bound"
-                    count ${relutope_long_run} --engine exact --time-limit 0.3)
+                    count ${relutope_long_run} --engine exact --time-limit 0.3 -q)  # -q: no look-ahead warning before it
 relutope_cli_expect(long_run.max_regions_json_says_incomplete 5 [["regions":[0-9]+,"complete":false,"stopped":"region limit"]]
                     count ${relutope_long_run} --max-regions 1000 --json)
 relutope_cli_test(long_run.max_regions_at_the_count_is_complete [["regions":44372,"complete":true,"stopped":null]]
                   count ${relutope_long_run} --max-regions 44372 --threads 1 --json)
 relutope_cli_expect(long_run.max_regions_one_below_the_count 5 "^at least 44,371 regions \\(stopped: region limit\\)"
-                    count ${relutope_long_run} --max-regions 44371 --threads 1)
+                    count ${relutope_long_run} --max-regions 44371 --threads 1 -q)
 relutope_cli_expect(long_run.negative_time_limit 2 "--time-limit: expected a number of seconds >= 0, got -1"
                     count ${relutope_long_run} --time-limit -1)
+# Regression: Program_options read -5 into the unsigned limit as 2^64 - 5 and ran without a limit.
+relutope_cli_expect(long_run.negative_max_regions 2 "--max-regions: expected a number of regions >= 0 \\(0 = no limit\\), got -5"
+                    count ${relutope_long_run} --max-regions -5)
 relutope_cli_expect(long_run.segment_walk_takes_no_limits 2 "--time-limit, --max-regions, --checkpoint and --resume: the segment walk"
                     count ${relutope_long_run} --engine segment --time-limit 10)
 

@@ -181,7 +181,9 @@ LongRun::LongRun(EnumerateOptions& options, const LongRunFlags& flags) : options
   check_seconds("--time-limit", flags.time_limit);
   check_seconds("--checkpoint-every", flags.checkpoint_every);
   options.time_limit = flags.time_limit;
-  options.max_regions = flags.max_regions;
+  if (flags.max_regions < 0)
+    throw InputError("--max-regions: expected a number of regions >= 0 (0 = no limit), got " + std::to_string(flags.max_regions));
+  options.max_regions = static_cast<std::uint64_t>(flags.max_regions);
   g_stop_requested = false;
   g_stop_signal = 0;
   options.stop = &g_stop_requested;

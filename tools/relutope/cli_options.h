@@ -37,7 +37,7 @@ void add_enumeration_options(boost::program_options::options_description& desc, 
 /// checkpoints, declared once by add_long_run_options.
 struct LongRunFlags {
   double time_limit = 0;          // --time-limit SECONDS (0 = none)
-  std::uint64_t max_regions = 0;  // --max-regions N (0 = none)
+  std::int64_t max_regions = 0;   // --max-regions N (0 = none); signed, so that -5 is refused, not wrapped
   std::string checkpoint;         // --checkpoint FILE
   double checkpoint_every = 30;   // --checkpoint-every SECONDS
   std::string resume;             // --resume FILE
