@@ -496,6 +496,8 @@ echo exit=$?
 relutope_cli_expect(long_run.export_checkpoint_needs_a_jsonl_file 2
                     "--checkpoint: export saves and resumes JSON lines written to a file \\(--jsonl FILE\\), without pictures or meshes"
                     export ${relutope_cli_data}/tiny_2d.json --svg x.svg --checkpoint x.ckpt)
+relutope_cli_expect(long_run.checkpoint_in_a_missing_folder 2 "--checkpoint: cannot write no/such/folder/c.ckpt.tmp \\(No such file or directory\\)"
+                    count ${relutope_cli_data}/tiny_2d.json --checkpoint no/such/folder/c.ckpt)
 relutope_cli_expect(long_run.resume_of_a_missing_checkpoint 2 "no/such.ckpt: cannot open the checkpoint"
                     count ${relutope_cli_data}/tiny_2d.json --resume no/such.ckpt)
 

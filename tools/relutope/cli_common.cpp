@@ -1,9 +1,12 @@
 #include "cli_common.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -212,6 +215,12 @@ CheckpointedRun::CheckpointedRun(EnumerateOptions& options, const LongRunFlags& 
     options.min_tasks = kCheckpointTasks;
   }
   if (flags.checkpoint.empty()) return;
+  // Where the checkpoint goes must be writable now, not found out at the first save.
+  const std::string temp = flags.checkpoint + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError("--checkpoint: cannot write " + temp + " (" + std::strerror(errno) + ")");
+  ::close(fd);
+  ::unlink(temp.c_str());
   options.checkpoint_seconds = flags.checkpoint_every;
   options.on_checkpoint = [this, path = flags.checkpoint](const RunState& state) {
     Checkpoint checkpoint;
