@@ -48,6 +48,7 @@ Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using detail::TaskOutput;
 
 // Thrown by a task's sink when the run stops early (time limit, region limit, stop switch): ends the
 // task, whose regions so far still count. Not an error; never leaves run_engine.
@@ -132,12 +133,6 @@ Halfspace domain_halfspace(const Domain& domain, int k) {
   h.origin.neuron = k;
   return h;
 }
-
-// What one task hands over: its regions, or the texts the formatter made of them.
-struct TaskOutput {
-  std::vector<Region> regions;
-  std::vector<std::string> texts;
-};
 
 // Receives the leaves of one task; counts them and, when a visitor waits, builds the regions.
 class TaskSink : public detail::LeafSink {
@@ -227,7 +222,7 @@ TaskTotals& operator+=(TaskTotals& a, const TaskTotals& b) {
 // Step 3 of the driver (detail/task_source.h): takes each task's result as it comes, in any order,
 // and hands the regions to the visitor in task order, keeps the run's state for checkpoints and adds
 // up the statistics. Its methods are called serially.
-class TaskCollector {
+class TaskCollector : public detail::TaskResults {
  public:
   TaskCollector(Shared& shared, RunState state) : shared_(shared), state_(std::move(state)) {
     for (const auto& entry : state_.done) resumed_ += entry.second;
@@ -238,7 +233,7 @@ class TaskCollector {
   const TaskTotals& resumed() const { return resumed_; }
 
   // Task i ran to its end: `totals` and, for the visitor forms, its regions or texts.
-  void finished(std::uint64_t i, const TaskTotals& totals, TaskOutput&& output) {
+  void finished(std::uint64_t i, const TaskTotals& totals, TaskOutput&& output) override {
     if (!shared_.keeps_regions()) {
       state_.done[i] = totals;
       maybe_checkpoint();
@@ -263,7 +258,7 @@ class TaskCollector {
 
   // Task i stopped early: its totals count (its regions are regions), it is not done. The visitor
   // forms drop its regions (a region after a gap cannot be visited in order).
-  void abandoned(const TaskTotals& totals) { (shared_.keeps_regions() ? unvisited_ : extra_) += totals; }
+  void abandoned(const TaskTotals& totals) override { (shared_.keeps_regions() ? unvisited_ : extra_) += totals; }
 
   // The statistics of everything done, counted and (for the visitor forms) visited.
   void add_to(EnumerateStats& stats) const {
@@ -377,14 +372,11 @@ int effective_min_tasks(const EnumerateOptions& options, int threads) {
   return options.min_tasks > 0 ? options.min_tasks : threads == 1 ? 1 : 64 * threads;
 }
 
-// Cuts the search into tasks, runs them on all threads (skipping those a resumed run has done) and
-// collects their regions in task order, so the output is the same for any thread count.
-template <class EngineT>
-void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateStats& stats) {
+// The state a run starts from: nothing done, or what options.resume says, checked against this cut.
+RunState start_state(const Shared& shared, int min_tasks, std::uint64_t num_tasks, EnumerateStats& stats) {
   RunState state;
-  state.min_tasks = effective_min_tasks(shared.options, threads);
-  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, state.min_tasks, stats);
-  state.num_tasks = tasks.size();
+  state.min_tasks = min_tasks;
+  state.num_tasks = num_tasks;
   if (const RunState* resume = shared.options.resume) {
     if (resume->min_tasks != state.min_tasks || resume->num_tasks != state.num_tasks) {
       std::ostringstream msg;
@@ -398,14 +390,15 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     state.done = resume->done;
     stats.num_tasks_resumed = state.done.size();
   }
-  std::vector<std::int64_t> pending;
-  for (std::uint64_t i = 0; i < state.num_tasks; ++i)
-    if (!state.done.count(i)) pending.push_back(static_cast<std::int64_t>(i));
-  detail::LocalTaskSource source(std::move(pending));
-  TaskCollector collector(shared, std::move(state));
-  shared.found = collector.resumed().num_regions;
-  std::exception_ptr first_error;
+  return state;
+}
 
+// Step 2 on all threads: each runs the tasks `source` hands it and gives their results to `results`,
+// until the source has none left, the run stops or an error comes (rethrown here).
+template <class EngineT>
+void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>& tasks, Shared& shared, int threads,
+               detail::TaskSource& source, detail::TaskResults& results) {
+  std::exception_ptr first_error;
 #pragma omp parallel num_threads(threads)
   {
     std::unique_ptr<typename EngineT::Worker> worker;
@@ -432,9 +425,9 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
           try {
             if (first_error) {
             } else if (finished) {
-              collector.finished(static_cast<std::uint64_t>(i), totals, std::move(output));
+              results.finished(static_cast<std::uint64_t>(i), totals, std::move(output));
             } else {
-              collector.abandoned(totals);
+              results.abandoned(totals);
             }
           } catch (...) {
 #pragma omp critical(relutope_first_error)
@@ -449,6 +442,22 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
     }
   }
   if (first_error) std::rethrow_exception(first_error);
+}
+
+// Cuts the search into tasks, runs them on all threads (skipping those a resumed run has done) and
+// collects their regions in task order, so the output is the same for any thread count.
+template <class EngineT>
+void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateStats& stats) {
+  const int min_tasks = effective_min_tasks(shared.options, threads);
+  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats);
+  RunState state = start_state(shared, min_tasks, tasks.size(), stats);
+  std::vector<std::int64_t> pending;
+  for (std::uint64_t i = 0; i < state.num_tasks; ++i)
+    if (!state.done.count(i)) pending.push_back(static_cast<std::int64_t>(i));
+  detail::LocalTaskSource source(std::move(pending));
+  TaskCollector collector(shared, std::move(state));
+  shared.found = collector.resumed().num_regions;
+  run_tasks(engine, tasks, shared, threads, source, collector);
   collector.add_to(stats);
   stats.num_regions_resumed = collector.resumed().num_regions;
   stats.stopped = shared.stop_reason.load();
