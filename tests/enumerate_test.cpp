@@ -614,8 +614,10 @@ TEST(LongRuns, TimeLimitStopsTheWorkersSoon) {
   const EnumerateStats stats = relutope::count_regions(net, box, options);
   EXPECT_FALSE(stats.complete);
   EXPECT_EQ(stats.stopped, StopReason::kTimeLimit);
-  EXPECT_GT(stats.num_regions, 0u);
   EXPECT_LT(stats.seconds, 1.3);
+  // A lower bound of the count (the vertex engine's takes a moment). How many regions the exact
+  // engine finds in 0.3 s depends on the machine: under the sanitizers on a loaded one, none.
+  EXPECT_LE(stats.num_regions, relutope::count_regions(net, box, run_options(Engine::kVertex, 2)).num_regions);
 }
 
 // A run stopped at a region limit is resumed from its last checkpoint, with another thread count: the
