@@ -1,10 +1,15 @@
 // Walking a segment through a graph network, unit by unit, with certified floating point.
 //
 // Every value of the graph on the current sub-segment is affine in t: a point a and a direction b
-// (the "family" of apply_affine, two columns), and beside it a bound (Ea, Eb) on the rounding error
-// of each, so that the true value at t lies within Ea + |t| Eb of the computed one. Affine nodes
-// propagate the bound as E_y = |op|(E_x + gamma_n |x|) + u |y|, where |op| is the node with the
-// absolute values of its weights and no shift, and gamma_n = n u / (1 - n u) for a fan-in below n.
+// (the "family" of apply_affine, two columns), carried in double-double (hi + lo, apply_affine_dd),
+// and beside it a bound (Ea, Eb) on the rounding error of each, so that the true value at t lies
+// within Ea + |t| Eb of the computed one. Affine nodes propagate the bound as
+// E_y = |op|(E_x + g_n |x|) + g_n |shift|, where |op| is the node with the absolute values of its
+// weights and no shift, and g_n = dd_dot_error(n) ~ 3 n^2 u^2 for a fan-in n (u = 2^-53).
+//
+// Why double-double: in plain double (g_n = gamma_n ~ n u) the bound of ResNet-18 grew about tenfold
+// per ReLU relative to the values (|W| |x| against |W x|) and passed them by layer3, so nothing could
+// be certified; starting some 10^12 smaller, it stays far below them through all 17 ReLUs.
 #include "relutope/segment.h"
 
 #include <algorithm>
@@ -15,11 +20,15 @@
 
 #include <omp.h>
 
+#include "detail/affine_dd.h"
 #include "relutope/error.h"
 
 namespace relutope {
 
 namespace {
+
+using detail::DdFamily;
+using detail::two_sum;
 
 constexpr double kRoundoff = 0x1p-53;
 constexpr double kSmallest = 0x1p-900;  // far above the underflow range, far below any weight or input
@@ -32,14 +41,45 @@ double gamma_for(std::int64_t fan_in) {
 // A point where the state changes, with the half-width of the interval its true position lies in,
 // and the affine function (a + b t, computed) that vanishes there, so that the same function met
 // again (bit for bit) is recognised as the same cut.
+// An affine function a + b t of the segment's parameter, a and b in double-double.
+struct Line {
+  double a = std::numeric_limits<double>::quiet_NaN(), a_lo = 0;
+  double b = std::numeric_limits<double>::quiet_NaN(), b_lo = 0;
+
+  bool operator==(const Line& o) const { return a == o.a && a_lo == o.a_lo && b == o.b && b_lo == o.b_lo; }
+  Line operator-() const { return {-a, -a_lo, -b, -b_lo}; }
+  // The value at t, and a bound on the error of computing it in double.
+  double at(double t) const { return (a + b * t) + (a_lo + b_lo * t); }
+  double rounding_at(double t) const { return 3 * kRoundoff * (std::abs(a) + std::abs(b * t) + std::abs(a_lo) + std::abs(b_lo * t)); }
+  // The zero of the line (b != 0), rounded: within 4 u |t| of the exact zero of a + b t.
+  double zero() const { return -(a + a_lo) / (b + b_lo); }
+};
+
+// Row r of a double-double family as a line.
+Line line_of(const DdFamily& x, Eigen::Index r) { return {x.hi(r, 0), x.lo(r, 0), x.hi(r, 1), x.lo(r, 1)}; }
+
+// Row i minus row j: the difference of two lines, computed in double-double; the rounding of the
+// low parts (at most u of them) goes into `rounding`.
+Line difference(const DdFamily& x, Eigen::Index i, Eigen::Index j, double& rounding_a, double& rounding_b) {
+  Line d;
+  double ea, eb;
+  two_sum(x.hi(i, 0), -x.hi(j, 0), d.a, ea);
+  two_sum(x.hi(i, 1), -x.hi(j, 1), d.b, eb);
+  const double la = x.lo(i, 0) - x.lo(j, 0), lb = x.lo(i, 1) - x.lo(j, 1);
+  d.a_lo = ea + la;
+  d.b_lo = eb + lb;
+  rounding_a = 2 * kRoundoff * (std::abs(ea) + std::abs(la) + std::abs(x.lo(i, 0)) + std::abs(x.lo(j, 0)));
+  rounding_b = 2 * kRoundoff * (std::abs(eb) + std::abs(lb) + std::abs(x.lo(i, 1)) + std::abs(x.lo(j, 1)));
+  return d;
+}
+
 struct Cut {
   double t = 0;
   double window = 0;
-  double a = std::numeric_limits<double>::quiet_NaN();
-  double b = std::numeric_limits<double>::quiet_NaN();
+  Line line;                 // the function that vanishes at the cut
   bool segment_end = false;  // an end of the whole segment (exact), not a cut nor a chunk boundary
 
-  bool same_function(double a2, double b2) const { return (a == a2 && b == b2) || (a == -a2 && b == -b2); }
+  bool same_function(const Line& f) const { return line == f || line == -f; }
 };
 
 // The node with |weights| and no shift: applied to non-negative families it bounds sums of
@@ -79,16 +119,33 @@ struct Prepared {
     const std::size_t n = graph.nodes.size();
     magnitude.reserve(n);
     gamma.resize(n, 0.0);
+    inflate.resize(n, 1.0);
     for (std::size_t i = 0; i < n; ++i) {
       const GraphNode& node = graph.nodes[i];
       magnitude.push_back(is_affine(node.kind) ? magnitude_node(node) : GraphNode{});
-      if (is_affine(node.kind)) gamma[i] = gamma_for(fan_in(node));
+      shift_magnitude.emplace_back();
+      if (is_affine(node.kind)) {
+        gamma[i] = detail::dd_dot_error(fan_in(node));
+        // The bound is itself computed in floating point (sums of non-negative terms): enlarge it by
+        // more than their relative rounding.
+        inflate[i] = 1 + 2 * gamma_for(fan_in(node) + 4);
+        // |shift| per value: |op| with absolute shifts and biases applied to zeros.
+        GraphNode with_shift = magnitude[i];
+        with_shift.shift = node.shift.cwiseAbs();
+        with_shift.bias = node.bias.cwiseAbs();
+        std::vector<Eigen::MatrixXd> zeros;
+        std::vector<const Eigen::MatrixXd*> in;
+        for (int j : node.inputs) zeros.push_back(Eigen::MatrixXd::Zero(graph.nodes[j].size(), 1));
+        for (const auto& z : zeros) in.push_back(&z);
+        shift_magnitude[i] = apply_affine(with_shift, in).col(0);
+      }
       if (is_unit(node.kind)) units.push_back(static_cast<int>(i));
     }
   }
   std::vector<int> units;
   std::vector<GraphNode> magnitude;
-  std::vector<double> gamma;
+  std::vector<Eigen::VectorXd> shift_magnitude;
+  std::vector<double> gamma, inflate;
 };
 
 // Shared between the threads: the pieces and the length of segment finished, for progress.
@@ -102,8 +159,8 @@ struct Tally {
 class Walker {
  public:
   Walker(const Graph& graph, const Prepared& prepared, const SegmentOptions& options, Tally& tally)
-      : g_(graph), options_(options), units_(prepared.units), magnitude_(prepared.magnitude), gamma_(prepared.gamma),
-        tally_(tally) {
+      : g_(graph), options_(options), units_(prepared.units), prepared_(prepared), magnitude_(prepared.magnitude),
+        gamma_(prepared.gamma), tally_(tally) {
     const std::size_t n = g_.nodes.size();
     value_.resize(n);
     error_.resize(n);
@@ -112,7 +169,8 @@ class Walker {
     for (std::size_t i = 0; i < n; ++i) {
       const GraphNode& node = g_.nodes[i];
       if (node.kind == OpKind::kConstant) {
-        value_[i] = constant_family(node, 2);
+        value_[i].hi = constant_family(node, 2);
+        value_[i].lo = Eigen::MatrixXd::Zero(node.values.size(), 2);
         error_[i] = Eigen::MatrixXd::Zero(node.values.size(), 2);
       }
     }
@@ -120,9 +178,10 @@ class Walker {
 
   // The pieces on [t_begin, t_end] of the line origin + t direction.
   SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, double t_begin, double t_end) {
-    value_[g_.input].resize(origin.size(), 2);
-    value_[g_.input].col(0) = origin;
-    value_[g_.input].col(1) = direction;
+    value_[g_.input].hi.resize(origin.size(), 2);
+    value_[g_.input].hi.col(0) = origin;
+    value_[g_.input].hi.col(1) = direction;
+    value_[g_.input].lo = Eigen::MatrixXd::Zero(origin.size(), 2);
     error_[g_.input] = Eigen::MatrixXd::Zero(origin.size(), 2);
     segment_end_ = t_end;
     result_ = SegmentPieces{};
@@ -141,30 +200,30 @@ class Walker {
     for (int i = first; i < last; ++i) {
       const GraphNode& node = g_.nodes[i];
       if (!is_affine(node.kind)) continue;
-      std::vector<const Eigen::MatrixXd*> in;
+      std::vector<const DdFamily*> in;
       for (int j : node.inputs) in.push_back(&value_[j]);
-      value_[i] = apply_affine(node, in);
+      detail::apply_affine_dd(node, in, value_[i]);
       if (!options_.certify) {
-        error_[i].setZero(value_[i].rows(), 2);
+        error_[i].setZero(value_[i].hi.rows(), 2);
         continue;
       }
-      // Error bound: |op|(E_x + gamma |x|) + u |y|.
+      // Error bound: |op|(E_x + g |x|) + g |shift| (apply_affine_dd's dot products are exact but for
+      // their low-order sums; see affine_dd.cpp).
       std::vector<Eigen::MatrixXd> bound(node.inputs.size());
       std::vector<const Eigen::MatrixXd*> bound_in;
       for (std::size_t k = 0; k < node.inputs.size(); ++k) {
         const int j = node.inputs[k];
-        bound[k] = error_[j] + gamma_[i] * value_[j].cwiseAbs();
+        bound[k] = error_[j] + gamma_[i] * value_[j].hi.cwiseAbs();
         bound_in.push_back(&bound[k]);
       }
       error_[i] = apply_affine(magnitude_[i], bound_in);
-      // Adding the shift or bias rounds too (u |y|), except where every term before it is an exact
-      // zero (the bound so far is 0): then y is the shift itself, as on a blank part of an image.
+      error_[i].col(0) += gamma_[i] * prepared_.shift_magnitude[i];
+      error_[i] *= prepared_.inflate[i];
+      // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
       for (Eigen::Index r = 0; r < error_[i].rows(); ++r)
         for (Eigen::Index c = 0; c < 2; ++c) {
-          const double y = std::abs(value_[i](r, c));
-          // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
+          const double y = std::abs(value_[i].hi(r, c));
           if (y != 0 && y < kSmallest) uncertain_value(i, r);
-          if (error_[i](r, c) > 0) error_[i](r, c) += kRoundoff * y;
         }
     }
   }
@@ -188,27 +247,28 @@ class Walker {
 
   // The crossing of f(t) = a + b t (error ea + |t| eb) with 0 on [lo, hi], if it crosses there.
   // Returns false when f keeps one certified sign on the sub-segment.
-  bool crossing(int unit, Eigen::Index element, double a, double b, double ea, double eb, const Cut& lo,
-                const Cut& hi, Cut& cut) const {
-    const double f_lo = a + b * lo.t, f_hi = a + b * hi.t;
-    const double err_lo = ea + std::abs(lo.t) * eb + std::abs(b) * lo.window + kRoundoff * (std::abs(a) + std::abs(b * lo.t));
-    const double err_hi = ea + std::abs(hi.t) * eb + std::abs(b) * hi.window + kRoundoff * (std::abs(a) + std::abs(b * hi.t));
+  bool crossing(int unit, Eigen::Index element, const Line& f, double ea, double eb, const Cut& lo, const Cut& hi,
+                Cut& cut) const {
+    const double f_lo = f.at(lo.t), f_hi = f.at(hi.t);
+    const double slope = std::abs(f.b) + std::abs(f.b_lo);
+    const double err_lo = ea + std::abs(lo.t) * eb + slope * lo.window + f.rounding_at(lo.t);
+    const double err_hi = ea + std::abs(hi.t) * eb + slope * hi.window + f.rounding_at(hi.t);
     const bool lo_sure = std::abs(f_lo) > err_lo, hi_sure = std::abs(f_hi) > err_hi;
-    if (a == 0 && b == 0 && ea == 0 && eb == 0) return false;  // exactly zero on the whole sub-segment
+    if (f.a == 0 && f.b == 0 && f.a_lo == 0 && f.b_lo == 0 && ea == 0 && eb == 0) return false;  // exactly zero throughout
     if (lo_sure && hi_sure) {
       if ((f_lo > 0) == (f_hi > 0)) return false;
-      if (std::abs(b) <= eb) uncertain(unit, element, lo.t, "its slope is within its error bound");
-      cut.t = -a / b;
-      cut.window = (ea + std::abs(cut.t) * eb) / (std::abs(b) - eb) + 4 * kRoundoff * std::abs(cut.t);
-      cut.a = a;
-      cut.b = b;
+      const double least_slope = std::abs(f.b) * (1 - 2 * kRoundoff) - eb;  // |b + b_lo| - eb, rounded down
+      if (least_slope <= 0) uncertain(unit, element, lo.t, "its slope is within its error bound");
+      cut.t = f.zero();
+      cut.window = (ea + std::abs(cut.t) * eb) / least_slope + 4 * kRoundoff * std::abs(cut.t);
+      cut.line = f;
       return true;
     }
     // An end within the error bound: fine only if that end is exactly this function's zero (the same
     // hyperplane met again, bit for bit, or an exact zero with no error at an exact end), and then
     // the other end decides.
-    auto zero_at = [&](const Cut& end, double f, double err) {
-      return end.same_function(a, b) || (f == 0 && err == 0 && end.segment_end);
+    auto zero_at = [&](const Cut& end, double value, double err) {
+      return end.same_function(f) || (value == 0 && err == 0 && end.segment_end);
     };
     if (!lo_sure && hi_sure && zero_at(lo, f_lo, err_lo)) return false;
     if (!hi_sure && lo_sure && zero_at(hi, f_hi, err_hi)) return false;
@@ -218,54 +278,66 @@ class Walker {
   // The cuts of a ReLU-family or clip unit on [lo, hi].
   void unit_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) const {
     const GraphNode& node = g_.nodes[u];
-    const Eigen::MatrixXd& x = value_[node.inputs[0]];
+    const DdFamily& x = value_[node.inputs[0]];
     const Eigen::MatrixXd& e = error_[node.inputs[0]];
     Cut cut;
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
       if (node.kind == OpKind::kRelu) {
         const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
         if (slope == 1) continue;  // linear
-        if (crossing(u, i, x(i, 0), x(i, 1), e(i, 0), e(i, 1), lo, hi, cut)) cuts.push_back(cut);
+        if (crossing(u, i, line_of(x, i), e(i, 0), e(i, 1), lo, hi, cut)) cuts.push_back(cut);
         continue;
       }
       for (double c : {node.lo, node.hi}) {
         if (!std::isfinite(c)) continue;
-        const double a = x(i, 0) - c;
-        if (crossing(u, i, a, x(i, 1), e(i, 0) + kRoundoff * std::abs(a), e(i, 1), lo, hi, cut)) cuts.push_back(cut);
+        // x - c in double-double: TwoSum is exact, adding the low part rounds (at most u of it).
+        Line f = line_of(x, i);
+        double rest;
+        two_sum(f.a, -c, f.a, rest);
+        const double a_lo = rest + f.a_lo;
+        const double rounding = kRoundoff * (std::abs(rest) + std::abs(f.a_lo));
+        f.a_lo = a_lo;
+        if (crossing(u, i, f, e(i, 0) + rounding, e(i, 1), lo, hi, cut)) cuts.push_back(cut);
       }
     }
   }
 
   // The inputs of Max node u as one family (its windows index into it): the input itself, or the
   // inputs stacked (kept per node, so that the sub-segments below reuse them).
-  const Eigen::MatrixXd& max_input(int u, bool error) {
+  const DdFamily& max_input(int u) const {
     const GraphNode& node = g_.nodes[u];
-    if (node.inputs.size() == 1) return error ? error_[node.inputs[0]] : value_[node.inputs[0]];
-    return error ? stacked_error_[u] : stacked_value_[u];
+    return node.inputs.size() == 1 ? value_[node.inputs[0]] : stacked_value_[u];
+  }
+  const Eigen::MatrixXd& max_error(int u) const {
+    const GraphNode& node = g_.nodes[u];
+    return node.inputs.size() == 1 ? error_[node.inputs[0]] : stacked_error_[u];
   }
 
-  void stack_inputs(const GraphNode& node, Eigen::MatrixXd& x, Eigen::MatrixXd& e) const {
+  void stack_inputs(const GraphNode& node, DdFamily& x, Eigen::MatrixXd& e) const {
     Eigen::Index rows = 0;
-    for (int j : node.inputs) rows += value_[j].rows();
-    x.resize(rows, 2);
+    for (int j : node.inputs) rows += value_[j].hi.rows();
+    x.hi.resize(rows, 2);
+    x.lo.resize(rows, 2);
     e.resize(rows, 2);
     Eigen::Index at = 0;
     for (int j : node.inputs) {
-      x.middleRows(at, value_[j].rows()) = value_[j];
-      e.middleRows(at, value_[j].rows()) = error_[j];
-      at += value_[j].rows();
+      const Eigen::Index n = value_[j].hi.rows();
+      x.hi.middleRows(at, n) = value_[j].hi;
+      x.lo.middleRows(at, n) = value_[j].lo;
+      e.middleRows(at, n) = error_[j];
+      at += n;
     }
   }
 
   // The index (into the stacked input) of the largest entry of window w at t; ties (identical
   // lines) go to the lowest index, near-ties are resolved by the larger slope to the right of t.
-  static std::int64_t argmax_at(const SparseRows& windows, std::int64_t w, const Eigen::MatrixXd& x, double t) {
+  static std::int64_t argmax_at(const SparseRows& windows, std::int64_t w, const DdFamily& x, double t) {
     std::int64_t best = windows.index[windows.start[w]];
-    double best_value = x(best, 0) + x(best, 1) * t;
+    double best_value = line_of(x, best).at(t);
     for (std::int64_t k = windows.start[w] + 1; k < windows.start[w + 1]; ++k) {
       const std::int64_t j = windows.index[k];
-      const double v = x(j, 0) + x(j, 1) * t;
-      if (v > best_value || (v == best_value && x(j, 1) > x(best, 1))) {
+      const double v = line_of(x, j).at(t);
+      if (v > best_value || (v == best_value && x.hi(j, 1) + x.lo(j, 1) > x.hi(best, 1) + x.lo(best, 1))) {
         best = j;
         best_value = v;
       }
@@ -278,20 +350,27 @@ class Walker {
   void max_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) {
     const GraphNode& node = g_.nodes[u];
     if (node.inputs.size() > 1) stack_inputs(node, stacked_value_[u], stacked_error_[u]);
-    const Eigen::MatrixXd& x = max_input(u, false);
-    const Eigen::MatrixXd& e = max_input(u, true);
+    const DdFamily& x = max_input(u);
+    const Eigen::MatrixXd& e = max_error(u);
     const SparseRows& windows = node.rows;
-    auto identical = [&](std::int64_t i, std::int64_t j) { return x(i, 0) == x(j, 0) && x(i, 1) == x(j, 1); };
+    auto identical = [&](std::int64_t i, std::int64_t j) { return line_of(x, i) == line_of(x, j); };
+    // The slope of line i minus that of line j, in double-double, compared with 0.
+    auto steeper = [&](std::int64_t i, std::int64_t j) {
+      double ra, rb;
+      const Line d = difference(x, i, j, ra, rb);
+      return d.b > 0 || (d.b == 0 && d.b_lo > 0);
+    };
     // Lines i and j at a cut: certified apart (false), or their difference is the cut's own function,
     // so that they meet exactly there (true); anything else cannot be certified.
     auto near = [&](std::int64_t w, std::int64_t i, std::int64_t j, const Cut& at) {
       if (identical(i, j)) return false;
-      const double da = x(i, 0) - x(j, 0), db = x(i, 1) - x(j, 1);
-      const double gap = std::abs(da + db * at.t);
-      const double err = e(i, 0) + e(j, 0) + std::abs(at.t) * (e(i, 1) + e(j, 1)) + std::abs(db) * at.window +
-                         2 * kRoundoff * (std::abs(da) + std::abs(db * at.t));
+      double ra, rb;
+      const Line d = difference(x, i, j, ra, rb);
+      const double gap = std::abs(d.at(at.t));
+      const double err = e(i, 0) + e(j, 0) + ra + std::abs(at.t) * (e(i, 1) + e(j, 1) + rb) +
+                         (std::abs(d.b) + std::abs(d.b_lo)) * at.window + d.rounding_at(at.t);
       if (gap > err) return false;
-      if (at.same_function(da, db)) return true;
+      if (at.same_function(d)) return true;
       // Exactly equal, with no error, at an exact end of the segment (two blank patches of an image
       // that the segment's direction tells apart): they meet there and nowhere inside.
       if (gap == 0 && err == 0 && at.segment_end) return true;
@@ -303,7 +382,7 @@ class Walker {
       std::int64_t current = largest;
       for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
         const std::int64_t j = windows.index[k];
-        if (j != largest && near(w, largest, j, lo) && x(j, 1) > x(current, 1)) current = j;
+        if (j != largest && near(w, largest, j, lo) && steeper(j, current)) current = j;
       }
       Cut from = lo;
       for (;;) {
@@ -312,19 +391,19 @@ class Walker {
         std::int64_t next_line = -1;
         for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
           const std::int64_t j = windows.index[k];
-          if (x(j, 1) <= x(current, 1) || identical(j, current)) continue;
-          const double da = x(current, 0) - x(j, 0), db = x(current, 1) - x(j, 1);
-          const double t = -da / db;
+          if (!steeper(j, current) || identical(j, current)) continue;
+          double ra, rb;
+          const Line d = difference(x, current, j, ra, rb);
+          const double t = d.zero();
           if (!(t > from.t) || !(t < hi.t)) continue;
-          if (next_line < 0 || t < next.t || (t == next.t && x(j, 1) > x(next_line, 1))) {
+          if (next_line < 0 || t < next.t || (t == next.t && steeper(j, next_line))) {
             next_line = j;
             next.t = t;
-            const double ea = e(current, 0) + e(j, 0) + kRoundoff * (std::abs(x(current, 0)) + std::abs(x(j, 0)));
-            const double eb = e(current, 1) + e(j, 1) + kRoundoff * (std::abs(x(current, 1)) + std::abs(x(j, 1)));
-            if (std::abs(db) <= eb) uncertain(u, w, t, "two inputs of the window have slopes within their error bounds");
-            next.window = (ea + std::abs(t) * eb) / (std::abs(db) - eb) + 4 * kRoundoff * std::abs(t);
-            next.a = da;
-            next.b = db;
+            const double ea = e(current, 0) + e(j, 0) + ra, eb = e(current, 1) + e(j, 1) + rb;
+            const double least_slope = std::abs(d.b) * (1 - 2 * kRoundoff) - eb;
+            if (least_slope <= 0) uncertain(u, w, t, "two inputs of the window have slopes within their error bounds");
+            next.window = (ea + std::abs(t) * eb) / least_slope + 4 * kRoundoff * std::abs(t);
+            next.line = d;
           }
         }
         if (next_line < 0) break;
@@ -346,13 +425,14 @@ class Walker {
   // The unit's output on a sub-segment whose interior holds `t`.
   void apply_states(int u, double t) {
     const GraphNode& node = g_.nodes[u];
-    Eigen::MatrixXd& y = value_[u];
+    DdFamily& y = value_[u];
     Eigen::MatrixXd& ey = error_[u];
     if (node.kind == OpKind::kMax) {
       const SparseRows& windows = node.rows;
-      const Eigen::MatrixXd& x = max_input(u, false);
-      const Eigen::MatrixXd& e = max_input(u, true);
-      y.resize(windows.num_rows(), 2);
+      const DdFamily& x = max_input(u);
+      const Eigen::MatrixXd& e = max_error(u);
+      y.hi.resize(windows.num_rows(), 2);
+      y.lo.resize(windows.num_rows(), 2);
       ey.resize(windows.num_rows(), 2);
       for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
         // The lowest index among lines identical to the largest.
@@ -360,27 +440,38 @@ class Walker {
         std::int64_t pick = best;
         for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
           const std::int64_t j = windows.index[k];
-          if (j < pick && x(j, 0) == x(best, 0) && x(j, 1) == x(best, 1)) pick = j;
+          if (j < pick && line_of(x, j) == line_of(x, best)) pick = j;
         }
-        y.row(w) = x.row(pick);
+        y.hi.row(w) = x.hi.row(pick);
+        y.lo.row(w) = x.lo.row(pick);
         ey.row(w) = e.row(pick);
       }
       return;
     }
-    const Eigen::MatrixXd& x = value_[node.inputs[0]];
+    const DdFamily& x = value_[node.inputs[0]];
     const Eigen::MatrixXd& e = error_[node.inputs[0]];
     y = x;
     ey = e;
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      const double v = x(i, 0) + x(i, 1) * t;
+    const double g = detail::dd_dot_error(1);
+    for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
+      const double v = line_of(x, i).at(t);
       if (node.kind == OpKind::kRelu) {
         if (v >= 0) continue;
         const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
-        y.row(i) *= slope;
-        ey.row(i) = std::abs(slope) * e.row(i) + kRoundoff * y.row(i).cwiseAbs();
+        for (Eigen::Index c = 0; c < 2; ++c) {
+          if (slope == 0) {
+            y.hi(i, c) = y.lo(i, c) = ey(i, c) = 0;
+            continue;
+          }
+          // slope (hi + lo) as a double-double dot product of length 1.
+          const double p = slope * x.hi(i, c);
+          const double pe = std::fma(slope, x.hi(i, c), -p);
+          two_sum(p, std::fma(slope, x.lo(i, c), pe), y.hi(i, c), y.lo(i, c));
+          ey(i, c) = std::abs(slope) * (e(i, c) + g * std::abs(x.hi(i, c))) * (1 + 4 * kRoundoff);
+        }
       } else if (v < node.lo || v > node.hi) {
-        y(i, 0) = v < node.lo ? node.lo : node.hi;
-        y(i, 1) = 0;
+        y.hi(i, 0) = v < node.lo ? node.lo : node.hi;
+        y.hi(i, 1) = y.lo(i, 0) = y.lo(i, 1) = 0;
         ey.row(i).setZero();
       }
     }
@@ -414,7 +505,7 @@ class Walker {
     std::vector<Cut> bounds{lo};
     for (const Cut& cut : cuts) {
       const Cut& last = bounds.back();
-      if (cut.t == last.t && last.same_function(cut.a, cut.b)) continue;
+      if (cut.t == last.t && last.same_function(cut.line)) continue;
       check_gap(u, last, cut);
       bounds.push_back(cut);
     }
@@ -438,11 +529,14 @@ class Walker {
   const Graph& g_;
   const SegmentOptions& options_;
   const std::vector<int>& units_;
+  const Prepared& prepared_;
   const std::vector<GraphNode>& magnitude_;
   const std::vector<double>& gamma_;
   Tally& tally_;
-  std::vector<Eigen::MatrixXd> value_, error_;
-  std::vector<Eigen::MatrixXd> stacked_value_, stacked_error_;  // per Max node with several inputs
+  std::vector<DdFamily> value_;
+  std::vector<Eigen::MatrixXd> error_;
+  std::vector<DdFamily> stacked_value_;
+  std::vector<Eigen::MatrixXd> stacked_error_;  // per Max node with several inputs
   double segment_end_ = 0;
   SegmentPieces result_;
 };

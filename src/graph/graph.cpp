@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "relutope/error.h"
+#include "detail/affine_dd.h"
 
 namespace relutope {
 
@@ -27,6 +28,32 @@ bool is_affine(OpKind kind) {
 }
 
 bool is_unit(OpKind kind) { return kind == OpKind::kRelu || kind == OpKind::kClip || kind == OpKind::kMax; }
+
+namespace detail {
+
+void conv_columns(const ConvGeometry& g, int group, const double* in, double* out, Eigen::Index row_stride,
+                  Eigen::Index col_stride) {
+  const int cg = g.in_channels / g.groups;
+  const Eigen::Index in_hw = static_cast<Eigen::Index>(g.in_h) * g.in_w;
+  for (int ci = 0; ci < cg; ++ci) {
+    const double* plane = in + (static_cast<Eigen::Index>(group) * cg + ci) * in_hw;
+    for (int i = 0; i < g.kernel_h; ++i)
+      for (int j = 0; j < g.kernel_w; ++j) {
+        const Eigen::Index r = (static_cast<Eigen::Index>(ci) * g.kernel_h + i) * g.kernel_w + j;
+        for (int oh = 0; oh < g.out_h; ++oh) {
+          const int ih = oh * g.stride_h - g.pad_top + i * g.dilation_h;
+          const bool row_inside = ih >= 0 && ih < g.in_h;
+          for (int ow = 0; ow < g.out_w; ++ow) {
+            const int iw = ow * g.stride_w - g.pad_left + j * g.dilation_w;
+            out[r * row_stride + (static_cast<Eigen::Index>(oh) * g.out_w + ow) * col_stride] =
+                row_inside && iw >= 0 && iw < g.in_w ? plane[static_cast<Eigen::Index>(ih) * g.in_w + iw] : 0.0;
+          }
+        }
+      }
+  }
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -70,32 +97,15 @@ Eigen::MatrixXd apply_sparse(const SparseRows& s, const Eigen::MatrixXd& x) {
 // Convolution of each column by im2col and one GEMM per group (Eigen's blocked product).
 Eigen::MatrixXd apply_conv(const GraphNode& node, const Eigen::MatrixXd& x) {
   const ConvGeometry& g = node.conv;
-  const int cg = g.in_channels / g.groups, mg = g.out_channels / g.groups;
+  const int mg = g.out_channels / g.groups;
   const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
-  const Eigen::Index in_hw = static_cast<Eigen::Index>(g.in_h) * g.in_w;
-  const Eigen::Index patch = static_cast<Eigen::Index>(cg) * g.kernel_h * g.kernel_w;
+  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
   Eigen::MatrixXd y(static_cast<Eigen::Index>(g.out_channels) * out_hw, x.cols());
   Eigen::MatrixXd columns(patch, out_hw);
   for (Eigen::Index c = 0; c < x.cols(); ++c) {
-    const double* in = x.col(c).data();
     Eigen::Map<RowMajor> out(y.col(c).data(), g.out_channels, out_hw);
     for (int group = 0; group < g.groups; ++group) {
-      for (int ci = 0; ci < cg; ++ci) {
-        const double* plane = in + (static_cast<Eigen::Index>(group) * cg + ci) * in_hw;
-        for (int i = 0; i < g.kernel_h; ++i)
-          for (int j = 0; j < g.kernel_w; ++j) {
-            const Eigen::Index r = (static_cast<Eigen::Index>(ci) * g.kernel_h + i) * g.kernel_w + j;
-            for (int oh = 0; oh < g.out_h; ++oh) {
-              const int ih = oh * g.stride_h - g.pad_top + i * g.dilation_h;
-              const bool row_inside = ih >= 0 && ih < g.in_h;
-              for (int ow = 0; ow < g.out_w; ++ow) {
-                const int iw = ow * g.stride_w - g.pad_left + j * g.dilation_w;
-                columns(r, static_cast<Eigen::Index>(oh) * g.out_w + ow) =
-                    row_inside && iw >= 0 && iw < g.in_w ? plane[static_cast<Eigen::Index>(ih) * g.in_w + iw] : 0.0;
-              }
-            }
-          }
-      }
+      detail::conv_columns(g, group, x.col(c).data(), columns.data(), 1, patch);
       out.middleRows(static_cast<Eigen::Index>(group) * mg, mg).noalias() =
           node.weight.middleRows(static_cast<Eigen::Index>(group) * mg, mg) * columns;
     }

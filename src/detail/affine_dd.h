@@ -1,0 +1,42 @@
+#pragma once
+// Affine graph ops in double-double arithmetic: every value is an unevaluated sum hi + lo with
+// |lo| <= u |hi| (u = 2^-53), computed with error-free transformations (TwoSum, and TwoProd by
+// fma), so that a dot product of length n has an error below dd_dot_error(n) (|b| + sum |w| |x|).
+// Used by the segment walk (src/engines/segment_walk.cpp), which propagates these bounds.
+#include <Eigen/Core>
+#include <vector>
+
+#include "relutope/graph.h"
+
+namespace relutope::detail {
+
+/// A family (see apply_affine) in double-double: the values are hi + lo, elementwise.
+struct DdFamily {
+  Eigen::MatrixXd hi, lo;
+};
+
+/// s + e = a + b exactly (Knuth's TwoSum; any a, b without overflow).
+inline void two_sum(double a, double b, double& s, double& e) {
+  s = a + b;
+  const double z = s - a;
+  e = (a - (s - z)) + (b - z);
+}
+
+/// The relative error bound of one double-double dot product of length n with a shift b, as computed
+/// by apply_affine_dd: |computed - exact| <= dd_dot_error(n) (|b| + sum_k |w_k| |x_k|), where x_k is the
+/// input's exact double-double value. Derivation in affine_dd.cpp.
+double dd_dot_error(std::int64_t n);
+
+/// apply_affine in double-double. Column 0 gets the node's shifts and biases, as there.
+/// @param[in] node    an affine node
+/// @param[in] inputs  one family per node input (nodes[node.inputs[i]].size() x k, hi and lo)
+/// @param[out] out    node.size() x k
+/// @throws Error if the node is not affine
+void apply_affine_dd(const GraphNode& node, const std::vector<const DdFamily*>& inputs, DdFamily& out);
+
+/// The columns of a convolution's input for one group (im2col): row (ci, i, j) of the patch, column
+/// (oh, ow) of the output, 0 where the kernel reads padding. Writes out[r * row_stride + p * col_stride].
+void conv_columns(const ConvGeometry& g, int group, const double* in, double* out, Eigen::Index row_stride,
+                  Eigen::Index col_stride);
+
+}  // namespace relutope::detail

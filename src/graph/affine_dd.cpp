@@ -1,0 +1,261 @@
+// Affine graph ops in double-double (see detail/affine_dd.h).
+//
+// Every output is one dot product y = b + sum_k w_k (h_k + l_k), accumulated as in Ogita, Rump and
+// Oishi's Dot2 (Accurate sum and dot product, SIAM J. Sci. Comput. 26(6), 2005): s collects the
+// rounded products p_k = fl(w_k h_k) by TwoSum, whose errors e_k, the product errors
+// pe_k = fma(w_k, h_k, -p_k) (exact) and the low parts w_k l_k are summed in plain floating point into c,
+// and the result is TwoSum(s, c), exact. So the only rounding errors are those of c, at most
+// gamma_{3n} sum_k (|e_k| + |pe_k| + |w_k l_k|) (Higham, section 3.1; each term meets at most 3n roundings),
+// with |e_k| <= u |s_k| <= u (1+u)^k (|b| + sum_j |p_j|), |pe_k| <= u |p_k| and |l_k| <= u |h_k|. For n u << 1
+// that is at most gamma_{3n+3} u (n + 3) (|b| + sum_k |w_k| |h_k|): dd_dot_error(n).
+//
+// The convolutions dominate the segment walk, so theirs runs as a register-blocked AVX2/FMA kernel
+// where the processor has one (chosen at run time), with the same operations in the same order
+// per output as the portable loop, and hence bit-identical results.
+#include "detail/affine_dd.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "relutope/error.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define RELUTOPE_DD_AVX2 1
+#endif
+
+namespace relutope::detail {
+
+namespace {
+
+constexpr double kRoundoff = 0x1p-53;
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// One step of the dot product: s + c += w (h + l).
+inline void mac(double w, double h, double l, double& s, double& c) {
+  const double p = w * h;
+  const double pe = std::fma(w, h, -p);
+  double t, e;
+  two_sum(s, p, t, e);
+  s = t;
+  c += std::fma(w, l, e + pe);
+}
+
+inline void finish(double s, double c, double& hi, double& lo) { two_sum(s, c, hi, lo); }
+
+// Y = W C + bias (per row of W): W is M x K with W(o, k) at w[o * ws_o + k * ws_k], C is K x P row-major
+// (hi and lo), Y is M x P row-major. The portable form of the kernel below.
+void dd_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
+                      const double* ch, const double* cl, double* yh, double* yl) {
+  for (int o = 0; o < m; ++o)
+    for (int q = 0; q < p; ++q) {
+      double s = bias ? bias[o] : 0.0, c = 0;
+      for (int j = 0; j < k; ++j) mac(w[o * ws_o + j * ws_k], ch[static_cast<Eigen::Index>(j) * p + q],
+                                      cl[static_cast<Eigen::Index>(j) * p + q], s, c);
+      finish(s, c, yh[static_cast<Eigen::Index>(o) * p + q], yl[static_cast<Eigen::Index>(o) * p + q]);
+    }
+}
+
+#ifdef RELUTOPE_DD_AVX2
+__attribute__((target("avx2,fma"))) inline void mac4(__m256d w, __m256d h, __m256d l, __m256d& s, __m256d& c) {
+  const __m256d p = _mm256_mul_pd(w, h);
+  const __m256d pe = _mm256_fmsub_pd(w, h, p);
+  const __m256d t = _mm256_add_pd(s, p);
+  const __m256d z = _mm256_sub_pd(t, s);
+  const __m256d e = _mm256_add_pd(_mm256_sub_pd(s, _mm256_sub_pd(t, z)), _mm256_sub_pd(p, z));
+  s = t;
+  c = _mm256_add_pd(c, _mm256_fmadd_pd(w, l, _mm256_add_pd(e, pe)));
+}
+
+__attribute__((target("avx2,fma"))) inline void finish4(__m256d s, __m256d c, double* yh, double* yl) {
+  const __m256d t = _mm256_add_pd(s, c);
+  const __m256d z = _mm256_sub_pd(t, s);
+  const __m256d e = _mm256_add_pd(_mm256_sub_pd(s, _mm256_sub_pd(t, z)), _mm256_sub_pd(c, z));
+  _mm256_storeu_pd(yh, t);
+  _mm256_storeu_pd(yl, e);
+}
+
+// Two rows of W by 8 columns of C per block, the columns in panels of 64 so that a panel of C
+// (hi and lo) stays in cache while every row of W passes over it.
+__attribute__((target("avx2,fma"))) void dd_gemm_avx2(int m, int k, int p, const double* w, Eigen::Index ws_o,
+                                                     Eigen::Index ws_k, const double* bias, const double* ch,
+                                                     const double* cl, double* yh, double* yl) {
+  constexpr int kPanel = 64;
+  const int p8 = p - p % 8;
+  const int m2 = m - m % 2;
+  for (int q0 = 0; q0 < p8; q0 += kPanel) {
+    const int q1 = std::min(q0 + kPanel, p8);
+    for (int o = 0; o < m2; o += 2) {
+      const double* w0 = w + o * ws_o;
+      const double* w1 = w0 + ws_o;
+      const __m256d b0 = _mm256_set1_pd(bias ? bias[o] : 0.0), b1 = _mm256_set1_pd(bias ? bias[o + 1] : 0.0);
+      for (int q = q0; q < q1; q += 8) {
+        __m256d s00 = b0, s01 = b0, s10 = b1, s11 = b1;
+        __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00;
+        const double* h = ch + q;
+        const double* l = cl + q;
+        for (int j = 0; j < k; ++j, h += p, l += p) {
+          const __m256d a = _mm256_broadcast_sd(w0 + j * ws_k), b = _mm256_broadcast_sd(w1 + j * ws_k);
+          const __m256d h0 = _mm256_loadu_pd(h), h1 = _mm256_loadu_pd(h + 4);
+          const __m256d l0 = _mm256_loadu_pd(l), l1 = _mm256_loadu_pd(l + 4);
+          mac4(a, h0, l0, s00, c00);
+          mac4(a, h1, l1, s01, c01);
+          mac4(b, h0, l0, s10, c10);
+          mac4(b, h1, l1, s11, c11);
+        }
+        const Eigen::Index r0 = static_cast<Eigen::Index>(o) * p + q, r1 = r0 + p;
+        finish4(s00, c00, yh + r0, yl + r0);
+        finish4(s01, c01, yh + r0 + 4, yl + r0 + 4);
+        finish4(s10, c10, yh + r1, yl + r1);
+        finish4(s11, c11, yh + r1 + 4, yl + r1 + 4);
+      }
+    }
+  }
+  // The last row and the last columns, by the portable loop (the same operations per output).
+  auto rest = [&](int o, int q) {
+    double s = bias ? bias[o] : 0.0, c = 0;
+    for (int j = 0; j < k; ++j)
+      mac(w[o * ws_o + j * ws_k], ch[static_cast<Eigen::Index>(j) * p + q], cl[static_cast<Eigen::Index>(j) * p + q], s, c);
+    finish(s, c, yh[static_cast<Eigen::Index>(o) * p + q], yl[static_cast<Eigen::Index>(o) * p + q]);
+  };
+  for (int o = 0; o < m; ++o)
+    for (int q = o < m2 ? p8 : 0; q < p; ++q) rest(o, q);
+}
+
+bool has_avx2_fma() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+#endif
+
+void dd_gemm(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
+             const double* ch, const double* cl, double* yh, double* yl) {
+#ifdef RELUTOPE_DD_AVX2
+  if (has_avx2_fma()) return dd_gemm_avx2(m, k, p, w, ws_o, ws_k, bias, ch, cl, yh, yl);
+#endif
+  dd_gemm_portable(m, k, p, w, ws_o, ws_k, bias, ch, cl, yh, yl);
+}
+
+void stack(const std::vector<const DdFamily*>& inputs, DdFamily& storage, const DdFamily*& x) {
+  x = inputs[0];
+  if (inputs.size() == 1) return;
+  Eigen::Index rows = 0;
+  for (const auto* in : inputs) rows += in->hi.rows();
+  storage.hi.resize(rows, inputs[0]->hi.cols());
+  storage.lo.resize(rows, inputs[0]->hi.cols());
+  Eigen::Index at = 0;
+  for (const auto* in : inputs) {
+    storage.hi.middleRows(at, in->hi.rows()) = in->hi;
+    storage.lo.middleRows(at, in->hi.rows()) = in->lo;
+    at += in->hi.rows();
+  }
+  x = &storage;
+}
+
+void conv_dd(const GraphNode& node, const DdFamily& x, DdFamily& y) {
+  const ConvGeometry& g = node.conv;
+  const int mg = g.out_channels / g.groups;
+  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
+  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const Eigen::Index cols = x.hi.cols();
+  y.hi.resize(static_cast<Eigen::Index>(g.out_channels) * out_hw, cols);
+  y.lo.resize(y.hi.rows(), cols);
+  RowMajor ch(patch, out_hw), cl(patch, out_hw);
+  const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight
+  for (Eigen::Index c = 0; c < cols; ++c)
+    for (int group = 0; group < g.groups; ++group) {
+      conv_columns(g, group, x.hi.col(c).data(), ch.data(), out_hw, 1);
+      conv_columns(g, group, x.lo.col(c).data(), cl.data(), out_hw, 1);
+      const Eigen::Index first = static_cast<Eigen::Index>(group) * mg;
+      const double* bias = c == 0 && node.bias.size() > 0 ? node.bias.data() + first : nullptr;
+      dd_gemm(mg, static_cast<int>(patch), static_cast<int>(out_hw), node.weight.data() + first, ws_o, ws_k, bias,
+              ch.data(), cl.data(), y.hi.col(c).data() + first * out_hw, y.lo.col(c).data() + first * out_hw);
+    }
+}
+
+void matmul_dd(const GraphNode& node, const DdFamily& x, DdFamily& y) {
+  const Eigen::Index k = node.weight.rows(), n = node.weight.cols();
+  const Eigen::Index rows = x.hi.rows() / k;
+  y.hi.resize(rows * n, x.hi.cols());
+  y.lo.resize(rows * n, x.hi.cols());
+  for (Eigen::Index c = 0; c < x.hi.cols(); ++c)
+    for (Eigen::Index r = 0; r < rows; ++r)
+      for (Eigen::Index j = 0; j < n; ++j) {
+        double s = c == 0 && node.bias.size() > 0 ? node.bias[j] : 0.0, e = 0;
+        for (Eigen::Index i = 0; i < k; ++i) mac(node.weight(i, j), x.hi(r * k + i, c), x.lo(r * k + i, c), s, e);
+        finish(s, e, y.hi(r * n + j, c), y.lo(r * n + j, c));
+      }
+}
+
+}  // namespace
+
+double dd_dot_error(std::int64_t n) {
+  const double m = static_cast<double>(3 * n + 3) * kRoundoff;
+  return m / (1 - m) * kRoundoff * static_cast<double>(n + 3);
+}
+
+void apply_affine_dd(const GraphNode& node, const std::vector<const DdFamily*>& inputs, DdFamily& out) {
+  const Eigen::Index cols = inputs[0]->hi.cols();
+  switch (node.kind) {
+    case OpKind::kSparse: {
+      DdFamily storage;
+      const DdFamily* x;
+      stack(inputs, storage, x);
+      const SparseRows& s = node.rows;
+      const std::int64_t rows = s.num_rows();
+      out.hi.resize(rows, cols);
+      out.lo.resize(rows, cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (std::int64_t r = 0; r < rows; ++r) {
+          double sum = c == 0 && node.shift.size() > 0 ? node.shift[r] : 0.0, e = 0;
+          if (s.weight.empty()) {
+            if (s.start[r + 1] > s.start[r]) {
+              const std::int64_t i = s.index[s.start[r]];
+              if (sum == 0) {
+                out.hi(r, c) = x->hi(i, c);  // a copy: exact
+                out.lo(r, c) = x->lo(i, c);
+                continue;
+              }
+              mac(1.0, x->hi(i, c), x->lo(i, c), sum, e);
+            }
+          } else {
+            for (std::int64_t k = s.start[r]; k < s.start[r + 1]; ++k)
+              mac(s.weight[k], x->hi(s.index[k], c), x->lo(s.index[k], c), sum, e);
+          }
+          finish(sum, e, out.hi(r, c), out.lo(r, c));
+        }
+      return;
+    }
+    case OpKind::kScale: {
+      const DdFamily& x = *inputs[0];
+      out.hi.resize(x.hi.rows(), cols);
+      out.lo.resize(x.hi.rows(), cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (Eigen::Index r = 0; r < x.hi.rows(); ++r) {
+          double sum = c == 0 && node.shift.size() > 0 ? node.shift[r] : 0.0, e = 0;
+          mac(node.scale.size() > 0 ? node.scale[r] : 1.0, x.hi(r, c), x.lo(r, c), sum, e);
+          finish(sum, e, out.hi(r, c), out.lo(r, c));
+        }
+      return;
+    }
+    case OpKind::kSum: {
+      const Eigen::Index rows = inputs[0]->hi.rows();
+      out.hi.resize(rows, cols);
+      out.lo.resize(rows, cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          double sum = 0, e = 0;
+          for (std::size_t k = 0; k < inputs.size(); ++k) mac(node.coefs[k], inputs[k]->hi(r, c), inputs[k]->lo(r, c), sum, e);
+          finish(sum, e, out.hi(r, c), out.lo(r, c));
+        }
+      return;
+    }
+    case OpKind::kMatMul: return matmul_dd(node, *inputs[0], out);
+    case OpKind::kConv: return conv_dd(node, *inputs[0], out);
+    default: break;
+  }
+  throw Error("apply_affine_dd: node \"" + node.name + "\" (" + node.op_type + ") is not affine");
+}
+
+}  // namespace relutope::detail
