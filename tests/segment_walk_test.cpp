@@ -223,12 +223,12 @@ TEST(SegmentWalk, BreakpointsAgreeWithTheDenseEnginesOnTheLoweredNetwork) {
 }
 
 // input (2) -> MatMul -> Relu: a hand-built graph for the edge cases.
-Graph two_input_relu(const Eigen::MatrixXd& weight) {
+Graph relu_of_matmul(const Eigen::MatrixXd& weight) {
   Graph g;
   GraphNode input;
   input.kind = OpKind::kInput;
   input.name = "x";
-  input.shape = {1, 2};
+  input.shape = {1, weight.rows()};
   GraphNode matmul;
   matmul.kind = OpKind::kMatMul;
   matmul.name = "matmul";
@@ -250,22 +250,32 @@ Graph two_input_relu(const Eigen::MatrixXd& weight) {
   return g;
 }
 
-TEST(SegmentWalk, ZeroWithinTheErrorBoundAtAnEndIsUncertifiedNotGuessed) {
-  // a = 1e8 x1 - 1e8 x2 cancels: at x = (1 + 2^-52, 1) it is 2.2e-8, below its error bound 9e-8.
+TEST(SegmentWalk, DoubleDoubleCertifiesACancellationDoubleCouldNot) {
+  // a = 1e8 x1 - 1e8 x2 cancels: at x = (1 + 2^-52, 1) it is 1e8 * 2^-52 = 2.2e-8, below the error
+  // bound of a plain double dot product (9e-8) but exact in double-double; on the direction (-1, 1)
+  // it is 1e8 * 2^-52 - 2e8 t, zero at t = 2^-53: two pieces.
   Eigen::MatrixXd w(2, 1);
   w << 1e8, -1e8;
-  const Graph g = two_input_relu(w);
-  const Eigen::Vector2d origin(1 + 0x1p-52, 1), direction(-1, 1);
-  EXPECT_THROW(pieces_on_segment(g, origin, direction), UncertifiedError);
-  // Far from the zero, the same unit is certain: its cut lies inside the segment.
-  const Eigen::Vector2d away(2, 1);
-  EXPECT_EQ(pieces_on_segment(g, away, direction).pieces, 2);
+  const Graph g = relu_of_matmul(w);
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1 + 0x1p-52, 1), Eigen::Vector2d(-1, 1)).pieces, 2);
+}
+
+TEST(SegmentWalk, ZeroWithinTheErrorBoundIsUncertifiedNotGuessed) {
+  // z = 1e33 x1 + x2 - 1e33 x3 at (1, 0.5 - t, 1) is 0.5 - t, but its error bound (double-double,
+  // proportional to 2e33 * 2^-106 = 2.5e1) covers the whole segment: no count.
+  Eigen::MatrixXd w(3, 1);
+  w << 1e33, 1, -1e33;
+  const Eigen::Vector3d origin(1, 0.5, 1), direction(0, -1, 0);
+  EXPECT_THROW(pieces_on_segment(relu_of_matmul(w), origin, direction), UncertifiedError);
+  // With weights that do not cancel, the same unit is certain: its cut lies inside the segment.
+  w << 1, 1, -1;
+  EXPECT_EQ(pieces_on_segment(relu_of_matmul(w), origin, direction).pieces, 2);
 }
 
 TEST(SegmentWalk, ExactZeroAtAnExactEndIsNoCut) {
   Eigen::MatrixXd w(2, 1);
   w << 1, -1;
-  const Graph g = two_input_relu(w);
+  const Graph g = relu_of_matmul(w);
   // z = x1 - x2 = t is exactly 0 at t = 0 (no rounding anywhere: the error bound is 0) and grows: one piece.
   EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(0, 0), Eigen::Vector2d(1, 0)).pieces, 1);
   // At (1, 1) the same zero comes from 1 - 1, which the bound cannot tell from a rounding error.
@@ -275,7 +285,7 @@ TEST(SegmentWalk, ExactZeroAtAnExactEndIsNoCut) {
 TEST(SegmentWalk, BadInputAndCancel) {
   Eigen::MatrixXd w(2, 1);
   w << 1, -1;
-  const Graph g = two_input_relu(w);
+  const Graph g = relu_of_matmul(w);
   EXPECT_THROW(pieces_on_segment(g, Eigen::Vector3d(1, 1, 1), Eigen::Vector3d(1, 0, 0)), InputError);
   SegmentOptions backwards;
   backwards.t_begin = 1;
