@@ -15,7 +15,7 @@ struct EstimateOptions {
   /// (the probes run on these threads) and cancel. Limits, checkpoints and geometry are ignored.
   EnumerateOptions run;
   /// Probes to run, 2 to kMaxProbes (fewer when time_budget runs out first, but at least 2).
-  int num_probes = 1000;
+  int num_probes = 10000;
   /// Seconds after which no new probe starts (0 = none). The probes under way finish, so a call can
   /// take up to one probe longer. With a budget the number of probes depends on the machine; the
   /// estimate from a given number of probes does not.

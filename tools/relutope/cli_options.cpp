@@ -132,10 +132,10 @@ bool parse_estimate(const std::vector<std::string>& args, EstimateCliOptions& ou
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
-      ("probes", po::value(&out.probes)->default_value(1000),
+      ("probes", po::value(&out.probes)->default_value(10000),
        "random probes (root-to-leaf paths of the search tree), at least 2; the interval narrows as 1/sqrt(N)")
-      ("time-budget", po::value(&out.time_budget)->default_value(0),
-       "start no probe after SECONDS (at least 2 run); 0 = run all --probes")
+      ("time-budget", po::value(&out.time_budget)->default_value(10),
+       "start no probe after SECONDS (at least 2 run); 0 = run all --probes however long they take")
       ("seed", po::value(&out.seed)->default_value(0), "seed of the probes' random choices (same seed, same estimate)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text");
   add_enumeration_options(desc, out.run);
@@ -152,9 +152,9 @@ bool parse_estimate(const std::vector<std::string>& args, EstimateCliOptions& ou
                "Takes the domain, --engine, --tolerance and --threads of count (the tree depends on the engine).\n\n"
                "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error, 4 cannot certify.",
                "Examples:\n"
-               "  relutope estimate model.onnx                      # 1000 probes in [-1,1]^d\n"
-               "  relutope estimate model.onnx --box -2:2 --probes 10000 --json\n"
-               "  relutope estimate big.onnx --time-budget 5        # as many probes as fit in 5 s\n");
+               "  relutope estimate model.onnx                      # 10000 probes in [-1,1]^d\n"
+               "  relutope estimate model.onnx --box -2:2 --probes 100000 --time-budget 0 --json\n"
+               "  relutope estimate big.onnx --time-budget 60       # up to 10000 probes, started within a minute\n");
 }
 
 bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {

@@ -58,8 +58,8 @@ struct EstimateCliOptions {
   std::string model;
   DomainOptions where;
   EnumerationFlags run;
-  int probes = 1000;
-  double time_budget = 0;
+  int probes = 10000;
+  double time_budget = 10;
   std::uint64_t seed = 0;
   bool json = false;
 };
