@@ -201,15 +201,6 @@ class TaskSink : public detail::LeafSink {
   std::uint64_t pending_ = 0;
 };
 
-int resolve_threads(int requested) {
-#ifdef _OPENMP
-  return requested > 0 ? requested : omp_get_max_threads();
-#else
-  (void)requested;
-  return 1;
-#endif
-}
-
 TaskTotals& operator+=(TaskTotals& a, const TaskTotals& b) {
   a.num_regions += b.num_regions;
   a.num_near_degenerate += b.num_near_degenerate;
@@ -473,7 +464,7 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   const detail::FlatNetwork flat(net);
   EnumerateStats stats;
   stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
-  stats.num_threads = resolve_threads(options.num_threads);
+  stats.num_threads = detail::resolve_threads(options.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
   detail::with_engine(net, domain, flat, stats.engine, options.tolerance,
                       [&](const auto& engine, const detail::EngineFrame& frame) {
@@ -488,6 +479,15 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
 }  // namespace
 
 namespace detail {
+
+int resolve_threads(int requested) {
+#ifdef _OPENMP
+  return requested > 0 ? requested : omp_get_max_threads();
+#else
+  (void)requested;
+  return 1;
+#endif
+}
 
 void check_enumerate_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {
   net.validate();

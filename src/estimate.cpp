@@ -106,15 +106,6 @@ Probe run_probe(const EngineT& engine, typename EngineT::Worker& worker, std::ui
   }
 }
 
-int resolve_threads(int requested) {
-#ifdef _OPENMP
-  return requested > 0 ? requested : omp_get_max_threads();
-#else
-  (void)requested;
-  return 1;
-#endif
-}
-
 // Runs probes 0, 1, ... on `threads` threads until num_probes have run or the budget is spent (but
 // at least 2). Probes start in index order and every one started finishes, so the probes kept are
 // always 0..n-1.
@@ -174,7 +165,7 @@ RegionEstimate estimate_regions(const Network& net, const Domain& domain, const 
   const detail::FlatNetwork flat(net);
   RegionEstimate out;
   out.engine = resolve_engine(options.run.engine, domain.dim(), false);
-  out.num_threads = resolve_threads(options.run.num_threads);
+  out.num_threads = detail::resolve_threads(options.run.num_threads);
   std::vector<Probe> probes;
   detail::with_engine(net, domain, flat, out.engine, options.run.tolerance,
                       [&](const auto& engine, const detail::EngineFrame&) {
@@ -199,7 +190,7 @@ RegionEstimate estimate_regions(const Network& net, const Domain& domain, const 
   out.high = out.regions + half;
   out.tree_nodes = nodes / n;
   out.mean_depth = depth / n;
-  const int count_threads = options.count_threads > 0 ? options.count_threads : resolve_threads(options.run.num_threads);
+  const int count_threads = options.count_threads > 0 ? options.count_threads : detail::resolve_threads(options.run.num_threads);
   out.count_seconds = cost / n / count_threads;
   out.seconds = seconds_since(start);
   return out;

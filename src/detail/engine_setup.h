@@ -16,6 +16,9 @@
 
 namespace relutope::detail {
 
+/// The threads a run uses: `requested`, or OpenMP's default when it is 0 (1 without OpenMP).
+int resolve_threads(int requested);
+
 /// Validates what enumerate_regions is given: network, domain, their dimensions and the options'
 /// numbers (tolerance, time limit, tasks, threads).
 /// @throws InputError naming the field
