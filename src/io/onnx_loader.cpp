@@ -26,6 +26,12 @@ namespace {
 // Limits on what a file declares, checked before anything of that size is allocated.
 constexpr std::int64_t kMaxInputs = std::int64_t{1} << 24;  // input features
 constexpr std::int64_t kMaxTensorValues = std::int64_t{1} << 24;  // any tensor the graph computes (ResNet-18: 802,816)
+// Limits on the whole file, so that a few bytes of nodes cannot ask for minutes or gigabytes: each node
+// alone may stay under kMaxTensorValues and still add up.
+constexpr std::int64_t kMaxGraphValues = std::int64_t{1} << 26;  // all tensors together (ResNet-18 with batch norms: 8.2 million)
+// Folding is for the shape chains and the odd weight transpose PyTorch writes; a file that computes
+// more from its constants than this is not a network we can read.
+constexpr std::int64_t kMaxFoldWork = std::int64_t{1} << 24;  // values read and written plus multiply-adds
 
 
 struct Tensor {
@@ -382,8 +388,33 @@ class GraphBuilder {
              " values, the most relutope computes in one tensor");
   }
 
+  // The running totals of the whole file against its limits: fails when `amount` more would pass `limit`.
+  void check_budget(std::int64_t used, std::int64_t amount, std::int64_t limit, const std::string& what,
+                    const std::string& unit) const {
+    if (amount > limit - used)
+      fail(what + " more than " + with_commas(static_cast<std::uint64_t>(limit)) + " " + unit + " in this file (" +
+           with_commas(static_cast<std::uint64_t>(used)) + " before this node), the most relutope computes for one network");
+  }
+  void charge(std::int64_t& used, std::int64_t amount, std::int64_t limit, const std::string& what,
+              const std::string& unit) const {
+    check_budget(used, amount, limit, what, unit);
+    used += amount;
+  }
+
+  // What folding a constant `node` costs beyond writing its output: reading the inputs, and the
+  // multiply-adds of a matrix product or a convolution (sizes are checked, so no product overflows).
+  std::int64_t fold_work(const GraphNode& node, const std::vector<std::string>& inputs) const {
+    std::int64_t work = 0;
+    for (const auto& n : inputs) work += static_cast<std::int64_t>(values_.at(n).tensor.values.size());
+    const std::int64_t out = num_elements(node.shape);
+    if (node.kind == OpKind::kMatMul) work += out * node.weight.rows();
+    if (node.kind == OpKind::kConv) work += out * node.weight.cols();
+    return work;
+  }
+
   std::vector<std::int64_t> index_map_for(const TensorShape& out_shape) const {
     check_shape(out_shape, "the output");
+    check_budget(graph_values_, num_elements(out_shape), kMaxGraphValues, "the tensors of the graph would have", "values");
     return std::vector<std::int64_t>(static_cast<std::size_t>(num_elements(out_shape)));
   }
 
@@ -565,6 +596,7 @@ class GraphBuilder {
   }
 
   void set_constant(const std::string& name, Tensor t, bool integer) {
+    charge(fold_work_, static_cast<std::int64_t>(t.values.size()), kMaxFoldWork, "folding the constants would take", "values and multiply-adds");
     Value v;
     v.tensor = std::move(t);
     v.integer = integer;
@@ -603,9 +635,11 @@ class GraphBuilder {
   // constant, by the same apply_affine / apply_unit the forward pass uses.
   void emit(GraphNode node, const std::vector<std::string>& inputs, const std::string& out) {
     check_shape(node.shape, "the output");
+    charge(graph_values_, num_elements(node.shape), kMaxGraphValues, "the tensors of the graph would have", "values");
     node.name = node_->name().empty() ? out : node_->name();
     node.op_type = node_->op_type();
     if (all_constant(inputs)) {
+      charge(fold_work_, fold_work(node, inputs), kMaxFoldWork, "folding the constants would take", "values and multiply-adds");
       bool integer = true;
       std::vector<Eigen::MatrixXd> columns;
       for (const auto& n : inputs) {
@@ -1693,6 +1727,8 @@ class GraphBuilder {
   OnnxReader reader_;
   Graph graph_;
   std::map<std::string, Value> values_;
+  std::int64_t graph_values_ = 0;  // values of all tensors the nodes compute, against kMaxGraphValues
+  std::int64_t fold_work_ = 0;     // against kMaxFoldWork
   std::map<std::string, int> constant_nodes_;
   std::map<std::string, int> uses_;
   std::map<std::string, std::pair<std::string, std::string>> heads_;  // head output -> (op, its input)

@@ -363,10 +363,38 @@ def main():
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "transpose_repeated_axis.onnx"))
+    write_budget_models()
     model = DoubleInput().eval()
     torch.onnx.export(model, (torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3)), os.path.join(BAD, "conv_weight_input.onnx"),
                       opset_version=13, input_names=["input", "weight"], output_names=["output"])
     print("wrote bad/")
+
+
+def write_budget_models():
+    """Hand-built: small files whose every tensor is under the per-tensor limit but whose totals are not (the
+    fuzzer's slow inputs). Run alone: python3 -c 'import make_graph_models as m; m.write_budget_models()'."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    def constant(name, values):
+        return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.array(values, dtype=np.int64)))
+
+    # Folding: a 2048 x 2048 constant of ones added to itself, again and again (4 million values each).
+    nodes = [constant("shape", [2048, 2048]),
+             helper.make_node("ConstantOfShape", ["shape"], ["c0"],
+                              value=numpy_helper.from_array(np.array([1.0], dtype=np.float32)))]
+    nodes += [helper.make_node("Add", [f"c{i}", f"c{i}"], [f"c{i + 1}"], name=f"add_{i}") for i in range(4)]
+    nodes += [helper.make_node("Gemm", ["input", "weight"], ["hidden"]), helper.make_node("Relu", ["hidden"], ["output"])]
+    graph = helper.make_graph(nodes, "fold_chain", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 2])],
+                              [numpy_helper.from_array(np.ones((2, 2), dtype=np.float32), "weight")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "fold_chain.onnx"))
+    # The graph: the input spread to 16 million values, then ReLUs of it, each node under the per-tensor limit.
+    nodes = [constant("s1", [1, 4, 1]), constant("s2", [1, 4, 4194304]),
+             helper.make_node("Reshape", ["input", "s1"], ["r"]), helper.make_node("Expand", ["r", "s2"], ["e0"])]
+    nodes += [helper.make_node("Relu", [f"e{i}"], [f"e{i + 1}"], name=f"relu_{i}") for i in range(6)]
+    graph = helper.make_graph(nodes, "graph_values", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("e6", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "graph_values.onnx"))
 
 
 if __name__ == "__main__":
