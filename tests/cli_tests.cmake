@@ -85,6 +85,12 @@ relutope_cli_test(count.json_reports_the_domain_and_its_source
 relutope_cli_test(help.lists_commands_and_examples "Commands:.*count.*bench.*Examples" --help)
 relutope_cli_test(help.count_lists_options_and_examples "Usage: relutope count.*--box.*Examples" count --help)
 relutope_cli_test(help.bench_lists_options_and_examples "Usage: relutope bench.*Examples" bench --help)
+# issue 11: --only takes a comma-separated list; the he* cases are the He-normal shapes of the issue's
+# edge-subdivision table (the count pins the seeded draw), each reported with its median and best time.
+relutope_cli_test(issue11.bench_only_takes_a_list_and_he_cases [=["network":"5x10x10".*"runs":1.*"regions_per_second".*
+.*"network":"he5x10x10","engine":"vertex","threads":1,"regions":12814,"seconds":[0-9.e-]+,"best_seconds"]=]
+                  bench --only he5x10x10,5x10x10 --repeat 1 --json --threads 1)
+relutope_cli_expect(issue11.bench_names_an_unknown_case 1 [[no case named "5x10x1"]] bench --only 5x10x1 --repeat 1)
 relutope_cli_test(version.from_generated_header "^relutope ${PROJECT_VERSION}\n" --version)
 relutope_cli_expect(usage.no_command_prints_help 1 "Usage: relutope COMMAND")
 

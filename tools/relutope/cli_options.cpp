@@ -161,19 +161,21 @@ bool parse_bench(const std::vector<std::string>& args, BenchOptions& out) {
   po::options_description desc("Options");
   desc.add_options()
       ("help,h", "show this help")
-      ("repeat", po::value(&out.repeat)->default_value(3), "runs per case; the best time is reported")
-      ("only", po::value(&out.only), "run only the case with this name (e.g. 3x32x32x32)")
+      ("repeat", po::value(&out.repeat)->default_value(5), "runs per case; the median time is reported (and the best)")
+      ("only", po::value(&out.only), "run only the cases with these names, comma-separated (e.g. 3x32x32x32,he5x10x10)")
       ("exact", po::bool_switch(&out.exact), "also time count --exact (rational arithmetic; slow on big cases)")
       ("json", po::bool_switch(&out.json), "print one JSON object per case");
   add_enumeration_options(desc, out.run);
   po::positional_options_description positional;
   return parse(args, desc, positional,
                "Usage: relutope bench [options]\n\n"
-               "Counts the regions of fixed seeded random networks (PyTorch's default initialisation) and reports\n"
-               "regions, seconds and regions per second; BENCHMARKS.md records the results.",
+               "Counts the regions of fixed seeded random networks (PyTorch's default initialisation; the he* cases\n"
+               "He-normal weights and N(0, 0.1^2) biases) and reports regions, the median and best seconds of the\n"
+               "runs and regions per second at the median; BENCHMARKS.md records the results.",
                "Examples:\n"
                "  relutope bench\n"
-               "  relutope bench --only 3x32x32x32 --threads 1\n");
+               "  relutope bench --only 3x32x32x32 --threads 1\n"
+               "  relutope bench --only he4x12x12x12,he5x10x10 --exact --repeat 1\n");
 }
 
 bool parse_bounds(const std::vector<std::string>& args, BoundsOptions& out) {

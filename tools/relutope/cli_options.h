@@ -118,7 +118,7 @@ struct StudyOptions {
 
 struct BenchOptions {
   EnumerationFlags run;
-  int repeat = 3;
+  int repeat = 5;
   std::string only;  // run only the case with this name
   bool exact = false;  // also time the certification in exact arithmetic
   bool json = false;
