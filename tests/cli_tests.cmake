@@ -110,7 +110,7 @@ relutope_cli_expect(bad.maxpool_ceil_mode_onnx 2 [[maxpool_ceil_mode\.onnx: node
                     count ${relutope_cli_data}/graph/bad/maxpool_ceil_mode.onnx)
 relutope_cli_expect(bad.conv_weight_input_onnx 2 [[conv_weight_input\.onnx: node "/Conv" \(Conv\): weight "weight" is a graph input]]
                     count ${relutope_cli_data}/graph/bad/conv_weight_input.onnx)
-relutope_cli_expect(bad.fold_budget_onnx 2 [[fold_chain\.onnx: node "add_[0-9]" \(Add\): folding the constants would take more than 16,777,216 values and multiply-adds in this file]]
+relutope_cli_expect(bad.fold_budget_onnx 2 [[fold_chain\.onnx: node "add_[0-9]" \(Add\): folding the constants would take more than 4,194,304 values in this file]]
                     count ${relutope_cli_data}/graph/bad/fold_chain.onnx)
 relutope_cli_expect(bad.graph_values_budget_onnx 2 [[graph_values\.onnx: node "relu_[0-9]" \(Relu\): the tensors of the graph would have more than 67,108,864 values in this file]]
                     count ${relutope_cli_data}/graph/bad/graph_values.onnx)

@@ -31,7 +31,7 @@ constexpr std::int64_t kMaxTensorValues = std::int64_t{1} << 24;  // any tensor 
 constexpr std::int64_t kMaxGraphValues = std::int64_t{1} << 26;  // all tensors together (ResNet-18 with batch norms: 8.2 million)
 // Folding is for the shape chains and the odd weight transpose PyTorch writes; a file that computes
 // more from its constants than this is not a network we can read.
-constexpr std::int64_t kMaxFoldWork = std::int64_t{1} << 24;  // values read and written plus multiply-adds
+constexpr std::int64_t kMaxFoldWork = std::int64_t{1} << 22;  // values read and written plus multiply-adds
 
 
 struct Tensor {
@@ -390,15 +390,23 @@ class GraphBuilder {
 
   // The running totals of the whole file against its limits: fails when `amount` more would pass `limit`.
   void check_budget(std::int64_t used, std::int64_t amount, std::int64_t limit, const std::string& what,
-                    const std::string& unit) const {
+                    const std::string& after = "") const {
     if (amount > limit - used)
-      fail(what + " more than " + with_commas(static_cast<std::uint64_t>(limit)) + " " + unit + " in this file (" +
-           with_commas(static_cast<std::uint64_t>(used)) + " before this node), the most relutope computes for one network");
+      fail(what + " more than " + with_commas(static_cast<std::uint64_t>(limit)) + " values in this file (" +
+           with_commas(static_cast<std::uint64_t>(used)) + " before this node), the most relutope computes for one network" +
+           after);
   }
-  void charge(std::int64_t& used, std::int64_t amount, std::int64_t limit, const std::string& what,
-              const std::string& unit) const {
-    check_budget(used, amount, limit, what, unit);
-    used += amount;
+  void check_graph_values(std::int64_t amount) const {
+    check_budget(graph_values_, amount, kMaxGraphValues, "the tensors of the graph would have");
+  }
+  void charge_graph_values(std::int64_t amount) {
+    check_graph_values(amount);
+    graph_values_ += amount;
+  }
+  void charge_fold_work(std::int64_t amount) {
+    check_budget(fold_work_, amount, kMaxFoldWork, "folding the constants would take",
+                 "; torch.onnx.export folds them itself with do_constant_folding=True, the default");
+    fold_work_ += amount;
   }
 
   // What folding a constant `node` costs beyond writing its output: reading the inputs, and the
@@ -414,7 +422,7 @@ class GraphBuilder {
 
   std::vector<std::int64_t> index_map_for(const TensorShape& out_shape) const {
     check_shape(out_shape, "the output");
-    check_budget(graph_values_, num_elements(out_shape), kMaxGraphValues, "the tensors of the graph would have", "values");
+    check_graph_values(num_elements(out_shape));
     return std::vector<std::int64_t>(static_cast<std::size_t>(num_elements(out_shape)));
   }
 
@@ -596,7 +604,7 @@ class GraphBuilder {
   }
 
   void set_constant(const std::string& name, Tensor t, bool integer) {
-    charge(fold_work_, static_cast<std::int64_t>(t.values.size()), kMaxFoldWork, "folding the constants would take", "values and multiply-adds");
+    charge_fold_work(static_cast<std::int64_t>(t.values.size()));
     Value v;
     v.tensor = std::move(t);
     v.integer = integer;
@@ -635,11 +643,11 @@ class GraphBuilder {
   // constant, by the same apply_affine / apply_unit the forward pass uses.
   void emit(GraphNode node, const std::vector<std::string>& inputs, const std::string& out) {
     check_shape(node.shape, "the output");
-    charge(graph_values_, num_elements(node.shape), kMaxGraphValues, "the tensors of the graph would have", "values");
+    charge_graph_values(num_elements(node.shape));
     node.name = node_->name().empty() ? out : node_->name();
     node.op_type = node_->op_type();
     if (all_constant(inputs)) {
-      charge(fold_work_, fold_work(node, inputs), kMaxFoldWork, "folding the constants would take", "values and multiply-adds");
+      charge_fold_work(fold_work(node, inputs));
       bool integer = true;
       std::vector<Eigen::MatrixXd> columns;
       for (const auto& n : inputs) {
@@ -771,15 +779,20 @@ class GraphBuilder {
     const TensorShape out_shape = broadcast(shape(a), shape(b));
     const Value &va = value(a, "input"), &vb = value(b, "input");
     if (va.is_constant() && vb.is_constant()) {
+      check_shape(out_shape, "the output");
+      charge_fold_work(2 * num_elements(out_shape));
       const Eigen::VectorXd x = broadcast_values(va.tensor, out_shape), y = broadcast_values(vb.tensor, out_shape);
       const bool integer = va.integer && vb.integer;
       Tensor t;
       t.dims = out_shape;
-      for (Eigen::Index i = 0; i < x.size(); ++i) {
-        double r = op == "Add" ? x[i] + y[i] : op == "Sub" ? x[i] - y[i] : op == "Mul" ? x[i] * y[i] : x[i] / y[i];
-        if (op == "Div" && integer) r = y[i] == 0 ? 0 : std::trunc(r);
-        t.values.push_back(r);
-      }
+      t.values.resize(static_cast<std::size_t>(x.size()));
+      Eigen::Map<Eigen::VectorXd> r(t.values.data(), x.size());
+      if (op == "Add") r = x + y;
+      else if (op == "Sub") r = x - y;
+      else if (op == "Mul") r = x.cwiseProduct(y);
+      else if (!integer) r = x.cwiseQuotient(y);
+      else  // ONNX's integer Div truncates; a zero divisor gives 0 here rather than a trap
+        for (Eigen::Index i = 0; i < x.size(); ++i) r[i] = y[i] == 0 ? 0 : std::trunc(x[i] / y[i]);
       set_constant(out, std::move(t), integer);
       return;
     }

@@ -378,8 +378,8 @@ def write_budget_models():
     def constant(name, values):
         return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.array(values, dtype=np.int64)))
 
-    # Folding: a 2048 x 2048 constant of ones added to itself, again and again (4 million values each).
-    nodes = [constant("shape", [2048, 2048]),
+    # Folding: a 1024 x 1024 constant of ones added to itself, again and again (a million values each).
+    nodes = [constant("shape", [1024, 1024]),
              helper.make_node("ConstantOfShape", ["shape"], ["c0"],
                               value=numpy_helper.from_array(np.array([1.0], dtype=np.float32)))]
     nodes += [helper.make_node("Add", [f"c{i}", f"c{i}"], [f"c{i + 1}"], name=f"add_{i}") for i in range(4)]
