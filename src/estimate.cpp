@@ -1,8 +1,10 @@
 #include "relutope/estimate.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <stdexcept>
@@ -77,14 +79,61 @@ struct Probe {
   int depth = 0;       // splits on the path
 };
 
-// One probe (Knuth 1975): from the root, expand the task to its children at the next split, go on
-// with one of them chosen uniformly, and multiply the weight by their number. A task that reaches
-// a leaf (or a subtree the engine does not cut) without splitting is run to its end and its leaves
-// counted: usually one.
+// The top of the search tree, walked exactly: the probes then estimate only the subtrees below
+// its frontier, each separately (stratified sampling). The rare, much-split parts of the input that
+// make single probes so skewed are then confined to their own strata instead of being missed by a
+// whole sample.
+template <class Task>
+struct TreeTop {
+  std::vector<Task> frontier;  // the strata: subtrees not yet expanded
+  std::vector<int> depth;      // splits above each
+  double leaves = 0;           // leaves met above the frontier (counted exactly)
+  double nodes = 0;            // nodes expanded above the frontier
+  double cost = 0;             // their seconds
+};
+
+// Expands the root breadth-first until the frontier holds at least `strata` subtrees, the tree
+// ends (then the count is exact) or `seconds` have passed (> 0; the probes need time too).
+// Single-threaded and in a fixed order, so that the strata are the same for every thread count
+// (unless the time runs out).
 template <class EngineT>
-Probe run_probe(const EngineT& engine, typename EngineT::Worker& worker, std::uint64_t seed, std::uint64_t index) {
+TreeTop<typename EngineT::Task> walk_top(const EngineT& engine, typename EngineT::Worker& worker, std::size_t strata,
+                                         double seconds, const std::atomic<bool>* cancel) {
+  const auto start = Clock::now();
+  TreeTop<typename EngineT::Task> top;
+  std::deque<std::pair<typename EngineT::Task, int>> queue;
+  queue.emplace_back(engine.root_task(), 0);
+  while (!queue.empty() && queue.size() < strata && !(seconds > 0 && seconds_since(start) >= seconds)) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("estimate cancelled");
+    auto [task, depth] = std::move(queue.front());
+    queue.pop_front();
+    const auto start = Clock::now();
+    bool split = false;
+    std::vector<typename EngineT::Task> children = worker.expand(task, split);
+    ++top.nodes;
+    if (!split) {
+      CountingSink sink;
+      for (const auto& child : children) worker.run(child, sink);
+      top.leaves += static_cast<double>(sink.num_leaves);
+    } else {
+      for (auto& child : children) queue.emplace_back(std::move(child), depth + 1);
+    }
+    top.cost += seconds_since(start);
+  }
+  for (auto& [task, depth] : queue) {
+    top.frontier.push_back(std::move(task));
+    top.depth.push_back(depth);
+  }
+  return top;
+}
+
+// One probe (Knuth 1975): from `task`, expand to its children at the next split, go on with one of
+// them chosen uniformly, and multiply the weight by their number. A task that reaches a leaf (or a
+// subtree the engine does not cut) without splitting is run to its end and its leaves counted:
+// usually one. The result estimates the leaves below `task`.
+template <class EngineT>
+Probe run_probe(typename EngineT::Task task, typename EngineT::Worker& worker, std::uint64_t seed, std::uint64_t index) {
   ProbeRng rng(seed, index);
-  typename EngineT::Task task = engine.root_task();
   Probe probe;
   double weight = 1;
   for (;;) {
@@ -106,13 +155,47 @@ Probe run_probe(const EngineT& engine, typename EngineT::Worker& worker, std::ui
   }
 }
 
-// Runs probes 0, 1, ... on `threads` threads until num_probes have run or the budget is spent (but
-// at least 2). Probes start in index order and every one started finishes, so the probes kept are
-// always 0..n-1.
+// The strata for `num_probes` probes: enough that the top of the tree takes the skew out, few
+// enough that every stratum gets several probes (a stratum's spread needs two at least).
+// The strata for num_probes probes, unless set: two probes per stratum, the fewest that give a stratum's
+// spread. More strata with fewer probes each measured better (tests/estimate_study.py: median error
+// 2.3% against 6.7% at 10^4 probes with 16 per stratum) since each probe's path below the top is
+// shorter, hence its product less skewed.
+std::size_t num_strata(const EstimateOptions& options) {
+  return static_cast<std::size_t>(options.strata > 0 ? options.strata : std::clamp(options.num_probes / 2, 1, kMaxStrata));
+}
+
+struct Probes {
+  std::vector<Probe> probes;  // probe i ran in stratum i % strata
+  std::size_t strata = 0;     // 0 when the top of the tree was the whole tree
+  double leaves = 0, nodes = 0, cost = 0;  // of the top
+  std::vector<int> depth;     // of each stratum's root
+};
+
+// Walks the top of the tree, then runs probes 0, 1, ... (probe i in stratum i % strata) on `threads`
+// threads until num_probes have run or the budget is spent (but at least two per stratum). Probes
+// start in index order and every one started finishes, so the probes kept are always 0..n-1.
 template <class EngineT>
-std::vector<Probe> run_probes(const EngineT& engine, const EstimateOptions& options, int threads) {
+Probes run_probes(const EngineT& engine, const EstimateOptions& options, int threads) {
   const auto start = Clock::now();
-  std::vector<Probe> probes(static_cast<std::size_t>(options.num_probes));
+  Probes out;
+  std::vector<typename EngineT::Task> frontier;
+  {
+    typename EngineT::Worker worker(engine);
+    // A sixteenth of the budget: the two probes per stratum that must follow take longer than the
+    // walk (they go deeper), and the budget should hold roughly.
+    auto top = walk_top(engine, worker, num_strata(options), options.time_budget / 16, options.run.cancel);
+    out.leaves = top.leaves;
+    out.nodes = top.nodes;
+    out.cost = top.cost;
+    out.depth = std::move(top.depth);
+    frontier = std::move(top.frontier);
+  }
+  out.strata = frontier.size();
+  if (frontier.empty()) return out;
+  const std::int64_t least = 2 * static_cast<std::int64_t>(out.strata);
+  const std::int64_t wanted = std::max<std::int64_t>(options.num_probes, least);
+  out.probes.resize(static_cast<std::size_t>(wanted));
   std::atomic<std::int64_t> next{0};
   std::atomic<bool> out_of_time{false};
   std::exception_ptr first_error;
@@ -127,12 +210,13 @@ std::vector<Probe> run_probes(const EngineT& engine, const EstimateOptions& opti
 #pragma omp critical(relutope_probe_start)
         {
           // Deciding to start and taking the index together keeps the started probes a prefix.
-          if (!out_of_time && options.time_budget > 0 && next >= 2 && seconds_since(start) >= options.time_budget)
+          if (!out_of_time && options.time_budget > 0 && next >= least && seconds_since(start) >= options.time_budget)
             out_of_time = true;
-          i = out_of_time || next >= options.num_probes ? -1 : next++;
+          i = out_of_time || next >= wanted ? -1 : next++;
         }
         if (i < 0) break;
-        probes[static_cast<std::size_t>(i)] = run_probe(engine, worker, options.seed, static_cast<std::uint64_t>(i));
+        out.probes[static_cast<std::size_t>(i)] = run_probe<EngineT>(
+            frontier[static_cast<std::size_t>(i) % out.strata], worker, options.seed, static_cast<std::uint64_t>(i));
 #pragma omp critical(relutope_first_error)
         if (first_error) i = -1;
         if (i < 0) break;
@@ -144,8 +228,8 @@ std::vector<Probe> run_probes(const EngineT& engine, const EstimateOptions& opti
     }
   }
   if (first_error) std::rethrow_exception(first_error);
-  probes.resize(static_cast<std::size_t>(next.load()));
-  return probes;
+  out.probes.resize(static_cast<std::size_t>(next.load()));
+  return out;
 }
 
 }  // namespace
@@ -156,6 +240,9 @@ RegionEstimate estimate_regions(const Network& net, const Domain& domain, const 
   if (options.num_probes < 2 || options.num_probes > kMaxProbes)
     throw InputError("num_probes: expected a number from 2 to " + std::to_string(kMaxProbes) + ", got " +
                      std::to_string(options.num_probes));
+  if (options.strata < 0 || options.strata > options.num_probes / 2)
+    throw InputError("strata: expected 0 (automatic) or a number from 1 to num_probes / 2 = " +
+                     std::to_string(options.num_probes / 2) + ", got " + std::to_string(options.strata));
   if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
     throw InputError("time_budget: expected a number of seconds >= 0 (0 = none), got " +
                      std::to_string(options.time_budget));
@@ -166,32 +253,52 @@ RegionEstimate estimate_regions(const Network& net, const Domain& domain, const 
   RegionEstimate out;
   out.engine = resolve_engine(options.run.engine, domain.dim(), false);
   out.num_threads = detail::resolve_threads(options.run.num_threads);
-  std::vector<Probe> probes;
+  Probes run;
   detail::with_engine(net, domain, flat, out.engine, options.run.tolerance,
                       [&](const auto& engine, const detail::EngineFrame&) {
-                        probes = run_probes(engine, options, out.num_threads);
+                        run = run_probes(engine, options, out.num_threads);
                       });
-  const double n = static_cast<double>(probes.size());
-  double sum = 0, nodes = 0, cost = 0, depth = 0;
-  for (const Probe& p : probes) {
+  // Stratified mean: the top's leaves plus each stratum's mean; its variance is the sum of the
+  // strata's variances of the mean, with Welch-Satterthwaite's degrees of freedom for the t factor.
+  const std::size_t strata = run.strata;
+  std::vector<double> sum(strata, 0), squares(strata, 0), nodes(strata, 0), cost(strata, 0), depth(strata, 0),
+      count(strata, 0);
+  for (std::size_t i = 0; i < run.probes.size(); ++i) {
+    const Probe& p = run.probes[i];
+    const std::size_t s = i % strata;
     out.probes.push_back(p.regions);
-    sum += p.regions;
-    nodes += p.nodes;
-    cost += p.cost;
-    depth += p.depth;
+    sum[s] += p.regions;
+    nodes[s] += p.nodes;
+    cost[s] += p.cost;
+    depth[s] += p.depth;
+    count[s] += 1;
   }
-  out.num_probes = static_cast<int>(probes.size());
-  out.regions = sum / n;
-  double squares = 0;
-  for (const Probe& p : probes) squares += (p.regions - out.regions) * (p.regions - out.regions);
-  out.std_error = std::sqrt(squares / (n - 1) / n);
-  const double half = student_t975(out.num_probes - 1) * out.std_error;
+  for (std::size_t i = 0; i < run.probes.size(); ++i) {
+    const double d = run.probes[i].regions - sum[i % strata] / count[i % strata];
+    squares[i % strata] += d * d;
+  }
+  out.num_probes = static_cast<int>(run.probes.size());
+  out.strata = static_cast<int>(strata);
+  out.regions = run.leaves;
+  out.tree_nodes = run.nodes;
+  double seconds = run.cost, variance = 0, dof_denominator = 0, mean_depth = 0;
+  for (std::size_t s = 0; s < strata; ++s) {
+    out.regions += sum[s] / count[s];
+    out.tree_nodes += nodes[s] / count[s];
+    seconds += cost[s] / count[s];
+    const double v = squares[s] / (count[s] - 1) / count[s];
+    variance += v;
+    dof_denominator += v * v / (count[s] - 1);
+    mean_depth += run.depth[s] + depth[s] / count[s];
+  }
+  out.std_error = std::sqrt(variance);
+  const double dof = dof_denominator > 0 ? variance * variance / dof_denominator : 1e9;
+  const double half = student_t975(static_cast<int>(std::min(1e9, std::max(1.0, std::floor(dof))))) * out.std_error;
   out.low = std::max(1.0, out.regions - half);
   out.high = out.regions + half;
-  out.tree_nodes = nodes / n;
-  out.mean_depth = depth / n;
+  out.mean_depth = strata ? mean_depth / static_cast<double>(strata) : 0;
   const int count_threads = options.count_threads > 0 ? options.count_threads : detail::resolve_threads(options.run.num_threads);
-  out.count_seconds = cost / n / count_threads;
+  out.count_seconds = seconds / count_threads;
   out.seconds = seconds_since(start);
   return out;
 }

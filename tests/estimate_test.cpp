@@ -24,8 +24,9 @@ std::uint64_t exact_count(const Network& net, const Domain& box, Engine engine) 
 }
 
 RegionEstimate estimate(const Network& net, const Domain& box, Engine engine, int probes, std::uint64_t seed,
-                        int threads = 2) {
+                        int threads = 2, int strata = 0) {
   EstimateOptions options;
+  options.strata = strata;
   options.run.engine = engine;
   options.run.num_threads = threads;
   options.num_probes = probes;
@@ -36,18 +37,28 @@ RegionEstimate estimate(const Network& net, const Domain& box, Engine engine, in
 // Knuth's estimator is unbiased: the mean of many probes is within a few standard errors of the
 // count. The standard error is the probes' own (sample standard deviation / sqrt(n)), and 4 of them
 // leave a chance of 6e-5 per case of failing by bad luck (z-test; with these fixed seeds, none). A
-// wrong weight (a Max unit's k-way split counted as 2, a leaf's subtree not counted) moves the
-// mean by far more.
+// wrong weight (a Max unit's k-way split counted as 2, a leaf's subtree not counted, a stratum
+// counted twice) moves the mean by far more. Checked from the root alone (1 stratum: every probe
+// walks the whole depth) and over 8 strata; the automatic choice walks these small trees whole.
 void expect_unbiased(const Network& net, const Domain& box, Engine engine, int probes, std::uint64_t seed) {
   const std::uint64_t truth = exact_count(net, box, engine);
-  const RegionEstimate e = estimate(net, box, engine, probes, seed);
-  ASSERT_EQ(e.num_probes, probes);
-  ASSERT_EQ(e.engine, engine);
-  EXPECT_NEAR(e.regions, static_cast<double>(truth), 4 * e.std_error)
-      << net.source << " (" << relutope::engine_name(engine) << "): " << truth << " regions, estimate " << e.regions
-      << " +- " << e.std_error;
-  EXPECT_GE(e.tree_nodes, e.regions * 0.5);  // a tree has at least as many nodes as leaves, roughly
-  EXPECT_GT(e.count_seconds, 0);
+  for (int strata : {1, 8}) {
+    const RegionEstimate e = estimate(net, box, engine, probes, seed, 2, strata);
+    ASSERT_EQ(e.num_probes, probes);
+    ASSERT_EQ(e.strata, strata);
+    ASSERT_EQ(e.engine, engine);
+    EXPECT_NEAR(e.regions, static_cast<double>(truth), 4 * e.std_error)
+        << net.source << " (" << relutope::engine_name(engine) << ", " << strata << " strata): " << truth
+        << " regions, estimate " << e.regions << " +- " << e.std_error;
+    EXPECT_GE(e.tree_nodes, e.regions * 0.5);  // a tree has at least as many nodes as leaves, roughly
+    EXPECT_GT(e.count_seconds, 0);
+  }
+  // Automatic strata: these trees are small enough to be walked whole, so the estimate is the count.
+  const RegionEstimate whole = estimate(net, box, engine, probes, seed);
+  if (whole.strata == 0) {
+    EXPECT_EQ(whole.regions, static_cast<double>(truth)) << net.source;
+    EXPECT_EQ(whole.low, whole.high);
+  }
 }
 
 // A 2-D network whose hidden layer is Max units of 3 rows: splits with up to three children.
@@ -99,12 +110,23 @@ TEST(Estimate, MaxUnitsSplitIntoMoreThanTwoChildren) {
 
 TEST(Estimate, SameSeedSameProbesForAnyThreadCount) {
   const Network net = relutope::random_network(2, {8, 8}, 1, 11);
-  const RegionEstimate one = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 300, 42, 1);
-  const RegionEstimate three = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 300, 42, 3);
+  const RegionEstimate one = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 300, 42, 1, 4);
+  const RegionEstimate three = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 300, 42, 3, 4);
   EXPECT_EQ(one.probes, three.probes);
   EXPECT_EQ(one.regions, three.regions);
-  const RegionEstimate other = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 300, 43, 1);
+  const RegionEstimate other = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 300, 43, 1, 4);
   EXPECT_NE(one.probes, other.probes);  // the seed matters
+}
+
+TEST(Estimate, ASmallTreeIsWalkedWholeAndCountedExactly) {
+  const Network net = relutope::random_network(2, {8, 8}, 1, 15);
+  const std::uint64_t truth = exact_count(net, Domain::cube(2, -1, 1), Engine::kVertex);
+  const RegionEstimate e = estimate(net, Domain::cube(2, -1, 1), Engine::kVertex, 10000, 0);
+  EXPECT_EQ(e.strata, 0);
+  EXPECT_EQ(e.num_probes, 0);
+  EXPECT_EQ(e.regions, static_cast<double>(truth));
+  EXPECT_EQ(e.low, e.regions);
+  EXPECT_EQ(e.high, e.regions);
 }
 
 TEST(Estimate, ATreeWithoutSplitsIsCountedExactly) {
@@ -140,6 +162,14 @@ TEST(Estimate, BadOptionsAreNamed) {
     EXPECT_NE(std::string(e.what()).find("num_probes"), std::string::npos) << e.what();
   }
   options.num_probes = 10;
+  options.strata = 6;  // more than num_probes / 2: a stratum needs two probes
+  try {
+    relutope::estimate_regions(net, Domain::cube(2, -1, 1), options);
+    FAIL() << "strata 6 with 10 probes was accepted";
+  } catch (const relutope::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("strata"), std::string::npos) << e.what();
+  }
+  options.strata = 0;
   options.time_budget = -1;
   EXPECT_THROW(relutope::estimate_regions(net, Domain::cube(2, -1, 1), options), relutope::InputError);
   options.time_budget = 0;

@@ -14,11 +14,15 @@ struct EstimateOptions {
   /// The count being estimated: engine, tolerance (the search tree depends on both), num_threads
   /// (the probes run on these threads) and cancel. Limits, checkpoints and geometry are ignored.
   EnumerateOptions run;
-  /// Probes to run, 2 to kMaxProbes (fewer when time_budget runs out first, but at least 2).
+  /// Probes to run, 2 to kMaxProbes (fewer when time_budget runs out first, but at least two per
+  /// stratum; see RegionEstimate).
   int num_probes = 10000;
+  /// Subtrees to spread the probes over (see RegionEstimate): 0 = num_probes / 2 (at most
+  /// kMaxStrata), 1 = Knuth's plain estimator from the root; at most num_probes / 2.
+  int strata = 0;
   /// Seconds after which no new probe starts (0 = none). The probes under way finish, so a call can
-  /// take up to one probe longer. With a budget the number of probes depends on the machine; the
-  /// estimate from a given number of probes does not.
+  /// take up to one probe longer, and at least two probes per stratum run. With a budget the
+  /// numbers of strata and probes depend on the machine; without one, the estimate does not.
   double time_budget = 0;
   /// Probe i follows the random path that (seed, i) picks, on any thread: the same seed and number
   /// of probes give the same estimate for every thread count.
@@ -29,23 +33,29 @@ struct EstimateOptions {
 
 /// The largest EstimateOptions::num_probes.
 constexpr int kMaxProbes = 100000000;
+/// The most strata the automatic choice (EstimateOptions::strata = 0) takes.
+constexpr int kMaxStrata = 1 << 14;
 
-/// What estimate_regions found. Knuth's estimator: a probe walks from the root of the engine's
-/// search tree to a leaf, choosing a child uniformly at random at each split (a Max unit's k-way
-/// split is one split with k children), and reports the product of the numbers of children it saw.
-/// That product is an unbiased estimate of the number of leaves, the regions (Knuth 1975,
-/// "Estimating the efficiency of backtrack programs"); the same product summed over the nodes of
-/// the path estimates the tree's size, and the products times each node's measured cost its run time.
+/// What estimate_regions found. Knuth's estimator, stratified: the top of the engine's search tree
+/// is walked exactly, breadth-first, until its frontier holds EstimateOptions::strata subtrees
+/// (fewer when a sixteenth of time_budget runs out first); probe i then walks from the root of subtree i % strata to a leaf, choosing a child
+/// uniformly at random at each split (a Max unit's k-way split is one split with k children), and
+/// reports the product of the numbers of children it saw. That product is an unbiased estimate of the
+/// subtree's leaves (Knuth 1975, "Estimating the efficiency of backtrack programs"), so the leaves met
+/// above the frontier plus each subtree's mean estimate the regions; the same products summed over the
+/// path's nodes estimate the tree's size, and times each node's measured cost the run time. Strata keep
+/// the rare, much-split parts of the input (whose products are huge) from being missed by a whole
+/// sample: docs/estimate.md measures the interval's coverage.
 struct RegionEstimate {
-  double regions = 0;    ///< the mean of the probes: an unbiased estimate of the number of regions
-  double std_error = 0;  ///< the standard error of the mean: sample standard deviation / sqrt(num_probes)
-  /// The 95% confidence interval: regions -/+ t(0.975, num_probes - 1) * std_error, with the lower end
-  /// at least 1 (every domain has a region). The probes' distribution is skewed (rare paths through
-  /// much-split parts of the input give very large products): docs/estimate.md measures how often
-  /// the interval holds the true count.
+  double regions = 0;    ///< leaves above the frontier plus the strata's means: an unbiased estimate of the regions
+  double std_error = 0;  ///< its standard error: sqrt of the sum over strata of variance / probes in the stratum
+  /// The 95% confidence interval: regions -/+ t(0.975, dof) * std_error, dof by Welch-Satterthwaite
+  /// over the strata, with the lower end at least 1 (every domain has a region). Exact (low == high ==
+  /// regions) when the walk of the top reached every leaf.
   double low = 0, high = 0;
-  int num_probes = 0;          ///< probes run
-  std::vector<double> probes;  ///< each probe's estimate, in probe order (their mean is `regions`)
+  int num_probes = 0;          ///< probes run: at least two per stratum (0 when the top was the whole tree)
+  int strata = 0;              ///< subtrees the probes were spread over (0 when the top was the whole tree)
+  std::vector<double> probes;  ///< each probe's estimate of its subtree's leaves, in probe order
   double tree_nodes = 0;       ///< estimated nodes of the search tree (splits and leaves)
   double mean_depth = 0;       ///< splits on a probe's path, averaged
   /// Estimated seconds of count_regions with the same engine and count_threads threads (assumes the
@@ -64,7 +74,7 @@ struct RegionEstimate {
 /// @return the estimate, its interval and the probes; deterministic in (seed, num_probes) for any
 ///         thread count
 /// @throws InputError as count_regions, or for num_probes outside 2..kMaxProbes or a negative
-///         time_budget; UncertifiedError as count_regions; Cancelled when options.run.cancel is set
+///         time_budget, or strata outside 0..num_probes / 2; UncertifiedError as count_regions; Cancelled when options.run.cancel is set
 RegionEstimate estimate_regions(const Network& net, const Domain& domain, const EstimateOptions& options = {});
 
 /// The 0.975 quantile of Student's t distribution with `dof` >= 1 degrees of freedom (the 95%

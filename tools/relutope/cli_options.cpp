@@ -133,9 +133,12 @@ bool parse_estimate(const std::vector<std::string>& args, EstimateCliOptions& ou
       ("help,h", "show this help")
       ("model", po::value(&out.model)->required(), "network file: .onnx (torch.onnx.export of an MLP) or .json")
       ("probes", po::value(&out.probes)->default_value(10000),
-       "random probes (root-to-leaf paths of the search tree), at least 2; the interval narrows as 1/sqrt(N)")
+       "random probes (paths down the search tree), at least 2; the interval narrows as 1/sqrt(N)")
+      ("strata", po::value(&out.strata)->default_value(0),
+       "subtrees at the top of the tree, walked exactly, to spread the probes over: 0 = probes/2 (at most 16384), "
+       "1 = Knuth's plain estimator; at most probes/2")
       ("time-budget", po::value(&out.time_budget)->default_value(10),
-       "start no probe after SECONDS (at least 2 run); 0 = run all --probes however long they take")
+       "start no probe after SECONDS (two per stratum run); 0 = run all --probes however long they take")
       ("seed", po::value(&out.seed)->default_value(0), "seed of the probes' random choices (same seed, same estimate)")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of text");
   add_enumeration_options(desc, out.run);
@@ -145,10 +148,12 @@ bool parse_estimate(const std::vector<std::string>& args, EstimateCliOptions& ou
   return parse(args, desc, positional,
                "Usage: relutope estimate MODEL [--box LO:HI[,LO:HI...]] [options]\n\n"
                "Estimates the number of regions count would find, and how long it would take, without counting them:\n"
-               "Knuth's estimator over the counting engine's search tree. Each probe follows one random path from the\n"
-               "root to a region, choosing uniformly among the children at every split, and multiplies the numbers of\n"
-               "children; the mean over the probes is an unbiased estimate of the count, the spread of the probes gives\n"
-               "a 95% confidence interval, and the measured cost of the nodes on the paths the run time.\n"
+               "Knuth's estimator over the counting engine's search tree, stratified. The top of the tree is walked\n"
+               "exactly; each probe then follows one random path from a subtree's root to a region, choosing uniformly\n"
+               "among the children at every split, and multiplies the numbers of children. The leaves above plus the\n"
+               "subtrees' means are an unbiased estimate of the count, the probes' spread gives a 95% confidence\n"
+               "interval, and the measured cost of the nodes on the paths the run time. A small tree is walked whole:\n"
+               "the count is then exact.\n"
                "Takes the domain, --engine, --tolerance and --threads of count (the tree depends on the engine).\n\n"
                "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error, 4 cannot certify.",
                "Examples:\n"

@@ -59,6 +59,7 @@ struct EstimateCliOptions {
   DomainOptions where;
   EnumerationFlags run;
   int probes = 10000;
+  int strata = 0;
   double time_budget = 10;
   std::uint64_t seed = 0;
   bool json = false;

@@ -35,11 +35,15 @@ int run_estimate(const EstimateCliOptions& options) {
   EstimateOptions estimate;
   estimate.run = to_enumerate_options(options.run);
   estimate.num_probes = options.probes;
+  estimate.strata = options.strata;
   estimate.time_budget = options.time_budget;
   estimate.seed = options.seed;
   if (options.probes < 2 || options.probes > kMaxProbes)
     throw InputError("--probes: expected a number from 2 to " + std::to_string(kMaxProbes) + ", got " +
                      std::to_string(options.probes));
+  if (options.strata < 0 || options.strata > options.probes / 2)
+    throw InputError("--strata: expected 0 (automatic) or a number from 1 to --probes / 2 = " +
+                     std::to_string(options.probes / 2) + ", got " + std::to_string(options.strata));
   if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
     throw InputError("--time-budget: expected a number of seconds >= 0, got " + std::to_string(options.time_budget));
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
@@ -56,6 +60,7 @@ int run_estimate(const EstimateCliOptions& options) {
     out["confidence"] = 0.95;
     out["std_error"] = result.std_error;
     out["probes"] = result.num_probes;
+    out["strata"] = result.strata;
     out["seed"] = options.seed;
     out["tree_nodes"] = result.tree_nodes;
     out["mean_depth"] = result.mean_depth;
@@ -68,14 +73,21 @@ int run_estimate(const EstimateCliOptions& options) {
     std::cout << out.dump() << "\n";
     return 0;
   }
-  std::printf("about %s regions (95%% interval %s to %s)\n", approximately(result.regions).c_str(),
-              approximately(result.low).c_str(), approximately(result.high).c_str());
+  if (result.strata == 0)
+    std::printf("%s regions exactly (the search tree is small: it was walked whole)\n",
+                approximately(result.regions).c_str());
+  else
+    std::printf("about %s regions (95%% interval %s to %s)\n", approximately(result.regions).c_str(),
+                approximately(result.low).c_str(), approximately(result.high).c_str());
   std::printf("  model      %s\n", options.model.c_str());
   std::printf("  network    %s\n", network_summary(chosen).c_str());
   std::printf("  domain     %s%s\n", chosen.domain.describe().c_str(), domain_note(chosen).c_str());
-  std::printf("  probes     %d (seed %llu), standard error %.2g%% of the estimate, %.1f splits deep on average\n",
-              result.num_probes, static_cast<unsigned long long>(options.seed),
-              result.regions > 0 ? 100 * result.std_error / result.regions : 0.0, result.mean_depth);
+  if (result.strata == 0)
+    std::printf("  probes     none were needed\n");
+  else
+    std::printf("  probes     %d in %d subtree%s (seed %llu), standard error %.2g%% of the estimate, %.1f splits deep on average\n",
+                result.num_probes, result.strata, result.strata == 1 ? "" : "s", static_cast<unsigned long long>(options.seed),
+                result.regions > 0 ? 100 * result.std_error / result.regions : 0.0, result.mean_depth);
   std::printf("  search     about %s tree nodes (engine %s)\n", approximately(result.tree_nodes).c_str(),
               engine_name(result.engine));
   std::printf("  time       count would take about %s with %d thread%s; these probes took %.3f s\n",
