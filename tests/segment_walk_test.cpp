@@ -2,6 +2,7 @@
 // lowered (dense) network, the forward pass (the output must be affine on every piece), and
 // additivity over sub-segments.
 #include <gmpxx.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -267,6 +268,10 @@ TEST(SegmentWalk, ZeroWithinTheErrorBoundIsUncertifiedNotGuessed) {
   w << 1e33, 1, -1e33;
   const Eigen::Vector3d origin(1, 0.5, 1), direction(0, -1, 0);
   EXPECT_THROW(pieces_on_segment(relu_of_matmul(w), origin, direction), UncertifiedError);
+  // The message gives the value and its bound, so that a user can see how far from certain it was.
+  EXPECT_THAT([&] { pieces_on_segment(relu_of_matmul(w), origin, direction); },
+              testing::ThrowsMessage<UncertifiedError>(testing::AllOf(
+                  testing::HasSubstr("(value 0.5, error bound "), testing::HasSubstr("a + b t with a = 0.5, b = -1"))));
   // With weights that do not cancel, the same unit is certain: its cut lies inside the segment.
   w << 1, 1, -1;
   EXPECT_EQ(pieces_on_segment(relu_of_matmul(w), origin, direction).pieces, 2);

@@ -272,7 +272,12 @@ class Walker {
     };
     if (!lo_sure && hi_sure && zero_at(lo, f_lo, err_lo)) return false;
     if (!hi_sure && lo_sure && zero_at(hi, f_hi, err_hi)) return false;
-    uncertain(unit, element, lo_sure ? hi.t : lo.t, "it vanishes within its error bound of a cut or an end of the segment");
+    std::ostringstream why;
+    why.precision(3);
+    why << "it vanishes within its error bound of a cut or an end of the segment (value " << (lo_sure ? f_hi : f_lo)
+        << ", error bound " << (lo_sure ? err_hi : err_lo) << "; a + b t with a = " << f.a << ", b = " << f.b
+        << ", errors " << ea << " and " << eb << ")";
+    uncertain(unit, element, lo_sure ? hi.t : lo.t, why.str());
   }
 
   // The cuts of a ReLU-family or clip unit on [lo, hi].

@@ -1,29 +1,40 @@
 #!/usr/bin/env python3
 # Independent check of relutope's certified segment walk on ResNet-18 (ctest graph.resnet18.segment_certified):
-# a float64 numpy interpreter of the exported ONNX (Conv, Relu, MaxPool, Add, GlobalAveragePool, Flatten, Gemm;
+# a numpy interpreter of the exported ONNX (Conv, Relu, MaxPool, Add, GlobalAveragePool, Flatten, Gemm;
 # not relutope's code) gives the joint unit state (ReLU signs, MaxPool argmax) at points of the segment. It must
 # be the same at a quarter, the middle and three quarters of each piece, and differ between neighbouring pieces.
 #   check_segment_pieces.py MODEL.onnx POINTS.npy COUNT.json    (COUNT.json: relutope count --line 0,1 --json)
+# The value of one unit's input at one t, in float64 and in long double (x87 extended, 64-bit significand), to
+# tell a value that is really tiny from one that is zero when the walk cannot certify it:
+#   check_segment_pieces.py MODEL.onnx POINTS.npy --value NODE INDEX T  (NODE: a Relu node's name, e.g.
+#                                                                          /layer4/layer4.1/relu_1/Relu)
 import json, sys, numpy as np, onnx
 from onnx import numpy_helper
 from numpy.lib.stride_tricks import sliding_window_view
-model = onnx.load(sys.argv[1]); pts = np.load(sys.argv[2]); report = json.load(open(sys.argv[3]))
-init = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in model.graph.initializer}
+model = onnx.load(sys.argv[1]); pts = np.load(sys.argv[2])
 def attrs(n): return {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
 def conv(x, w, b, a):
     s = a.get('strides', [1, 1]); p = a.get('pads', [0, 0, 0, 0]); assert a.get('group', 1) == 1
     x = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
     kh, kw = w.shape[2:]
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::s[0], ::s[1]]  # n c oh ow kh kw
-    y = np.einsum('ncijab,ocab->noij', win, w, optimize=True)
+    if x.dtype == np.float64:
+        y = np.einsum('ncijab,ocab->noij', win, w, optimize=True)
+    else:  # einsum's BLAS path is double only; matmul keeps long double
+        n, c, oh, ow = win.shape[:4]
+        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, -1)
+        y = (cols @ w.reshape(w.shape[0], -1).T).reshape(n, oh, ow, -1).transpose(0, 3, 1, 2)
     return y + (b[None, :, None, None] if b is not None else 0)
-def forward(x):
+def forward(x, init, stop=None):
+    """The joint state at x (1x3x224x224), or the input of Relu node `stop` (flattened) when it is given."""
     v = {model.graph.input[0].name: x}; signs = []
     for n in model.graph.node:
         a = attrs(n); i = [v.get(k, init.get(k)) for k in n.input]
         t = n.op_type
         if t == 'Conv': y = conv(i[0], i[1], i[2] if len(i) > 2 else None, a)
-        elif t == 'Relu': signs.append((i[0] > 0).ravel()); y = np.maximum(i[0], 0)
+        elif t == 'Relu':
+            if n.name == stop: return i[0].ravel()
+            signs.append((i[0] > 0).ravel()); y = np.maximum(i[0], 0)
         elif t == 'MaxPool':
             k = a['kernel_shape']; s = a['strides']; p = a['pads']
             xp = np.pad(i[0], ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=-np.inf)
@@ -36,11 +47,21 @@ def forward(x):
         elif t == 'Gemm': y = i[0] @ (i[1].T if a.get('transB', 0) else i[1]) + i[2]
         else: raise SystemExit('op ' + t)
         v[n.output[0]] = y
+    if stop is not None: raise SystemExit('no Relu node ' + stop)
     return np.concatenate([s.astype(np.int64) for s in signs])
+def weights(dtype): return {i.name: numpy_helper.to_array(i).astype(dtype) for i in model.graph.initializer}
+if sys.argv[3] == '--value':
+    node, index, t = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+    for dtype in (np.float64, np.longdouble):
+        o, d = pts[0].astype(dtype), pts[1].astype(dtype) - pts[0].astype(dtype)
+        x = (o + dtype(t) * d).reshape(1, 3, 224, 224)
+        print(f"{np.dtype(dtype).name:>10}: {node}[{index}] at t = {t!r}: {forward(x, weights(dtype), node)[index]!r}")
+    sys.exit(0)
+report = json.load(open(sys.argv[3])); init = weights(np.float64)
 o, d = pts[0], pts[1] - pts[0]
 ends = [report["domain"]["t_begin"]] + report["breakpoints"] + [report["domain"]["t_end"]]
 assert len(ends) - 1 == report["regions"], "breakpoints and count disagree"
-def state(t): return forward((o + t * d).reshape(1, 3, 224, 224))
+def state(t): return forward((o + t * d).reshape(1, 3, 224, 224), init)
 previous, bad = None, 0
 for k, (a, b) in enumerate(zip(ends, ends[1:])):
     middle = state((a + b) / 2)
