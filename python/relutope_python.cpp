@@ -368,9 +368,13 @@ PYBIND11_MODULE(_relutope, m) {
   m.def(
       "count",
       [](const Network& net, const std::string& model, const py::dict& where, int threads, const std::string& engine,
-         double tolerance, bool exact) {
+         double tolerance, bool exact, double time_limit, std::uint64_t max_regions) {
         const CountingDomain chosen = choose(net, where);
-        const EnumerateOptions base = enumerate_options(threads, engine, tolerance);
+        EnumerateOptions base = enumerate_options(threads, engine, tolerance);
+        if (!(time_limit >= 0) || !std::isfinite(time_limit))
+          throw InputError("time_limit: expected a number of seconds >= 0 (0 = none), got " + std::to_string(time_limit));
+        base.time_limit = time_limit;
+        base.max_regions = max_regions;
         CountReport report;
         run_interruptible([&](const std::atomic<bool>& cancel) {
           EnumerateOptions options = base;
@@ -380,8 +384,32 @@ PYBIND11_MODULE(_relutope, m) {
         return count_report_json(report, chosen);
       },
       py::arg("net"), py::arg("model"), py::arg("where"), py::arg("threads") = 0, py::arg("engine") = "auto",
-      py::arg("tolerance") = 1e-9, py::arg("exact") = false,
+      py::arg("tolerance") = 1e-9, py::arg("exact") = false, py::arg("time_limit") = 0.0, py::arg("max_regions") = 0,
       "count --json of the network in the chosen domain, as a JSON string (relutope::count_report_json).");
+
+  m.def(
+      "estimate",
+      [](const Network& net, const std::string& model, const py::dict& where, int probes, int strata, double time_budget,
+         std::uint64_t seed, int threads, const std::string& engine, double tolerance) {
+        const CountingDomain chosen = choose(net, where);
+        EstimateOptions options;
+        options.run = enumerate_options(threads, engine, tolerance);
+        options.num_probes = probes;
+        options.strata = strata;
+        options.time_budget = time_budget;
+        options.seed = seed;
+        EstimateReport report;
+        run_interruptible([&](const std::atomic<bool>& cancel) {
+          EstimateOptions run = options;
+          run.run.cancel = &cancel;
+          report = estimate_report(model, chosen, run);
+        });
+        return estimate_report_json(report, chosen);
+      },
+      py::arg("net"), py::arg("model"), py::arg("where"), py::arg("probes") = 10000, py::arg("strata") = 0,
+      py::arg("time_budget") = 10.0, py::arg("seed") = 0, py::arg("threads") = 0, py::arg("engine") = "auto",
+      py::arg("tolerance") = 1e-9,
+      "estimate --json of the network in the chosen domain, as a JSON string (relutope::estimate_report_json).");
 
   py::class_<RegionStream>(m, "RegionStream")
       .def(py::init([](const Network& net, const py::dict& where, int threads, const std::string& engine, double tolerance,

@@ -10,6 +10,7 @@
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
 #include "relutope/estimate.h"
+#include "relutope/estimate_report.h"
 #include "relutope/export.h"
 #include "relutope/halfspace.h"
 #include "relutope/io.h"

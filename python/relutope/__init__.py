@@ -21,7 +21,8 @@ from . import _relutope
 from ._relutope import UncertifiedError
 
 __version__ = _relutope.__version__
-__all__ = ["count", "regions", "bounds", "neurons", "draw", "load", "CountResult", "UncertifiedError"]
+__all__ = ["count", "estimate", "regions", "bounds", "neurons", "draw", "load", "CountResult", "EstimateResult",
+           "UncertifiedError"]
 
 
 class CountResult:
@@ -40,8 +41,19 @@ class CountResult:
         return self.__dict__[key]
 
     def __repr__(self):
-        return "CountResult(regions={}, engine={!r}, domain={})".format(
-            self.regions, self.engine, self.domain)
+        return "CountResult(regions={}, complete={}, engine={!r}, domain={})".format(
+            self.regions, self.complete, self.engine, self.domain)
+
+
+class EstimateResult(CountResult):
+    """The result of estimate(): one attribute per field of ``relutope estimate --json`` (same names).
+
+    ``result.regions`` is the estimate, ``result.low`` and ``result.high`` its 95% interval.
+    """
+
+    def __repr__(self):
+        return "EstimateResult(regions={:.4g}, low={:.4g}, high={:.4g}, probes={}, strata={})".format(
+            self.regions, self.low, self.high, self.probes, self.strata)
 
 
 def _torch_module(model):
@@ -144,13 +156,17 @@ _WHERE_DOC = """
 
 
 def count(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,
-          exact=False, example_input=None, plane_region="triangle", plane_scale=1.5):
+          exact=False, example_input=None, plane_region="triangle", plane_scale=1.5, time_limit=0, max_regions=0):
     """Counts the linear regions of ``model`` in a domain, as ``relutope count --json``.
 
     model          path (.onnx/.json), ONNX bytes, or torch.nn.Module (with example_input, or the
                    input size of its first nn.Linear)
     threads        0 = all cores; engine: "auto", "vertex", "lp" or "exact"; tolerance: relative
     exact          also recount in exact rational arithmetic and certify (the CLI's --exact)
+    time_limit     stop after this many seconds (0 = none; the CLI's --time-limit)
+    max_regions    stop once this many regions are found (0 = none; --max-regions)
+                   A run stopped by either returns normally with ``complete`` False, ``stopped`` saying
+                   why, and ``regions`` a lower bound (the CLI exits 5 instead).
     Returns a CountResult with every field of ``count --json``, in its order: model, regions, input_dim,
     hidden_widths, neurons, output_dim, domain, (breakpoints, segment_length along a line), engine,
     threads, tasks, seconds, ..., (the certificate with exact), upper_bound, fraction_of_upper_bound.
@@ -159,10 +175,32 @@ def count(model, box=None, domain=None, plane=None, line=None, threads=0, engine
     net = load(model, example_input)
     where = _where(box, domain, plane, line, plane_region, plane_scale)
     return CountResult(json.loads(_relutope.count(net, _model_name(model, net), where, threads, engine, tolerance,
-                                                  exact)))
+                                                  exact, time_limit, max_regions)))
 
 
 count.__doc__ += _WHERE_DOC
+
+
+def estimate(model, box=None, domain=None, plane=None, line=None, probes=10000, strata=0, time_budget=10, seed=0,
+             threads=0, engine="auto", tolerance=1e-9, example_input=None, plane_region="triangle", plane_scale=1.5):
+    """Estimates how many regions count() would find, and how long it would take, as ``relutope estimate --json``.
+
+    probes         random probes down the search tree (at least 2)
+    strata         subtrees at the top of the tree, walked exactly, to spread the probes over
+                   (0 = probes / 2, at most 16384; 1 = Knuth's plain estimator)
+    time_budget    start no probe after this many seconds (0 = none); seed: the probes' random choices
+    Returns an EstimateResult with every field of ``estimate --json``: model, regions, low, high,
+    confidence, std_error, probes, strata, seed, tree_nodes, mean_depth, count_seconds, count_threads,
+    engine, seconds, domain, (upper_bound). With strata 0 in the result the tree was walked whole and
+    regions is the exact count. docs/estimate.md measures how often the interval holds the count.
+    """
+    net = load(model, example_input)
+    where = _where(box, domain, plane, line, plane_region, plane_scale)
+    return EstimateResult(json.loads(_relutope.estimate(net, _model_name(model, net), where, probes, strata,
+                                                        time_budget, seed, threads, engine, tolerance)))
+
+
+estimate.__doc__ += _WHERE_DOC
 
 
 def _model_name(model, net):

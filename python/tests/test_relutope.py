@@ -52,6 +52,49 @@ def test_count_has_every_field_of_the_cli_json_with_the_same_values():
 
 
 @needs_cli
+def test_count_stopped_by_a_limit_is_a_marked_lower_bound(tmp_path):
+    model = random_json_model(tmp_path / "big.json", 4, [64, 64, 64], seed=1)
+    full = relutope.count(MOONS)
+    assert full.complete is True and full.stopped is None
+    for kwargs, reason in (({"max_regions": 100}, "region limit"), ({"time_limit": 0.2}, "time limit")):
+        start = time.monotonic()
+        part = relutope.count(model, threads=2, **kwargs)
+        assert time.monotonic() - start < 5
+        assert part.complete is False and part.stopped == reason, part
+        theirs = json.loads(cli("count", model, "--json", "--threads", "2",
+                                "--max-regions" if "max_regions" in kwargs else "--time-limit",
+                                str(next(iter(kwargs.values())))).stdout)
+        assert list(part.as_dict()) == list(theirs)
+        assert theirs["complete"] is False
+    assert relutope.count(model, max_regions=100).regions >= 100
+    with pytest.raises(ValueError, match="time_limit"):
+        relutope.count(MOONS, time_limit=-1)
+
+
+@needs_cli
+def test_estimate_has_every_field_of_the_cli_json_with_the_same_values():
+    ours = relutope.estimate(MOONS, probes=400, seed=3, time_budget=0, threads=2).as_dict()
+    theirs = json.loads(cli("estimate", MOONS, "--probes", "400", "--seed", "3", "--time-budget", "0", "--json",
+                            "--threads", "2").stdout)
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        if key not in ("seconds", "count_seconds"):
+            assert ours[key] == theirs[key], key
+
+
+def test_estimate_of_a_large_tree_brackets_its_count_and_a_small_tree_is_exact(tmp_path):
+    small = relutope.estimate(MOONS, probes=10000)
+    assert small.strata == 0 and small.regions == relutope.count(MOONS).regions
+    model = random_json_model(tmp_path / "mid.json", 3, [16, 16, 16], seed=4)
+    truth = relutope.count(model).regions
+    est = relutope.estimate(model, probes=2000, strata=200, time_budget=0)
+    assert est.strata == 200 and est.probes == 2000
+    assert abs(est.regions - truth) < 5 * est.std_error + 1e-9, (est, truth)
+    with pytest.raises(ValueError, match="strata"):
+        relutope.estimate(model, probes=10, strata=6)
+
+
+@needs_cli
 def test_exact_count_has_the_certificate_fields_of_the_cli():
     ours = relutope.count(MOONS, exact=True)
     theirs = json.loads(cli("count", MOONS, "--exact", "--json").stdout)

@@ -7,16 +7,12 @@
 #include "cli_options.h"
 #include "relutope/bounds.h"
 #include "relutope/error.h"
-#include "relutope/estimate.h"
+#include "relutope/estimate_report.h"
 #include "relutope/io.h"
 
 namespace relutope::cli {
 
 namespace {
-
-// When the tightest upper bound is this many times the interval's upper end, the estimate says so:
-// the bounds are then no guide to the count or the run time.
-constexpr double kFarAbove = 100;
 
 std::string bound_text(const Bound& bound) {
   if (bound.value.size() <= 18) return with_commas(std::stoull(bound.value));
@@ -47,32 +43,12 @@ int run_estimate(const EstimateCliOptions& options) {
   if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
     throw InputError("--time-budget: expected a number of seconds >= 0, got " + std::to_string(options.time_budget));
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
-  const RegionEstimate result = estimate_regions(chosen.net, chosen.domain, estimate);
-  const std::vector<Bound> bounds = model_bounds(chosen.net, chosen.domain);
-  const Bound* bound = tightest_upper_bound(bounds);
-  const bool far_above = bound && bound->log10 > std::log10(std::max(result.high, 1.0)) + std::log10(kFarAbove);
+  const EstimateReport report = estimate_report(options.model, chosen, estimate);
   if (options.json) {
-    nlohmann::ordered_json out;
-    out["model"] = options.model;
-    out["regions"] = result.regions;
-    out["low"] = result.low;
-    out["high"] = result.high;
-    out["confidence"] = 0.95;
-    out["std_error"] = result.std_error;
-    out["probes"] = result.num_probes;
-    out["strata"] = result.strata;
-    out["seed"] = options.seed;
-    out["tree_nodes"] = result.tree_nodes;
-    out["mean_depth"] = result.mean_depth;
-    out["count_seconds"] = result.count_seconds;
-    out["count_threads"] = result.num_threads;
-    out["engine"] = engine_name(result.engine);
-    out["seconds"] = result.seconds;
-    out["domain"] = domain_object(chosen);
-    if (bound) out["upper_bound"] = {{"id", bound->id}, {"value", bound->value}, {"log10", bound->log10}};
-    std::cout << out.dump() << "\n";
+    std::cout << estimate_report_json(report, chosen) << "\n";
     return 0;
   }
+  const RegionEstimate& result = report.estimate;
   if (result.strata == 0)
     std::printf("%s regions exactly (the search tree is small: it was walked whole)\n",
                 approximately(result.regions).c_str());
@@ -93,9 +69,9 @@ int run_estimate(const EstimateCliOptions& options) {
   std::printf("  time       count would take about %s with %d thread%s; these probes took %.3f s\n",
               duration_text(result.count_seconds).c_str(), result.num_threads, result.num_threads == 1 ? "" : "s",
               result.seconds);
-  if (bound)
+  if (const auto& bound = report.upper_bound)
     std::printf("  bound      <= %s (%s, the tightest upper bound)%s\n", bound_text(*bound).c_str(), bound->id.c_str(),
-                far_above ? ": far above the estimate, no guide to this network" : "");
+                report.bound_far_above ? ": far above the estimate, no guide to this network" : "");
   return 0;
 }
 
