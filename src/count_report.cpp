@@ -92,6 +92,7 @@ std::string count_report_json(const CountReport& report, const CountingDomain& w
   }
   out["engine"] = engine_name(stats.engine);
   out["threads"] = stats.num_threads;
+  out["ranks"] = stats.num_ranks;
   out["tasks"] = stats.num_tasks;
   out["tasks_resumed"] = stats.num_tasks_resumed;
   out["seconds"] = stats.seconds;

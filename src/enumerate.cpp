@@ -6,6 +6,7 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #ifdef _OPENMP
@@ -16,6 +17,9 @@
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
 #include "detail/task_source.h"
+#ifdef RELUTOPE_WITH_MPI
+#include "detail/mpi_tasks.h"
+#endif
 #include "relutope/error.h"
 
 namespace relutope {
@@ -74,6 +78,7 @@ struct Shared {
   Clock::time_point start = Clock::now();
   std::atomic<std::uint64_t> found{0};
   std::atomic<std::int64_t> last_progress_ns{0};  // since `start`
+  std::atomic<std::int64_t> busy_ns{0};  // the threads' time in tasks
   std::atomic<bool> stopping{false};
   std::atomic<StopReason> stop_reason{StopReason::kNone};
 
@@ -408,7 +413,9 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
       if (shared.should_stop()) break;
       try {
         TaskOutput output;
+        const auto task_start = Clock::now();
         const auto [totals, finished] = run_task(*worker, tasks[i], shared, shared.keeps_regions() ? &output : nullptr);
+        shared.busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - task_start).count();
 #pragma omp critical(relutope_visit)
         {
           // The visitor may throw (a caller stopping early): catch it here, as an exception
@@ -435,25 +442,91 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
   if (first_error) std::rethrow_exception(first_error);
 }
 
-// Cuts the search into tasks, runs them on all threads (skipping those a resumed run has done) and
-// collects their regions in task order, so the output is the same for any thread count.
-template <class EngineT>
-void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateStats& stats) {
-  const int min_tasks = effective_min_tasks(shared.options, threads);
-  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats);
-  RunState state = start_state(shared, min_tasks, tasks.size(), stats);
-  std::vector<std::int64_t> pending;
-  for (std::uint64_t i = 0; i < state.num_tasks; ++i)
-    if (!state.done.count(i)) pending.push_back(static_cast<std::int64_t>(i));
-  detail::LocalTaskSource source(std::move(pending));
-  TaskCollector collector(shared, std::move(state));
-  shared.found = collector.resumed().num_regions;
-  run_tasks(engine, tasks, shared, threads, source, collector);
+#ifdef RELUTOPE_WITH_MPI
+// What the MPI channel (detail/mpi_tasks.h) needs of the run.
+class SharedControl : public detail::RunControl {
+ public:
+  explicit SharedControl(Shared& shared) : shared_(shared) {}
+  bool should_stop() override { return shared_.should_stop(); }
+  void request_stop(StopReason reason) override { shared_.request_stop(reason); }
+  StopReason stop_reason() const override { return shared_.stop_reason.load(); }
+  std::uint64_t found() const override { return shared_.found.load(std::memory_order_relaxed); }
+  void add_found(std::uint64_t regions) override { shared_.found += regions; }
+
+ private:
+  Shared& shared_;
+};
+#endif
+
+double busy_seconds(const Shared& shared) { return static_cast<double>(shared.busy_ns.load()) * 1e-9; }
+
+// The statistics of the collected tasks (rank 0's collector in a distributed run).
+void finish_stats(const TaskCollector& collector, const Shared& shared, EnumerateStats& stats) {
   collector.add_to(stats);
   stats.num_regions_resumed = collector.resumed().num_regions;
   stats.stopped = shared.stop_reason.load();
   stats.complete = stats.stopped == StopReason::kNone;
-  collector.final_checkpoint();
+}
+
+// Cuts the search into tasks, runs them on all threads (skipping those a resumed run has done) and
+// collects their regions in task order, so the output is the same for any thread count; with
+// EnumerateOptions::mpi, over the ranks of an MPI job (detail/mpi_tasks.h), the same for any rank count.
+template <class EngineT>
+void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateStats& stats) {
+#ifdef RELUTOPE_WITH_MPI
+  // The visitor forms hand over Region objects, which do not travel: they run whole on every rank.
+  const std::optional<detail::MpiWorld> world = detail::mpi_world(shared.options.mpi && !shared.visit);
+#else
+  const bool world = false;
+#endif
+  int min_tasks = effective_min_tasks(shared.options, threads);
+#ifdef RELUTOPE_WITH_MPI
+  if (world) min_tasks = detail::mpi_broadcast(effective_min_tasks(shared.options, detail::mpi_sum(threads)));
+#endif
+  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats);
+#ifdef RELUTOPE_WITH_MPI
+  if (world) detail::mpi_check_same_cut(tasks.size());
+  const bool root = !world || world->rank == 0;
+#else
+  const bool root = true;
+#endif
+  // Only rank 0 knows what a resumed run has done: the others run what it hands out.
+  RunState state = root ? start_state(shared, min_tasks, tasks.size(), stats) : RunState{min_tasks, tasks.size(), {}};
+  std::vector<std::int64_t> pending;
+  for (std::uint64_t i = 0; i < state.num_tasks; ++i)
+    if (!state.done.count(i)) pending.push_back(static_cast<std::int64_t>(i));
+  TaskCollector collector(shared, std::move(state));
+  shared.found = collector.resumed().num_regions;
+  if (!world) {
+    detail::LocalTaskSource source(std::move(pending));
+    run_tasks(engine, tasks, shared, threads, source, collector);
+    finish_stats(collector, shared, stats);
+    stats.busy_seconds = {busy_seconds(shared)};
+    collector.final_checkpoint();
+    return;
+  }
+#ifdef RELUTOPE_WITH_MPI
+  SharedControl control(shared);
+  detail::MpiTaskChannel channel(*world, control, threads, std::move(pending), root ? &collector : nullptr);
+  std::exception_ptr error;
+  try {
+    run_tasks(engine, tasks, shared, threads, channel.source(), channel.results());
+  } catch (...) {
+    error = std::current_exception();
+  }
+  detail::MpiTaskChannel::Outcome outcome = channel.finish(error, busy_seconds(shared));
+  if (root) {
+    finish_stats(collector, shared, stats);
+    stats.busy_seconds = outcome.busy_seconds;
+    stats.num_ranks = world->size;
+    try {
+      if (!outcome.error) collector.final_checkpoint();
+    } catch (...) {
+      outcome.error = std::current_exception();  // thrown on every rank below, not here alone
+    }
+  }
+  detail::mpi_broadcast_stats(stats, outcome.error);
+#endif
 }
 
 EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,

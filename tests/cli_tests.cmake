@@ -476,6 +476,49 @@ foreach(kind count export)
   endforeach()
 endforeach()
 
+# MPI (RELUTOPE_WITH_MPI): mpirun -np 1, 2 and 3 give the count, statistics and JSON lines of one process,
+# on seeded networks (tests/data/make_mpi_models.py), one of which has a task holding most of its regions.
+if(RELUTOPE_WITH_MPI)
+  set(relutope_mpi_env MPIRUN=${MPIEXEC_EXECUTABLE})
+  foreach(case "2x32x32|tests/data/mpi_2x32x32.json" "4x12x12_lp|tests/data/mpi_4x12x12.json;--engine;lp"
+               "one_big_task|tests/data/mpi_one_big_task.json" "long_run_3x24x24x24|${relutope_long_run}")
+    string(REPLACE "|" ";" parts "${case}")
+    list(POP_FRONT parts name)
+    add_test(NAME cli.mpi.${name}_np_1_2_3_same_as_one_process
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mpi/same_as_one_process.sh $<TARGET_FILE:relutope_cli>
+                     ${CMAKE_CURRENT_BINARY_DIR}/mpi/${name} ${parts}
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(cli.mpi.${name}_np_1_2_3_same_as_one_process PROPERTIES
+      PASS_REGULAR_EXPRESSION "np=1 same count and statistics: ok.*np=1 same JSON lines: ok.*np=2 same count and statistics: ok.*np=2 same JSON lines: ok.*np=3 same count and statistics: ok.*np=3 same JSON lines: ok"
+      ENVIRONMENT "${relutope_mpi_env}" LABELS mpi TIMEOUT 300)
+  endforeach()
+  # 44,372 regions, 12 runs: the small networks above run the same code under the sanitizers.
+  set_property(TEST cli.mpi.long_run_3x24x24x24_np_1_2_3_same_as_one_process APPEND PROPERTY LABELS release_only)
+  # Stopping and resuming under mpirun: a checkpoint of 2 ranks resumes under 3 and without MPI; SIGTERM.
+  foreach(how time export TERM)
+    add_test(NAME cli.mpi.stop_${how}_then_resume
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mpi/stop_and_resume.sh $<TARGET_FILE:relutope_cli>
+                     ${CMAKE_CURRENT_BINARY_DIR}/mpi/stop_${how} ${how}
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(cli.mpi.stop_${how}_then_resume PROPERTIES ENVIRONMENT "${relutope_mpi_env}"
+                         LABELS "mpi;release_only" TIMEOUT 300)
+  endforeach()
+  set_tests_properties(cli.mpi.stop_time_then_resume PROPERTIES PASS_REGULAR_EXPRESSION
+    "stopped: exit 5.*lower bound: ok.*resumed under 3 ranks: exit 0.*tasks resumed: ok.*resumed_3_ranks: same count and statistics as the uninterrupted run: ok.*resumed without mpirun: exit 0.*resumed_alone: same count and statistics as the uninterrupted run: ok")
+  set_tests_properties(cli.mpi.stop_export_then_resume PROPERTIES PASS_REGULAR_EXPRESSION
+    "stopped: exit 5.*lower bound: ok.*resumed under 3 ranks: exit 0.*same JSON lines as the uninterrupted run: ok")
+  set_tests_properties(cli.mpi.stop_TERM_then_resume PROPERTIES PASS_REGULAR_EXPRESSION
+    "SIGTERM to mpirun: mpirun exit 1.*mpirun: lower bound printed: ok.*mpirun: resumed to the exact count: ok.*SIGTERM to ranks: mpirun exit 5.*ranks: lower bound printed: ok.*ranks: resumed to the exact count: ok")
+  # Only count and export are spread; an error on one rank ends the job with its message and code.
+  relutope_cli_long_run(mpi.other_commands_and_errors "under mpirun only count and export spread their work.*exit=2.*rank [01]\\).*error: .*no_such_model.json.*exit=2" "
+${MPIEXEC_EXECUTABLE} --oversubscribe --allow-run-as-root -np 2 \"$RELUTOPE\" stats tests/data/tiny_2d.json 2>&1
+echo exit=$?
+${MPIEXEC_EXECUTABLE} --oversubscribe --allow-run-as-root -np 2 \"$RELUTOPE\" count \"$WORK/no_such_model.json\" 2>&1
+echo exit=$?
+")
+  set_property(TEST cli.mpi.other_commands_and_errors APPEND PROPERTY LABELS mpi)
+endif()
+
 # A checkpoint of another run, or a damaged one, is refused (exit 2), naming what differs.
 relutope_cli_long_run(long_run.resume_refuses_another_run
   "model: checkpoint [0-9a-f]+, this run [0-9a-f]+.*exit=2.*tolerance: checkpoint 1e-09, this run 1e-08.*exit=2.*engine: checkpoint vertex, this run lp.*exit=2.*domain: checkpoint \\[-1,1\\]\\^2 #[0-9a-f]+, this run \\[-2,2\\]\\^2.*exit=2.*command: checkpoint count, this run export --jsonl.*exit=2" [[

@@ -57,7 +57,7 @@ TEST(CountReport, JsonHasEveryKeyInTheDocumentedOrder) {
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{
                       "model", "regions", "complete", "stopped", "input_dim", "hidden_widths", "neurons", "output_dim",
-                      "output_head", "domain", "engine", "threads", "tasks", "tasks_resumed", "seconds",
+                      "output_head", "domain", "engine", "threads", "ranks", "tasks", "tasks_resumed", "seconds",
                       "regions_per_second", "tolerance", "tolerance_abs", "near_degenerate",
                       "exact_decisions", "lps", "lp_fallbacks", "certified", "float_regions", "float_missed",
                       "float_invented", "facets_certified", "float_facets_wrong", "missed_patterns", "invented_patterns",

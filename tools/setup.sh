@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libeigen3-dev libboost-program-options-dev nlohmann-json3-dev
           libonnx-dev libprotobuf-dev protobuf-compiler libglpk-dev libgmp-dev libcairo2-dev libcgal-dev
-          libgtest-dev libgmock-dev
+          libgtest-dev libgmock-dev libopenmpi-dev openmpi-bin
           pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib
           python3-torchvision python3-sklearn)
 if [ "${1:-}" = "--fuzz" ]; then

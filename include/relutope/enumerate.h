@@ -123,6 +123,19 @@ struct EnumerateOptions {
   /// visitor forms, every region of the done tasks has been visited before the call, and no other.
   std::function<void(const RunState& state)> on_checkpoint;
   double checkpoint_seconds = 30;
+
+  /// Spread the run over the ranks of an MPI job (README "Long runs", docs/scaling.md). It takes
+  /// effect when the library was built with MPI (CMake RELUTOPE_WITH_MPI), the caller initialised MPI
+  /// with at least MPI_THREAD_SERIALIZED and MPI_COMM_WORLD has more than one rank; otherwise it
+  /// changes nothing. count_regions and enumerate_formatted are then collective: every rank calls them
+  /// with the same network, domain and options (num_threads may differ). The ranks cut the same tasks
+  /// (min_tasks as rank 0 resolves it, 64 per thread of the whole job when 0) and take them from rank 0
+  /// on demand; rank 0 alone consumes the texts, reports progress, reads `resume` and calls
+  /// on_checkpoint; the stop switch, time limit and region limit of any rank stop them all. Every rank
+  /// returns rank 0's statistics: the count, statistics, texts and checkpoints of one process, for any
+  /// number of ranks. An error on one rank is thrown on every rank. The visitor forms are not spread:
+  /// they run whole on every rank.
+  bool mpi = false;
 };
 
 /// The largest EnumerateOptions::min_tasks.
@@ -150,6 +163,9 @@ struct EnumerateStats {
   /// lower bound, and the other counts are of the work done.
   bool complete = true;
   StopReason stopped = StopReason::kNone;  ///< why it stopped early
+  int num_ranks = 1;  ///< MPI ranks the run was spread over (EnumerateOptions::mpi)
+  /// Per rank: seconds its threads spent running tasks, summed over its threads (the load balance).
+  std::vector<double> busy_seconds;
 };
 
 /// Receives one region; see enumerate_regions.

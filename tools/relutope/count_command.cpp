@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "mpi_session.h"
 #include "relutope/count_report.h"
 #include "relutope/error.h"
 #include "relutope/estimate.h"
@@ -52,23 +53,34 @@ int run_count(const CountOptions& options) {
     return run_segment_count(options);
   }
   EnumerateOptions enumerate = to_enumerate_options(options.run);
+  // Under mpirun the ranks share the work and rank 0 alone reports, reads and writes checkpoints.
+  enumerate.mpi = mpi_size() > 1;
+  const bool root = mpi_rank() == 0;
+  const bool quiet = options.run.quiet || !root;
+  LongRunFlags limits = options.limits;
+  if (!root) limits.checkpoint.clear(), limits.resume.clear();
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Domain& domain = chosen.domain;
-  if (options.verbose)
+  if (options.verbose && root)
     std::cerr << "relutope count: model=" << options.model << " box=" << domain.describe() << " ("
               << domain_origin_name(chosen.origin) << ") threads=" << options.run.threads << " engine=" << options.run.engine
               << " tolerance=" << options.run.tolerance << "\n";
-  if (!options.run.quiet && options.limits.resume.empty()) warn_if_long(chosen, enumerate, options.limits);
+  if (!quiet && limits.resume.empty()) warn_if_long(chosen, enumerate, limits);
   RunIdentity identity = run_identity(chosen.net, domain, enumerate, false);
   identity.insert(identity.begin(), {"command", "count"});
   CountReport report;
   {
-    const LongRun long_run(enumerate, options.limits);
-    const CheckpointedRun checkpoints(enumerate, options.limits, identity);
-    const Progress progress(enumerate, options.run.quiet, checkpoints.resumed_regions());
+    const LongRun long_run(enumerate, limits);
+    const CheckpointedRun checkpoints(enumerate, limits, identity);
+    const Progress progress(enumerate, quiet, checkpoints.resumed_regions());
     report = count_report(options.model, chosen, enumerate, options.exact);
   }
   const int exit_code = report.stats.complete ? 0 : kExitStopped;
+  if (options.verbose && root) {  // the load balance: time in tasks per rank, summed over its threads
+    std::cerr << "relutope count: busy seconds per rank:";
+    for (double seconds : report.stats.busy_seconds) std::cerr << " " << seconds;
+    std::cerr << "\n";
+  }
   if (options.json) {
     std::cout << count_report_json(report, chosen) << "\n";
     return exit_code;
@@ -93,7 +105,8 @@ int run_count(const CountOptions& options) {
                 bound->value.size() <= 18 ? with_commas(std::stoull(bound->value)).c_str()
                                           : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),
                 bound->id.c_str(), report.fraction_of_upper_bound);
-  std::printf("  engine     %s, %d thread%s, %s tasks%s%s\n", engine_name(stats.engine), stats.num_threads,
+  std::printf("  engine     %s, %s%d thread%s, %s tasks%s%s\n", engine_name(stats.engine),
+              stats.num_ranks > 1 ? (std::to_string(stats.num_ranks) + " MPI ranks x ").c_str() : "", stats.num_threads,
               stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(),
               stats.num_tasks_resumed ? (" (" + with_commas(stats.num_tasks_resumed) + " done before, resumed)").c_str() : "",
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");

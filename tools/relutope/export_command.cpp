@@ -13,6 +13,7 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "mpi_session.h"
 #include "option_values.h"
 #include "relutope/draw.h"
 #include "relutope/error.h"
@@ -72,6 +73,10 @@ void checkpoints_output(CheckpointedRun& checkpoints, std::ofstream& file, int f
 
 int run_export(const ExportOptions& options) {
   EnumerateOptions enumerate = to_enumerate_options(options.run);
+  // Under mpirun the ranks share the work and rank 0 alone writes (EnumerateOptions::mpi).
+  enumerate.mpi = mpi_size() > 1;
+  const bool root = mpi_rank() == 0;
+  const bool quiet = options.run.quiet || !root;
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   const Domain& domain = chosen.domain;
@@ -81,6 +86,9 @@ int run_export(const ExportOptions& options) {
     throw InputError("--svg/--png: drawing needs a 2-input network; " + options.model + " has " + std::to_string(net.input_dim()));
   if (mesh && net.input_dim() != 3)
     throw InputError("--off/--ply/--obj: cells need a 3-input network; " + options.model + " has " + std::to_string(net.input_dim()));
+  if (enumerate.mpi && (picture || mesh))
+    throw InputError("--svg/--png/--off/--ply/--obj: under mpirun export writes JSON lines only (--jsonl); draw and "
+                     "mesh in one process");
   const Engine engine = resolve_engine(enumerate.engine, domain.dim(), true);
   if ((picture || mesh) && engine != Engine::kVertex)
     throw InputError("--engine " + options.run.engine + " gives no vertices: pictures and meshes need the vertex engine");
@@ -105,11 +113,12 @@ int run_export(const ExportOptions& options) {
   enumerate.with_vertices = engine == Engine::kVertex;
 
   // Checkpoints keep JSON lines only: the file is cut back to the last checkpoint and continued.
-  const LongRunFlags& limits = options.limits;
+  LongRunFlags limits = options.limits;
   const bool saved_run = !limits.checkpoint.empty() || !limits.resume.empty();
   if (saved_run && (options.jsonl.empty() || options.jsonl == "-" || picture || mesh))
     throw InputError(std::string(limits.checkpoint.empty() ? "--resume" : "--checkpoint") +
                      ": export saves and resumes JSON lines written to a file (--jsonl FILE), without pictures or meshes");
+  if (!root) limits.checkpoint.clear(), limits.resume.clear();  // rank 0 reads and writes them
   const std::set<std::string> fields = split_fields(options.fields);
   RunIdentity identity = run_identity(net, domain, enumerate, true);
   std::string field_list;
@@ -120,11 +129,12 @@ int run_export(const ExportOptions& options) {
   CheckpointedRun checkpoints(enumerate, limits, identity);
 
   std::ofstream jsonl_file;
+  std::ostream nowhere(nullptr);  // the other ranks only format lines
   std::unique_ptr<JsonlWriter> jsonl;
   int jsonl_fd = -1;
   if (!options.jsonl.empty()) {
-    std::ostream* out = &std::cout;
-    if (options.jsonl != "-") {
+    std::ostream* out = root ? &std::cout : &nowhere;
+    if (options.jsonl != "-" && root) {
       if (checkpoints.resumes()) {
         jsonl_file = continue_output(options.jsonl, checkpoints.resumed().output_bytes, limits.resume);
       } else {
@@ -151,7 +161,7 @@ int run_export(const ExportOptions& options) {
   std::uint64_t index = 0;
   // JSON lines alone are measured and formatted in the worker threads; pictures and meshes need the
   // regions themselves, in order.
-  const Progress progress(enumerate, options.run.quiet, checkpoints.resumed_regions());
+  const Progress progress(enumerate, quiet, checkpoints.resumed_regions());
   const EnumerateStats stats =
       picture || mesh ? enumerate_regions(net, domain, enumerate,
                                           [&](const Region& region) {
@@ -177,7 +187,7 @@ int run_export(const ExportOptions& options) {
     std::ofstream out = open_output(options.obj);
     write_obj(out, cells);
   }
-  if (!options.run.quiet) {
+  if (!quiet) {
     std::cerr << "relutope export: " << regions_line(stats) << " of " << options.model << " in "
               << domain.describe() << domain_note(chosen) << " (engine " << engine_name(stats.engine);
     if (stats.num_near_degenerate)

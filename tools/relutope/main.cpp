@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli_options.h"
+#include "mpi_session.h"
 #include "relutope/error.h"
 #include "relutope/version.h"
 
@@ -40,8 +41,12 @@ const char* const kHelp =
 
 int main(int argc, char** argv) {
   using namespace relutope;
+  cli::MpiSession mpi(argc, argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string command;
+  // Under mpirun every rank reports its error (it may be its own: a file it cannot read), then the
+  // job ends: the other ranks would wait for this one forever.
+  const std::string who = cli::mpi_size() > 1 ? "relutope (rank " + std::to_string(cli::mpi_rank()) + ")" : "relutope";
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       std::cout << kHelp;
@@ -53,6 +58,9 @@ int main(int argc, char** argv) {
     }
     command = args[0];
     args.erase(args.begin());
+    if (cli::mpi_size() > 1 && command != "count" && command != "export")
+      throw InputError("under mpirun only count and export spread their work over the ranks; run '" + command +
+                       "' as one process");
     if (command == "count") {
       cli::CountOptions options;
       if (!cli::parse_count(args, options)) return 0;
@@ -94,18 +102,18 @@ int main(int argc, char** argv) {
       return cli::run_bench(options);
     }
     std::cerr << "relutope: unknown command \"" << command << "\"\n\n" << kHelp;
-    return 1;
+    return mpi.fail(1);
   } catch (const boost::program_options::error& e) {
-    std::cerr << "relutope: " << e.what() << " (see 'relutope " << (command.empty() ? "" : command + " ") << "--help')\n";
-    return 1;
+    std::cerr << who + ": " + e.what() + " (see 'relutope " + (command.empty() ? "" : command + " ") + "--help')\n";
+    return mpi.fail(1);
   } catch (const InputError& e) {
-    std::cerr << "relutope: error: " << e.what() << "\n";
-    return 2;
+    std::cerr << who + ": error: " + e.what() + "\n";  // one write: the ranks' lines do not interleave
+    return mpi.fail(2);
   } catch (const UncertifiedError& e) {
-    std::cerr << "relutope: cannot certify: " << e.what() << "\n";
-    return 4;
+    std::cerr << who + ": cannot certify: " + e.what() + "\n";
+    return mpi.fail(4);
   } catch (const std::exception& e) {
-    std::cerr << "relutope: internal error: " << e.what() << "\n";
-    return 3;
+    std::cerr << who + ": internal error: " + e.what() + "\n";
+    return mpi.fail(3);
   }
 }
