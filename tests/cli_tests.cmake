@@ -360,6 +360,9 @@ relutope_cli_test(segment.one_break_between_neighbours [[^217 regions.*breaks +2
                   count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1)
 relutope_cli_test(segment.auto_when_too_large_for_dense [[^[0-9,]+ pieces.*engine +segment walk]]
                   count ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx --points ${relutope_cli_segment}/points_64x64.npy --line 0,1)
+# Units exactly at their breakpoints at the two images are decided by their exact slopes (issue 9).
+relutope_cli_test(segment.digits_cnn_whole_segment [[^112 pieces]]
+                  count examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --engine segment)
 relutope_cli_test(segment.digits_cnn_inner_part [[^112 pieces]]
                   count examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --segment 1e-6,0.999999 --engine segment)
 relutope_cli_test(segment.digits_cnn_inner_part_vertex [[^112 regions]]

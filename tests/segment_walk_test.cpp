@@ -283,8 +283,51 @@ TEST(SegmentWalk, ExactZeroAtAnExactEndIsNoCut) {
   const Graph g = relu_of_matmul(w);
   // z = x1 - x2 = t is exactly 0 at t = 0 (no rounding anywhere: the error bound is 0) and grows: one piece.
   EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(0, 0), Eigen::Vector2d(1, 0)).pieces, 1);
-  // At (1, 1) the same zero comes from 1 - 1, which the bound cannot tell from a rounding error.
-  EXPECT_THROW(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(1, 0)), UncertifiedError);
+  // At (1, 1) the same zero comes from 1 - 1, which the bound cannot tell from a rounding error; the
+  // exact value there (0) and slope (1) decide (issue 9): a zero at the end, positive inside, one piece.
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(1, 0)).pieces, 1);
+  // The same at the far end: z = t - 1 on [0, 1], zero at t = 1 only.
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(0, 1), Eigen::Vector2d(1, 0)).pieces, 1);
+  // And on a part of the line: t in [0.5, 2] of (0.5, 1) + t (1, 0), zero at its start t = 0.5.
+  SegmentOptions part;
+  part.t_begin = 0.5;
+  part.t_end = 2;
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(0.5, 1), Eigen::Vector2d(1, 0), part).pieces, 1);
+}
+
+// max(x1 + x2, 3 x1 - x2) on x = (1, 1) + t (0, 1): both are 2 at t = 0 (equal exactly, though their
+// error bounds overlap), and x1 + x2 is steeper: one piece, whose state is the first input.
+TEST(SegmentWalk, MaxInputsEqualAtAnExactEndAreDecidedByTheirExactSlopes) {
+  Eigen::MatrixXd w(2, 2);
+  w << 1, 3, 1, -1;
+  Graph g = relu_of_matmul(w);
+  GraphNode& max = g.nodes[2];
+  max.kind = OpKind::kMax;
+  max.op_type = "MaxPool";
+  max.slope.resize(0);
+  max.rows.start = {0, 2};
+  max.rows.index = {0, 1};
+  max.shape = {1, 1};
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(0, 1)).pieces, 1);
+  // Going the other way the second input leads inside: still one piece, and the output is 3 - t + ...
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(0, -1)).pieces, 1);
+  // Crossing inside: x = (1, 0.5) + t (0, 1) meets the tie at t = 0.5: two pieces.
+  EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1, 0.5), Eigen::Vector2d(0, 1)).pieces, 2);
+}
+
+// The digits CNN between two test images (the README's example): units exactly at their breakpoints
+// at the images made the walk exit 4 (issue 9); the exact rational walk over the lowered network gives
+// the count.
+TEST(SegmentWalk, DigitsCnnBetweenTwoImagesMatchesExactReference) {
+  const std::string examples = std::string(RELUTOPE_TEST_DATA_DIR) + "/../../examples/";
+  const Graph graph = load_graph_onnx(examples + "digits_cnn.onnx");
+  const Eigen::MatrixXd points = load_points(examples + "digits_test.csv");
+  const Eigen::VectorXd a = points.row(0).transpose(), b = points.row(5).transpose();
+  const SegmentPieces walked = pieces_on_segment(graph, a, b - a);
+  const Network lowered = lower_to_network(graph);
+  const ExactSegmentReference reference(lowered);
+  EXPECT_EQ(walked.pieces, reference.count(rational(a), rational(b - a), Q(0), Q(1)));
+  EXPECT_EQ(walked.pieces, 112);
 }
 
 TEST(SegmentWalk, BadInputAndCancel) {

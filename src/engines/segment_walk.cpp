@@ -15,12 +15,14 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
 #include <omp.h>
 
 #include "detail/affine_dd.h"
+#include "detail/exact_end.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -32,6 +34,9 @@ using detail::two_sum;
 
 constexpr double kRoundoff = 0x1p-53;
 constexpr double kSmallest = 0x1p-900;  // far above the underflow range, far below any weight or input
+// The most entries the exact recomputation at an end of the segment may read off the affine nodes
+// (detail/exact_end.h; about a second of rational arithmetic on small CNNs). Larger graphs keep exit 4.
+constexpr double kExactEndWork = 1e8;
 
 double gamma_for(std::int64_t fan_in) {
   const double nu = static_cast<double>(fan_in + 2) * kRoundoff;
@@ -141,11 +146,13 @@ struct Prepared {
       }
       if (is_unit(node.kind)) units.push_back(static_cast<int>(i));
     }
+    exact_work = detail::exact_end_work(graph);
   }
   std::vector<int> units;
   std::vector<GraphNode> magnitude;
   std::vector<Eigen::VectorXd> shift_magnitude;
   std::vector<double> gamma, inflate;
+  double exact_work = 0;
 };
 
 // Shared between the threads: the pieces and the length of segment finished, for progress.
@@ -178,6 +185,8 @@ class Walker {
 
   // The pieces on [t_begin, t_end] of the line origin + t direction.
   SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, double t_begin, double t_end) {
+    origin_ = &origin;
+    direction_ = &direction;
     value_[g_.input].hi.resize(origin.size(), 2);
     value_[g_.input].hi.col(0) = origin;
     value_[g_.input].hi.col(1) = direction;
@@ -245,24 +254,52 @@ class Walker {
                            ", comes within 2^-900 of zero, where the error bounds no longer hold (underflow)");
   }
 
+  // The exact values and slopes of every node at an exact end of the segment, just inside it
+  // (detail/exact_end.h), computed once per walker and end when first needed; null where the end is
+  // not an end of the segment or the graph is too large to recompute.
+  const detail::ExactEnd* exact_at(const Cut& end) {
+    if (!end.segment_end || prepared_.exact_work > kExactEndWork) return nullptr;
+    const int k = end.t == options_.t_begin ? 0 : 1;
+    if (!exact_[k])
+      exact_[k] = std::make_unique<detail::ExactEnd>(detail::exact_end(g_, *origin_, *direction_, end.t, k == 0 ? 1 : -1));
+    return exact_[k].get();
+  }
+
+  // The sign of v + s (t - end) on the sub-segment [lo, hi] next to an exact end: +1 or -1 if it keeps
+  // one sign inside (it may vanish at the end itself), 0 if it is zero throughout (v = s = 0), 2 if it
+  // vanishes inside (a cut this does not place: left to the caller, which cannot certify it).
+  static int inward_sign(const mpq_class& v, const mpq_class& s, const Cut& end, const Cut& lo, const Cut& hi) {
+    const int side = &end == &lo ? 1 : -1;
+    const int sv = sgn(v), ss = side * sgn(s);
+    if (sv == 0) return ss;
+    if (ss == 0 || ss == sv) return sv;
+    // Heading for zero: it keeps its sign if the zero lies beyond the other end, |v| > |s| (hi - lo).
+    return cmp(abs(v), abs(s) * (mpq_class(hi.t) - mpq_class(lo.t))) > 0 ? sv : 2;
+  }
+
   // The crossing of f(t) = a + b t (error ea + |t| eb) with 0 on [lo, hi], if it crosses there.
-  // Returns false when f keeps one certified sign on the sub-segment.
+  // Returns false when f keeps one certified sign on the sub-segment. `exact` gives f's exact value and
+  // slope at an exact end of the segment, for where the bound cannot tell its sign there.
+  template <class Exact>
   bool crossing(int unit, Eigen::Index element, const Line& f, double ea, double eb, const Cut& lo, const Cut& hi,
-                Cut& cut) const {
+                Cut& cut, const Exact& exact) {
     const double f_lo = f.at(lo.t), f_hi = f.at(hi.t);
     const double slope = std::abs(f.b) + std::abs(f.b_lo);
     const double err_lo = ea + std::abs(lo.t) * eb + slope * lo.window + f.rounding_at(lo.t);
     const double err_hi = ea + std::abs(hi.t) * eb + slope * hi.window + f.rounding_at(hi.t);
     const bool lo_sure = std::abs(f_lo) > err_lo, hi_sure = std::abs(f_hi) > err_hi;
     if (f.a == 0 && f.b == 0 && f.a_lo == 0 && f.b_lo == 0 && ea == 0 && eb == 0) return false;  // exactly zero throughout
-    if (lo_sure && hi_sure) {
-      if ((f_lo > 0) == (f_hi > 0)) return false;
+    auto place = [&] {
       const double least_slope = std::abs(f.b) * (1 - 2 * kRoundoff) - eb;  // |b + b_lo| - eb, rounded down
       if (least_slope <= 0) uncertain(unit, element, lo.t, "its slope is within its error bound");
       cut.t = f.zero();
       cut.window = (ea + std::abs(cut.t) * eb) / least_slope + 4 * kRoundoff * std::abs(cut.t);
       cut.line = f;
       return true;
+    };
+    if (lo_sure && hi_sure) {
+      if ((f_lo > 0) == (f_hi > 0)) return false;
+      return place();
     }
     // An end within the error bound: fine only if that end is exactly this function's zero (the same
     // hyperplane met again, bit for bit, or an exact zero with no error at an exact end), and then
@@ -272,6 +309,22 @@ class Walker {
     };
     if (!lo_sure && hi_sure && zero_at(lo, f_lo, err_lo)) return false;
     if (!hi_sure && lo_sure && zero_at(hi, f_hi, err_hi)) return false;
+    // At an exact end of the segment, the exact value and slope there decide: a unit exactly at its
+    // breakpoint at the end and nonzero inside is no tie; its sign inside is that of its slope.
+    mpq_class v, s;
+    const int sign_lo = lo_sure ? (f_lo > 0 ? 1 : -1) : exact(lo, v, s) ? inward_sign(v, s, lo, lo, hi) : 2;
+    const int sign_hi = hi_sure ? (f_hi > 0 ? 1 : -1) : exact(hi, v, s) ? inward_sign(v, s, hi, lo, hi) : 2;
+    if (sign_lo != 2 && sign_hi != 2) {
+      if (sign_lo == 0 || sign_hi == 0) {  // zero on the whole sub-segment: both states give 0
+        if (sign_lo == sign_hi) return false;
+      } else if (sign_lo == sign_hi) {
+        // No cut; the states are read off the computed line at the middle, which must agree.
+        const double mid = f.at(0.5 * (lo.t + hi.t));
+        if ((mid > 0 ? 1 : mid < 0 ? -1 : 0) == sign_lo) return false;
+      } else {
+        return place();  // a cut away from the ends (check_gap separates it from them)
+      }
+    }
     std::ostringstream why;
     why.precision(3);
     why << "it vanishes within its error bound of a cut or an end of the segment (value " << (lo_sure ? f_hi : f_lo)
@@ -281,7 +334,7 @@ class Walker {
   }
 
   // The cuts of a ReLU-family or clip unit on [lo, hi].
-  void unit_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) const {
+  void unit_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) {
     const GraphNode& node = g_.nodes[u];
     const DdFamily& x = value_[node.inputs[0]];
     const Eigen::MatrixXd& e = error_[node.inputs[0]];
@@ -290,7 +343,14 @@ class Walker {
       if (node.kind == OpKind::kRelu) {
         const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
         if (slope == 1) continue;  // linear
-        if (crossing(u, i, line_of(x, i), e(i, 0), e(i, 1), lo, hi, cut)) cuts.push_back(cut);
+        auto exact = [&](const Cut& end, mpq_class& v, mpq_class& s) {
+          const detail::ExactEnd* at = exact_at(end);
+          if (!at) return false;
+          v = at->value[node.inputs[0]][i];
+          s = at->slope[node.inputs[0]][i];
+          return true;
+        };
+        if (crossing(u, i, line_of(x, i), e(i, 0), e(i, 1), lo, hi, cut, exact)) cuts.push_back(cut);
         continue;
       }
       for (double c : {node.lo, node.hi}) {
@@ -302,7 +362,14 @@ class Walker {
         const double a_lo = rest + f.a_lo;
         const double rounding = kRoundoff * (std::abs(rest) + std::abs(f.a_lo));
         f.a_lo = a_lo;
-        if (crossing(u, i, f, e(i, 0) + rounding, e(i, 1), lo, hi, cut)) cuts.push_back(cut);
+        auto exact = [&](const Cut& end, mpq_class& v, mpq_class& s) {
+          const detail::ExactEnd* at = exact_at(end);
+          if (!at) return false;
+          v = at->value[node.inputs[0]][i] - c;
+          s = at->slope[node.inputs[0]][i];
+          return true;
+        };
+        if (crossing(u, i, f, e(i, 0) + rounding, e(i, 1), lo, hi, cut, exact)) cuts.push_back(cut);
       }
     }
   }
@@ -332,6 +399,23 @@ class Walker {
       e.middleRows(at, n) = error_[j];
       at += n;
     }
+  }
+
+  // The exact value and slope of entry `index` of the stacked inputs of Max node u.
+  const mpq_class& exact_value(const detail::ExactEnd& ex, int u, std::int64_t index) const {
+    const auto [node, element] = max_source(u, index);
+    return ex.value[node][element];
+  }
+  const mpq_class& exact_slope(const detail::ExactEnd& ex, int u, std::int64_t index) const {
+    const auto [node, element] = max_source(u, index);
+    return ex.slope[node][element];
+  }
+  std::pair<int, std::int64_t> max_source(int u, std::int64_t index) const {
+    for (int j : g_.nodes[u].inputs) {
+      if (index < g_.nodes[j].size()) return {j, index};
+      index -= g_.nodes[j].size();
+    }
+    return {-1, -1};  // not reached: windows index the stacked inputs
   }
 
   // The index (into the stacked input) of the largest entry of window w at t; ties (identical
@@ -379,6 +463,13 @@ class Walker {
       // Exactly equal, with no error, at an exact end of the segment (two blank patches of an image
       // that the segment's direction tells apart): they meet there and nowhere inside.
       if (gap == 0 && err == 0 && at.segment_end) return true;
+      // At an exact end of the segment the exact values decide: equal, they meet there; i above j, the
+      // envelope is right there (a crossing inside is found and separated as any other).
+      if (const detail::ExactEnd* ex = exact_at(at)) {
+        const int c = cmp(exact_value(*ex, u, i), exact_value(*ex, u, j));
+        if (c == 0) return true;
+        if (c > 0) return false;
+      }
       uncertain(u, w, at.t, "two inputs of the window are within their error bounds of each other at a cut");
     };
     for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
@@ -387,7 +478,17 @@ class Walker {
       std::int64_t current = largest;
       for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
         const std::int64_t j = windows.index[k];
-        if (j != largest && near(w, largest, j, lo) && steeper(j, current)) current = j;
+        if (j == largest || !near(w, largest, j, lo)) continue;
+        // Equal at an exact start of the segment: the exact slopes decide, and the computed ones must agree.
+        const detail::ExactEnd* ex = identical(j, current) ? nullptr : exact_at(lo);
+        if (!ex) {
+          if (steeper(j, current)) current = j;
+          continue;
+        }
+        const int c = cmp(exact_slope(*ex, u, j), exact_slope(*ex, u, current));
+        if (c == 0 || (c > 0) != steeper(j, current))
+          uncertain(u, w, lo.t, "two inputs of the window meet at the start of the segment with slopes that floating point does not order");
+        if (c > 0) current = j;
       }
       Cut from = lo;
       for (;;) {
@@ -543,6 +644,9 @@ class Walker {
   std::vector<DdFamily> stacked_value_;
   std::vector<Eigen::MatrixXd> stacked_error_;  // per Max node with several inputs
   double segment_end_ = 0;
+  const Eigen::VectorXd* origin_ = nullptr;
+  const Eigen::VectorXd* direction_ = nullptr;
+  std::unique_ptr<detail::ExactEnd> exact_[2];  // at t_begin and t_end (see exact_at)
   SegmentPieces result_;
 };
 
