@@ -294,7 +294,9 @@ RegionEstimate estimate_regions(const Network& net, const Domain& domain, const 
   out.std_error = std::sqrt(variance);
   const double dof = dof_denominator > 0 ? variance * variance / dof_denominator : 1e9;
   const double half = student_t975(static_cast<int>(std::min(1e9, std::max(1.0, std::floor(dof))))) * out.std_error;
-  out.low = std::max(1.0, out.regions - half);
+  // Every subtree below the frontier holds at least one region (a task is a cell of positive
+  // volume), so the leaves above it plus the strata are certain: the interval never goes below them.
+  out.low = std::max(run.leaves + static_cast<double>(strata), out.regions - half);
   out.high = out.regions + half;
   out.mean_depth = strata ? mean_depth / static_cast<double>(strata) : 0;
   const int count_threads = options.count_threads > 0 ? options.count_threads : detail::resolve_threads(options.run.num_threads);

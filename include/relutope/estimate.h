@@ -50,8 +50,9 @@ struct RegionEstimate {
   double regions = 0;    ///< leaves above the frontier plus the strata's means: an unbiased estimate of the regions
   double std_error = 0;  ///< its standard error: sqrt of the sum over strata of variance / probes in the stratum
   /// The 95% confidence interval: regions -/+ t(0.975, dof) * std_error, dof by Welch-Satterthwaite
-  /// over the strata, with the lower end at least 1 (every domain has a region). Exact (low == high ==
-  /// regions) when the walk of the top reached every leaf.
+  /// over the strata, with the lower end at least the regions certainly there: the leaves above the
+  /// frontier plus one per stratum (each subtree is a cell with a region in it). Exact (low == high
+  /// == regions) when the walk of the top reached every leaf.
   double low = 0, high = 0;
   int num_probes = 0;          ///< probes run: at least two per stratum (0 when the top was the whole tree)
   int strata = 0;              ///< subtrees the probes were spread over (0 when the top was the whole tree)

@@ -275,11 +275,15 @@ std::string approximately(double value) {
 
 std::string duration_text(double seconds) {
   char text[48];
-  if (seconds < 60) std::snprintf(text, sizeof text, "%.2g s", seconds);
-  else if (seconds < 3600) std::snprintf(text, sizeof text, "%.2g min", seconds / 60);
-  else if (seconds < 86400 * 2) std::snprintf(text, sizeof text, "%.2g h", seconds / 3600);
-  else if (seconds < 86400 * 365 * 2) std::snprintf(text, sizeof text, "%.2g days", seconds / 86400);
-  else std::snprintf(text, sizeof text, "%.2g years", seconds / (86400 * 365.25));
+  // Two significant digits, but "160 days" rather than %g's "1.6e+02 days".
+  const auto print = [&](double value, const char* unit) {
+    std::snprintf(text, sizeof text, value >= 99.5 && value < 1e6 ? "%.0f %s" : "%.2g %s", value, unit);
+  };
+  if (seconds < 60) print(seconds, "s");
+  else if (seconds < 3600) print(seconds / 60, "min");
+  else if (seconds < 86400 * 2) print(seconds / 3600, "h");
+  else if (seconds < 86400 * 365 * 2) print(seconds / 86400, "days");
+  else print(seconds / (86400 * 365.25), "years");
   return text;
 }
 
