@@ -34,6 +34,14 @@ double dd_dot_error(std::int64_t n);
 /// @throws Error if the node is not affine
 void apply_affine_dd(const GraphNode& node, const std::vector<const DdFamily*>& inputs, DdFamily& out);
 
+/// Whether the convolutions may use the AVX2/FMA kernel where the processor has one (the default), or
+/// must take the portable loop. A test hook: both give bit-identical results, and the tests check it on
+/// machines with AVX2, where the portable loop would otherwise never run.
+/// @param[in] allowed  false forces the portable loop for all threads until set back to true
+void set_dd_avx2_allowed(bool allowed);
+/// Whether the next convolution will use the AVX2/FMA kernel (allowed, and the processor has it).
+bool dd_uses_avx2();
+
 /// The columns of a convolution's input for one group (im2col): row (ci, i, j) of the patch, column
 /// (oh, ow) of the output, 0 where the kernel reads padding. Writes out[r * row_stride + p * col_stride].
 void conv_columns(const ConvGeometry& g, int group, const double* in, double* out, Eigen::Index row_stride,

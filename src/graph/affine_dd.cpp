@@ -15,6 +15,7 @@
 #include "detail/affine_dd.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "relutope/error.h"
@@ -129,10 +130,12 @@ bool has_avx2_fma() {
 }
 #endif
 
+std::atomic<bool> avx2_allowed{true};
+
 void dd_gemm(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
              const double* ch, const double* cl, double* yh, double* yl) {
 #ifdef RELUTOPE_DD_AVX2
-  if (has_avx2_fma()) return dd_gemm_avx2(m, k, p, w, ws_o, ws_k, bias, ch, cl, yh, yl);
+  if (dd_uses_avx2()) return dd_gemm_avx2(m, k, p, w, ws_o, ws_k, bias, ch, cl, yh, yl);
 #endif
   dd_gemm_portable(m, k, p, w, ws_o, ws_k, bias, ch, cl, yh, yl);
 }
@@ -189,6 +192,16 @@ void matmul_dd(const GraphNode& node, const DdFamily& x, DdFamily& y) {
 }
 
 }  // namespace
+
+void set_dd_avx2_allowed(bool allowed) { avx2_allowed.store(allowed, std::memory_order_relaxed); }
+
+bool dd_uses_avx2() {
+#ifdef RELUTOPE_DD_AVX2
+  return avx2_allowed.load(std::memory_order_relaxed) && has_avx2_fma();
+#else
+  return false;
+#endif
+}
 
 double dd_dot_error(std::int64_t n) {
   const double m = static_cast<double>(3 * n + 3) * kRoundoff;
