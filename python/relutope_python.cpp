@@ -455,13 +455,17 @@ PYBIND11_MODULE(_relutope, m) {
         std::vector<std::int32_t> layer, neuron;
         std::vector<std::uint64_t> regions_active;
         std::vector<double> fraction;
-        py::list state;
+        py::list state, kind, regions_in_state, volume_in_state;
         for (const NeuronStats& s : report.neurons) {
           layer.push_back(s.layer);
           neuron.push_back(s.neuron);
           regions_active.push_back(s.regions_active);
           fraction.push_back(s.volume_fraction_active);
           state.append(neuron_state_name(s.state));
+          kind.append(s.is_max_unit ? "max" : s.is_clip_unit ? "clip" : "neuron");
+          const auto k = static_cast<py::ssize_t>(s.regions_in_state.size());
+          regions_in_state.append(to_array(s.regions_in_state, {k}));
+          volume_in_state.append(to_array(s.volume_fraction_in_state, {k}));
         }
         py::dict out;
         out["layer"] = to_array(layer, {n});
@@ -469,6 +473,9 @@ PYBIND11_MODULE(_relutope, m) {
         out["state"] = state;
         out["regions_active"] = to_array(regions_active, {n});
         out["volume_fraction_active"] = to_array(fraction, {n});
+        out["kind"] = kind;
+        out["regions_in_state"] = regions_in_state;
+        out["volume_fraction_in_state"] = volume_in_state;
         out["regions"] = report.num_regions;
         out["exact_volumes"] = report.exact_volumes;
         out["num_samples"] = report.num_samples;

@@ -82,17 +82,55 @@ void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vecto
 
 namespace {
 
-// States each pattern entry can take: 2 for a neuron, k for a Max unit of k rows.
-std::vector<int> entry_states(const Network& net) {
-  std::vector<int> out;
-  for (const Layer& layer : net.layers) {
+// One row of the report: a neuron (one pattern entry, 2 states), a Max unit of k rows (one entry, k
+// states) or a two-sided clip (two entries, one per ReLU row, 3 states: its number of active rows).
+struct ReportUnit {
+  int layer = 0, index = 0;  // index: the row of a neuron, the unit of a Max or clip unit
+  int entry = 0;             // its first pattern entry
+  int num_entries = 1;
+  int num_states = 2;
+  bool is_max = false;
+
+  int state(const ActivationPattern& pattern) const {
+    return num_entries == 1 ? pattern[entry] : pattern[entry] + pattern[entry + 1];
+  }
+};
+
+std::vector<ReportUnit> report_units(const Network& net) {
+  std::vector<ReportUnit> out;
+  int entry = 0;
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const Layer& layer = net.layers[l];
     if (!layer.splits()) continue;
-    if (layer.activation == Activation::kMax) {
-      for (int u = 0; u < layer.num_units(); ++u)
-        if (layer.rows_of_unit(u) >= 2) out.push_back(layer.rows_of_unit(u));
-    } else {
-      for (int i = 0; i < layer.num_rows(); ++i)
-        if (!layer.is_linear_row(i)) out.push_back(2);
+    const bool is_max = layer.activation == Activation::kMax;
+    for (int u = 0, row = 0; u < layer.num_units(); row += layer.rows_of_unit(u++)) {
+      const int rows = layer.rows_of_unit(u);
+      ReportUnit r;
+      r.layer = static_cast<int>(l);
+      r.entry = entry;
+      r.is_max = is_max;
+      if (is_max) {
+        if (rows < 2) continue;  // one state: no entry
+        r.index = u;
+        r.num_states = rows;
+        ++entry;
+      } else if (rows == 2 && !layer.is_linear_row(row) && !layer.is_linear_row(row + 1)) {
+        r.index = u;  // a clip: lo + relu(z - lo) - relu(z - hi)
+        r.num_entries = 2;
+        r.num_states = 3;
+        entry += 2;
+      } else {
+        // Rows of any other unit are reported one by one, as neurons.
+        for (int i = row; i < row + rows; ++i) {
+          if (layer.is_linear_row(i)) continue;
+          ReportUnit n = r;
+          n.index = i;
+          n.entry = entry++;
+          out.push_back(n);
+        }
+        continue;
+      }
+      out.push_back(r);
     }
   }
   return out;
@@ -102,8 +140,9 @@ std::vector<int> entry_states(const Network& net) {
 // of each pattern entry.
 std::vector<std::vector<double>> sampled_state_share(const Network& net, const Domain& domain, int num_samples,
                                                      std::uint64_t seed, int& kept) {
+  const std::vector<ReportUnit> units = report_units(net);
   std::vector<std::vector<double>> share;
-  for (int states : entry_states(net)) share.emplace_back(states, 0.0);
+  for (const ReportUnit& unit : units) share.emplace_back(unit.num_states, 0.0);
   std::mt19937_64 rng(seed);
   Eigen::VectorXd x(domain.dim());
   ActivationPattern pattern;
@@ -116,7 +155,7 @@ std::vector<std::vector<double>> sampled_state_share(const Network& net, const D
     if (!inside) continue;
     ++kept;
     net.evaluate(x, &pattern);
-    for (std::size_t k = 0; k < share.size(); ++k) share[k][pattern[k]] += 1;
+    for (std::size_t k = 0; k < share.size(); ++k) share[k][units[k].state(pattern)] += 1;
   }
   for (auto& entry : share)
     for (double& v : entry) v = kept ? v / kept : 0.0;
@@ -129,20 +168,20 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
                              int num_samples, std::uint64_t seed) {
   if (num_samples < 1) throw InputError("samples: expected a positive number, got " + std::to_string(num_samples));
   NeuronReport report;
-  const std::vector<int> num_states = entry_states(net);
-  const int total = static_cast<int>(num_states.size());
+  const std::vector<ReportUnit> units = report_units(net);
+  const int total = static_cast<int>(units.size());
   std::vector<std::vector<std::uint64_t>> regions(total);
   std::vector<std::vector<double>> volume(total);
-  for (int k = 0; k < total; ++k) regions[k].assign(num_states[k], 0), volume[k].assign(num_states[k], 0.0);
+  for (int k = 0; k < total; ++k) regions[k].assign(units[k].num_states, 0), volume[k].assign(units[k].num_states, 0.0);
   double total_volume = 0;
   EnumerateOptions counting = options;
   counting.with_geometry = false;
   counting.with_volume = true;
   report.stats = enumerate_regions(net, domain, counting, [&](const Region& region) {
-    for (int k = 0; k < total; ++k) ++regions[k][region.pattern[k]];
+    for (int k = 0; k < total; ++k) ++regions[k][units[k].state(region.pattern)];
     if (!region.volume) return;
     total_volume += *region.volume;
-    for (int k = 0; k < total; ++k) volume[k][region.pattern[k]] += *region.volume;
+    for (int k = 0; k < total; ++k) volume[k][units[k].state(region.pattern)] += *region.volume;
   });
   detail::require_complete(report.stats, "the neuron report");
   report.num_regions = report.stats.num_regions;
@@ -153,35 +192,45 @@ NeuronReport analyze_neurons(const Network& net, const Domain& domain, const Enu
   else
     volume = sampled_state_share(net, domain, num_samples, seed, report.num_samples);
 
-  int k = 0;
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    const Layer& layer = net.layers[l];
-    if (!layer.splits()) continue;
-    const bool is_max = layer.activation == Activation::kMax;
-    std::vector<NeuronState> states;
-    for (int i = 0; i < (is_max ? layer.num_units() : layer.num_rows()); ++i) {
-      if (is_max ? layer.rows_of_unit(i) < 2 : layer.is_linear_row(i)) continue;  // one state: no entry
-      NeuronStats n;
-      n.layer = static_cast<int>(l);
-      n.neuron = i;
-      n.is_max_unit = is_max;
-      n.regions_in_state = regions[k];
-      n.volume_fraction_in_state = volume[k];
-      const auto occupied = std::count_if(regions[k].begin(), regions[k].end(), [](std::uint64_t r) { return r > 0; });
-      if (is_max) {
-        n.state = occupied > 1 ? NeuronState::kSwitching : NeuronState::kFixed;
-      } else {
-        n.regions_active = regions[k][1];
-        n.volume_fraction_active = volume[k][1];
-        n.state = n.regions_active == 0 ? NeuronState::kDead
-                  : n.regions_active == report.num_regions ? NeuronState::kStablyActive
-                                                           : NeuronState::kSwitching;
-      }
-      states.push_back(n.state);
-      report.neurons.push_back(std::move(n));
-      ++k;
+  // Per pattern entry (for count_stable and the weight-aware bound), rows of a clip as neurons.
+  for (const Layer& layer : net.layers)
+    if (layer.splits()) report.states.emplace_back();
+  std::vector<int> split_index(net.layers.size(), -1);
+  for (std::size_t l = 0, s = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].splits()) split_index[l] = static_cast<int>(s++);
+  for (int k = 0; k < total; ++k) {
+    const ReportUnit& unit = units[k];
+    NeuronStats n;
+    n.layer = unit.layer;
+    n.neuron = unit.index;
+    n.is_max_unit = unit.is_max;
+    n.is_clip_unit = unit.num_entries == 2;
+    n.regions_in_state = regions[k];
+    n.volume_fraction_in_state = volume[k];
+    const auto occupied = std::count_if(regions[k].begin(), regions[k].end(), [](std::uint64_t r) { return r > 0; });
+    if (unit.is_max) {
+      n.state = occupied > 1 ? NeuronState::kSwitching : NeuronState::kFixed;
+    } else if (n.is_clip_unit) {
+      // Always at one bound: constant output, dead; always between: linear, stably active.
+      n.state = occupied > 1 ? NeuronState::kSwitching : regions[k][1] > 0 ? NeuronState::kStablyActive : NeuronState::kDead;
+    } else {
+      n.regions_active = regions[k][1];
+      n.volume_fraction_active = volume[k][1];
+      n.state = n.regions_active == 0 ? NeuronState::kDead
+                : n.regions_active == report.num_regions ? NeuronState::kStablyActive
+                                                         : NeuronState::kSwitching;
     }
-    report.states.push_back(std::move(states));
+    std::vector<NeuronState>& row_states = report.states[split_index[unit.layer]];
+    if (!n.is_clip_unit) {
+      row_states.push_back(n.state);
+    } else {
+      // Its rows as neurons: relu(z - lo) is active in states 1 and 2, relu(z - hi) in state 2.
+      for (const std::uint64_t active : {regions[k][1] + regions[k][2], regions[k][2]})
+        row_states.push_back(active == 0 ? NeuronState::kDead
+                             : active == report.num_regions ? NeuronState::kStablyActive
+                                                            : NeuronState::kSwitching);
+    }
+    report.neurons.push_back(std::move(n));
   }
   return report;
 }

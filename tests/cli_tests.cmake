@@ -204,6 +204,12 @@ relutope_cli_test(count.reports_its_upper_bound [["upper_bound":\{"id":"[a-z0-9_
                   count tests/data/tiny_2d.json --json)
 relutope_cli_test(neurons.table "switching.*layer +width +dead" neurons tests/data/tiny_2d.json --samples 1000)
 relutope_cli_test(neurons.json_dead_neuron [["state":"dead"]] neurons tests/data/dead_neuron.json --json --samples 1000)
+# A Hardtanh is one 3-state unit, not two rows (issue 9).
+relutope_cli_test(neurons.clip_is_one_unit_of_three_states
+                  [=[{"layer":0,"unit":3,"kind":"clip","state":"switching","regions_in_state":\[4,14,1\]]=]
+                  neurons tests/data/graph/hardtanh_mlp.onnx --json)
+relutope_cli_test(neurons.clip_states_in_the_table "u3 +switching[^u]+state at lo +4 [^u]+state between +14 [^u]+state at hi +1 "
+                  neurons tests/data/graph/hardtanh_mlp.onnx)
 
 # ---------------------------------------------------------------------------------------------- export, stats
 

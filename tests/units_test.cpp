@@ -457,6 +457,49 @@ TEST(NeuronReport, AMaxUnitWhoseStateNeverChangesIsFixed) {
   EXPECT_EQ(dead, std::vector<int>{1});
 }
 
+// hardtanh(x) = -1 + relu(x + 1) - relu(x - 1) beside a plain relu(x), on [-2, 2]: the clip is one
+// 3-state unit (issue 9), at -1 on [-2, -1], between on [-1, 1], at 1 on [1, 2]; it was two rows of the
+// report, each a neuron of its own.
+TEST(NeuronReport, AClipIsOneUnitWithTheShareOfRegionsAndVolumeInEachOfItsThreeStates) {
+  Layer clip = layer((Eigen::MatrixXd(3, 1) << 1, 1, 1).finished(), Eigen::Vector3d(1, -1, 0), Activation::kRelu);
+  clip.unit_rows = {2, 1};
+  const Network net = with_output({clip});
+  for (Engine engine : kEngines) {
+    SCOPED_TRACE(relutope::engine_name(engine));
+    EnumerateOptions options;
+    options.engine = engine;
+    const relutope::NeuronReport report = relutope::analyze_neurons(net, Domain::cube(1, -2, 2), options, 200000);
+    EXPECT_EQ(report.num_regions, 4u);  // x = -1, 0, 1
+    ASSERT_EQ(report.neurons.size(), 2u);
+    const relutope::NeuronStats& unit = report.neurons[0];
+    EXPECT_TRUE(unit.is_clip_unit);
+    EXPECT_FALSE(unit.is_max_unit);
+    EXPECT_EQ(unit.neuron, 0);
+    EXPECT_EQ(unit.state, relutope::NeuronState::kSwitching);
+    EXPECT_EQ(unit.regions_in_state, (std::vector<std::uint64_t>{1, 2, 1}));
+    ASSERT_EQ(unit.volume_fraction_in_state.size(), 3u);
+    const double tolerance = report.exact_volumes ? 1e-12 : 0.01;
+    EXPECT_NEAR(unit.volume_fraction_in_state[0], 0.25, tolerance);
+    EXPECT_NEAR(unit.volume_fraction_in_state[1], 0.5, tolerance);
+    EXPECT_NEAR(unit.volume_fraction_in_state[2], 0.25, tolerance);
+    // The relu beside it stays a neuron: row 2, active on 2 regions ([0, 1] and [1, 2]), half the volume.
+    const relutope::NeuronStats& relu = report.neurons[1];
+    EXPECT_FALSE(relu.is_clip_unit);
+    EXPECT_EQ(relu.neuron, 2);
+    EXPECT_EQ(relu.regions_active, 2u);
+    EXPECT_NEAR(relu.volume_fraction_active, 0.5, tolerance);
+    // Per pattern entry, the clip's rows stay neurons for the bounds.
+    ASSERT_EQ(report.states.size(), 1u);
+    EXPECT_EQ(report.states[0].size(), 3u);
+  }
+  // Always between on [-0.5, 0.5]: stably active; always at its upper bound on [1.5, 2]: dead (constant).
+  EXPECT_EQ(relutope::analyze_neurons(net, Domain::cube(1, -0.5, 0.5), {}).neurons[0].state,
+            relutope::NeuronState::kStablyActive);
+  const relutope::NeuronReport top = relutope::analyze_neurons(net, Domain::cube(1, 1.5, 2), {});
+  EXPECT_EQ(top.neurons[0].state, relutope::NeuronState::kDead);
+  EXPECT_EQ(top.neurons[0].regions_in_state, (std::vector<std::uint64_t>{0, 0, 1}));
+}
+
 TEST(PatternString, ClipUnitsWriteTheirStateAndMaxUnitsTheirIndex) {
   Layer clip = layer(Eigen::MatrixXd::Ones(3, 1), Eigen::Vector3d::Zero(), Activation::kRelu);
   clip.unit_rows = {2, 1};

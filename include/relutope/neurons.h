@@ -38,24 +38,29 @@ NeuronStates neuron_states_by_intervals(const Network& net, const Domain& domain
 /// @param[out] stably_active  per split layer, the neurons in state kStablyActive (resized likewise)
 void count_stable(const NeuronStates& states, std::vector<int>& dead, std::vector<int>& stably_active);
 
-/// One entry of the dying-ReLU report: a neuron (a ReLU-family row) or a Max unit of k >= 2 rows.
+/// One entry of the dying-ReLU report: a neuron (a ReLU-family row), a Max unit of k >= 2 rows, or a
+/// two-sided clip (Hardtanh, ReLU6: Layer::unit_rows 2, two pattern entries) as one 3-state unit.
 struct NeuronStats {
   int layer = 0;   ///< index into Network::layers
-  int neuron = 0;  ///< row of that layer; for a Max unit (is_max_unit), its unit index
+  int neuron = 0;  ///< row of that layer; for a Max or clip unit, its unit index (see Layer::unit_rows)
   bool is_max_unit = false;
+  bool is_clip_unit = false;  ///< a two-sided clip: states 0 (at its lower bound), 1 (between), 2 (at its upper bound)
+  /// For a neuron: dead, stably active or switching. For a Max unit: fixed (one state) or switching.
+  /// For a clip: dead (always at one bound: constant), stably active (always between) or switching.
   NeuronState state = NeuronState::kUnknown;
-  std::uint64_t regions_active = 0;   ///< regions (of all enumerated) where the neuron is active (state 1)
-  double volume_fraction_active = 0;  ///< share of the domain's volume where it is active (state 1)
-  /// Per state (0 inactive / 1 active for a neuron; the index of the largest row for a Max unit):
-  /// the regions in that state and the share of the domain's volume.
+  std::uint64_t regions_active = 0;   ///< neurons only: regions (of all enumerated) where it is active (state 1)
+  double volume_fraction_active = 0;  ///< neurons only: share of the domain's volume where it is active
+  /// Per state (0 inactive / 1 active for a neuron; the index of the largest row for a Max unit; 0, 1, 2
+  /// for a clip): the regions in that state and the share of the domain's volume.
   std::vector<std::uint64_t> regions_in_state;
   std::vector<double> volume_fraction_in_state;
 };
 
 /// The dying-ReLU report of analyze_neurons.
 struct NeuronReport {
-  std::vector<NeuronStats> neurons;  ///< in pattern order (one per pattern entry)
-  NeuronStates states;               ///< from the exact enumeration
+  /// In pattern order: one per pattern entry, except a clip, whose two entries are one NeuronStats.
+  std::vector<NeuronStats> neurons;
+  NeuronStates states;               ///< from the exact enumeration, per pattern entry (a clip's rows as neurons)
   std::uint64_t num_regions = 0;     ///< regions enumerated
   /// True when volume_fraction_active sums exact region volumes (vertex engine); false when it is
   /// estimated from num_samples uniform samples (LP engine, high dimension).

@@ -278,9 +278,11 @@ def bounds(model_or_arch, example_input=None, box=None, domain=None, plane=None,
 
 def neurons(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,
             example_input=None, plane_region="triangle", plane_scale=1.5):
-    """The dying-ReLU report, as ``relutope neurons``: a dict of arrays over the k neurons (layer,
-    neuron, state: "dead"/"stably active"/..., regions_active, volume_fraction_active) and the
-    totals (regions, exact_volumes, num_samples)."""
+    """The dying-ReLU report, as ``relutope neurons``: a dict of arrays over the k entries (layer,
+    neuron, state: "dead"/"stably active"/..., regions_active, volume_fraction_active), the lists
+    kind ("neuron", "max" or "clip": a Hardtanh/ReLU6 is one 3-state unit), regions_in_state and
+    volume_fraction_in_state (one array per entry, indexed by state; regions_active is 0 for Max and
+    clip units) and the totals (regions, exact_volumes, num_samples)."""
     return _relutope.neurons(load(model, example_input), _where(box, domain, plane, line, plane_region, plane_scale),
                              threads, engine, tolerance)
 

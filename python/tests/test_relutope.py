@@ -290,6 +290,14 @@ def test_neurons_report_has_one_entry_per_neuron():
     assert set(report["state"]) <= {"dead", "stably active", "switching", "unknown"}
 
 
+def test_neurons_report_gives_a_clip_as_one_unit_of_three_states():
+    report = relutope.neurons(os.path.join(SOURCE, "tests", "data", "graph", "hardtanh_mlp.onnx"))
+    clips = [i for i, kind in enumerate(report["kind"]) if kind == "clip"]
+    assert len(clips) == 6  # Hardtanh(6) after Linear(2, 6); the CLI's --json gives the same
+    assert report["regions_in_state"][clips[3]].tolist() == [4, 14, 1]
+    assert abs(report["volume_fraction_in_state"][clips[3]].sum() - 1) < 1e-9
+
+
 def test_draw_writes_a_png(tmp_path):
     path = tmp_path / "moons.png"
     assert relutope.draw(MOONS, path, color="class") == relutope.count(MOONS).regions

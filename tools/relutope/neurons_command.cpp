@@ -60,9 +60,10 @@ int run_neurons(const NeuronsOptions& options) {
     out["layers"] = layers;
     nlohmann::ordered_json neurons = nlohmann::ordered_json::array();
     for (const NeuronStats& n : report.neurons) {
-      if (n.is_max_unit) {
+      if (n.is_max_unit || n.is_clip_unit) {
         neurons.push_back({{"layer", n.layer},
                            {"unit", n.neuron},
+                           {"kind", n.is_max_unit ? "max" : "clip"},
                            {"state", neuron_state_name(n.state)},
                            {"regions_in_state", n.regions_in_state},
                            {"volume_fraction_in_state", n.volume_fraction_in_state}});
@@ -90,24 +91,29 @@ int run_neurons(const NeuronsOptions& options) {
                 "(standard error <= %.4f)\n\n",
                 engine_name(report.stats.engine), report.num_samples, standard_error);
   std::printf("%-6s %-7s %-14s %14s %9s %9s\n", "layer", "neuron", "state", "regions active", "regions", "volume");
-  int k = 0;
   const double regions = static_cast<double>(std::max<std::uint64_t>(1, report.num_regions));
-  for (std::size_t l = 0; l < widths.size(); ++l)
-    for (int i = 0; i < widths[l]; ++i, ++k) {
-      const NeuronStats& n = report.neurons[k];
-      if (!n.is_max_unit) {
-        std::printf("%-6zu %-7d %-14s %14s %8.1f%% %8.1f%%\n", l, i, neuron_state_name(n.state),
-                    with_commas(n.regions_active).c_str(), 100.0 * n.regions_active / regions,
-                    100.0 * n.volume_fraction_active);
-        continue;
-      }
-      // A Max unit: one line per state (the index of its largest row) that occurs.
-      std::printf("%-6zu %-7s %s\n", l, ("u" + std::to_string(n.neuron)).c_str(), neuron_state_name(n.state));
-      for (std::size_t s = 0; s < n.regions_in_state.size(); ++s)
-        if (n.regions_in_state[s] > 0 || n.volume_fraction_in_state[s] > 0)
-          std::printf("%-6s   state %-6zu %14s %8.1f%% %8.1f%%\n", "", s, with_commas(n.regions_in_state[s]).c_str(),
-                      100.0 * n.regions_in_state[s] / regions, 100.0 * n.volume_fraction_in_state[s]);
+  // The report's layers are split layers, numbered as the widths are.
+  std::vector<int> split_index(net.layers.size(), -1);
+  for (std::size_t l = 0, s = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].splits()) split_index[l] = static_cast<int>(s++);
+  static const char* const kClipStates[] = {"at lo", "between", "at hi"};
+  for (const NeuronStats& n : report.neurons) {
+    const int l = split_index[n.layer];
+    if (!n.is_max_unit && !n.is_clip_unit) {
+      std::printf("%-6d %-7d %-14s %14s %8.1f%% %8.1f%%\n", l, n.neuron, neuron_state_name(n.state),
+                  with_commas(n.regions_active).c_str(), 100.0 * n.regions_active / regions,
+                  100.0 * n.volume_fraction_active);
+      continue;
     }
+    // A Max unit (state: the index of its largest row) or a clip (at its lower bound, between, at its
+    // upper bound): one line per state that occurs.
+    std::printf("%-6d %-7s %s\n", l, ("u" + std::to_string(n.neuron)).c_str(), neuron_state_name(n.state));
+    for (std::size_t s = 0; s < n.regions_in_state.size(); ++s)
+      if (n.regions_in_state[s] > 0 || n.volume_fraction_in_state[s] > 0)
+        std::printf("%-6s   state %-7s %13s %8.1f%% %8.1f%%\n", "",
+                    n.is_clip_unit ? kClipStates[s] : std::to_string(s).c_str(), with_commas(n.regions_in_state[s]).c_str(),
+                    100.0 * n.regions_in_state[s] / regions, 100.0 * n.volume_fraction_in_state[s]);
+  }
   std::printf("\n%-6s %6s %6s %14s %8s\n", "layer", "width", "dead", "stably active", "dead %");
   for (std::size_t l = 0; l < widths.size(); ++l)
     std::printf("%-6zu %6d %6d %14d %7.1f%%\n", l, widths[l], dead[l], stably_active[l],
