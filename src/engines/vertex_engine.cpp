@@ -293,64 +293,129 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
     slot = free_slot(*cell);
   }
   const int words = cell->words;
+  const int nv = cell->num_vertices;
+
+  // The edges the cut crosses: pairs (p, n) on its two sides whose masks share at least d - 1
+  // constraints, and for a cell that is not simple, no third vertex on all of those. Only a few
+  // percent of the pairs are edges (4% in 5-D, where a cell has ~40 vertices), so the test runs
+  // over the masks of neg_ gathered in one array (one word each in the common case) and stores every
+  // pair without a branch, and the rest of the work is done for the edges alone.
+  const int num_neg = static_cast<int>(neg_.size());
+  const std::size_t most = pos_.size() * neg_.size();
+  if (edge_p_.size() < most) {  // buffers that only grow: the loops below store without branching
+    edge_p_.resize(most);
+    edge_n_.resize(most);
+  }
+  std::size_t num_edges = 0;
+  int* const ep = edge_p_.data();
+  int* const en = edge_n_.data();
+  if (words == 1) {
+    neg_mask_.resize(num_neg);
+    for (int k = 0; k < num_neg; ++k) neg_mask_[k] = cell->mask[neg_[k]];
+    const std::uint64_t* const nm = neg_mask_.data();
+    const int* const neg = neg_.data();
+    for (int p : pos_) {
+      const std::uint64_t mp = cell->mask[p];
+      for (int k = 0; k < num_neg; ++k) {
+        ep[num_edges] = p;
+        en[num_edges] = neg[k];
+        num_edges += popcount(mp & nm[k]) >= d - 1;
+      }
+    }
+  } else {
+    for (int p : pos_) {
+      const std::uint64_t* mp = cell->vertex_mask(p);
+      for (int n : neg_) {
+        const std::uint64_t* mn = cell->vertex_mask(n);
+        int common = 0;
+        for (int k = 0; k < words; ++k) common += popcount(mp[k] & mn[k]);
+        ep[num_edges] = p;
+        en[num_edges] = n;
+        num_edges += common >= d - 1;
+      }
+    }
+  }
+  if (!cell->simple) {
+    // Adjacent iff no third vertex lies on every constraint the two share.
+    std::size_t kept = 0;
+    std::vector<std::uint64_t> shared(words);
+    for (std::size_t e = 0; e < num_edges; ++e) {
+      const int p = ep[e], n = en[e];
+      for (int k = 0; k < words; ++k) shared[k] = cell->vertex_mask(p)[k] & cell->vertex_mask(n)[k];
+      bool third = false;
+      for (int u = 0; u < nv && !third; ++u) {
+        if (u == p || u == n) continue;
+        const std::uint64_t* mu = cell->vertex_mask(u);
+        bool contains = true;
+        for (int k = 0; k < words && contains; ++k) contains = (mu[k] & shared[k]) == shared[k];
+        third = contains;
+      }
+      if (third) continue;
+      ep[kept] = p;
+      en[kept] = n;
+      ++kept;
+    }
+    num_edges = kept;
+  }
+
+  // The children, sized once: the old vertices on their side (those on the cut on both), in
+  // order, then one new vertex per crossed edge, in the order found.
+  int num_on = 0;
+  if (any_on)
+    for (int v = 0; v < nv; ++v) num_on += on_[v];
+  const int num_above = static_cast<int>(pos_.size() + num_edges) + num_on;
+  const int num_below = static_cast<int>(neg_.size() + num_edges) + num_on;
   reset(below, d, words, cell->slots);
   reset(above, d, words, cell->slots);
   below.slots[slot] = below_code;
   above.slots[slot] = above_code;
   const std::uint64_t bit = std::uint64_t{1} << (slot % 64);
   const int bit_word = slot / 64;
-
-  std::uint64_t m[8];
-  std::vector<std::uint64_t> big_mask;
-  std::uint64_t* mask = m;
-  if (words > 8) {
-    big_mask.resize(words);
-    mask = big_mask.data();
-  }
-  for (int v = 0; v < cell->num_vertices; ++v) {
+  below.num_vertices = num_below;
+  above.num_vertices = num_above;
+  below.x.resize(static_cast<std::size_t>(num_below) * d);
+  above.x.resize(static_cast<std::size_t>(num_above) * d);
+  below.mask.resize(static_cast<std::size_t>(num_below) * words);
+  above.mask.resize(static_cast<std::size_t>(num_above) * words);
+  double* bx = below.x.data();
+  double* ax = above.x.data();
+  std::uint64_t* bm = below.mask.data();
+  std::uint64_t* am = above.mask.data();
+  const double* const x = cell->x.data();
+  const std::uint64_t* const m = cell->mask.data();
+  for (int v = 0; v < nv; ++v) {
+    const double* xv = x + static_cast<std::size_t>(v) * d;
+    const std::uint64_t* mv = m + static_cast<std::size_t>(v) * words;
     if (any_on && on_[v]) {
-      for (int k = 0; k < words; ++k) mask[k] = cell->vertex_mask(v)[k];
-      mask[bit_word] |= bit;
-      push_vertex(above, cell->vertex(v), mask);
-      push_vertex(below, cell->vertex(v), mask);
+      std::copy(xv, xv + d, ax);
+      std::copy(xv, xv + d, bx);
+      std::copy(mv, mv + words, am);
+      std::copy(mv, mv + words, bm);
+      am[bit_word] |= bit;
+      bm[bit_word] |= bit;
+      ax += d, bx += d, am += words, bm += words;
     } else if (values_[v] > eps) {
-      push_vertex(above, cell->vertex(v), cell->vertex_mask(v));
+      std::copy(xv, xv + d, ax);
+      std::copy(mv, mv + words, am);
+      ax += d, am += words;
     } else {
-      push_vertex(below, cell->vertex(v), cell->vertex_mask(v));
+      std::copy(xv, xv + d, bx);
+      std::copy(mv, mv + words, bm);
+      bx += d, bm += words;
     }
   }
-
-  interior_.resize(d);
-  for (int p : pos_) {
-    const std::uint64_t* mp = cell->vertex_mask(p);
-    for (int n : neg_) {
-      const std::uint64_t* mn = cell->vertex_mask(n);
-      int common = 0;
-      for (int k = 0; k < words; ++k) {
-        mask[k] = mp[k] & mn[k];
-        common += popcount(mask[k]);
-      }
-      if (common < d - 1) continue;
-      if (!cell->simple) {
-        // Adjacent iff no third vertex lies on every constraint the two share.
-        bool third = false;
-        for (int u = 0; u < cell->num_vertices && !third; ++u) {
-          if (u == p || u == n) continue;
-          const std::uint64_t* mu = cell->vertex_mask(u);
-          bool contains = true;
-          for (int k = 0; k < words && contains; ++k) contains = (mu[k] & mask[k]) == mask[k];
-          third = contains;
-        }
-        if (third) continue;
-      }
-      const double t = values_[p] / (values_[p] - values_[n]);
-      const double* xp = cell->vertex(p);
-      const double* xn = cell->vertex(n);
-      for (int i = 0; i < d; ++i) interior_[i] = xp[i] + t * (xn[i] - xp[i]);
-      mask[bit_word] |= bit;
-      push_vertex(below, interior_.data(), mask);
-      push_vertex(above, interior_.data(), mask);
-    }
+  for (std::size_t e = 0; e < num_edges; ++e) {
+    const int p = ep[e], n = en[e];
+    const double t = values_[p] / (values_[p] - values_[n]);
+    const double* xp = x + static_cast<std::size_t>(p) * d;
+    const double* xn = x + static_cast<std::size_t>(n) * d;
+    for (int i = 0; i < d; ++i) bx[i] = ax[i] = xp[i] + t * (xn[i] - xp[i]);
+    const std::uint64_t* mp = m + static_cast<std::size_t>(p) * words;
+    const std::uint64_t* mn = m + static_cast<std::size_t>(n) * words;
+    for (int k = 0; k < words; ++k) bm[k] = am[k] = mp[k] & mn[k];
+    am[bit_word] |= bit;
+    bm[bit_word] |= bit;
+    ax += d, bx += d, am += words, bm += words;
   }
   below.simple = above.simple = cell->simple && !any_on;  // a vertex on the cut lies on d + 1 constraints
   below.depth = std::min(cell->depth, max_neg / norm);
@@ -361,9 +426,11 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
 void VertexEngine::Worker::emit(const Cell& cell) {
   const int d = cell.dim;
   interior_.assign(d, 0.0);
-  for (int v = 0; v < cell.num_vertices; ++v)
-    for (int i = 0; i < d; ++i) interior_[i] += cell.vertex(v)[i];
-  for (int i = 0; i < d; ++i) interior_[i] /= cell.num_vertices;
+  double* const sum = interior_.data();  // locals: the stores would otherwise reload the vectors' pointers
+  const double* x = cell.x.data();
+  for (int v = 0; v < cell.num_vertices; ++v, x += d)
+    for (int i = 0; i < d; ++i) sum[i] += x[i];
+  for (int i = 0; i < d; ++i) sum[i] /= cell.num_vertices;
   Leaf leaf;
   leaf.pattern = pattern_.data();
   leaf.interior_point = interior_.data();

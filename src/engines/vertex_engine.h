@@ -126,6 +126,8 @@ class VertexEngine {
     Cell garbage_free_;
     std::vector<double> values_, interior_;
     std::vector<int> pos_, neg_;
+    std::vector<int> edge_p_, edge_n_;    // split(): the crossed edges (pos_ end, neg_ end); only grows
+    std::vector<std::uint64_t> neg_mask_;  // split(): the masks of neg_ (one-word cells)
     std::vector<char> on_;
     Eigen::VectorXd w_;
     LeafSink* sink_ = nullptr;
