@@ -242,6 +242,9 @@ class TaskCollector : public detail::TaskResults {
     waiting_[i] = Waiting{totals, std::move(output)};
     bool visited_a_task = false;
     for (auto it = waiting_.find(next_to_visit_); it != waiting_.end(); it = waiting_.find(next_to_visit_)) {
+      // A stop (a limit, a signal, the visitor's own switch) ends the visiting at a task's end, also of
+      // tasks that finished ahead: they stay waiting, counted but not done.
+      if (shared_.should_stop()) break;
       if (!visit_all(it->second.output)) return;  // stopped at max_regions within this task: not done
       state_.done[next_to_visit_] = it->second.totals;
       waiting_.erase(it);  // frees its regions now
@@ -330,11 +333,23 @@ class TaskCollector : public detail::TaskResults {
 
 // Step 1 of the driver: cuts the search into tasks (disjoint subtrees, in pattern order). The cut
 // depends on min_tasks alone, so a fixed min_tasks gives the same tasks for every thread count.
+// `stopped` becomes true, and no task is returned, when the run is stopped while cutting (which can
+// take long: cuts into many tasks, the exact engine).
 template <class EngineT>
-std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, const Shared& shared, int min_tasks,
-                                              EnumerateStats& stats) {
+std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& shared, int min_tasks,
+                                              EnumerateStats& stats, bool& stopped) {
   typename EngineT::Worker planner(engine);
-  std::vector<typename EngineT::Task> tasks = planner.make_tasks(engine.root_task(), min_tasks, shared.flat.num_neurons);
+  planner.stop_cut = [&shared] {
+    if (shared.cancelled()) throw Cancelled("enumeration cancelled");
+    return shared.should_stop();
+  };
+  std::vector<typename EngineT::Task> tasks;
+  try {
+    tasks = planner.make_tasks(engine.root_task(), min_tasks, shared.flat.num_neurons);
+  } catch (const typename EngineT::Worker::CutStopped&) {
+    stopped = true;
+    return {};
+  }
   stats.num_lps += planner.counters.lps;
   stats.num_lp_fallbacks += planner.counters.lps_fallback;
   stats.num_exact_decisions += planner.counters.exact_decisions;
@@ -458,6 +473,26 @@ class SharedControl : public detail::RunControl {
 };
 #endif
 
+// The statistics of a run stopped while cutting: those of the tasks a resumed run had done (whose
+// checkpoint stays as it is: without the cut there is nothing newer to save).
+void stopped_in_the_cut(Shared& shared, EnumerateStats& stats) {
+  shared.request_stop(StopReason::kStopped);  // keeps the first reason: the time limit, say
+  stats.stopped = shared.stop_reason.load();
+  stats.complete = false;
+  stats.busy_seconds = {0.0};
+  if (const RunState* resume = shared.options.resume) {
+    TaskTotals done;
+    for (const auto& entry : resume->done) done += entry.second;
+    stats.num_regions = stats.num_regions_resumed = done.num_regions;
+    stats.num_near_degenerate = done.num_near_degenerate;
+    stats.num_exact_decisions += done.num_exact_decisions;
+    stats.num_lps += done.num_lps;
+    stats.num_lp_fallbacks += done.num_lp_fallbacks;
+    stats.num_tasks = resume->num_tasks;
+    stats.num_tasks_resumed = resume->done.size();
+  }
+}
+
 double busy_seconds(const Shared& shared) { return static_cast<double>(shared.busy_ns.load()) * 1e-9; }
 
 // The statistics of the collected tasks (rank 0's collector in a distributed run).
@@ -483,13 +518,24 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
 #ifdef RELUTOPE_WITH_MPI
   if (world) min_tasks = detail::mpi_broadcast(effective_min_tasks(shared.options, detail::mpi_sum(threads)));
 #endif
-  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats);
+  bool cut_stopped = false;
+  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats, cut_stopped);
 #ifdef RELUTOPE_WITH_MPI
-  if (world) detail::mpi_check_same_cut(tasks.size());
+  if (world) cut_stopped = detail::mpi_check_same_cut(tasks.size(), cut_stopped);
   const bool root = !world || world->rank == 0;
 #else
   const bool root = true;
 #endif
+  if (cut_stopped) {  // no task ran: what a resumed run had done is all there is
+    if (root) stopped_in_the_cut(shared, stats);
+#ifdef RELUTOPE_WITH_MPI
+    if (world) {
+      stats.num_ranks = world->size;
+      detail::mpi_broadcast_stats(stats, nullptr);
+    }
+#endif
+    return;
+  }
   // Only rank 0 knows what a resumed run has done: the others run what it hands out.
   RunState state = root ? start_state(shared, min_tasks, tasks.size(), stats) : RunState{min_tasks, tasks.size(), {}};
   std::vector<std::int64_t> pending;

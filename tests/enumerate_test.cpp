@@ -7,13 +7,16 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "engines/exact_engine.h"
 #include "relutope/certify.h"
 #include "relutope/error.h"
+#include "relutope/io.h"
 #include "relutope/random_network.h"
 #include "support/networks.h"
 #include "support/brute_force.h"
@@ -618,6 +621,50 @@ TEST(LongRuns, TimeLimitStopsTheWorkersSoon) {
   // A lower bound of the count (the vertex engine's takes a moment). How many regions the exact
   // engine finds in 0.3 s depends on the machine: under the sanitizers on a loaded one, none.
   EXPECT_LE(stats.num_regions, relutope::count_regions(net, box, run_options(Engine::kVertex, 2)).num_regions);
+}
+
+// Issue 12: the cut (step 1 of the driver, serial) heard no stop switch or time limit, so a run asked to
+// stop while cutting into many tasks went on cutting. Cutting the exact engine's search into up to
+// kMaxTasks tasks takes seconds here (it walks most of the tree, again at each deeper cut).
+TEST(LongRuns, AStopDuringTheCutEndsTheRunWithinASecond) {
+  const Network net = relutope::random_network(3, {24, 24, 24}, 1, 12);
+  const Domain box = Domain::cube(3, -4, 4);
+  EnumerateOptions options = run_options(Engine::kExact, 2);
+  options.min_tasks = relutope::kMaxTasks;
+  std::atomic<bool> stop{false};
+  options.stop = &stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  const EnumerateStats stopped = relutope::count_regions(net, box, options);
+  stopper.join();
+  EXPECT_FALSE(stopped.complete);
+  EXPECT_EQ(stopped.stopped, StopReason::kStopped);
+  EXPECT_LT(stopped.seconds, 1.3);
+  options.stop = nullptr;
+  options.time_limit = 0.3;
+  const EnumerateStats timed = relutope::count_regions(net, box, options);
+  EXPECT_FALSE(timed.complete);
+  EXPECT_EQ(timed.stopped, StopReason::kTimeLimit);
+  EXPECT_LT(timed.seconds, 1.3);
+}
+
+// Issue 11: asked for many tasks, a small tree was cut round after round until nearly every region was a
+// task of its own (1,179 tasks for these 1,605 regions; each round walks the tree again), which made a
+// small count slower on 2 threads than on 1. The cut now stops where the tree thins out, the same for
+// every thread count.
+TEST(LongRuns, ASmallTreeIsNotCutIntoATaskPerRegion) {
+  const Network net = relutope::load_network(std::string(RELUTOPE_TEST_DATA_DIR) + "/mpi_2x32x32.json");
+  const Domain box = Domain::cube(2, -4, 4);
+  EnumerateOptions options = run_options(Engine::kVertex, 1);
+  options.min_tasks = 1024;
+  const EnumerateStats one = relutope::count_regions(net, box, options);
+  EXPECT_EQ(one.num_regions, 1605u);
+  EXPECT_LT(one.num_tasks, one.num_regions / 2);
+  EXPECT_GE(one.num_tasks, 64u);
+  options.num_threads = 2;
+  expect_same_totals(one, relutope::count_regions(net, box, options), "2 threads");
 }
 
 // A run stopped at a region limit is resumed from its last checkpoint, with another thread count: the

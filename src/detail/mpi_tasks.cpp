@@ -160,12 +160,14 @@ int mpi_sum(int value) {
   return sum;
 }
 
-void mpi_check_same_cut(std::uint64_t num_tasks) {
-  unsigned long long mine[2] = {num_tasks, ~static_cast<unsigned long long>(num_tasks)}, most[2];
-  check(MPI_Allreduce(mine, most, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+bool mpi_check_same_cut(std::uint64_t num_tasks, bool stopped) {
+  unsigned long long mine[3] = {num_tasks, ~static_cast<unsigned long long>(num_tasks), stopped}, most[3];
+  check(MPI_Allreduce(mine, most, 3, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  if (most[2]) return true;
   if (most[0] != num_tasks || ~most[1] != num_tasks)
     throw Error("MPI: the ranks cut the search into different numbers of tasks (" + std::to_string(~most[1]) + " to " +
                 std::to_string(most[0]) + "): they were not given the same network, domain and options");
+  return false;
 }
 
 void mpi_broadcast_stats(EnumerateStats& stats, std::exception_ptr error) {

@@ -58,9 +58,11 @@ std::optional<MpiWorld> mpi_world(bool wanted);
 int mpi_broadcast(int value);
 /// The sum of `value` over the ranks, on every rank (collective).
 int mpi_sum(int value);
-/// Checks that every rank cut the search into `num_tasks` tasks (collective).
-/// @throws Error on every rank if they differ (the ranks were given different inputs or options)
-void mpi_check_same_cut(std::uint64_t num_tasks);
+/// Checks that every rank cut the search into `num_tasks` tasks (collective), unless a rank was
+/// stopped while cutting (`stopped`).
+/// @return whether any rank was stopped while cutting (then every rank ends the run)
+/// @throws Error on every rank if the counts differ (the ranks were given different inputs or options)
+bool mpi_check_same_cut(std::uint64_t num_tasks, bool stopped);
 /// Rank 0's statistics on every rank (collective), with `error` (non-null on rank 0 when a rank
 /// failed) rethrown on every rank: the failing rank's own exception there, an Error of the same kind
 /// naming the rank elsewhere.

@@ -58,15 +58,14 @@ case $how in
   TERM)
     for target in mpirun ranks; do
       $mpirun -np 2 "$relutope" count "$model" --engine exact --threads 1 --checkpoint "$work/$target.ckpt" \
-        > "$work/$target.out" 2> "$work/$target.err" &
+        --checkpoint-every 0.2 > "$work/$target.out" 2> "$work/$target.err" &
       pid=$!
       waited=0
-      while [ ! -f "$work/$target.ckpt" ] && [ $waited -lt 600 ]; do  # the first checkpoint is written after 30 s;
-        sleep 0.05                                                   # the ranks are running once both are up
+      while [ ! -f "$work/$target.ckpt" ] && [ $waited -lt 1200 ]; do  # past the cut, tasks are done
+        sleep 0.05
         waited=$((waited + 1))
-        [ "$(pgrep -P $pid | wc -l)" -ge 2 ] && [ $waited -gt 20 ] && break
       done
-      sleep 1
+      sleep 0.5
       if [ $target = mpirun ]; then kill -TERM $pid; else kill -TERM $(pgrep -P $pid); fi
       wait $pid
       echo "SIGTERM to $target: mpirun exit $?"

@@ -187,6 +187,10 @@ LongRun::LongRun(EnumerateOptions& options, const LongRunFlags& flags) : options
   if (flags.max_regions < 0)
     throw InputError("--max-regions: expected a number of regions >= 0 (0 = no limit), got " + std::to_string(flags.max_regions));
   options.max_regions = static_cast<std::uint64_t>(flags.max_regions);
+  if (flags.tasks < 0 || flags.tasks > kMaxTasks)
+    throw InputError("--tasks: expected 0 (the default) or a number of tasks from 1 to " + std::to_string(kMaxTasks) +
+                     ", got " + std::to_string(flags.tasks));
+  options.min_tasks = static_cast<int>(flags.tasks);
   g_stop_requested = false;
   g_stop_signal = 0;
   options.stop = &g_stop_requested;
@@ -209,9 +213,12 @@ CheckpointedRun::CheckpointedRun(EnumerateOptions& options, const LongRunFlags& 
     saved_ = load_checkpoint(flags.resume);
     check_same_run(flags.resume, saved_, identity_);
     resumes_ = true;
+    if (flags.tasks && flags.tasks != saved_.state.min_tasks)
+      throw InputError("--tasks " + std::to_string(flags.tasks) + ": the run saved in " + flags.resume + " was cut with --tasks " +
+                       std::to_string(saved_.state.min_tasks) + ", and a resumed run keeps its cut (leave --tasks out)");
     options.resume = &saved_.state;
     options.min_tasks = saved_.state.min_tasks;
-  } else if (!flags.checkpoint.empty()) {
+  } else if (!flags.checkpoint.empty() && !flags.tasks) {
     options.min_tasks = kCheckpointTasks;
   }
   if (flags.checkpoint.empty()) return;

@@ -53,7 +53,7 @@ class Progress {
 /// is a lower bound.
 constexpr int kExitStopped = 5;
 
-/// While it lives: --time-limit and --max-regions in `options`, and SIGINT and SIGTERM stop the run
+/// While it lives: --time-limit, --max-regions and --tasks in `options`, and SIGINT and SIGTERM stop the run
 /// through options.stop (a second signal ends the program at once, as without it). Restores the
 /// signal handlers and clears options.stop when destroyed.
 /// @throws InputError naming --time-limit or --checkpoint-every for a negative or non-finite value

@@ -66,7 +66,10 @@ void add_long_run_options(po::options_description& desc, LongRunFlags& out) {
       ("checkpoint-every", po::value(&out.checkpoint_every)->default_value(30), "seconds between checkpoints")
       ("resume", po::value(&out.resume),
        "continue the run saved in FILE (same model, domain and options; the thread count may differ); give "
-       "--checkpoint FILE too to go on saving it");
+       "--checkpoint FILE too to go on saving it")
+      ("tasks", po::value(&out.tasks)->default_value(0),
+       "cut the search into at least N tasks where it has that many (0: 64 per thread, of every rank under mpirun; "
+       "1024 with --checkpoint; a resumed run keeps its checkpoint's)");
 }
 
 namespace {

@@ -41,6 +41,7 @@ struct LongRunFlags {
   std::string checkpoint;         // --checkpoint FILE
   double checkpoint_every = 30;   // --checkpoint-every SECONDS
   std::string resume;             // --resume FILE
+  std::int64_t tasks = 0;         // --tasks N (EnumerateOptions::min_tasks; 0 = the default)
 };
 void add_long_run_options(boost::program_options::options_description& desc, LongRunFlags& out);
 
