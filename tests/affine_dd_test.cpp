@@ -82,6 +82,26 @@ TEST(AffineDd, PortableConvolutionLoopIsBitIdenticalToTheAvx2Kernel) {
   }
 }
 
+// The plain-double convolution of the error bounds: apply_affine's result up to rounding, and the same
+// bits from the AVX2 kernel and the portable loop.
+TEST(AffineDd, FmaConvolutionIsApplyAffinesAndBitIdenticalInBothKernels) {
+  std::mt19937_64 rng(10);
+  for (const auto& [in, out, groups, h, w] : {std::tuple{3, 7, 1, 11, 13}, {6, 9, 3, 5, 9}}) {
+    const GraphNode conv = random_conv(in, out, groups, h, w, rng);
+    const detail::DdFamily x = random_family(static_cast<Eigen::Index>(in) * h * w, rng);
+    const Eigen::MatrixXd expected = apply_affine(conv, {&x.hi});
+    Eigen::MatrixXd fast, portable;
+    detail::conv_fma(conv, x.hi, fast);
+    ASSERT_EQ(fast.rows(), expected.rows());
+    EXPECT_LT((fast - expected).cwiseAbs().maxCoeff(), 1e-12 * (1 + expected.cwiseAbs().maxCoeff()));
+    {
+      const PortableKernel force;
+      detail::conv_fma(conv, x.hi, portable);
+    }
+    EXPECT_TRUE(bit_identical(fast, portable));
+  }
+}
+
 TEST(AffineDd, SegmentWalkGivesTheSameBreakpointsWithThePortableLoop) {
   if (!detail::dd_uses_avx2()) GTEST_SKIP() << "no AVX2/FMA on this processor: the portable loop is the only one";
   const std::string data = std::string(RELUTOPE_TEST_DATA_DIR) + "/segment/";

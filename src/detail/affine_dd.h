@@ -34,6 +34,16 @@ double dd_dot_error(std::int64_t n);
 /// @throws Error if the node is not affine
 void apply_affine_dd(const GraphNode& node, const std::vector<const DdFamily*>& inputs, DdFamily& out);
 
+/// A convolution in plain double (apply_affine's kConv, bias added to column 0) with the kernels of
+/// apply_affine_dd: each output is one fma chain over the patch, in order, from 0 (AVX2/FMA where
+/// available, the same bits either way). The segment walk propagates its error bounds with it (on
+/// |weights|), where Eigen's product, built for the baseline x86-64, took more time than the
+/// double-double convolution itself. Its rounding is that of any sum of n products: gamma_n relative.
+/// @param[in] node  a kConv node
+/// @param[in] x     node input family, in_channels * in_h * in_w x k
+/// @param[out] y    out_channels * out_h * out_w x k
+void conv_fma(const GraphNode& node, const Eigen::MatrixXd& x, Eigen::MatrixXd& y);
+
 /// Whether the convolutions may use the AVX2/FMA kernel where the processor has one (the default), or
 /// must take the portable loop. A test hook: both give bit-identical results, and the tests check it on
 /// machines with AVX2, where the portable loop would otherwise never run.

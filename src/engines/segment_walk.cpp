@@ -142,7 +142,13 @@ struct Prepared {
         std::vector<const Eigen::MatrixXd*> in;
         for (int j : node.inputs) zeros.push_back(Eigen::MatrixXd::Zero(graph.nodes[j].size(), 1));
         for (const auto& z : zeros) in.push_back(&z);
-        shift_magnitude[i] = apply_affine(with_shift, in).col(0);
+        if (node.kind == OpKind::kConv) {
+          Eigen::MatrixXd y;
+          detail::conv_fma(with_shift, zeros[0], y);
+          shift_magnitude[i] = y.col(0);
+        } else {
+          shift_magnitude[i] = apply_affine(with_shift, in).col(0);
+        }
       }
       if (is_unit(node.kind)) units.push_back(static_cast<int>(i));
     }
@@ -225,7 +231,10 @@ class Walker {
         bound[k] = error_[j] + gamma_[i] * value_[j].hi.cwiseAbs();
         bound_in.push_back(&bound[k]);
       }
-      error_[i] = apply_affine(magnitude_[i], bound_in);
+      if (node.kind == OpKind::kConv)
+        detail::conv_fma(magnitude_[i], bound[0], error_[i]);
+      else
+        error_[i] = apply_affine(magnitude_[i], bound_in);
       error_[i].col(0) += gamma_[i] * prepared_.shift_magnitude[i];
       error_[i] *= prepared_.inflate[i];
       // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
@@ -669,7 +678,9 @@ SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origi
   // Chunks of the segment, handed out to the threads as they come free. A chunk boundary inside a
   // piece counts that piece twice, so each boundary is taken off once; the boundaries sit at odd
   // fractions, and where a cut falls within its error window of one (the walk cannot tell whether
-  // the boundary is a breakpoint), the segment is walked again in one piece.
+  // the boundary is a breakpoint), the segment is walked again in one piece. Two chunks per thread:
+  // each chunk walks the full depth before its first piece (a full forward pass of ResNet-18, seconds),
+  // so more chunks balance long walks a little better and cost short ones much more.
   auto walk_in_chunks = [&](int chunks) {
     std::vector<SegmentPieces> parts(chunks);
     std::exception_ptr first_error;
@@ -703,7 +714,7 @@ SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origi
     parts = walk_in_chunks(1);
   } else {
     try {
-      parts = walk_in_chunks(8 * threads);
+      parts = walk_in_chunks(2 * threads);
     } catch (const UncertifiedError&) {
       tally.pieces = 0;
       tally.length_done = 0;

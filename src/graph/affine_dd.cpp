@@ -58,7 +58,59 @@ void dd_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, E
     }
 }
 
+// Y = W C for the error bounds (plain double): each output is one fma chain over j = 0..k-1 from 0, so
+// that the kernel below, doing the same per output, gives the same bits. Layout as dd_gemm_portable.
+void fma_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* c,
+                       double* y) {
+  for (int o = 0; o < m; ++o)
+    for (int q = 0; q < p; ++q) {
+      double s = 0;
+      for (int j = 0; j < k; ++j) s = std::fma(w[o * ws_o + j * ws_k], c[static_cast<Eigen::Index>(j) * p + q], s);
+      y[static_cast<Eigen::Index>(o) * p + q] = s;
+    }
+}
+
 #ifdef RELUTOPE_DD_AVX2
+// fma_gemm_portable blocked: four rows of W by 8 columns of C (eight independent fma chains, enough to
+// hide the fma latency), columns in panels of 64 as in dd_gemm_avx2.
+__attribute__((target("avx2,fma"))) void fma_gemm_avx2(int m, int k, int p, const double* w, Eigen::Index ws_o,
+                                                      Eigen::Index ws_k, const double* c, double* y) {
+  constexpr int kPanel = 64;
+  const int p8 = p - p % 8;
+  const int m4 = m - m % 4;
+  for (int q0 = 0; q0 < p8; q0 += kPanel) {
+    const int q1 = std::min(q0 + kPanel, p8);
+    for (int o = 0; o < m4; o += 4) {
+      const double* w0 = w + o * ws_o;
+      for (int q = q0; q < q1; q += 8) {
+        __m256d s[4][2];
+        for (auto& row : s) row[0] = row[1] = _mm256_setzero_pd();
+        const double* h = c + q;
+        for (int j = 0; j < k; ++j, h += p) {
+          const __m256d h0 = _mm256_loadu_pd(h), h1 = _mm256_loadu_pd(h + 4);
+          const double* wj = w0 + j * ws_k;
+          for (int r = 0; r < 4; ++r) {
+            const __m256d a = _mm256_broadcast_sd(wj + r * ws_o);
+            s[r][0] = _mm256_fmadd_pd(a, h0, s[r][0]);
+            s[r][1] = _mm256_fmadd_pd(a, h1, s[r][1]);
+          }
+        }
+        for (int r = 0; r < 4; ++r) {
+          const Eigen::Index at = static_cast<Eigen::Index>(o + r) * p + q;
+          _mm256_storeu_pd(y + at, s[r][0]);
+          _mm256_storeu_pd(y + at + 4, s[r][1]);
+        }
+      }
+    }
+  }
+  for (int o = 0; o < m; ++o)
+    for (int q = o < m4 ? p8 : 0; q < p; ++q) {
+      double sum = 0;
+      for (int j = 0; j < k; ++j) sum = std::fma(w[o * ws_o + j * ws_k], c[static_cast<Eigen::Index>(j) * p + q], sum);
+      y[static_cast<Eigen::Index>(o) * p + q] = sum;
+    }
+}
+
 __attribute__((target("avx2,fma"))) inline void mac4(__m256d w, __m256d h, __m256d l, __m256d& s, __m256d& c) {
   const __m256d p = _mm256_mul_pd(w, h);
   const __m256d pe = _mm256_fmsub_pd(w, h, p);
@@ -140,6 +192,13 @@ void dd_gemm(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Ind
   dd_gemm_portable(m, k, p, w, ws_o, ws_k, bias, ch, cl, yh, yl);
 }
 
+void fma_gemm(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* c, double* y) {
+#ifdef RELUTOPE_DD_AVX2
+  if (dd_uses_avx2()) return fma_gemm_avx2(m, k, p, w, ws_o, ws_k, c, y);
+#endif
+  fma_gemm_portable(m, k, p, w, ws_o, ws_k, c, y);
+}
+
 void stack(const std::vector<const DdFamily*>& inputs, DdFamily& storage, const DdFamily*& x) {
   x = inputs[0];
   if (inputs.size() == 1) return;
@@ -201,6 +260,27 @@ bool dd_uses_avx2() {
 #else
   return false;
 #endif
+}
+
+void conv_fma(const GraphNode& node, const Eigen::MatrixXd& x, Eigen::MatrixXd& y) {
+  const ConvGeometry& g = node.conv;
+  const int mg = g.out_channels / g.groups;
+  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
+  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  y.resize(static_cast<Eigen::Index>(g.out_channels) * out_hw, x.cols());
+  RowMajor columns(patch, out_hw);
+  const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight
+  for (Eigen::Index c = 0; c < x.cols(); ++c)
+    for (int group = 0; group < g.groups; ++group) {
+      conv_columns(g, group, x.col(c).data(), columns.data(), out_hw, 1);
+      const Eigen::Index first = static_cast<Eigen::Index>(group) * mg;
+      fma_gemm(mg, static_cast<int>(patch), static_cast<int>(out_hw), node.weight.data() + first, ws_o, ws_k,
+               columns.data(), y.col(c).data() + first * out_hw);
+    }
+  if (node.bias.size() > 0) {
+    Eigen::Map<RowMajor> point(y.col(0).data(), g.out_channels, out_hw);
+    point.colwise() += node.bias;
+  }
 }
 
 double dd_dot_error(std::int64_t n) {
