@@ -516,7 +516,8 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
 #endif
   int min_tasks = effective_min_tasks(shared.options, threads);
 #ifdef RELUTOPE_WITH_MPI
-  if (world) min_tasks = detail::mpi_broadcast(effective_min_tasks(shared.options, detail::mpi_sum(threads)));
+  const int total_threads = world ? detail::mpi_sum(threads) : threads;
+  if (world) min_tasks = detail::mpi_broadcast(effective_min_tasks(shared.options, total_threads));
 #endif
   bool cut_stopped = false;
   const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats, cut_stopped);
@@ -553,7 +554,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   }
 #ifdef RELUTOPE_WITH_MPI
   SharedControl control(shared);
-  detail::MpiTaskChannel channel(*world, control, threads, std::move(pending), root ? &collector : nullptr);
+  detail::MpiTaskChannel channel(*world, control, threads, total_threads, std::move(pending), root ? &collector : nullptr);
   std::exception_ptr error;
   try {
     run_tasks(engine, tasks, shared, threads, channel.source(), channel.results());

@@ -35,6 +35,7 @@ enum Tag : int { kRequest = 1, kTasks, kResult, kProgress, kStop, kDone, kFinish
 constexpr std::size_t kMaxPieceBytes = std::size_t{16} << 20;
 constexpr std::chrono::microseconds kMinPoll{50}, kMaxPoll{1000};
 constexpr std::chrono::milliseconds kProgressEvery{250};
+constexpr std::size_t kMaxBatch = 4096;  // tasks in one kTasks message
 
 void check(int code, const char* what) {
   if (code != MPI_SUCCESS) {
@@ -223,8 +224,10 @@ void mpi_broadcast_stats(EnumerateStats& stats, std::exception_ptr error) {
 
 class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
  public:
-  Impl(const MpiWorld& world, RunControl& run, int threads, std::vector<std::int64_t> pending, TaskResults* collector)
-      : world_(world), run_(run), threads_(threads), pending_(std::move(pending)), collector_(collector),
+  Impl(const MpiWorld& world, RunControl& run, int threads, int total_threads, std::vector<std::int64_t> pending,
+       TaskResults* collector)
+      : world_(world), run_(run), threads_(threads), total_threads_(std::max(1, total_threads)),
+        pending_(std::move(pending)), collector_(collector),
         busy_(static_cast<std::size_t>(world.size), 0.0), last_found_(static_cast<std::size_t>(world.size), 0) {
     check(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
     thread_ = std::thread([this] { loop(); });
@@ -361,7 +364,13 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
         Reader r{bytes};
         switch (status.MPI_TAG) {
           case kRequest: {
-            const int wanted = r.get<int>();
+            // Guided self-scheduling: a share of what is left (a quarter of an even share per thread
+            // of the job), at least what the rank asked for. Large batches first hide the round trip
+            // (with many small tasks rank 0's own threads, which need none, took nearly all of them);
+            // single tasks at the end even out the ranks' finishing times.
+            const std::size_t taken = std::min(next_.load(), pending_.size());
+            const std::size_t share = (pending_.size() - taken) / (4 * static_cast<std::size_t>(total_threads_));
+            const int wanted = std::max(r.get<int>(), static_cast<int>(std::min<std::size_t>(share, kMaxBatch)));
             std::vector<std::int64_t> give;
             const bool stopping = run_.should_stop();
             for (int k = 0; k < wanted && !stopping; ++k) {
@@ -370,7 +379,7 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
               if (i < 0) break;
             }
             if (stopping) give.push_back(-1);
-            send_value(give.data(), give.size(), from, kTasks, comm_);
+            post(std::string(reinterpret_cast<const char*>(give.data()), give.size() * sizeof(std::int64_t)), from, kTasks);
             break;
           }
           case kResult: {
@@ -416,7 +425,7 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
       if (!stop_sent && run_.should_stop()) {
         const int reason = static_cast<int>(run_.stop_reason());
         for (int to = 1; to < world_.size; ++to)
-          if (!done[static_cast<std::size_t>(to)]) send_value(&reason, 1, to, kStop, comm_);
+          if (!done[static_cast<std::size_t>(to)]) post(std::string(reinterpret_cast<const char*>(&reason), sizeof reason), to, kStop);
         stop_sent = true;
       }
       bool local_done;
@@ -425,9 +434,30 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
         local_done = local_done_;
       }
       if (local_done && ranks_done == world_.size - 1) break;
+      complete_sends(false);
       pause(busy);
     }
-    for (int to = 1; to < world_.size; ++to) check(MPI_Send(nullptr, 0, MPI_BYTE, to, kFinish, comm_), "MPI_Send");
+    for (int to = 1; to < world_.size; ++to) post(std::string(), to, kFinish);
+    complete_sends(true);
+  }
+
+  // Rank 0 never blocks in a send: a rank blocked sending it a large result while it blocked sending
+  // that rank a large batch of tasks would wait for each other forever. Its messages go with
+  // MPI_Isend and stay here until they are out.
+  void post(std::string bytes, int to, int tag) {
+    sends_.emplace_back();
+    sends_.back().second = std::move(bytes);
+    const std::string& b = sends_.back().second;
+    check(MPI_Isend(b.data(), static_cast<int>(b.size()), MPI_BYTE, to, tag, comm_, &sends_.back().first), "MPI_Isend");
+  }
+  void complete_sends(bool all) {
+    while (!sends_.empty()) {
+      int done = 0;
+      if (all) check(MPI_Wait(&sends_.front().first, MPI_STATUS_IGNORE), "MPI_Wait"), done = 1;
+      else check(MPI_Test(&sends_.front().first, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (!done) return;
+      sends_.pop_front();
+    }
   }
 
   // Feeds the collector from this thread, serially with rank 0's workers; an exception from it (the
@@ -549,6 +579,7 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
   const MpiWorld world_;
   RunControl& run_;
   const int threads_;
+  const int total_threads_;  // of the whole job
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::thread thread_;
   std::exception_ptr thread_error_;
@@ -560,6 +591,7 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
   TaskResults* collector_;
   std::mutex collect_mutex_;
   std::exception_ptr remote_error_;  // the first error of another rank or of the collector fed here
+  std::deque<std::pair<MPI_Request, std::string>> sends_;  // rank 0's messages under way
 
   // shared between the workers and the channel thread
   std::mutex mutex_;
@@ -575,9 +607,9 @@ class MpiTaskChannel::Impl : public TaskSource, public TaskResults {
   std::vector<std::uint64_t> last_found_;
 };
 
-MpiTaskChannel::MpiTaskChannel(const MpiWorld& world, RunControl& run, int threads, std::vector<std::int64_t> pending,
-                               TaskResults* collector)
-    : impl_(std::make_unique<Impl>(world, run, threads, std::move(pending), collector)) {}
+MpiTaskChannel::MpiTaskChannel(const MpiWorld& world, RunControl& run, int threads, int total_threads,
+                               std::vector<std::int64_t> pending, TaskResults* collector)
+    : impl_(std::make_unique<Impl>(world, run, threads, total_threads, std::move(pending), collector)) {}
 MpiTaskChannel::~MpiTaskChannel() = default;
 TaskSource& MpiTaskChannel::source() { return *impl_; }
 TaskResults& MpiTaskChannel::results() { return *impl_; }

@@ -7,7 +7,8 @@
 //   - every rank cuts the same tasks (min_tasks is rank 0's, broadcast; mpi_check_same_cut checks the
 //     count); rank 0 alone knows which are done (a resumed run) and hands out the pending ones in
 //     increasing index order: its own threads take them from an atomic counter, the other ranks ask
-//     with kRequest (how many) and get kTasks (indices; -1 = none left), a few ahead of their threads;
+//     with kRequest (how many) and get kTasks (indices; -1 = none left), a few ahead of their threads,
+//     and at first more (guided self-scheduling: a quarter of an even share per thread of what is left);
 //   - a finished task goes to rank 0 as kResult (index, TaskTotals, its JSONL texts), in pieces of at
 //     most kMaxPieceBytes, where the TaskCollector takes it as it takes a local one: output order,
 //     statistics and checkpoints are those of one process;
@@ -72,9 +73,10 @@ void mpi_broadcast_stats(EnumerateStats& stats, std::exception_ptr error);
 /// the local pair; finish() completes the protocol.
 class MpiTaskChannel {
  public:
+  /// @param[in] total_threads  the threads of every rank together
   /// @param[in] pending    rank 0: the tasks to run, in increasing order (others: ignored)
   /// @param[in] collector  rank 0: the TaskCollector, called serially (others: null)
-  MpiTaskChannel(const MpiWorld& world, RunControl& run, int threads, std::vector<std::int64_t> pending,
+  MpiTaskChannel(const MpiWorld& world, RunControl& run, int threads, int total_threads, std::vector<std::int64_t> pending,
                  TaskResults* collector);
   ~MpiTaskChannel();
   MpiTaskChannel(const MpiTaskChannel&) = delete;
