@@ -33,13 +33,19 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
   // that the engines only ever see "affine, then breakpoint".
   Eigen::MatrixXd pending = Eigen::MatrixXd::Identity(input_dim, input_dim);
   Eigen::VectorXd pending_bias = Eigen::VectorXd::Zero(input_dim);
+  bool pending_is_identity = true;  // nothing folded since the last split layer
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const Layer& layer = net.layers[l];
-    Eigen::MatrixXd w = layer.weight * pending;
-    Eigen::VectorXd b = layer.weight * pending_bias + layer.bias;
+    // Nothing to fold (every layer of a plain MLP): the layer as it is. The product by the identity
+    // gave the same values, but as an Eigen GEMM, which runs on OpenMP threads: on a loaded machine
+    // it waited for a descheduled thread (8% of a 1-thread count of 2 -> 4x64), and the pool's
+    // threads then spun beside the count.
+    Eigen::MatrixXd w = pending_is_identity ? layer.weight : Eigen::MatrixXd(layer.weight * pending);
+    Eigen::VectorXd b = pending_is_identity ? layer.bias : Eigen::VectorXd(layer.weight * pending_bias + layer.bias);
     if (!layer.splits()) {  // its outputs are its rows, unscaled
       pending = std::move(w);
       pending_bias = std::move(b);
+      pending_is_identity = false;
       continue;
     }
     SplitLayer split;
@@ -61,6 +67,7 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
     layers.push_back(std::move(split));
     pending = Eigen::MatrixXd::Identity(outputs, outputs);
     pending_bias = Eigen::VectorXd::Zero(outputs);
+    pending_is_identity = true;
   }
   out_weight = std::move(pending);
   out_bias = std::move(pending_bias);
