@@ -119,10 +119,24 @@ void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& f
   engine_.flat_.layers[layer].source(o, pattern_.data(), row, scale);
   if (&to != &from) to = from;
   if (scale == 0) return;
-  const auto column = engine_.flat_.layers[layer + 1].weight.col(o);
-  const int d = static_cast<int>(weight_[layer].cols());
-  to.leftCols(d).noalias() += (scale * column) * weight_[layer].row(row);
-  to.col(d) += (scale * bias_[layer][row]) * column;
+  // to += (scale * column) [z_row | c_row]: one axpy per column of `to` (contiguous, column-major),
+  // written out so that it vectorises; the same products and sums as the Eigen outer product it
+  // replaces, which with its call overhead was a third of a 2-input count's time.
+  const Eigen::MatrixXd& z = weight_[layer];
+  const int n = static_cast<int>(to.rows());
+  const int d = static_cast<int>(z.cols());
+  const double* __restrict column = engine_.flat_.layers[layer + 1].weight.col(o).data();
+  double* __restrict dst = to.data();
+  for (int k = 0; k < d; ++k, dst += n) {
+    const double zk = z(row, k);
+    if (scale == 1) {
+      for (int i = 0; i < n; ++i) dst[i] += column[i] * zk;
+    } else {
+      for (int i = 0; i < n; ++i) dst[i] += (scale * column[i]) * zk;
+    }
+  }
+  const double c = scale * bias_[layer][row];
+  for (int i = 0; i < n; ++i) dst[i] += c * column[i];
 }
 
 bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
