@@ -224,6 +224,36 @@ INSTANTIATE_TEST_SUITE_P(Enumerate, ExactReference,
 
 using networks::lines;
 
+// A product below the range of doubles rounds to 0, so the folded row of a ReLU is zero in floating
+// point while in rationals it is 1e-400 x_0: a real cut of the box in two.
+TEST(Enumerate, RowThatVanishesInDoublesIsDecidedExactly) {
+  const Domain box = Domain::cube(2, -1, 1);
+  Network net;
+  relutope::Layer linear;  // folded into the ReLU layer
+  linear.activation = relutope::Activation::kNone;
+  linear.weight = Eigen::MatrixXd{{1e-200, 0}};
+  linear.bias = Eigen::VectorXd::Zero(1);
+  relutope::Layer relu;
+  relu.weight = Eigen::MatrixXd{{1e-200}};
+  relu.bias = Eigen::VectorXd::Zero(1);
+  net.layers = {linear, relu};
+  for (Engine engine : {Engine::kVertex, Engine::kLp, Engine::kExact}) {
+    SCOPED_TRACE(static_cast<int>(engine));
+    EXPECT_EQ(patterns(net, box, engine, 1), (std::vector<std::string>{"0", "1"}));
+  }
+  // The same cut behind a ReLU: on the region where the first unit is active, the second one's row
+  // (1e-400 x_0 in rationals) is positive, not the 0 of its rounded product.
+  relutope::Layer first = linear;
+  first.activation = relutope::Activation::kRelu;
+  net.layers = {first, relu};
+  for (Engine engine : {Engine::kVertex, Engine::kLp, Engine::kExact}) {
+    SCOPED_TRACE(static_cast<int>(engine));
+    auto found = patterns(net, box, engine, 1);
+    std::sort(found.begin(), found.end());
+    EXPECT_EQ(found, (std::vector<std::string>{"00", "11"}));
+  }
+}
+
 TEST(Enumerate, LowerDimensionalPiecesDoNotCount) {
   const Domain box = Domain::cube(2, -1, 1);
   // Two neurons with the same hyperplane: the pattern (0,1) would be the line itself.

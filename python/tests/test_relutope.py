@@ -83,7 +83,7 @@ def test_estimate_has_every_field_of_the_cli_json_with_the_same_values():
 
 
 def test_estimate_of_a_large_tree_brackets_its_count_and_a_small_tree_is_exact(tmp_path):
-    small = relutope.estimate(MOONS, probes=10000)
+    small = relutope.estimate(MOONS, probes=10000, time_budget=0)
     assert small.strata == 0 and small.regions == relutope.count(MOONS).regions
     model = random_json_model(tmp_path / "mid.json", 3, [16, 16, 16], seed=4)
     truth = relutope.count(model).regions
