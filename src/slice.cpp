@@ -21,7 +21,29 @@ Network compose(const Network& net, const Slice& slice) {
   if (slice.origin.size() != net.input_dim())
     throw InputError("slice: the points have " + std::to_string(slice.origin.size()) + " coordinates but the network has " +
                      std::to_string(net.input_dim()) + " inputs");
+  if (slice.basis.rows() != slice.origin.size())
+    throw InputError("slice: the basis has " + std::to_string(slice.basis.rows()) + " rows but the origin " +
+                     std::to_string(slice.origin.size()) + " coordinates");
+  ExactAffineMap map = slice.exact;
+  if (map.points.size() == 0) {  // origin and basis are the slice, exactly
+    map.points.resize(slice.origin.size(), slice.dim() + 1);
+    map.points << slice.origin, slice.basis;
+    map.coords.resize(0, 0);
+  } else if (map.points.rows() != slice.origin.size() || map.num_inputs() != slice.dim() ||
+             (map.coords.size() != 0 && (map.coords.rows() != slice.dim() || map.coords.cols() != slice.dim() + 1))) {
+    throw InputError("slice: its exact map does not have the slice's dimensions");
+  }
+  auto exact = std::make_shared<ExactDefinition>();
+  if (net.exact) {
+    *exact = *net.exact;
+  } else {
+    auto stored = std::make_shared<Network>(net);
+    stored->default_domain.reset();
+    exact->network = std::move(stored);
+  }
+  exact->input_maps.push_back(std::move(map));  // applied first, as the slice's u are the new inputs
   Network out = net;
+  out.exact = std::move(exact);
   Layer& first = out.layers.front();
   first.bias = first.weight * slice.origin + first.bias;
   first.weight = first.weight * slice.basis;
@@ -89,6 +111,9 @@ Slice line_through(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   Slice s;
   s.origin = a;
   s.basis = b - a;
+  s.exact.points.resize(a.size(), 2);
+  s.exact.points << a, b;
+  s.exact.coords = Eigen::RowVector2d(0, 1);
   s.description = "the segment between two points";
   return s;
 }

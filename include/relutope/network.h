@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Core>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,28 @@ struct Layer {
 /// @return the layer's output, num_out() entries
 Eigen::VectorXd apply_activation(const Layer& layer, const Eigen::VectorXd& z);
 
+/// An affine map u -> x (k inputs u, d outputs x) given exactly: every double is read as the rational
+/// it is, and nothing is rounded. Either the map that sends the k + 1 anchor coordinates
+/// coords.col(j) to the points points.col(j) (coords affinely independent: a segment's ends, a
+/// triangle's corners), or, with coords empty, x = points.col(0) + points.rightCols(k) * u.
+struct ExactAffineMap {
+  Eigen::MatrixXd points;  ///< d x (k + 1)
+  Eigen::MatrixXd coords;  ///< k x (k + 1), or empty
+  /// k, the number of inputs u (0 when empty).
+  int num_inputs() const { return static_cast<int>(points.cols()) - 1; }
+};
+
+struct Network;
+
+/// What a network's layers stand for when they are a floating-point rounding of it: `network`
+/// (the layers as stored) with the input maps applied exactly, x = maps[0](maps[1](... (u))).
+/// compose() sets it, so that a slice through data points keeps the ties that hold exactly at the
+/// points. Same layers, rows and units as the rounded network.
+struct ExactDefinition {
+  std::shared_ptr<const Network> network;  ///< the network as stored; its own `exact` is not set
+  std::vector<ExactAffineMap> input_maps;  ///< outermost (applied last) first
+};
+
 /// A feed-forward chain of layers, input first. Hidden layers carry piecewise-linear activations;
 /// typically the last layer has Activation::kNone.
 struct Network {
@@ -83,6 +106,11 @@ struct Network {
   /// ("Softmax", "LogSoftmax", "Sigmoid", "Tanh"; empty if none). The regions are those of the
   /// piecewise-linear body; reports say so.
   std::string output_head;
+  /// When set, the layers are a rounding of this exact definition (compose() folds a slice into the
+  /// first layer in floating point): exact arithmetic (`--exact`, and the decisions the
+  /// floating-point engines leave to it) uses the definition, so its counts are those of the network
+  /// as stored on the slice as given. Null: the layers are the network.
+  std::shared_ptr<const ExactDefinition> exact;
 
   /// d: the first layer's inputs (0 without layers).
   int input_dim() const { return layers.empty() ? 0 : layers.front().num_in(); }

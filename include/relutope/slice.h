@@ -15,6 +15,10 @@ struct Slice {
   Eigen::VectorXd origin;  ///< input_dim
   Eigen::MatrixXd basis;   ///< input_dim x k
   std::string description;  ///< for reports, e.g. "the plane through rows 0,5,17 of points.csv"
+  /// The slice exactly, when origin and basis are its rounding (line_through, plane_through: the map
+  /// that sends the points' coordinates exactly to the points); empty: origin and basis are exact.
+  /// compose() hands it to exact arithmetic (Network::exact).
+  ExactAffineMap exact;
 
   /// k, the slice's dimension.
   int dim() const { return static_cast<int>(basis.cols()); }
@@ -22,9 +26,11 @@ struct Slice {
   Eigen::VectorXd to_input(const Eigen::VectorXd& u) const { return origin + basis * u; }
 };
 
-/// The network x -> net(origin + basis u): the slice folded into the first layer.
+/// The network x -> net(origin + basis u): the slice folded into the first layer in floating point,
+/// and the exact definition (Network::exact: net as given and the slice's exact map) for exact
+/// arithmetic, so that exact decisions are those of the network as stored on the slice as given.
 /// @param[in] net    network with d = slice.origin.size() inputs
-/// @param[in] slice  origin (d) and basis (d x k)
+/// @param[in] slice  origin (d) and basis (d x k), and its exact map if any
 /// @return a network with k inputs and net's outputs; no default domain; source names the slice
 /// @throws InputError if the slice's input dimension differs from the network's
 Network compose(const Network& net, const Slice& slice);
@@ -53,7 +59,7 @@ Domain plane_box_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eig
 
 /// The line through a and b, parametrised by t with x = a + t (b - a): the segment is t in [0, 1].
 /// @param[in] a, b  two points of the same dimension d
-/// @return origin a (d), basis b - a (d x 1)
+/// @return origin a (d), basis b - a (d x 1) rounded, and exactly the map sending t = 0, 1 to a, b
 /// @throws InputError if a == b
 Slice line_through(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
 

@@ -2,15 +2,122 @@
 
 #include <algorithm>
 
+#include "relutope/error.h"
+
 namespace relutope::detail {
 
-ExactNetwork::ExactNetwork(const Network& net) : input_dim(net.input_dim()) {
+namespace {
+
+using Rational = ExactNetwork::Rational;
+using Vector = ExactNetwork::Vector;
+using Matrix = ExactNetwork::Matrix;
+
+// An exact affine map x = origin + linear u.
+struct RationalMap {
+  Vector origin;  // d
+  Matrix linear;  // d rows of k
+};
+
+// Solves a x = b (a square and invertible, both rational) by Gaussian elimination; b has several columns.
+Matrix solve(Matrix a, Matrix b) {
+  const int n = static_cast<int>(a.size());
+  for (int c = 0; c < n; ++c) {
+    int p = c;
+    while (p < n && sgn(a[p][c]) == 0) ++p;
+    if (p == n) throw Error("exact slice: the anchors of an exact affine map are affinely dependent");
+    std::swap(a[p], a[c]);
+    std::swap(b[p], b[c]);
+    for (int r = 0; r < n; ++r) {
+      if (r == c || sgn(a[r][c]) == 0) continue;
+      const Rational f = a[r][c] / a[c][c];
+      for (int j = c; j < n; ++j) a[r][j] -= f * a[c][j];
+      for (std::size_t j = 0; j < b[r].size(); ++j) b[r][j] -= f * b[c][j];
+    }
+  }
+  for (int r = 0; r < n; ++r)
+    for (Rational& v : b[r]) v /= a[r][r];
+  return b;
+}
+
+// The map exactly: with anchors, linear = [p_1 - p_0 ..] [c_1 - c_0 ..]^-1 and origin = p_0 - linear c_0.
+RationalMap rational_map(const ExactAffineMap& map) {
+  const int d = static_cast<int>(map.points.rows()), k = map.num_inputs();
+  RationalMap out;
+  out.origin.resize(d);
+  out.linear.assign(d, Vector(k));
+  if (map.coords.size() == 0) {
+    for (int i = 0; i < d; ++i) {
+      out.origin[i] = map.points(i, 0);
+      for (int j = 0; j < k; ++j) out.linear[i][j] = map.points(i, j + 1);
+    }
+    return out;
+  }
+  // linear C = P  <=>  C^T linear^T = P^T, with C = [c_j - c_0], P = [p_j - p_0] (j = 1..k).
+  Matrix ct(k, Vector(k)), pt(k, Vector(d));
+  for (int j = 0; j < k; ++j) {
+    for (int i = 0; i < k; ++i) ct[j][i] = Rational(map.coords(i, j + 1)) - Rational(map.coords(i, 0));
+    for (int i = 0; i < d; ++i) pt[j][i] = Rational(map.points(i, j + 1)) - Rational(map.points(i, 0));
+  }
+  const Matrix lt = solve(std::move(ct), std::move(pt));  // k x d: linear transposed
+  for (int i = 0; i < d; ++i) {
+    out.origin[i] = map.points(i, 0);
+    for (int j = 0; j < k; ++j) {
+      out.linear[i][j] = lt[j][i];
+      out.origin[i] -= lt[j][i] * Rational(map.coords(j, 0));
+    }
+  }
+  return out;
+}
+
+// outer(inner(u)), exactly.
+RationalMap then(const RationalMap& outer, const RationalMap& inner) {
+  const std::size_t d = outer.origin.size(), m = inner.origin.size(), k = inner.linear.empty() ? 0 : inner.linear[0].size();
+  RationalMap out;
+  out.origin = outer.origin;
+  out.linear.assign(d, Vector(k));
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < m; ++j) {
+      if (sgn(outer.linear[i][j]) == 0) continue;
+      out.origin[i] += outer.linear[i][j] * inner.origin[j];
+      for (std::size_t c = 0; c < k; ++c) out.linear[i][c] += outer.linear[i][j] * inner.linear[j][c];
+    }
+  return out;
+}
+
+// The rounded network must have the definition's layers, rows and units: patterns index both.
+void check_same_structure(const Network& rounded, const Network& stored) {
+  bool same = rounded.layers.size() == stored.layers.size();
+  for (std::size_t l = 0; same && l < stored.layers.size(); ++l) {
+    const relutope::Layer &a = rounded.layers[l], &b = stored.layers[l];
+    same = a.num_rows() == b.num_rows() && a.activation == b.activation && a.unit_rows == b.unit_rows &&
+           (l == 0 || a.num_in() == b.num_in()) && a.num_pattern_entries() == b.num_pattern_entries();
+  }
+  if (!same) throw Error(rounded.source + ": its exact definition has other layers than the network (internal error)");
+}
+
+}  // namespace
+
+ExactNetwork::ExactNetwork(const Network& rounded) : input_dim(rounded.input_dim()) {
   // Split layers with the affine layers before them folded in, exactly (doubles are rationals).
+  // A network with an exact definition (a slice composed in floating point) is folded from the
+  // definition: the stored layers after its input maps, composed here without rounding.
+  const Network& net = rounded.exact ? *rounded.exact->network : rounded;
   const int d = input_dim;
   Matrix pending(d, Vector(d, 0));
   for (int i = 0; i < d; ++i) pending[i][i] = 1;
   Vector pending_bias(d, 0);
   bool pending_is_identity = true;  // the common case (split after split) needs no product
+  if (rounded.exact) {
+    check_same_structure(rounded, net);
+    const std::vector<ExactAffineMap>& maps = rounded.exact->input_maps;
+    if (maps.empty() || maps.back().num_inputs() != d || maps.front().points.rows() != net.input_dim())
+      throw Error(rounded.source + ": its exact input maps do not fit the network (internal error)");
+    RationalMap map = rational_map(maps.back());
+    for (std::size_t i = maps.size() - 1; i-- > 0;) map = then(rational_map(maps[i]), map);
+    pending = std::move(map.linear);
+    pending_bias = std::move(map.origin);
+    pending_is_identity = false;
+  }
   for (int l = 0; l < static_cast<int>(net.layers.size()); ++l) {
     const relutope::Layer& layer = net.layers[l];
     const int n = layer.num_rows(), m = layer.num_in();
