@@ -347,6 +347,16 @@ relutope_cli_test(segment.dense_engines_agree [[^217 regions]]
 relutope_cli_test(segment.part_json [["regions":61,.*"t_begin":0.25,"t_end":0.5.*"engine":"segment"]]
                   count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
                   --segment 0.25,0.5 --engine segment --json)
+# --time-limit stops the walk with the pieces certified so far: a lower bound, marked partial, exit 5.
+relutope_cli_expect(segment.time_limit_partial_json 5 [["regions":[0-9]+,"complete":false,"stopped":"time limit".*"t_reached":]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                    --engine segment --time-limit 0.000001 --json)
+relutope_cli_expect(segment.time_limit_partial_text 5 [[^at least [0-9]+ pieces? on t = 0 to .*stopped +time limit: the pieces and breaks above]]
+                    count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                    --engine segment --time-limit 0.000001)
+relutope_cli_test(segment.time_limit_not_reached [["regions":217,"complete":true,"stopped":null]]
+                  count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
+                  --engine segment --time-limit 1000 --json)
 relutope_cli_test(segment.part_exact_engine [[^61 regions]]
                   count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
                   --segment 0.25,0.5 --engine exact)
@@ -425,8 +435,8 @@ relutope_cli_expect(long_run.negative_time_limit 2 "--time-limit: expected a num
 # Regression: Program_options read -5 into the unsigned limit as 2^64 - 5 and ran without a limit.
 relutope_cli_expect(long_run.negative_max_regions 2 "--max-regions: expected a number of regions >= 0 \\(0 = no limit\\), got -5"
                     count ${relutope_long_run} --max-regions -5)
-relutope_cli_expect(long_run.segment_walk_takes_no_limits 2 "--time-limit, --max-regions, --checkpoint and --resume: the segment walk"
-                    count ${relutope_long_run} --engine segment --time-limit 10)
+relutope_cli_expect(long_run.segment_walk_takes_no_region_limit 2 "--max-regions, --checkpoint and --resume: the segment walk"
+                    count ${relutope_long_run} --engine segment --max-regions 10)
 
 # SIGINT and SIGTERM: the workers stop within a second, the partial count is printed, exit 5.
 foreach(signal INT TERM)

@@ -277,6 +277,25 @@ TEST(SegmentWalk, ZeroWithinTheErrorBoundIsUncertifiedNotGuessed) {
   EXPECT_EQ(pieces_on_segment(relu_of_matmul(w), origin, direction).pieces, 2);
 }
 
+TEST(SegmentWalk, CutAtAChunkBoundaryIsWalkedAgainWithItsNeighbour) {
+  // With 2 threads the segment [0, 1] is walked in 4 chunks, the first ending at (1 - 0.381966...) / 4
+  // (pieces_on_segment). z = x1 - x2 on (0, tb) + t (1, 0) is t - tb: zero right at that boundary,
+  // where the bound cannot tell whether the boundary is a breakpoint. The two chunks beside it are
+  // walked again as one, which places the cut: 2 pieces, as with one thread.
+  Eigen::MatrixXd w(2, 1);
+  w << 1, -1;
+  const Graph g = relu_of_matmul(w);
+  const double tb = 0.0 + 1.0 * (1 - 0.381966011250105) / 4;
+  SegmentOptions options;
+  options.keep_breakpoints = true;
+  for (int threads : {1, 2}) {
+    options.threads = threads;
+    const SegmentPieces walked = pieces_on_segment(g, Eigen::Vector2d(0, tb), Eigen::Vector2d(1, 0), options);
+    EXPECT_EQ(walked.pieces, 2) << threads << " threads";
+    EXPECT_EQ(walked.breakpoints, std::vector<double>{tb}) << threads << " threads";
+  }
+}
+
 TEST(SegmentWalk, ExactZeroAtAnExactEndIsNoCut) {
   Eigen::MatrixXd w(2, 1);
   w << 1, -1;
@@ -343,6 +362,68 @@ TEST(SegmentWalk, BadInputAndCancel) {
   SegmentOptions cancelled;
   cancelled.cancel = &stop;
   EXPECT_THROW(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(1, 0), cancelled), Cancelled);
+}
+
+// A walk stopped early (SegmentOptions::stop, here after a few pieces; time_limit) returns the
+// pieces of a prefix [t_begin, t_reached] of the segment: its breakpoints are the first ones of the
+// complete walk, whatever the number of threads.
+TEST(SegmentWalk, StoppedWalkGivesAPrefixOfTheCompleteOne) {
+  const Graph graph = load_graph_onnx(kData + "cnn_residual.onnx");
+  const Segment s = between_points(graph.input_dim(), 2, 5);
+  SegmentOptions options;
+  options.keep_breakpoints = true;
+  options.threads = 1;
+  const SegmentPieces all = pieces_on_segment(graph, s.origin, s.direction, options);
+  ASSERT_TRUE(all.complete);
+  EXPECT_EQ(all.t_reached, 1.0);
+  ASSERT_EQ(all.walked.size(), 1u);
+  EXPECT_EQ(all.walked[0].pieces, all.pieces);
+  ASSERT_GT(all.pieces, 100);
+  for (int threads : {1, 2, 3})
+    for (std::int64_t after : {1, 7, 40}) {
+      std::atomic<bool> stop{false};
+      SegmentOptions stopped = options;
+      stopped.threads = threads;
+      stopped.stop = &stop;
+      stopped.progress = [&](double, std::int64_t pieces) {
+        if (pieces >= after) stop = true;
+      };
+      const SegmentPieces part = pieces_on_segment(graph, s.origin, s.direction, stopped);
+      SCOPED_TRACE(std::to_string(threads) + " threads, stopped after " + std::to_string(after) + " pieces");
+      EXPECT_FALSE(part.complete);
+      EXPECT_LT(part.t_reached, 1.0);
+      EXPECT_LT(part.pieces, all.pieces);
+      if (threads == 1) {
+        EXPECT_EQ(part.pieces, after);  // the walk notices at the next unit evaluation
+        ASSERT_GT(part.breakpoints.size(), 0u);
+        EXPECT_EQ(part.breakpoints.back(), part.t_reached);
+      }
+      // The breakpoints are the first ones of the complete walk, one per piece that ends inside.
+      ASSERT_LE(part.breakpoints.size(), all.breakpoints.size());
+      EXPECT_TRUE(std::equal(part.breakpoints.begin(), part.breakpoints.end(), all.breakpoints.begin()));
+      const auto inside = std::upper_bound(all.breakpoints.begin(), all.breakpoints.end(), part.t_reached) -
+                          all.breakpoints.begin();
+      EXPECT_EQ(static_cast<std::int64_t>(part.breakpoints.size()), inside);
+      EXPECT_GE(part.pieces, static_cast<std::int64_t>(part.breakpoints.size()));
+      // Every part walked lies inside the segment, in order, and holds pieces of the complete walk.
+      double last = 0;
+      for (const SegmentInterval& walked : part.walked) {
+        EXPECT_GE(walked.t_begin, last);
+        EXPECT_LE(walked.t_end, 1.0);
+        EXPECT_GE(walked.pieces, 1);
+        last = walked.t_end;
+      }
+    }
+  SegmentOptions timed = options;
+  timed.time_limit = 1e-9;
+  const SegmentPieces none = pieces_on_segment(graph, s.origin, s.direction, timed);
+  EXPECT_FALSE(none.complete);
+  EXPECT_EQ(none.t_reached, 0.0);
+  EXPECT_EQ(none.pieces, 0);
+  timed.time_limit = 1000;
+  const SegmentPieces whole = pieces_on_segment(graph, s.origin, s.direction, timed);
+  EXPECT_TRUE(whole.complete);
+  EXPECT_EQ(whole.breakpoints, all.breakpoints);
 }
 
 }  // namespace

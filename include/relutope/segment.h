@@ -32,6 +32,21 @@ struct SegmentOptions {
   std::function<void(double share_done, std::int64_t pieces)> progress;
   /// Checked after each unit evaluation; once true, the walk stops and throws relutope::Cancelled.
   const std::atomic<bool>* cancel = nullptr;
+  /// Stopping early with a partial result. Unlike `cancel`, these end the call normally with
+  /// SegmentPieces::complete false: the pieces certified on [t_begin, t_reached]. Checked after each
+  /// unit evaluation (on ResNet-18 that is within seconds).
+  /// Stop switch: once the flag it points to is true, the walk stops. Not owned; may be set from a
+  /// signal handler (lock-free).
+  const std::atomic<bool>* stop = nullptr;
+  /// Stop after this many seconds from the start of the call (0 = no limit).
+  double time_limit = 0;
+};
+
+/// A part of the segment that the walk finished, with its pieces (SegmentPieces::walked).
+struct SegmentInterval {
+  double t_begin = 0, t_end = 0;
+  /// Pieces meeting [t_begin, t_end]: the first and last may continue past its ends.
+  std::int64_t pieces = 0;
 };
 
 /// The result of pieces_on_segment.
@@ -46,6 +61,17 @@ struct SegmentPieces {
   /// in units of their certified floating-point error; always > 1 in a result (otherwise the walk
   /// throws), and the margin by which the count is certain.
   double least_margin = std::numeric_limits<double>::infinity();
+  /// false when SegmentOptions::stop or time_limit ended the walk early. Then `pieces` and
+  /// `breakpoints` are those of the prefix [t_begin, t_reached] of the segment, certified like a
+  /// complete count: pieces is the number of pieces meeting it (a lower bound of the whole count, and
+  /// the breakpoints are the first ones of a complete walk).
+  bool complete = true;
+  /// The end of the part walked from t_begin without a gap: t_end when complete.
+  double t_reached = 0;
+  /// Every part of the segment the walk finished, in order of t (the threads walk chunks of the
+  /// segment, so a stopped walk may have finished parts beyond t_reached too); one interval
+  /// [t_begin, t_end] when complete.
+  std::vector<SegmentInterval> walked;
 };
 
 /// Counts the linear pieces of `graph` on x = origin + t * direction, t in [t_begin, t_end].
@@ -65,7 +91,7 @@ struct SegmentPieces {
 /// @throws InputError if origin or direction has the wrong size or is not finite, or t_begin >= t_end
 /// @throws UncertifiedError if two breakpoints (or a breakpoint and an end) lie within their error
 ///         bounds of each other: no count is given
-/// @throws Cancelled if options.cancel became true
+/// @throws Cancelled if options.cancel became true (options.stop and time_limit return a partial result)
 SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
                                 const SegmentOptions& options = {});
 

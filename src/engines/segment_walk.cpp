@@ -13,6 +13,7 @@
 #include "relutope/segment.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <memory>
@@ -83,6 +84,7 @@ struct Cut {
   double window = 0;
   Line line;                 // the function that vanishes at the cut
   bool segment_end = false;  // an end of the whole segment (exact), not a cut nor a chunk boundary
+  bool chunk_boundary = false;  // a boundary between two chunks the threads walk (see pieces_on_segment)
 
   bool same_function(const Line& f) const { return line == f || line == -f; }
 };
@@ -161,13 +163,21 @@ struct Prepared {
   double exact_work = 0;
 };
 
-// Shared between the threads: the pieces and the length of segment finished, for progress.
+// Shared between the threads: the pieces and the length of segment finished, for progress, and
+// when to stop.
 struct Tally {
   std::atomic<std::int64_t> pieces{0};
   std::atomic<std::int64_t> units_evaluated{0};
   double length_done = 0;  // under `lock`
   std::mutex lock;
+  bool has_deadline = false;
+  std::chrono::steady_clock::time_point deadline;
+  std::atomic<bool> abort{false};  // another chunk failed: the result is an error, stop walking
 };
+
+// Thrown inside a walker when SegmentOptions::stop or time_limit ends the walk; Walker::run turns it
+// into a partial result.
+struct Stopped {};
 
 class Walker {
  public:
@@ -205,11 +215,31 @@ class Walker {
     end.t = t_end;
     begin.segment_end = t_begin == options_.t_begin;
     end.segment_end = t_end == options_.t_end;
-    walk(0, begin, end);
+    begin.chunk_boundary = !begin.segment_end;
+    end.chunk_boundary = !end.segment_end;
+    result_.t_reached = t_begin;
+    boundary_failure_ = false;
+    try {
+      walk(0, begin, end);
+    } catch (const Stopped&) {
+      result_.complete = false;
+    }
     return std::move(result_);
   }
 
+  // Whether the UncertifiedError that ended the last run came from a chunk boundary: a cut or a value
+  // within its error bound of it, which walking the two chunks as one avoids.
+  bool boundary_failure() const { return boundary_failure_; }
+  double failed_boundary() const { return failed_boundary_; }
+
  private:
+  // Before an UncertifiedError: remember when `at` is a chunk boundary (see boundary_failure).
+  void note_boundary(const Cut& at) {
+    if (!at.chunk_boundary) return;
+    boundary_failure_ = true;
+    failed_boundary_ = at.t;
+  }
+
   // Affine nodes from `first` up to (not including) `last`.
   void compute_affine(int first, int last) {
     for (int i = first; i < last; ++i) {
@@ -339,6 +369,8 @@ class Walker {
     why << "it vanishes within its error bound of a cut or an end of the segment (value " << (lo_sure ? f_hi : f_lo)
         << ", error bound " << (lo_sure ? err_hi : err_lo) << "; a + b t with a = " << f.a << ", b = " << f.b
         << ", errors " << ea << " and " << eb << ")";
+    if (!lo_sure) note_boundary(lo);
+    if (!hi_sure) note_boundary(hi);
     uncertain(unit, element, lo_sure ? hi.t : lo.t, why.str());
   }
 
@@ -479,6 +511,7 @@ class Walker {
         if (c == 0) return true;
         if (c > 0) return false;
       }
+      note_boundary(at);
       uncertain(u, w, at.t, "two inputs of the window are within their error bounds of each other at a cut");
     };
     for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
@@ -594,9 +627,13 @@ class Walker {
 
   void walk(std::size_t k, const Cut& lo, const Cut& hi) {
     if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) throw Cancelled("walk cancelled");
+    if ((options_.stop && options_.stop->load(std::memory_order_relaxed)) || tally_.abort.load(std::memory_order_relaxed) ||
+        (tally_.has_deadline && std::chrono::steady_clock::now() >= tally_.deadline))
+      throw Stopped{};
     const int first = k == 0 ? 0 : units_[k - 1] + 1;
     if (k == units_.size()) {  // every unit decided: one linear piece
       ++result_.pieces;
+      result_.t_reached = hi.t;
       if (options_.keep_breakpoints && hi.t != segment_end_) result_.breakpoints.push_back(hi.t);
       const std::int64_t pieces = ++tally_.pieces;
       if (options_.progress) {
@@ -637,7 +674,11 @@ class Walker {
   void check_gap(int u, const Cut& left, const Cut& right) {
     const double gap = right.t - left.t;
     const double allowed = left.window + right.window;
-    if (!(gap > allowed)) uncertain(u, -1, right.t, "two cuts closer than their error windows");
+    if (!(gap > allowed)) {
+      note_boundary(left);
+      note_boundary(right);
+      uncertain(u, -1, right.t, "two cuts closer than their error windows");
+    }
     if (allowed > 0) result_.least_margin = std::min(result_.least_margin, gap / allowed);
   }
 
@@ -657,6 +698,8 @@ class Walker {
   const Eigen::VectorXd* direction_ = nullptr;
   std::unique_ptr<detail::ExactEnd> exact_[2];  // at t_begin and t_end (see exact_at)
   SegmentPieces result_;
+  bool boundary_failure_ = false;
+  double failed_boundary_ = 0;
 };
 
 }  // namespace
@@ -674,61 +717,108 @@ SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origi
                      std::to_string(options.t_end));
   const Prepared prepared(graph);
   Tally tally;
+  if (options.time_limit > 0) {
+    tally.has_deadline = true;
+    tally.deadline = std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(options.time_limit));
+  }
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   // Chunks of the segment, handed out to the threads as they come free. A chunk boundary inside a
   // piece counts that piece twice, so each boundary is taken off once; the boundaries sit at odd
-  // fractions, and where a cut falls within its error window of one (the walk cannot tell whether
-  // the boundary is a breakpoint), the segment is walked again in one piece. Two chunks per thread:
-  // each chunk walks the full depth before its first piece (a full forward pass of ResNet-18, seconds),
-  // so more chunks balance long walks a little better and cost short ones much more.
-  auto walk_in_chunks = [&](int chunks) {
-    std::vector<SegmentPieces> parts(chunks);
-    std::exception_ptr first_error;
-    std::atomic<bool> failed{false};
+  // fractions. Two chunks per thread: each chunk walks the full depth before its first piece (a full
+  // forward pass of ResNet-18, seconds), so more chunks balance long walks a little better and cost
+  // short ones much more. Where a cut or a value falls within its error bound of a boundary (the walk
+  // cannot tell whether the boundary is a breakpoint), the two chunks beside it are walked again as
+  // one; the others keep their result. Any other failure is the answer (UncertifiedError).
+  struct Chunk {
+    Chunk(double from, double to) : t_begin(from), t_end(to) {}
+    double t_begin, t_end;
+    bool walked = false;
+    SegmentPieces part;
+  };
+  std::vector<Chunk> chunks;
+  {
+    const int n = threads == 1 ? 1 : 2 * threads;
     const double width = options.t_end - options.t_begin;
-    auto boundary = [&](int c) {
-      if (c == 0) return options.t_begin;
-      if (c == chunks) return options.t_end;
-      return options.t_begin + width * (c - 0.381966011250105) / chunks;
-    };
-#pragma omp parallel num_threads(std::min(threads, chunks))
+    for (int c = 0; c < n; ++c) {
+      const double from = c == 0 ? options.t_begin : chunks.back().t_end;
+      const double to = c + 1 == n ? options.t_end : options.t_begin + width * (c + 1 - 0.381966011250105) / n;
+      chunks.emplace_back(from, to);
+    }
+  }
+  for (;;) {
+    std::vector<int> todo;
+    for (int c = 0; c < static_cast<int>(chunks.size()); ++c)
+      if (!chunks[c].walked) todo.push_back(c);
+    std::exception_ptr first_error;
+    std::vector<double> failed_boundaries;
+#pragma omp parallel num_threads(std::max(1, std::min<int>(threads, static_cast<int>(todo.size()))))
     {
       Walker walker(graph, prepared, options, tally);
 #pragma omp for schedule(dynamic, 1)
-      for (int c = 0; c < chunks; ++c) {
-        if (failed.load()) continue;
+      for (int i = 0; i < static_cast<int>(todo.size()); ++i) {
+        if (tally.abort.load()) continue;
+        Chunk& chunk = chunks[todo[i]];
         try {
-          parts[c] = walker.run(origin, direction, boundary(c), boundary(c + 1));
+          chunk.part = walker.run(origin, direction, chunk.t_begin, chunk.t_end);
+          chunk.walked = true;
+        } catch (const UncertifiedError& e) {
+          if (walker.boundary_failure() && chunks.size() > 1) {
+#pragma omp critical(relutope_segment_error)
+            failed_boundaries.push_back(walker.failed_boundary());
+          } else {
+#pragma omp critical(relutope_segment_error)
+            if (!first_error) first_error = std::current_exception();
+            tally.abort = true;
+          }
         } catch (...) {
 #pragma omp critical(relutope_segment_error)
           if (!first_error) first_error = std::current_exception();
-          failed = true;
+          tally.abort = true;
         }
       }
     }
     if (first_error) std::rethrow_exception(first_error);
-    return parts;
-  };
-  std::vector<SegmentPieces> parts;
-  if (threads == 1) {
-    parts = walk_in_chunks(1);
-  } else {
-    try {
-      parts = walk_in_chunks(2 * threads);
-    } catch (const UncertifiedError&) {
-      tally.pieces = 0;
-      tally.length_done = 0;
-      parts = walk_in_chunks(1);
-    }
+    bool stopped = false;
+    for (const Chunk& chunk : chunks) stopped = stopped || (chunk.walked && !chunk.part.complete);
+    if (failed_boundaries.empty() || stopped) break;
+    // Walk the two chunks beside each failed boundary as one.
+    for (double t : failed_boundaries)
+      for (std::size_t c = 0; c + 1 < chunks.size(); ++c)
+        if (chunks[c].t_end == t) {
+          chunks[c] = Chunk(chunks[c].t_begin, chunks[c + 1].t_end);
+          chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(c) + 1);
+          break;
+        }
   }
-  const int chunks = static_cast<int>(parts.size());
+  // The result: the pieces of the prefix walked without a gap, and every part walked.
   SegmentPieces result;
-  for (int c = 0; c < chunks; ++c) {
-    SegmentPieces& part = parts[c];
-    result.pieces += part.pieces - (c > 0 ? 1 : 0);
+  result.t_reached = options.t_begin;
+  bool prefix = true;
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const Chunk& chunk = chunks[c];
+    const SegmentPieces& part = chunk.part;
     result.units_evaluated += part.units_evaluated;
     result.least_margin = std::min(result.least_margin, part.least_margin);
+    result.complete = result.complete && chunk.walked && part.complete;
+    if (!chunk.walked || (part.pieces == 0 && !part.complete)) {
+      prefix = false;
+      continue;
+    }
+    // A piece that runs over a boundary between two walked parts is counted once.
+    const double reached = part.complete ? chunk.t_end : part.t_reached;
+    const bool joins = !result.walked.empty() && result.walked.back().t_end == chunk.t_begin;
+    if (joins) {
+      result.walked.back().t_end = reached;
+      result.walked.back().pieces += part.pieces - 1;
+    } else {
+      result.walked.push_back({chunk.t_begin, reached, part.pieces});
+    }
+    if (!prefix) continue;
+    result.pieces += part.pieces - (c > 0 ? 1 : 0);
+    result.t_reached = reached;
     result.breakpoints.insert(result.breakpoints.end(), part.breakpoints.begin(), part.breakpoints.end());
+    prefix = part.complete;
   }
   return result;
 }

@@ -47,9 +47,9 @@ void warn_if_long(const CountingDomain& chosen, const EnumerateOptions& enumerat
 int run_count(const CountOptions& options) {
   if (options.run.engine == "segment" || wants_segment_walk(options)) {
     const LongRunFlags& limits = options.limits;
-    if (limits.time_limit > 0 || limits.max_regions > 0 || !limits.checkpoint.empty() || !limits.resume.empty())
-      throw InputError("--time-limit, --max-regions, --checkpoint and --resume: the segment walk (--engine segment) "
-                       "takes none of them");
+    if (limits.max_regions > 0 || !limits.checkpoint.empty() || !limits.resume.empty())
+      throw InputError("--max-regions, --checkpoint and --resume: the segment walk (--engine segment) takes none of "
+                       "them (it stops with --time-limit, SIGINT or SIGTERM)");
     return run_segment_count(options);
   }
   EnumerateOptions enumerate = to_enumerate_options(options.run);

@@ -87,6 +87,12 @@ int run_segment_count(const CountOptions& options) {
   walk.t_end = t_end;
   walk.keep_breakpoints = true;
   walk.threads = options.run.threads;
+  // --time-limit, SIGINT and SIGTERM stop the walk with the pieces certified so far (LongRun installs
+  // the handlers and checks the flags, as for the other engines).
+  EnumerateOptions limits;
+  const LongRun long_run(limits, options.limits);
+  walk.stop = limits.stop;
+  walk.time_limit = limits.time_limit;
   const auto start = std::chrono::steady_clock::now();
   auto seconds_since = [](std::chrono::steady_clock::time_point from) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
@@ -104,6 +110,18 @@ int run_segment_count(const CountOptions& options) {
   const double seconds = seconds_since(start);
   if (show) std::fprintf(stderr, "\r\033[K");
   const double length = direction.norm() * (t_end - t_begin);
+  EnumerateStats stop;  // why the walk stopped, for stop_text
+  stop.complete = result.complete;
+  stop.stopped = result.complete ? StopReason::kNone : *walk.stop ? StopReason::kStopped : StopReason::kTimeLimit;
+  const std::string stopped = result.complete ? "" : stop_text(stop);
+  auto walked_text = [&] {
+    std::ostringstream out;
+    out.precision(9);
+    for (const SegmentInterval& part : result.walked)
+      out << (&part == &result.walked.front() ? "" : ", ") << "[" << part.t_begin << ", " << part.t_end << "] "
+          << with_commas(part.pieces) << (part.pieces == 1 ? " piece" : " pieces");
+    return out.str();
+  };
   const double per_second = seconds > 0 ? result.pieces / seconds : 0.0;
   int num_units = 0;
   const std::string units = unit_summary(graph, num_units);
@@ -112,6 +130,15 @@ int run_segment_count(const CountOptions& options) {
     nlohmann::ordered_json out;
     out["model"] = options.model;
     out["regions"] = result.pieces;
+    out["complete"] = result.complete;
+    out["stopped"] = result.complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);
+    if (!result.complete) {
+      out["t_reached"] = result.t_reached;
+      nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+      for (const SegmentInterval& part : result.walked)
+        parts.push_back({{"t_begin", part.t_begin}, {"t_end", part.t_end}, {"pieces", part.pieces}});
+      out["walked"] = parts;
+    }
     out["input_dim"] = graph.input_dim();
     out["output_dim"] = graph.output_dim();
     out["units"] = num_units;
@@ -127,9 +154,13 @@ int run_segment_count(const CountOptions& options) {
     out["peak_memory_mb"] = peak_memory_mb();
     if (!graph.output_head.empty()) out["output_head"] = graph.output_head;
     std::cout << out.dump() << "\n";
-    return 0;
+    return result.complete ? 0 : kExitStopped;
   }
-  std::printf("%s piece%s\n", with_commas(result.pieces).c_str(), result.pieces == 1 ? "" : "s");
+  if (result.complete)
+    std::printf("%s piece%s\n", with_commas(result.pieces).c_str(), result.pieces == 1 ? "" : "s");
+  else
+    std::printf("at least %s piece%s on t = %.9g to %.9g (stopped: %s)\n", with_commas(result.pieces).c_str(),
+                result.pieces == 1 ? "" : "s", t_begin, result.t_reached, stopped.c_str());
   std::printf("  model      %s\n", options.model.c_str());
   std::printf("  network    %d inputs -> %s (%s unit values) -> %d outputs\n", graph.input_dim(), units.c_str(),
               with_commas(num_units).c_str(), graph.output_dim());
@@ -146,6 +177,14 @@ int run_segment_count(const CountOptions& options) {
   std::printf("  certified  every cut lies farther from the next than their floating-point error bounds (least margin %.3g x)\n",
               result.least_margin);
   std::printf("  time       %.3f s (%.3g pieces/s), peak memory %.0f MB\n", seconds, per_second, peak_memory_mb());
+  if (!result.complete) {
+    std::printf("  walked     %s (%.3g%% of t = %.9g to %.9g)\n", walked_text().c_str(),
+                100 * (result.t_reached - t_begin) / (t_end - t_begin), t_begin, t_end);
+    std::printf("  stopped    %s: the pieces and breaks above are those of t = %.9g to %.9g, certified; the whole "
+                "segment has at least as many (exit code %d)\n",
+                stopped.c_str(), t_begin, result.t_reached, kExitStopped);
+    return kExitStopped;
+  }
   return 0;
 }
 
