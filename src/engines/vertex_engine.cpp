@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "detail/face_lattice.h"
 #include "relutope/error.h"
@@ -51,6 +52,105 @@ Cell box_cell(const Domain& domain) {
     push_vertex(cell, x.data(), mask.data());
   }
   return cell;
+}
+
+// The vertex engine's inner loops over the rows of a layer, written so that they vectorise, and
+// compiled twice: for the baseline x86-64 (SSE2) and, chosen at run time where the CPU has it, for
+// AVX2 (twice the width). Neither uses FMA (vertex_engine.cpp is built with -ffp-contract=off), so
+// both give the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RELUTOPE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RELUTOPE_VECTOR_CLONES
+#endif
+
+// out[i + k ld] = sum over t of columns[t][i] * coefficients[t K + k] (K = num_coefficients), for
+// i < n and k < K, summed in t order from 0, as repeated out += columns[t][i] * coefficients[t K + k]
+// would: 8 rows by K columns at a time in registers, instead of stored and reloaded once per term.
+// Four doubles: one AVX register, two SSE2 registers in the baseline build. Loaded and stored with
+// memcpy (unaligned, no aliasing question).
+typedef double Double4 __attribute__((vector_size(32)));
+
+template <int K>
+__attribute__((always_inline)) inline void add_columns_fixed(const double* const* columns, const double* coefficients,
+                                                             int num_terms, int n, double* out, int ld) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    Double4 low[K], high[K];
+    for (int k = 0; k < K; ++k) low[k] = high[k] = Double4{0, 0, 0, 0};
+    for (int t = 0; t < num_terms; ++t) {
+      Double4 a, b;
+      std::memcpy(&a, columns[t] + i, sizeof a);
+      std::memcpy(&b, columns[t] + i + 4, sizeof b);
+      const double* c = coefficients + static_cast<std::size_t>(t) * K;
+      for (int k = 0; k < K; ++k) {
+        const Double4 ck = Double4{0, 0, 0, 0} + c[k];
+        low[k] += a * ck;
+        high[k] += b * ck;
+      }
+    }
+    for (int k = 0; k < K; ++k) {
+      std::memcpy(out + static_cast<std::size_t>(k) * ld + i, &low[k], sizeof low[k]);
+      std::memcpy(out + static_cast<std::size_t>(k) * ld + i + 4, &high[k], sizeof high[k]);
+    }
+  }
+  for (; i < n; ++i)
+    for (int k = 0; k < K; ++k) {
+      double sum = 0;
+      for (int t = 0; t < num_terms; ++t) sum += columns[t][i] * coefficients[static_cast<std::size_t>(t) * K + k];
+      out[static_cast<std::size_t>(k) * ld + i] = sum;
+    }
+}
+
+RELUTOPE_VECTOR_CLONES void add_columns(const double* const* columns, const double* coefficients, int num_terms,
+                                        int num_coefficients, int n, double* out, int ld) {
+  switch (num_coefficients) {
+    case 2: return add_columns_fixed<2>(columns, coefficients, num_terms, n, out, ld);
+    case 3: return add_columns_fixed<3>(columns, coefficients, num_terms, n, out, ld);
+    case 4: return add_columns_fixed<4>(columns, coefficients, num_terms, n, out, ld);
+    case 5: return add_columns_fixed<5>(columns, coefficients, num_terms, n, out, ld);
+    case 6: return add_columns_fixed<6>(columns, coefficients, num_terms, n, out, ld);
+    case 7: return add_columns_fixed<7>(columns, coefficients, num_terms, n, out, ld);
+    default:
+      for (int i = 0; i < n; ++i)
+        for (int k = 0; k < num_coefficients; ++k) {
+          double sum = 0;
+          for (int t = 0; t < num_terms; ++t)
+            sum += columns[t][i] * coefficients[static_cast<std::size_t>(t) * num_coefficients + k];
+          out[static_cast<std::size_t>(k) * ld + i] = sum;
+        }
+  }
+}
+
+// hi[j], lo[j]: the largest and smallest of x_v . z_j over the vertices x_v (num_vertices x d, row
+// major) for the rows z_j of z (n x d, column major), each value summed as x_0 z_j0 + x_1 z_j1 + ...
+// (as a dot product); l1[j] = |z_j0| + ... + |z_j,d-1|. value: n doubles of scratch.
+RELUTOPE_VECTOR_CLONES void row_extremes(const double* x, int num_vertices, int d, const double* z, int n, double* hi,
+                                         double* lo, double* l1, double* value) {
+  for (int v = 0; v < num_vertices; ++v) {
+    const double* xv = x + static_cast<std::size_t>(v) * d;
+    double* __restrict out = v == 0 ? hi : value;
+    const double x0 = xv[0];
+    for (int j = 0; j < n; ++j) out[j] = x0 * z[j];
+    for (int k = 1; k < d; ++k) {
+      const double xk = xv[k];
+      const double* __restrict zk = z + static_cast<std::size_t>(k) * n;
+      for (int j = 0; j < n; ++j) out[j] += xk * zk[j];
+    }
+    if (v == 0) {
+      for (int j = 0; j < n; ++j) lo[j] = hi[j];
+    } else {
+      for (int j = 0; j < n; ++j) {
+        hi[j] = value[j] > hi[j] ? value[j] : hi[j];
+        lo[j] = value[j] < lo[j] ? value[j] : lo[j];
+      }
+    }
+  }
+  for (int j = 0; j < n; ++j) l1[j] = std::abs(z[j]);
+  for (int k = 1; k < d; ++k) {
+    const double* __restrict zk = z + static_cast<std::size_t>(k) * n;
+    for (int j = 0; j < n; ++j) l1[j] += std::abs(zk[j]);
+  }
 }
 
 }  // namespace
@@ -117,26 +217,31 @@ void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& f
   int row = 0;
   double scale = 1;
   engine_.flat_.layers[layer].source(o, pattern_.data(), row, scale);
-  if (&to != &from) to = from;
-  if (scale == 0) return;
-  // to += (scale * column) [z_row | c_row]: one axpy per column of `to` (contiguous, column-major),
-  // written out so that it vectorises; the same products and sums as the Eigen outer product it
+  if (scale == 0) {
+    if (&to != &from) to = from;
+    return;
+  }
+  // to = from + (scale * column) [z_row | c_row]: one axpy per column of `to` (contiguous,
+  // column-major), written out so that it vectorises, and reading `from` in the same pass when it
+  // is another matrix (no copy first); the same products and sums as the Eigen outer product it
   // replaces, which with its call overhead was a third of a 2-input count's time.
   const Eigen::MatrixXd& z = weight_[layer];
-  const int n = static_cast<int>(to.rows());
+  const int n = static_cast<int>(from.rows());
   const int d = static_cast<int>(z.cols());
+  if (&to != &from) to.resize(n, d + 1);
   const double* __restrict column = engine_.flat_.layers[layer + 1].weight.col(o).data();
-  double* __restrict dst = to.data();
-  for (int k = 0; k < d; ++k, dst += n) {
+  const double* src = from.data();
+  double* dst = to.data();
+  for (int k = 0; k < d; ++k, dst += n, src += n) {
     const double zk = z(row, k);
     if (scale == 1) {
-      for (int i = 0; i < n; ++i) dst[i] += column[i] * zk;
+      for (int i = 0; i < n; ++i) dst[i] = src[i] + column[i] * zk;
     } else {
-      for (int i = 0; i < n; ++i) dst[i] += (scale * column[i]) * zk;
+      for (int i = 0; i < n; ++i) dst[i] = src[i] + (scale * column[i]) * zk;
     }
   }
   const double c = scale * bias_[layer][row];
-  for (int i = 0; i < n; ++i) dst[i] += c * column[i];
+  for (int i = 0; i < n; ++i) dst[i] = src[i] + c * column[i];
 }
 
 bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
@@ -150,49 +255,95 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
     bias_[layer] = next->col(d) + flat.layers[layer].bias;
   }
   const Eigen::MatrixXd& z = weight_[layer];
-  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> x(
-      cell.x.data(), cell.num_vertices, d);
-  // Values of every neuron at every vertex: neurons that keep one sign on the cell keep it on
-  // every sub-cell too, so only the others are split.
-  // lazyProduct: these matrices are thin (d columns), where GEMM's packing costs more than it saves.
-  const Eigen::MatrixXd values = x.lazyProduct(z.transpose());
   const SplitLayer& split_layer = flat.layers[layer];
   const int offset = split_layer.offset;
   std::vector<int>& unstable = unstable_[layer];  // entries of the layer
   unstable.clear();
-  // Locals, as the pattern's byte stores may alias anything the loop would otherwise reload.
-  const bool is_max = split_layer.is_max;
-  const int* const entry_out = split_layer.entry_out.data();
-  const int num_entries = split_layer.num_entries();
-  for (int e = 0; e < num_entries; ++e) {
-    const int j = entry_out[e];
-    if (is_max) {
-      const int state = max_stable_state(layer, j, values);
+  // Neurons that keep one sign on the cell keep it on every sub-cell too, so only the others are split.
+  if (split_layer.is_max) {
+    // Values of every row at every vertex. lazyProduct: these matrices are thin (d columns), where
+    // GEMM's packing costs more than it saves.
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> x(
+        cell.x.data(), cell.num_vertices, d);
+    const Eigen::MatrixXd values = x.lazyProduct(z.transpose());
+    for (int e = 0; e < split_layer.num_entries(); ++e) {
+      const int state = max_stable_state(layer, split_layer.entry_out[e], values);
       if (state >= 0) pattern_[offset + e] = static_cast<std::uint8_t>(state);
       else unstable.push_back(e);
-      continue;
     }
-    const double hi = values.col(j).maxCoeff() + bias_[layer][j];
-    const double lo = values.col(j).minCoeff() + bias_[layer][j];
-    const double eps = engine_.tol_ * z.row(j).norm();
-    if (hi > eps && lo < -eps) {
-      unstable.push_back(e);
-      continue;
-    }
-    if (hi >= -eps && lo <= eps) {  // an extreme value within the tolerance of 0
-      bool active = false;
-      if (!on_a_facet_exactly(cell, offset + e, active)) return false;
-      pattern_[offset + e] = active;
-      continue;
-    }
-    pattern_[offset + e] = hi > eps ? 1 : 0;
+  } else if (!relu_states(layer, cell)) {
+    return false;
   }
   if (layer + 1 == static_cast<int>(flat.layers.size())) return true;
   // The next layer's map starts with the outputs decided here: stable entries and one-state outputs.
   std::vector<Eigen::MatrixXd>& next_maps = next_[layer];
   if (next_maps.size() < unstable.size() + 1) next_maps.resize(unstable.size() + 1);
-  Eigen::MatrixXd& start = next_maps[0];
-  start.setZero(flat.layers[layer + 1].weight.rows(), d + 1);
+  start_map(layer, next_maps[0]);
+  return true;
+}
+
+bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
+  const Eigen::MatrixXd& z = weight_[layer];
+  const int n = static_cast<int>(z.rows());
+  const int d = cell.dim;
+  hi_.resize(n);
+  lo_.resize(n);
+  l1_.resize(n);
+  row_values_.resize(n);
+  row_extremes(cell.x.data(), cell.num_vertices, d, z.data(), n, hi_.data(), lo_.data(), l1_.data(),
+               row_values_.data());
+  const SplitLayer& split_layer = engine_.flat_.layers[layer];
+  const int offset = split_layer.offset;
+  std::vector<int>& unstable = unstable_[layer];
+  // Locals, as the pattern's byte stores may alias anything the loop would otherwise reload.
+  const double* const hi = hi_.data();
+  const double* const lo = lo_.data();
+  const double* const l1 = l1_.data();
+  const int* const entry_out = split_layer.entry_out.data();
+  const double* const bias = bias_[layer].data();
+  const double tol = engine_.tol_;
+  const int num_entries = split_layer.num_entries();
+  for (int e = 0; e < num_entries; ++e) {
+    const int j = entry_out[e];
+    const double top = hi[j] + bias[j];
+    const double bottom = lo[j] + bias[j];
+    // The tolerance is tol |z_j| (Euclidean norm); 2 tol |z_j|_1 bounds it from above with room for
+    // rounding, and decides most rows without the square root.
+    const double bound = 2 * tol * l1[j];
+    if (top > bound && bottom < -bound) {
+      unstable.push_back(e);
+      continue;
+    }
+    if (bottom > bound || top < -bound) {
+      pattern_[offset + e] = bottom > bound ? 1 : 0;
+      continue;
+    }
+    const double eps = tol * z.row(j).norm();
+    if (top > eps && bottom < -eps) {
+      unstable.push_back(e);
+      continue;
+    }
+    if (top >= -eps && bottom <= eps) {  // an extreme value within the tolerance of 0
+      bool active = false;
+      if (!on_a_facet_exactly(cell, offset + e, active)) return false;
+      pattern_[offset + e] = active;
+      continue;
+    }
+    pattern_[offset + e] = top > eps ? 1 : 0;
+  }
+  return true;
+}
+
+void VertexEngine::Worker::start_map(int layer, Eigen::MatrixXd& start) {
+  const FlatNetwork& flat = engine_.flat_;
+  const SplitLayer& split_layer = flat.layers[layer];
+  const std::vector<int>& unstable = unstable_[layer];
+  const int d = static_cast<int>(weight_[layer].cols());
+  const int n = static_cast<int>(flat.layers[layer + 1].weight.rows());
+  start.resize(n, d + 1);
+  // The decided outputs that pass a row on (a factor of 0 adds nothing), in output order.
+  terms_.clear();
+  bool unit_factors = true;
   std::size_t u = 0;
   const int* const out_entry = split_layer.out_entry.data();
   const int num_outputs = split_layer.num_outputs();
@@ -202,9 +353,35 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
       ++u;
       continue;
     }
-    accumulate(layer, o, start, start);
+    int row = 0;
+    double factor = 1;
+    split_layer.source(o, pattern_.data(), row, factor);
+    if (factor == 0) continue;
+    unit_factors = unit_factors && factor == 1;
+    terms_.push_back({o, row});
   }
-  return true;
+  if (!unit_factors) {  // slopes other than 0 and 1 (leaky ReLU): one output at a time
+    start.setZero();
+    for (const MapTerm& term : terms_) accumulate(layer, term.output, start, start);
+    return;
+  }
+  // start = sum over the terms of W_{l+1}[:, o] [z_row | c_row], summed in the order accumulate()
+  // would (output order, from 0), so the map is the same to the bit; 8 rows at a time, held in
+  // registers over all the terms instead of stored and reloaded once per term.
+  const Eigen::MatrixXd& w = flat.layers[layer + 1].weight;
+  const Eigen::MatrixXd& z = weight_[layer];
+  const Eigen::VectorXd& c = bias_[layer];
+  const int num_terms = static_cast<int>(terms_.size());
+  coefficients_.resize(static_cast<std::size_t>(num_terms) * (d + 1));
+  columns_.resize(num_terms);
+  double* coefficient = coefficients_.data();
+  for (int t = 0; t < num_terms; ++t) {
+    const int row = terms_[t].row;
+    columns_[t] = w.col(terms_[t].output).data();
+    for (int k = 0; k < d; ++k) *coefficient++ = z(row, k);
+    *coefficient++ = c[row];
+  }
+  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, start.data(), n);
 }
 
 int VertexEngine::Worker::max_stable_state(int layer, int o, const Eigen::MatrixXd& values) const {

@@ -72,6 +72,11 @@ class VertexEngine {
     enum class Side { kBelow, kAbove, kBoth, kUndecided };
     // False when some neuron of the layer comes within the tolerance of the cell.
     bool enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next);
+    // enter_layer() for a ReLU-family layer: its stable entries into the pattern, the others into
+    // unstable_[layer]; false as enter_layer().
+    bool relu_states(int layer, const Cell& cell);
+    // next_[layer][0]: the next layer's map summed over this layer's decided outputs.
+    void start_map(int layer, Eigen::MatrixXd& start);
     // The regions below the current node, from neuron `first` on, decided exactly.
     void exact_subtree(int first);
     // Within the tolerance because neuron `global`'s hyperplane is exactly (in rationals) that of a
@@ -125,6 +130,13 @@ class VertexEngine {
     Cell max_junk_;
     Cell garbage_free_;
     std::vector<double> values_, interior_;
+    std::vector<double> hi_, lo_, l1_, row_values_;  // relu_states(): per row
+    struct MapTerm {
+      int output, row;
+    };
+    std::vector<MapTerm> terms_;  // start_map(): the outputs summed
+    std::vector<double> coefficients_;
+    std::vector<const double*> columns_;
     std::vector<int> pos_, neg_;
     std::vector<int> edge_p_, edge_n_;    // split(): the crossed edges (pos_ end, neg_ end); only grows
     std::vector<std::uint64_t> neg_mask_;  // split(): the masks of neg_ (one-word cells)
