@@ -3,13 +3,17 @@
 #include <glpk.h>
 
 #include <Eigen/QR>
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "detail/exact_network.h"
 #include "io/json_file.h"
 #include "io/points.h"
 #include "relutope/error.h"
@@ -52,6 +56,46 @@ Network compose(const Network& net, const Slice& slice) {
   return out;
 }
 
+namespace {
+
+Eigen::Vector2d coords(const Slice& plane, const Eigen::VectorXd& p) { return plane.basis.transpose() * (p - plane.origin); }
+
+// The edges of the triangle with corners c[0..2] as half-planes a·u <= b that hold the third corner:
+// edge i joins c[i] and c[i + 1]. Their coefficients are rounded to doubles.
+std::array<Halfspace, 3> triangle_edges(const std::array<Eigen::Vector2d, 3>& c) {
+  std::array<Halfspace, 3> out;
+  for (int i = 0; i < 3; ++i) {
+    const Eigen::Vector2d& p = c[i];
+    const Eigen::Vector2d& q = c[(i + 1) % 3];
+    const Eigen::Vector2d& r = c[(i + 2) % 3];
+    Halfspace& h = out[i];
+    h.a = Eigen::Vector2d(q.y() - p.y(), p.x() - q.x());  // normal of edge pq
+    h.b = h.a.dot(p);
+    if (h.a.dot(r) > h.b) {  // point outwards, away from the third corner
+      h.a = -h.a;
+      h.b = -h.b;
+    }
+  }
+  return out;
+}
+
+// Whether the plane's exact map is the one plane_through made for these three points.
+bool made_for(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2) {
+  const ExactAffineMap& m = plane.exact;
+  return m.facets.size() == 3 && m.points.cols() == 3 && m.points.rows() == p0.size() && m.points.col(0) == p0 &&
+         m.points.col(1) == p1 && m.points.col(2) == p2;
+}
+
+// q rounded to a double towards -inf (down) or +inf.
+double round_to_double(const mpq_class& q, bool down) {
+  double v = q.get_d();  // truncated towards zero
+  const double towards = down ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  while (down ? mpq_class(v) > q : mpq_class(v) < q) v = std::nextafter(v, towards);
+  return v;
+}
+
+}  // namespace
+
 Slice plane_through(const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2) {
   const Eigen::VectorXd e1 = p1 - p0, e2 = p2 - p0;
   const double scale = std::max(e1.norm(), e2.norm());
@@ -65,32 +109,39 @@ Slice plane_through(const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const 
   s.basis.col(0) = u;
   s.basis.col(1) = v;
   s.description = "the plane through three points";
+  // Exactly: the map that sends the corners of the triangle, as its rounded edges define it, to the
+  // three points (within a rounding of origin + basis u).
+  const std::array<Eigen::Vector2d, 3> c = {coords(s, p0), coords(s, p1), coords(s, p2)};
+  const std::array<Halfspace, 3> edges = triangle_edges(c);
+  s.exact.points.resize(p0.size(), 3);
+  s.exact.points << p0, p1, p2;
+  s.exact.coords.resize(2, 3);
+  s.exact.coords << c[0], c[1], c[2];
+  s.exact.facets = {edges[1], edges[2], edges[0]};  // corner j is opposite edge j + 1
   return s;
 }
 
-namespace {
-
-Eigen::Vector2d coords(const Slice& plane, const Eigen::VectorXd& p) { return plane.basis.transpose() * (p - plane.origin); }
-
-}  // namespace
-
 Domain triangle_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2) {
-  const Eigen::Vector2d a = coords(plane, p0), b = coords(plane, p1), c = coords(plane, p2);
-  Domain d = Domain::box(a.cwiseMin(b).cwiseMin(c), a.cwiseMax(b).cwiseMax(c));
-  const Eigen::Vector2d corners[3] = {a, b, c};
-  for (int i = 0; i < 3; ++i) {
-    const Eigen::Vector2d& p = corners[i];
-    const Eigen::Vector2d& q = corners[(i + 1) % 3];
-    const Eigen::Vector2d& r = corners[(i + 2) % 3];
-    Halfspace h;
-    h.a = Eigen::Vector2d(q.y() - p.y(), p.x() - q.x());  // normal of edge pq
-    h.b = h.a.dot(p);
-    if (h.a.dot(r) > h.b) {  // point outwards, away from the third corner
-      h.a = -h.a;
-      h.b = -h.b;
+  if (made_for(plane, p0, p1, p2)) {
+    // The triangle of the exact map's facets; its box is that of its exact corners rounded outwards,
+    // so that the box adds no vertex and the corners are exactly those the map sends to the points.
+    const std::vector<detail::ExactNetwork::Vector> corners = detail::exact_anchors(plane.exact);
+    Eigen::Vector2d lo, hi;
+    for (int i = 0; i < 2; ++i) {
+      const mpq_class least = std::min({corners[0][i], corners[1][i], corners[2][i]});
+      const mpq_class most = std::max({corners[0][i], corners[1][i], corners[2][i]});
+      lo[i] = round_to_double(least, true);
+      hi[i] = round_to_double(most, false);
     }
-    d.extra.push_back(h);
+    Domain d = Domain::box(lo, hi);
+    const std::vector<Halfspace>& f = plane.exact.facets;
+    d.extra = {f[2], f[0], f[1]};
+    return d;
   }
+  const std::array<Eigen::Vector2d, 3> c = {coords(plane, p0), coords(plane, p1), coords(plane, p2)};
+  Domain d = Domain::box(c[0].cwiseMin(c[1]).cwiseMin(c[2]), c[0].cwiseMax(c[1]).cwiseMax(c[2]));
+  const std::array<Halfspace, 3> edges = triangle_edges(c);
+  d.extra.assign(edges.begin(), edges.end());
   return d;
 }
 

@@ -3,16 +3,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <random>
 
+#include "relutope/counting_domain.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
 #include "relutope/io.h"
 #include "relutope/random_network.h"
 #include "support/brute_force.h"
 #include "support/data_path.h"
+#include "support/exact_reference.h"
 #include "support/lp_reference.h"
 
 namespace {
@@ -118,6 +123,199 @@ TEST(Slice, HighDimensionalCountAgreesWithAPlainLpReferenceAndSampling) {
   });
   EXPECT_EQ(found, lp_reference::patterns(net, box));
   for (const std::string& p : brute_force::sampled_patterns(net, box, 20000, 5)) EXPECT_TRUE(found.count(p)) << p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact slices (issue 9): units exactly at their breakpoints at a data point, and Max units whose
+// rows are equal there, meet a slice through that point exactly at its corner or end. compose()
+// rounds the slice into the first layer; counts must still be those of the network as stored on
+// the slice through the points as stored (tests/support/exact_reference.h, in its own coordinates).
+
+using Rational = mpq_class;
+using RationalRow = std::vector<Rational>;
+
+// The network's value after `layers` layers at x, exactly.
+std::vector<Rational> exact_forward(const Network& net, const std::vector<Rational>& x, std::size_t layers) {
+  std::vector<Rational> h = x;
+  for (std::size_t l = 0; l < layers; ++l) {
+    const relutope::Layer& layer = net.layers[l];
+    std::vector<Rational> z(layer.num_rows());
+    for (int i = 0; i < layer.num_rows(); ++i) {
+      z[i] = layer.bias[i];
+      for (int k = 0; k < layer.num_in(); ++k) z[i] += Rational(layer.weight(i, k)) * h[k];
+    }
+    if (layer.activation == relutope::Activation::kMax) {
+      h.clear();
+      for (std::size_t u = 0, first = 0; u < layer.unit_rows.size(); first += layer.unit_rows[u++])
+        h.push_back(*std::max_element(z.begin() + first, z.begin() + first + layer.unit_rows[u]));
+    } else {
+      h = z;
+      if (layer.activation != relutope::Activation::kNone)
+        for (Rational& v : h) v = std::max(v, Rational(0));
+    }
+  }
+  return h;
+}
+
+std::vector<Rational> rational(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
+
+// A 4-input network whose units are exactly at their breakpoints at the three points: ReLUs through
+// each point in several directions (dyadic weights, so w·p + b = 0 holds exactly), Max units over two
+// ReLUs that are both 0 at a point, and a last ReLU layer through the points after both.
+Network tied_network(const Eigen::VectorXd p[3]) {
+  const double directions[6][4] = {{1, 0.5, -0.25, 0.75},  {-0.5, 1, 0.125, -1}, {0.25, -0.75, 1, 0.5},
+                                   {1, -1, 0.5, 0.25},     {-0.75, 0.25, -1, 1}, {0.5, 0.5, 0.5, -1.25}};
+  Network net;
+  net.source = "tied";
+  relutope::Layer first;
+  first.weight.resize(20, 4);
+  first.bias.resize(20);
+  for (int j = 0; j < 3; ++j)
+    for (int k = 0; k < 6; ++k) {
+      const int r = 6 * j + k;
+      for (int i = 0; i < 4; ++i) first.weight(r, i) = directions[(k + 2 * j) % 6][i] * (k < 3 ? 1 : -1);
+      first.bias[r] = -first.weight.row(r).dot(p[j]);
+    }
+  first.weight.row(18) << 0.375, -0.625, 0.875, 0.25;
+  first.bias[18] = 0.3125;
+  first.weight.row(19) << -1.125, 0.5, 0.25, 0.625;
+  first.bias[19] = -0.1875;
+  relutope::Layer pool;  // Max of two ReLUs tied at the same point, and of a tied one and a generic one
+  pool.activation = relutope::Activation::kMax;
+  const std::vector<std::pair<int, int>> pairs = {{0, 1}, {3, 4}, {6, 8}, {9, 11}, {12, 13}, {16, 17}, {2, 18}, {10, 19}};
+  pool.weight = Eigen::MatrixXd::Zero(16, 20);
+  pool.bias = Eigen::VectorXd::Zero(16);
+  for (std::size_t u = 0; u < pairs.size(); ++u) {
+    pool.weight(2 * u, pairs[u].first) = 1;
+    pool.weight(2 * u + 1, pairs[u].second) = 1;
+    pool.unit_rows.push_back(2);
+  }
+  relutope::Layer last;  // ReLUs through the points after the first two layers
+  last.weight.resize(6, 8);
+  for (int r = 0; r < 6; ++r)
+    for (int i = 0; i < 8; ++i) last.weight(r, i) = ((r + 3 * i) % 5 - 2) * 0.5;
+  last.bias.resize(6);
+  net.layers = {first, pool, last};
+  for (int r = 0; r < 6; ++r) {
+    const std::vector<Rational> h = exact_forward(net, rational(p[r % 3]), 2);
+    Rational z = 0;
+    for (int i = 0; i < 8; ++i) z += Rational(last.weight(r, i)) * h[i];
+    net.layers[2].bias[r] = -z.get_d();
+    EXPECT_EQ(Rational(net.layers[2].bias[r]), -z) << "the tie must be exact";
+  }
+  relutope::Layer out;
+  out.weight = Eigen::MatrixXd::Ones(1, 6);
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.activation = relutope::Activation::kNone;
+  net.layers.push_back(out);
+  net.validate();
+  return net;
+}
+
+std::vector<std::string> slice_patterns(const relutope::CountingDomain& where, relutope::Engine engine, int threads) {
+  relutope::EnumerateOptions options;
+  options.engine = engine;
+  options.num_threads = threads;
+  options.with_geometry = false;
+  std::vector<std::string> out;
+  relutope::enumerate_regions(where.net, where.domain, options, [&](const relutope::Region& r) {
+    std::string p;
+    for (auto state : r.pattern) p += static_cast<char>('0' + state);
+    out.push_back(p);
+  });
+  return out;
+}
+
+class ExactSlice : public testing::Test {
+ protected:
+  void SetUp() override {
+    // Not dyadic in their plane's coordinates (a centroid, an irrational basis): rounded when composed.
+    p_[0] = (Eigen::VectorXd(4) << 0.375, -1.25, 2.5, 0.75).finished();
+    p_[1] = (Eigen::VectorXd(4) << 1.5, 0.625, -0.5, 1.25).finished();
+    p_[2] = (Eigen::VectorXd(4) << -0.875, 1.75, 0.25, -1.5).finished();
+    net_ = tied_network(p_);
+    points_.resize(3, 4);
+    for (int j = 0; j < 3; ++j) points_.row(j) = p_[j].transpose();
+  }
+  // The reference's own parametrisation of the plane: x = p0 + s (p1 - p0) + r (p2 - p0).
+  std::vector<RationalRow> affine_through(int k) const {
+    std::vector<RationalRow> rows;
+    for (int i = 0; i < 4; ++i) {
+      RationalRow row;
+      for (int j = 1; j <= k; ++j) row.push_back(Rational(p_[j][i]) - Rational(p_[0][i]));
+      row.push_back(p_[0][i]);
+      rows.push_back(row);
+    }
+    return rows;
+  }
+  void expect_reference(const relutope::CountingDomain& where, const std::set<std::string>& truth) const {
+    for (relutope::Engine engine : {relutope::Engine::kVertex, relutope::Engine::kLp, relutope::Engine::kExact}) {
+      const std::vector<std::string> one = slice_patterns(where, engine, 1);
+      EXPECT_EQ(std::set<std::string>(one.begin(), one.end()), truth) << relutope::engine_name(engine);
+      EXPECT_EQ(one.size(), truth.size()) << relutope::engine_name(engine) << ": a region found twice";
+      EXPECT_EQ(slice_patterns(where, engine, 3), one) << relutope::engine_name(engine) << ": depends on the threads";
+    }
+  }
+  Eigen::VectorXd p_[3];
+  Eigen::MatrixXd points_;
+  Network net_;
+};
+
+TEST_F(ExactSlice, APlaneWithTiesAtItsCornersCountsAsTheExactReference) {
+  const std::set<std::string> truth =
+      reference::patterns_on(net_, {{0, 0}, {1, 0}, {0, 1}}, affine_through(2));
+  const relutope::CountingDomain plane = relutope::on_plane(net_, points_, {0, 1, 2});
+  expect_reference(plane, truth);
+  EXPECT_GT(truth.size(), 20u);
+  // The test can fail: the exact side started from the rounded composition counts something else.
+  relutope::CountingDomain rounded = plane;
+  rounded.net.exact.reset();
+  std::vector<std::string> wrong = slice_patterns(rounded, relutope::Engine::kExact, 1);
+  EXPECT_NE(std::set<std::string>(wrong.begin(), wrong.end()), truth);
+}
+
+TEST_F(ExactSlice, TheSquareAroundTheTriangleUsesTheSameExactMap) {
+  // The plane's exact map sends the corners of the triangle, as the rounded edges of triangle_domain
+  // define them, to the points; in the square those corners are inside, where tie lines cross.
+  const relutope::CountingDomain square = relutope::on_plane(net_, points_, {0, 1, 2}, relutope::PlaneRegion::kSquare, 1.5);
+  const relutope::Slice& s = *square.slice;
+  const Domain triangle = relutope::triangle_domain(s, p_[0], p_[1], p_[2]);
+  ASSERT_EQ(triangle.extra.size(), 3u);
+  // The corners: the edges' pairwise intersections (Cramer's rule), matched to the nearest point.
+  std::array<std::array<Rational, 2>, 3> v;
+  for (int e = 0; e < 3; ++e) {
+    const relutope::Halfspace &f = triangle.extra[e], &g = triangle.extra[(e + 1) % 3];
+    const Rational det = Rational(f.a[0]) * g.a[1] - Rational(f.a[1]) * g.a[0];
+    const std::array<Rational, 2> corner = {(Rational(f.b) * g.a[1] - Rational(g.b) * f.a[1]) / det,
+                                            (Rational(f.a[0]) * g.b - Rational(g.a[0]) * f.b) / det};
+    int nearest = 0;
+    double best = 1e300;
+    for (int j = 0; j < 3; ++j) {
+      const Eigen::Vector2d c = s.basis.transpose() * (p_[j] - s.origin);
+      const double dist = std::hypot(corner[0].get_d() - c[0], corner[1].get_d() - c[1]);
+      if (dist < best) best = dist, nearest = j;
+    }
+    v[nearest] = corner;
+  }
+  // x(u) = p0 + P V^-1 (u - v0), with P = [p1 - p0, p2 - p0] and V = [v1 - v0, v2 - v0].
+  const Rational v00 = v[1][0] - v[0][0], v01 = v[2][0] - v[0][0], v10 = v[1][1] - v[0][1], v11 = v[2][1] - v[0][1];
+  const Rational det = v00 * v11 - v01 * v10;
+  const Rational inv[2][2] = {{v11 / det, -v01 / det}, {-v10 / det, v00 / det}};
+  std::vector<RationalRow> input;
+  for (int i = 0; i < 4; ++i) {
+    const Rational a = Rational(p_[1][i]) - p_[0][i], b = Rational(p_[2][i]) - p_[0][i];
+    const Rational w0 = a * inv[0][0] + b * inv[1][0], w1 = a * inv[0][1] + b * inv[1][1];
+    input.push_back({w0, w1, Rational(p_[0][i]) - w0 * v[0][0] - w1 * v[0][1]});
+  }
+  const Eigen::VectorXd &lo = square.domain.lo, &hi = square.domain.hi;
+  const std::set<std::string> truth =
+      reference::patterns_on(net_, {{lo[0], lo[1]}, {hi[0], lo[1]}, {hi[0], hi[1]}, {lo[0], hi[1]}}, input);
+  expect_reference(square, truth);
+}
+
+TEST_F(ExactSlice, ALineBetweenTwoPointsWithTiesAtItsEndsCountsAsTheExactReference) {
+  const std::set<std::string> truth = reference::patterns_on(net_, {{0}, {1}}, affine_through(1));
+  expect_reference(relutope::on_line(net_, points_, {0, 1}), truth);
 }
 
 TEST(Points, CsvAndNpyGiveTheSameDigits) {

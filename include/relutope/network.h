@@ -75,12 +75,16 @@ struct Layer {
 Eigen::VectorXd apply_activation(const Layer& layer, const Eigen::VectorXd& z);
 
 /// An affine map u -> x (k inputs u, d outputs x) given exactly: every double is read as the rational
-/// it is, and nothing is rounded. Either the map that sends the k + 1 anchor coordinates
-/// coords.col(j) to the points points.col(j) (coords affinely independent: a segment's ends, a
-/// triangle's corners), or, with coords empty, x = points.col(0) + points.rightCols(k) * u.
+/// it is, and nothing is rounded. Either the map that sends k + 1 anchors in u (affinely independent:
+/// a segment's ends, a triangle's corners) to the points points.col(j), or, with coords empty,
+/// x = points.col(0) + points.rightCols(k) * u. The anchors are coords.col(j), or, when `facets` is
+/// set, the vertices of the simplex of the k + 1 half-spaces a·u <= b in `facets` (anchor j is where
+/// all but facets[j] meet), of which coords are then only the rounding: so a triangle whose edges
+/// are rounded to doubles still has its corners exactly at its points.
 struct ExactAffineMap {
-  Eigen::MatrixXd points;  ///< d x (k + 1)
-  Eigen::MatrixXd coords;  ///< k x (k + 1), or empty
+  Eigen::MatrixXd points;         ///< d x (k + 1)
+  Eigen::MatrixXd coords;         ///< k x (k + 1), or empty
+  std::vector<Halfspace> facets;  ///< k + 1 half-spaces in u, or empty
   /// k, the number of inputs u (0 when empty).
   int num_inputs() const { return static_cast<int>(points.cols()) - 1; }
 };

@@ -38,7 +38,10 @@ Network compose(const Network& net, const Slice& slice);
 /// The plane through three points. Coordinates are orthonormal (areas are input-space areas),
 /// centred at the points' centroid, first axis along p1 - p0.
 /// @param[in] p0, p1, p2  three points of the same dimension d
-/// @return origin the centroid (d), basis d x 2 with orthonormal columns
+/// @return origin the centroid (d), basis d x 2 with orthonormal columns (both rounded), and exactly
+///         (Slice::exact) the map that sends the corners of the triangle of triangle_domain (the
+///         exact intersections of its edges as rounded to doubles) to p0, p1, p2, so that a tie that
+///         holds at a point holds exactly at a corner of the domain
 /// @throws InputError if the points are (nearly) collinear
 Slice plane_through(const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2);
 
@@ -46,7 +49,9 @@ Slice plane_through(const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const 
 /// edges as extra constraints.
 /// @param[in] plane       plane_through(p0, p1, p2)
 /// @param[in] p0, p1, p2  the same three points (d each)
-/// @return a 2-D domain with three extra half-spaces
+/// @return a 2-D domain with three extra half-spaces: the edges through the points' coordinates,
+///         rounded to doubles; the box holds their exact triangle, whose corners plane.exact sends
+///         to the points exactly
 Domain triangle_domain(const Slice& plane, const Eigen::VectorXd& p0, const Eigen::VectorXd& p1, const Eigen::VectorXd& p2);
 
 /// The square in plane coordinates centred at the points' centroid that holds the triangle, scaled by `scale`.

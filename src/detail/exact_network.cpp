@@ -12,19 +12,13 @@ using Rational = ExactNetwork::Rational;
 using Vector = ExactNetwork::Vector;
 using Matrix = ExactNetwork::Matrix;
 
-// An exact affine map x = origin + linear u.
-struct RationalMap {
-  Vector origin;  // d
-  Matrix linear;  // d rows of k
-};
-
 // Solves a x = b (a square and invertible, both rational) by Gaussian elimination; b has several columns.
 Matrix solve(Matrix a, Matrix b) {
   const int n = static_cast<int>(a.size());
   for (int c = 0; c < n; ++c) {
     int p = c;
     while (p < n && sgn(a[p][c]) == 0) ++p;
-    if (p == n) throw Error("exact slice: the anchors of an exact affine map are affinely dependent");
+    if (p == n) throw Error("exact affine map: its anchors are not affinely independent");
     std::swap(a[p], a[c]);
     std::swap(b[p], b[c]);
     for (int r = 0; r < n; ++r) {
@@ -39,35 +33,63 @@ Matrix solve(Matrix a, Matrix b) {
   return b;
 }
 
-// The map exactly: with anchors, linear = [p_1 - p_0 ..] [c_1 - c_0 ..]^-1 and origin = p_0 - linear c_0.
+}  // namespace
+
+std::vector<Vector> exact_anchors(const ExactAffineMap& map) {
+  const int k = map.num_inputs();
+  std::vector<Vector> out(k + 1, Vector(k));
+  if (map.facets.empty()) {
+    for (int j = 0; j <= k; ++j)
+      for (int i = 0; i < k; ++i) out[j][i] = map.coords(i, j);
+    return out;
+  }
+  if (static_cast<int>(map.facets.size()) != k + 1) throw Error("exact affine map: expected k + 1 facets");
+  for (int j = 0; j <= k; ++j) {  // where every facet but facets[j] holds with equality
+    Matrix a, b;
+    for (int f = 0; f <= k; ++f) {
+      if (f == j) continue;
+      const Halfspace& h = map.facets[f];
+      if (h.a.size() != k) throw Error("exact affine map: a facet of the wrong dimension");
+      a.emplace_back(h.a.data(), h.a.data() + k);
+      b.push_back(Vector{Rational(h.b)});
+    }
+    const Matrix u = solve(std::move(a), std::move(b));
+    for (int i = 0; i < k; ++i) out[j][i] = u[i][0];
+  }
+  return out;
+}
+
 RationalMap rational_map(const ExactAffineMap& map) {
   const int d = static_cast<int>(map.points.rows()), k = map.num_inputs();
   RationalMap out;
   out.origin.resize(d);
   out.linear.assign(d, Vector(k));
-  if (map.coords.size() == 0) {
+  if (map.coords.size() == 0 && map.facets.empty()) {
     for (int i = 0; i < d; ++i) {
       out.origin[i] = map.points(i, 0);
       for (int j = 0; j < k; ++j) out.linear[i][j] = map.points(i, j + 1);
     }
     return out;
   }
-  // linear C = P  <=>  C^T linear^T = P^T, with C = [c_j - c_0], P = [p_j - p_0] (j = 1..k).
-  Matrix ct(k, Vector(k)), pt(k, Vector(d));
+  const std::vector<Vector> anchors = exact_anchors(map);
+  // linear U = X  <=>  U^T linear^T = X^T, with U = [u_j - u_0], X = [x_j - x_0] (j = 1..k).
+  Matrix ut(k, Vector(k)), xt(k, Vector(d));
   for (int j = 0; j < k; ++j) {
-    for (int i = 0; i < k; ++i) ct[j][i] = Rational(map.coords(i, j + 1)) - Rational(map.coords(i, 0));
-    for (int i = 0; i < d; ++i) pt[j][i] = Rational(map.points(i, j + 1)) - Rational(map.points(i, 0));
+    for (int i = 0; i < k; ++i) ut[j][i] = anchors[j + 1][i] - anchors[0][i];
+    for (int i = 0; i < d; ++i) xt[j][i] = Rational(map.points(i, j + 1)) - Rational(map.points(i, 0));
   }
-  const Matrix lt = solve(std::move(ct), std::move(pt));  // k x d: linear transposed
+  const Matrix lt = solve(std::move(ut), std::move(xt));  // k x d: linear transposed
   for (int i = 0; i < d; ++i) {
     out.origin[i] = map.points(i, 0);
     for (int j = 0; j < k; ++j) {
       out.linear[i][j] = lt[j][i];
-      out.origin[i] -= lt[j][i] * Rational(map.coords(j, 0));
+      out.origin[i] -= lt[j][i] * anchors[0][j];
     }
   }
   return out;
 }
+
+namespace {
 
 // outer(inner(u)), exactly.
 RationalMap then(const RationalMap& outer, const RationalMap& inner) {

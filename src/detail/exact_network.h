@@ -44,4 +44,17 @@ struct ExactNetwork {
   std::vector<Matrix> preactivations(const ActivationPattern& pattern, int last) const;
 };
 
+// An affine map x = origin + linear u in rationals.
+struct RationalMap {
+  ExactNetwork::Vector origin;  // d
+  ExactNetwork::Matrix linear;  // d rows of k
+};
+
+// The anchors of `map` in u exactly: k + 1 columns of k (its coords, or its facets' vertices).
+// @throws Error if they are not affinely independent or the facets do not meet in points
+std::vector<ExactNetwork::Vector> exact_anchors(const ExactAffineMap& map);
+
+// `map` in rationals: with anchors u_j, linear = [x_j - x_0] [u_j - u_0]^-1 and origin = x_0 - linear u_0.
+RationalMap rational_map(const ExactAffineMap& map);
+
 }  // namespace relutope::detail

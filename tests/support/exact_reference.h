@@ -66,24 +66,19 @@ inline bool has_volume(const Polygon& shape) {
   return twice_area > 0;
 }
 
-// Activation patterns of all regions with positive volume in the box [lo, hi] (1-D or 2-D), one
+// Activation patterns of all regions with positive volume in `shape`, a convex polygon (counter-
+// clockwise) or an interval in coordinates u (2 or 1 of them), the network's input being x = input(u):
+// one row [w_0 .. w_{k-1}, c] per input, exactly. One
 // character '0' + state per pattern entry, layers joined without separators. Written here from the
 // definitions: a ReLU-family row splits by the sign of z ('1' where z >= 0) unless its slope is
 // exactly 1 (linear: no split, no entry); a Max unit of k >= 2 rows (Layer::unit_rows) splits into
 // the pieces {z_s >= z_j for all j}, where rows that are the same affine function on the piece do
 // not split it and the lowest of them is the state; a Max unit outputs its state's row.
-inline std::set<std::string> patterns(const relutope::Network& net, const std::vector<double>& lo,
-                                      const std::vector<double>& hi) {
+inline std::set<std::string> patterns_on(const relutope::Network& net, const Polygon& shape,
+                                         const std::vector<std::vector<mpq_class>>& input) {
   using Row = std::vector<mpq_class>;
-  const int d = static_cast<int>(lo.size());
-  Piece root;
-  if (d == 1) root.shape = {{lo[0]}, {hi[0]}};
-  else root.shape = {{lo[0], lo[1]}, {hi[0], lo[1]}, {hi[0], hi[1]}, {lo[0], hi[1]}};
-  for (int i = 0; i < d; ++i) {  // identity map
-    Row row(d + 1, 0);
-    row[i] = 1;
-    root.map.push_back(row);
-  }
+  const int d = static_cast<int>(shape.front().size());
+  Piece root{shape, input, ""};
   std::vector<Piece> pieces{root};
   for (const relutope::Layer& layer : net.layers) {
     const int rows = static_cast<int>(layer.weight.rows());
@@ -171,6 +166,21 @@ inline std::set<std::string> patterns(const relutope::Network& net, const std::v
   std::set<std::string> out;
   for (const Piece& p : pieces) out.insert(p.pattern);
   return out;
+}
+
+// The same in the box [lo, hi] of the network's own inputs (1-D or 2-D).
+inline std::set<std::string> patterns(const relutope::Network& net, const std::vector<double>& lo,
+                                      const std::vector<double>& hi) {
+  const int d = static_cast<int>(lo.size());
+  Polygon box;
+  if (d == 1) box = {{lo[0]}, {hi[0]}};
+  else box = {{lo[0], lo[1]}, {hi[0], lo[1]}, {hi[0], hi[1]}, {lo[0], hi[1]}};
+  std::vector<std::vector<mpq_class>> identity;
+  for (int i = 0; i < d; ++i) {
+    identity.emplace_back(d + 1, 0);
+    identity.back()[i] = 1;
+  }
+  return patterns_on(net, box, identity);
 }
 
 }  // namespace reference
