@@ -262,19 +262,46 @@ TEST(SegmentWalk, DoubleDoubleCertifiesACancellationDoubleCouldNot) {
 }
 
 TEST(SegmentWalk, ZeroWithinTheErrorBoundIsUncertifiedNotGuessed) {
-  // z = 1e33 x1 + x2 - 1e33 x3 at (1, 0.5 - t, 1) is 0.5 - t, but its error bound (double-double,
-  // proportional to 2e33 * 2^-106 = 2.5e1) covers the whole segment: no count.
-  Eigen::MatrixXd w(3, 1);
-  w << 1e33, 1, -1e33;
-  const Eigen::Vector3d origin(1, 0.5, 1), direction(0, -1, 0);
+  // z = 1e50 (x1 - x4) + 1e30 (x2 - x5) + 1e10 (x3 - x6) + 1e-6 x7 at x = (1, 1, 1, 1, 1, 1, 0.5 - t) is
+  // 1e-6 (0.5 - t), but the words of the sums cancel so deeply that even the triple-double bound
+  // (about 1e-4 here) covers the whole segment: no count.
+  Eigen::MatrixXd w(7, 1);
+  w << 1e50, 1e30, 1e10, -1e50, -1e30, -1e10, 1e-6;
+  Eigen::VectorXd origin(7), direction(7);
+  origin << 1, 1, 1, 1, 1, 1, 0.5;
+  direction << 0, 0, 0, 0, 0, 0, -1;
   EXPECT_THROW(pieces_on_segment(relu_of_matmul(w), origin, direction), UncertifiedError);
   // The message gives the value and its bound, so that a user can see how far from certain it was.
   EXPECT_THAT([&] { pieces_on_segment(relu_of_matmul(w), origin, direction); },
               testing::ThrowsMessage<UncertifiedError>(testing::AllOf(
-                  testing::HasSubstr("(value 0.5, error bound "), testing::HasSubstr("a + b t with a = 0.5, b = -1"))));
+                  testing::HasSubstr("(value "), testing::HasSubstr(", error bound "),
+                  testing::HasSubstr("also with every value before the unit recomputed in triple-double"))));
   // With weights that do not cancel, the same unit is certain: its cut lies inside the segment.
-  w << 1, 1, -1;
-  EXPECT_EQ(pieces_on_segment(relu_of_matmul(w), origin, direction).pieces, 2);
+  w << 1, 1, 1, -1, -1, -1, 1;
+  const SegmentPieces plain = pieces_on_segment(relu_of_matmul(w), origin, direction);
+  EXPECT_EQ(plain.pieces, 2);
+  EXPECT_EQ(plain.refinements, 0);
+}
+
+TEST(SegmentWalk, TripleDoubleDecidesWhereDoubleDoubleBoundsCannot) {
+  // z = 1e33 x1 + x2 - 1e33 x3 at (1, 0.5 - t, 1) is 0.5 - t. Its double-double error bound (about
+  // 2e33 * 2^-106 = 25) covers the segment; recomputed in triple-double, whose bound is a posteriori
+  // (the sums here are exact), the cut at t = 0.5 is certain: 2 pieces, one recomputation.
+  Eigen::MatrixXd w(3, 1);
+  w << 1e33, 1, -1e33;
+  const Eigen::Vector3d origin(1, 0.5, 1), direction(0, -1, 0);
+  SegmentOptions options;
+  options.keep_breakpoints = true;
+  options.threads = 1;
+  const SegmentPieces walked = pieces_on_segment(relu_of_matmul(w), origin, direction, options);
+  EXPECT_EQ(walked.pieces, 2);
+  EXPECT_EQ(walked.breakpoints, std::vector<double>{0.5});
+  EXPECT_EQ(walked.refinements, 1);
+  // Two different units that break at the same t cannot be told apart by any precision: still exit 4.
+  Eigen::MatrixXd two(2, 2);
+  two << 1, 2, -0.5, -1;  // z1 = t - 0.5, z2 = 2 t - 1 at (t, 1)
+  EXPECT_THAT([&] { pieces_on_segment(relu_of_matmul(two), Eigen::Vector2d(0, 1), Eigen::Vector2d(1, 0)); },
+              testing::ThrowsMessage<UncertifiedError>(testing::HasSubstr("two cuts closer than their error windows")));
 }
 
 TEST(SegmentWalk, CutAtAChunkBoundaryIsWalkedAgainWithItsNeighbour) {

@@ -57,6 +57,9 @@ struct SegmentPieces {
   std::vector<double> breakpoints;
   /// Unit nodes evaluated over the whole walk (the nodes of the search tree).
   std::int64_t units_evaluated = 0;
+  /// Unit evaluations that the double-double bounds could not decide and that were decided after
+  /// recomputing every value before the unit in triple-double.
+  std::int64_t refinements = 0;
   /// The smallest gap between two distinct breakpoints (or a breakpoint and an end of the segment),
   /// in units of their certified floating-point error; always > 1 in a result (otherwise the walk
   /// throws), and the margin by which the count is certain.
@@ -81,7 +84,9 @@ struct SegmentPieces {
 /// value, computed with apply_affine); its breakpoints cut the sub-segment. Every value carries a
 /// rigorous bound on its floating-point error (Higham, Accuracy and Stability of Numerical
 /// Algorithms, 2nd ed., section 3.1: |fl(w.x) - w.x| <= gamma_n |w|.|x|), and a cut is made only
-/// where the bounds separate it from every other cut. Breakpoints computed from bit-identical
+/// where the bounds separate it from every other cut. Values are carried in double-double; where its
+/// bounds cannot decide a unit, every value before it is recomputed in triple-double (a posteriori
+/// bounds) and the unit decided again (SegmentPieces::refinements). Breakpoints computed from bit-identical
 /// values (the same hyperplane met twice, as a ReLU feeding a MaxPool) coincide exactly.
 ///
 /// @param graph      the network (see load_graph_onnx); units Relu, LeakyRelu, PRelu, Clip, Max

@@ -52,6 +52,32 @@ void set_dd_avx2_allowed(bool allowed);
 /// Whether the next convolution will use the AVX2/FMA kernel (allowed, and the processor has it).
 bool dd_uses_avx2();
 
+/// A family in triple-double: the values are hi + mid + lo, elementwise (not necessarily normalised:
+/// nothing below assumes |mid| <= u |hi|).
+struct TdFamily {
+  Eigen::MatrixXd hi, mid, lo;
+};
+
+/// apply_affine in triple-double, with an a posteriori bound on each output's rounding error: every
+/// output is b + sum_k w_k (hi_k + mid_k + lo_k) accumulated in three words (error-free products and
+/// sums; only the third word's sum rounds), and |out - exact| <= err elementwise, where exact is the node
+/// applied exactly to the inputs' exact values hi + mid + lo. The bound is about n u times the third
+/// word's terms (~u^2 of the products), so about u^3 n^2 relative: some 1e15 below apply_affine_dd's for
+/// a 3x3x512 convolution. Derivation in affine_dd.cpp. The convolution runs an AVX2/FMA build of the
+/// same loop where the processor has one (set_dd_avx2_allowed applies): the same bits either way.
+/// Slower than apply_affine_dd (about 3x): the segment walk calls it only where a decision is uncertain.
+/// @param[in] node    an affine node
+/// @param[in] inputs  one family per node input
+/// @param[out] out    node.size() x k
+/// @param[out] err    node.size() x k, non-negative
+/// @throws Error if the node is not affine
+void apply_affine_td(const GraphNode& node, const std::vector<const TdFamily*>& inputs, TdFamily& out,
+                     Eigen::MatrixXd& err);
+
+/// y = s (hi + mid + lo) for a double s, elementwise, as apply_affine_td computes a product of one term;
+/// err bounds |y - s x| elementwise.
+void scale_td(double s, const TdFamily& x, Eigen::Index row, TdFamily& y, Eigen::MatrixXd& err);
+
 /// The columns of a convolution's input for one group (im2col): row (ci, i, j) of the patch, column
 /// (oh, ow) of the output, 0 where the kernel reads padding. Writes out[r * row_stride + p * col_stride].
 void conv_columns(const ConvGeometry& g, int group, const double* in, double* out, Eigen::Index row_stride,

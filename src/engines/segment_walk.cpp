@@ -9,7 +9,10 @@
 //
 // Why double-double: in plain double (g_n = gamma_n ~ n u) the bound of ResNet-18 grew about tenfold
 // per ReLU relative to the values (|W| |x| against |W x|) and passed them by layer3, so nothing could
-// be certified; starting some 10^12 smaller, it stays far below them through all 17 ReLUs.
+// be certified; starting some 10^12 smaller, it stays below them through all 17 ReLUs except where a
+// value comes within ~1e-5 of zero at the last ones. There (rarely) the walk recomputes every value
+// before the unit in triple-double, whose bounds are a posteriori and some 1e11 smaller still (refine),
+// and decides the unit again.
 #include "relutope/segment.h"
 
 #include <algorithm>
@@ -189,6 +192,7 @@ class Walker {
     error_.resize(n);
     stacked_value_.resize(n);
     stacked_error_.resize(n);
+    state_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const GraphNode& node = g_.nodes[i];
       if (node.kind == OpKind::kConstant) {
@@ -575,10 +579,12 @@ class Walker {
     const GraphNode& node = g_.nodes[u];
     DdFamily& y = value_[u];
     Eigen::MatrixXd& ey = error_[u];
+    std::vector<std::int64_t>& state = state_[u];
     if (node.kind == OpKind::kMax) {
       const SparseRows& windows = node.rows;
       const DdFamily& x = max_input(u);
       const Eigen::MatrixXd& e = max_error(u);
+      state.resize(windows.num_rows());
       y.hi.resize(windows.num_rows(), 2);
       y.lo.resize(windows.num_rows(), 2);
       ey.resize(windows.num_rows(), 2);
@@ -590,6 +596,7 @@ class Walker {
           const std::int64_t j = windows.index[k];
           if (j < pick && line_of(x, j) == line_of(x, best)) pick = j;
         }
+        state[w] = pick;
         y.hi.row(w) = x.hi.row(pick);
         y.lo.row(w) = x.lo.row(pick);
         ey.row(w) = e.row(pick);
@@ -600,11 +607,13 @@ class Walker {
     const Eigen::MatrixXd& e = error_[node.inputs[0]];
     y = x;
     ey = e;
+    state.assign(x.hi.rows(), kPass);
     const double g = detail::dd_dot_error(1);
     for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
       const double v = line_of(x, i).at(t);
       if (node.kind == OpKind::kRelu) {
         if (v >= 0) continue;
+        state[i] = kSlope;
         const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
         for (Eigen::Index c = 0; c < 2; ++c) {
           if (slope == 0) {
@@ -618,6 +627,7 @@ class Walker {
           ey(i, c) = std::abs(slope) * (e(i, c) + g * std::abs(x.hi(i, c))) * (1 + 4 * kRoundoff);
         }
       } else if (v < node.lo || v > node.hi) {
+        state[i] = v < node.lo ? kAtLow : kAtHigh;
         y.hi(i, 0) = v < node.lo ? node.lo : node.hi;
         y.hi(i, 1) = y.lo(i, 0) = y.lo(i, 1) = 0;
         ey.row(i).setZero();
@@ -646,6 +656,33 @@ class Walker {
     const int u = units_[k];
     compute_affine(first, u);
     ++result_.units_evaluated;
+    std::vector<Cut> bounds;
+    try {
+      cut_unit(u, lo, hi, bounds);
+    } catch (const UncertifiedError&) {
+      // The double-double bounds, grown through every layer, cannot decide: recompute every value
+      // before u in triple-double (rare, so the walk stays fast) and decide again, from bounds some
+      // 1e11 smaller (BENCHMARKS.md, ResNet-18).
+      if (!options_.certify) throw;
+      boundary_failure_ = false;
+      refine(u);
+      try {
+        cut_unit(u, lo, hi, bounds);
+      } catch (const UncertifiedError& again) {
+        throw UncertifiedError(std::string(again.what()) +
+                               " (also with every value before the unit recomputed in triple-double)");
+      }
+    }
+    // The sub-segments are walked in order; the values of the nodes before u stay as they are.
+    for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+      // After the last unit nothing reads its output: each sub-segment is a piece.
+      if (k + 1 < units_.size()) apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
+      walk(k + 1, bounds[s], bounds[s + 1]);
+    }
+  }
+
+  // The sub-segments of [lo, hi] that unit u cuts it into: bounds = lo, the cuts, hi.
+  void cut_unit(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& bounds) {
     std::vector<Cut> cuts;
     if (g_.nodes[u].kind == OpKind::kMax)
       max_cuts(u, lo, hi, cuts);
@@ -654,7 +691,7 @@ class Walker {
     std::sort(cuts.begin(), cuts.end(), [](const Cut& p, const Cut& q) { return p.t < q.t; });
     // One cut per point: bit-identical positions of the same function merge; any other two cuts
     // (or a cut and an end) must be farther apart than their error windows.
-    std::vector<Cut> bounds{lo};
+    bounds.assign(1, lo);
     for (const Cut& cut : cuts) {
       const Cut& last = bounds.back();
       if (cut.t == last.t && last.same_function(cut.line)) continue;
@@ -663,11 +700,113 @@ class Walker {
     }
     check_gap(u, bounds.back(), hi);
     bounds.push_back(hi);
-    // The sub-segments are walked in order; the values of the nodes before u stay as they are.
-    for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
-      // After the last unit nothing reads its output: each sub-segment is a piece.
-      if (k + 1 < units_.size()) apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
-      walk(k + 1, bounds[s], bounds[s + 1]);
+  }
+
+  // Recomputes the value and error bound of every node before unit `target` in triple-double
+  // (detail::apply_affine_td, whose bounds are a posteriori and about u^3 n^2 relative), with every
+  // unit before it in the state apply_states chose on the current sub-segment, and stores them rounded
+  // to double-double (the rounding, at most 2u |lo|, goes into the bound). The bound still propagates as
+  // |op| E_x + (the node's own rounding), but starts some 1e11 smaller at every node. Triple-double
+  // families live only until their last reader before `target`.
+  void refine(int target) {
+    ++result_.refinements;
+    const int n = target;
+    std::vector<int> last_use(n, -1);
+    for (int i = 0; i <= target; ++i)
+      for (int j : g_.nodes[i].inputs)
+        if (j < n) last_use[j] = std::max(last_use[j], i);
+    std::vector<detail::TdFamily> td(n);
+    std::vector<Eigen::MatrixXd> bound(n);  // of td, before the rounding to double-double
+    Eigen::MatrixXd local;
+    for (int i = 0; i < n; ++i) {
+      const GraphNode& node = g_.nodes[i];
+      detail::TdFamily& y = td[i];
+      Eigen::MatrixXd& e = bound[i];
+      if (node.kind == OpKind::kInput || node.kind == OpKind::kConstant) {
+        y.hi = value_[i].hi;  // exact
+        y.mid = y.lo = e = Eigen::MatrixXd::Zero(y.hi.rows(), y.hi.cols());
+      } else if (is_affine(node.kind)) {
+        std::vector<const detail::TdFamily*> in;
+        std::vector<const Eigen::MatrixXd*> in_bound;
+        for (int j : node.inputs) {
+          in.push_back(&td[j]);
+          in_bound.push_back(&bound[j]);
+        }
+        detail::apply_affine_td(node, in, y, local);
+        if (node.kind == OpKind::kConv)
+          detail::conv_fma(magnitude_[i], bound[node.inputs[0]], e);
+        else
+          e = apply_affine(magnitude_[i], in_bound);
+        e = (e + local) * prepared_.inflate[i];
+      } else {
+        refine_unit(i, td, bound);
+      }
+      // Underflow: as compute_affine, refuse values near it rather than miss it.
+      if (is_affine(node.kind))
+        for (Eigen::Index r = 0; r < y.hi.rows(); ++r)
+        for (Eigen::Index c = 0; c < y.hi.cols(); ++c) {
+          const double v = std::abs(y.hi(r, c));
+          if (v != 0 && v < kSmallest) uncertain_value(i, r);
+        }
+      // Rounded to double-double: hi + fl(mid + lo), which errs by at most u |fl(mid + lo)| / (1 - u).
+      value_[i].hi = y.hi;
+      value_[i].lo = y.mid + y.lo;
+      error_[i] = (e + 2 * kRoundoff * value_[i].lo.cwiseAbs()) * (1 + 4 * kRoundoff);
+      for (int j : node.inputs)
+        if (j < n && last_use[j] <= i) {
+          td[j] = detail::TdFamily{};
+          bound[j].resize(0, 0);
+        }
+      if (last_use[i] < 0) {
+        td[i] = detail::TdFamily{};
+        bound[i].resize(0, 0);
+      }
+    }
+  }
+
+  // Unit i in the states apply_states recorded (state_), in triple-double: the analogue of apply_states.
+  void refine_unit(int i, std::vector<detail::TdFamily>& td, std::vector<Eigen::MatrixXd>& bound) const {
+    const GraphNode& node = g_.nodes[i];
+    const std::vector<std::int64_t>& state = state_[i];
+    detail::TdFamily& y = td[i];
+    Eigen::MatrixXd& e = bound[i];
+    if (node.kind == OpKind::kMax) {
+      const Eigen::Index rows = node.rows.num_rows();
+      y.hi.resize(rows, 2);
+      y.mid.resize(rows, 2);
+      y.lo.resize(rows, 2);
+      e.resize(rows, 2);
+      for (Eigen::Index w = 0; w < rows; ++w) {
+        const auto [j, r] = max_source(i, state[w]);
+        y.hi.row(w) = td[j].hi.row(r);
+        y.mid.row(w) = td[j].mid.row(r);
+        y.lo.row(w) = td[j].lo.row(r);
+        e.row(w) = bound[j].row(r);
+      }
+      return;
+    }
+    const int j = node.inputs[0];
+    y = td[j];
+    e = bound[j];
+    Eigen::MatrixXd local(y.hi.rows(), y.hi.cols());
+    for (Eigen::Index r = 0; r < y.hi.rows(); ++r) {
+      if (state[r] == kPass) continue;
+      if (state[r] == kSlope) {
+        const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[r] : 0.0;
+        if (slope == 0) {
+          y.hi.row(r).setZero();
+          y.mid.row(r).setZero();
+          y.lo.row(r).setZero();
+          e.row(r).setZero();
+          continue;
+        }
+        detail::scale_td(slope, td[j], r, y, local);
+        e.row(r) = (std::abs(slope) * bound[j].row(r) + local.row(r)) * (1 + 4 * kRoundoff);
+        continue;
+      }
+      y.hi(r, 0) = state[r] == kAtLow ? node.lo : node.hi;
+      y.hi(r, 1) = y.mid(r, 0) = y.mid(r, 1) = y.lo(r, 0) = y.lo(r, 1) = 0;
+      e.row(r).setZero();
     }
   }
 
@@ -700,6 +839,10 @@ class Walker {
   SegmentPieces result_;
   bool boundary_failure_ = false;
   double failed_boundary_ = 0;
+  // Per unit node, the state of each value on the current sub-segment (apply_states): for a Max node
+  // the index of the row it takes, otherwise kPass, kSlope (a ReLU's negative side), kAtLow or kAtHigh.
+  std::vector<std::vector<std::int64_t>> state_;
+  static constexpr std::int64_t kPass = 0, kSlope = 1, kAtLow = 2, kAtHigh = 3;
 };
 
 }  // namespace
@@ -799,6 +942,7 @@ SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origi
     const Chunk& chunk = chunks[c];
     const SegmentPieces& part = chunk.part;
     result.units_evaluated += part.units_evaluated;
+    result.refinements += part.refinements;
     result.least_margin = std::min(result.least_margin, part.least_margin);
     result.complete = result.complete && chunk.walked && part.complete;
     if (!chunk.walked || (part.pieces == 0 && !part.complete)) {

@@ -9,6 +9,20 @@
 // with |e_k| <= u |s_k| <= u (1+u)^k (|b| + sum_j |p_j|), |pe_k| <= u |p_k| and |l_k| <= u |h_k|. For n u << 1
 // that is at most gamma_{3n+3} u (n + 3) (|b| + sum_k |w_k| |h_k|): dd_dot_error(n).
 //
+// Triple-double (apply_affine_td): y = b + sum_k w_k (h_k + m_k + l_k) with three words s1, s2, s3 (s1
+// starts at b). Per term, p + pe = w h and q + qe = w m exactly (TwoProd by fma), r = fl(w l); s1 + p
+// = s1' + e1 by TwoSum, and the second-word terms pe, q, e1 enter s2 by TwoSum each, with errors ea, eb,
+// ec. So s1 + s2 + (the exact sum of the third-word terms ea, eb, ec, qe, w l) is the exact result at
+// every step, and only the third word rounds: T_k = ((ea + eb) + ec) + (qe + r) meets 3 roundings, s3 +=
+// T_k recursive summation over n terms, and r differs from w l by at most u |r| / (1 - u). With M =
+// sum_k (|ea| + |eb| + |ec| + |qe| + |r|) that is at most (gamma_3 + gamma_n (1 + gamma_3) + 2u) M <=
+// gamma_{n+6} M (Higham, Lemma 3.3 and section 4.2). M itself is summed in floating point (m3: n steps
+// of 5 non-negative terms, each with at most n + 4 roundings), so M <= m3 / (1 - gamma_{n+4}), and the
+// bound td_error(n) m3 = 4 gamma_{n+8} m3 holds with room for its own rounding. The final (h, m, l) =
+// TwoSum(s1, s2), TwoSum of the rest with s3 is exact. Nothing assumes the inputs are normalised. Where
+// a product's low part underflows, TwoProd is not exact, nor is fl(w l): each loses at most 2^-1074,
+// and 2^-1066 per term covers the 3 products and the sums with room (the dd path refuses such values).
+//
 // The convolutions dominate the segment walk, so theirs runs as a register-blocked AVX2/FMA kernel
 // where the processor has one (chosen at run time), with the same operations in the same order
 // per output as the portable loop, and hence bit-identical results.
@@ -17,6 +31,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <tuple>
+#include <vector>
 
 #include "relutope/error.h"
 
@@ -250,7 +266,286 @@ void matmul_dd(const GraphNode& node, const DdFamily& x, DdFamily& y) {
       }
 }
 
+// ---------------------------------------------------------------------------------- triple-double
+// (derivation at the top of this file)
+
+// (s1, s2, s3) += w (h + m + l); m3 += the magnitude of what went into s3.
+inline void mac3(double w, double h, double m, double l, double& s1, double& s2, double& s3, double& m3) {
+  const double p = w * h;
+  const double pe = std::fma(w, h, -p);
+  const double q = w * m;
+  const double qe = std::fma(w, m, -q);
+  const double r = w * l;
+  double t1, e1, t2, ea, t3, eb, ec;
+  two_sum(s1, p, t1, e1);
+  s1 = t1;
+  two_sum(s2, pe, t2, ea);
+  two_sum(t2, q, t3, eb);
+  two_sum(t3, e1, s2, ec);
+  s3 += ((ea + eb) + ec) + (qe + r);
+  m3 += ((std::abs(ea) + std::abs(eb)) + std::abs(ec)) + (std::abs(qe) + std::abs(r));
+}
+
+// h + m + l = s1 + s2 + s3 exactly.
+inline void finish3(double s1, double s2, double s3, double& h, double& m, double& l) {
+  double t;
+  two_sum(s1, s2, h, t);
+  two_sum(t, s3, m, l);
+}
+
+double gamma_of(double n) {
+  const double nu = n * kRoundoff;
+  return nu / (1 - nu);
+}
+
+// The rounding error bound of a triple-double dot product of n terms whose third word's terms summed to m3.
+struct TdError {
+  explicit TdError(std::int64_t n)
+      : factor(4 * gamma_of(static_cast<double>(n) + 8)), floor(static_cast<double>(n + 1) * 0x1p-1066) {}
+  double operator()(double m3) const { return factor * m3 + floor; }
+  double factor, floor;
+};
+
+// Y = W C + bias in triple-double, m3 per output into ye; layout as dd_gemm_portable. Each output is
+// one mac3 chain over j = 0..k-1 from the bias, so that the AVX2 kernel below, doing the same per
+// output, gives the same bits.
+void td_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
+                      const double* ch, const double* cm, const double* cl, double* yh, double* ym, double* yl,
+                      double* ye) {
+  for (int o = 0; o < m; ++o)
+    for (int q = 0; q < p; ++q) {
+      double s1 = bias ? bias[o] : 0.0, s2 = 0, s3 = 0, m3 = 0;
+      for (int j = 0; j < k; ++j) {
+        const Eigen::Index at = static_cast<Eigen::Index>(j) * p + q;
+        mac3(w[o * ws_o + j * ws_k], ch[at], cm[at], cl[at], s1, s2, s3, m3);
+      }
+      const Eigen::Index at = static_cast<Eigen::Index>(o) * p + q;
+      finish3(s1, s2, s3, yh[at], ym[at], yl[at]);
+      ye[at] = m3;
+    }
+}
+
+#ifdef RELUTOPE_DD_AVX2
+__attribute__((target("avx2,fma"))) inline void two_sum4(__m256d a, __m256d b, __m256d& s, __m256d& e) {
+  s = _mm256_add_pd(a, b);
+  const __m256d z = _mm256_sub_pd(s, a);
+  e = _mm256_add_pd(_mm256_sub_pd(a, _mm256_sub_pd(s, z)), _mm256_sub_pd(b, z));
+}
+
+// mac3 on four lanes, the same operations in the same order.
+__attribute__((target("avx2,fma"))) inline void mac3_4(__m256d w, __m256d h, __m256d m, __m256d l, __m256d& s1,
+                                                      __m256d& s2, __m256d& s3, __m256d& m3) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d p = _mm256_mul_pd(w, h);
+  const __m256d pe = _mm256_fmsub_pd(w, h, p);
+  const __m256d q = _mm256_mul_pd(w, m);
+  const __m256d qe = _mm256_fmsub_pd(w, m, q);
+  const __m256d r = _mm256_mul_pd(w, l);
+  __m256d t1, e1, t2, ea, t3, eb, ec;
+  two_sum4(s1, p, t1, e1);
+  s1 = t1;
+  two_sum4(s2, pe, t2, ea);
+  two_sum4(t2, q, t3, eb);
+  two_sum4(t3, e1, s2, ec);
+  s3 = _mm256_add_pd(s3, _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(ea, eb), ec), _mm256_add_pd(qe, r)));
+  const __m256d abs_sum =
+      _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(_mm256_andnot_pd(sign, ea), _mm256_andnot_pd(sign, eb)),
+                                  _mm256_andnot_pd(sign, ec)),
+                    _mm256_add_pd(_mm256_andnot_pd(sign, qe), _mm256_andnot_pd(sign, r)));
+  m3 = _mm256_add_pd(m3, abs_sum);
+}
+
+__attribute__((target("avx2,fma"))) inline void finish3_4(__m256d s1, __m256d s2, __m256d s3, __m256d m3, double* yh,
+                                                         double* ym, double* yl, double* ye) {
+  __m256d h, t, mm, l;
+  two_sum4(s1, s2, h, t);
+  two_sum4(t, s3, mm, l);
+  _mm256_storeu_pd(yh, h);
+  _mm256_storeu_pd(ym, mm);
+  _mm256_storeu_pd(yl, l);
+  _mm256_storeu_pd(ye, m3);
+}
+
+// Two rows of W by 4 columns of C per block (each row of C loaded once for both rows of W); the last
+// row and columns by the portable loop's operations.
+__attribute__((target("avx2,fma"))) void td_gemm_avx2(int m, int k, int p, const double* w, Eigen::Index ws_o,
+                                                     Eigen::Index ws_k, const double* bias, const double* ch,
+                                                     const double* cm, const double* cl, double* yh, double* ym,
+                                                     double* yl, double* ye) {
+  const int p4 = p - p % 4;
+  const int m2 = m - m % 2;
+  const __m256d zero = _mm256_setzero_pd();
+  for (int o = 0; o < m2; o += 2) {
+    const double* w0 = w + o * ws_o;
+    const double* w1 = w0 + ws_o;
+    for (int q = 0; q < p4; q += 4) {
+      __m256d a1 = _mm256_set1_pd(bias ? bias[o] : 0.0), a2 = zero, a3 = zero, am = zero;
+      __m256d b1 = _mm256_set1_pd(bias ? bias[o + 1] : 0.0), b2 = zero, b3 = zero, bm = zero;
+      const double* h = ch + q;
+      const double* mm = cm + q;
+      const double* l = cl + q;
+      for (int j = 0; j < k; ++j, h += p, mm += p, l += p) {
+        const __m256d vh = _mm256_loadu_pd(h), vm = _mm256_loadu_pd(mm), vl = _mm256_loadu_pd(l);
+        mac3_4(_mm256_broadcast_sd(w0 + j * ws_k), vh, vm, vl, a1, a2, a3, am);
+        mac3_4(_mm256_broadcast_sd(w1 + j * ws_k), vh, vm, vl, b1, b2, b3, bm);
+      }
+      const Eigen::Index r0 = static_cast<Eigen::Index>(o) * p + q, r1 = r0 + p;
+      finish3_4(a1, a2, a3, am, yh + r0, ym + r0, yl + r0, ye + r0);
+      finish3_4(b1, b2, b3, bm, yh + r1, ym + r1, yl + r1, ye + r1);
+    }
+  }
+  for (int o = 0; o < m; ++o)
+    for (int q = o < m2 ? p4 : 0; q < p; ++q) {
+      double s1 = bias ? bias[o] : 0.0, s2 = 0, s3 = 0, m3 = 0;
+      for (int j = 0; j < k; ++j) {
+        const Eigen::Index at = static_cast<Eigen::Index>(j) * p + q;
+        mac3(w[o * ws_o + j * ws_k], ch[at], cm[at], cl[at], s1, s2, s3, m3);
+      }
+      const Eigen::Index at = static_cast<Eigen::Index>(o) * p + q;
+      finish3(s1, s2, s3, yh[at], ym[at], yl[at]);
+      ye[at] = m3;
+    }
+}
+#endif
+
+void td_gemm(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
+             const double* ch, const double* cm, const double* cl, double* yh, double* ym, double* yl, double* ye) {
+#ifdef RELUTOPE_DD_AVX2
+  if (dd_uses_avx2()) return td_gemm_avx2(m, k, p, w, ws_o, ws_k, bias, ch, cm, cl, yh, ym, yl, ye);
+#endif
+  td_gemm_portable(m, k, p, w, ws_o, ws_k, bias, ch, cm, cl, yh, ym, yl, ye);
+}
+
+void resize_like(TdFamily& y, Eigen::Index rows, Eigen::Index cols) {
+  y.hi.resize(rows, cols);
+  y.mid.resize(rows, cols);
+  y.lo.resize(rows, cols);
+}
+
+void conv_td(const GraphNode& node, const TdFamily& x, TdFamily& y, Eigen::MatrixXd& err) {
+  const ConvGeometry& g = node.conv;
+  const int mg = g.out_channels / g.groups;
+  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
+  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const Eigen::Index cols = x.hi.cols();
+  resize_like(y, static_cast<Eigen::Index>(g.out_channels) * out_hw, cols);
+  err.resize(y.hi.rows(), cols);
+  RowMajor ch(patch, out_hw), cm(patch, out_hw), cl(patch, out_hw);
+  const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight
+  for (Eigen::Index c = 0; c < cols; ++c)
+    for (int group = 0; group < g.groups; ++group) {
+      conv_columns(g, group, x.hi.col(c).data(), ch.data(), out_hw, 1);
+      conv_columns(g, group, x.mid.col(c).data(), cm.data(), out_hw, 1);
+      conv_columns(g, group, x.lo.col(c).data(), cl.data(), out_hw, 1);
+      const Eigen::Index first = static_cast<Eigen::Index>(group) * mg;
+      const double* bias = c == 0 && node.bias.size() > 0 ? node.bias.data() + first : nullptr;
+      td_gemm(mg, static_cast<int>(patch), static_cast<int>(out_hw), node.weight.data() + first, ws_o, ws_k, bias,
+              ch.data(), cm.data(), cl.data(), y.hi.col(c).data() + first * out_hw, y.mid.col(c).data() + first * out_hw,
+              y.lo.col(c).data() + first * out_hw, err.col(c).data() + first * out_hw);
+    }
+  const TdError bound(patch);
+  err = err.unaryExpr([&](double m3) { return bound(m3); });
+}
+
+// One output of the generic ops: terms (w_k, input row i_k of family x_k) through `each`.
+template <class Terms>
+void dot_td(double start, std::int64_t n, const Terms& terms, double& h, double& m, double& l, double& e) {
+  double s1 = start, s2 = 0, s3 = 0, m3 = 0;
+  terms([&](double w, const TdFamily& x, Eigen::Index r, Eigen::Index c) {
+    mac3(w, x.hi(r, c), x.mid(r, c), x.lo(r, c), s1, s2, s3, m3);
+  });
+  finish3(s1, s2, s3, h, m, l);
+  e = TdError(n)(m3);
+}
+
 }  // namespace
+
+void scale_td(double s, const TdFamily& x, Eigen::Index row, TdFamily& y, Eigen::MatrixXd& err) {
+  for (Eigen::Index c = 0; c < x.hi.cols(); ++c)
+    dot_td(0.0, 1, [&](auto&& mac) { mac(s, x, row, c); }, y.hi(row, c), y.mid(row, c), y.lo(row, c), err(row, c));
+}
+
+void apply_affine_td(const GraphNode& node, const std::vector<const TdFamily*>& inputs, TdFamily& out,
+                     Eigen::MatrixXd& err) {
+  const Eigen::Index cols = inputs[0]->hi.cols();
+  auto at = [&](Eigen::Index r, Eigen::Index c) -> std::tuple<double&, double&, double&, double&> {
+    return {out.hi(r, c), out.mid(r, c), out.lo(r, c), err(r, c)};
+  };
+  switch (node.kind) {
+    case OpKind::kSparse: {
+      // The stacked inputs: row i of the concatenation.
+      std::vector<Eigen::Index> offset{0};
+      for (const auto* in : inputs) offset.push_back(offset.back() + in->hi.rows());
+      auto source = [&](std::int64_t i) {
+        std::size_t k = 0;
+        while (i >= offset[k + 1]) ++k;
+        return std::pair<const TdFamily*, Eigen::Index>{inputs[k], i - offset[k]};
+      };
+      const SparseRows& s = node.rows;
+      const std::int64_t rows = s.num_rows();
+      resize_like(out, rows, cols);
+      err.resize(rows, cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (std::int64_t r = 0; r < rows; ++r) {
+          const double start = c == 0 && node.shift.size() > 0 ? node.shift[r] : 0.0;
+          const std::int64_t n = s.start[r + 1] - s.start[r];
+          auto [h, m, l, e] = at(r, c);
+          dot_td(start, std::max<std::int64_t>(n, 1), [&](auto&& mac) {
+            for (std::int64_t k = s.start[r]; k < s.start[r + 1]; ++k) {
+              const auto [x, i] = source(s.index[k]);
+              mac(s.weight.empty() ? 1.0 : s.weight[k], *x, i, c);
+            }
+          }, h, m, l, e);
+        }
+      return;
+    }
+    case OpKind::kScale: {
+      const TdFamily& x = *inputs[0];
+      resize_like(out, x.hi.rows(), cols);
+      err.resize(x.hi.rows(), cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (Eigen::Index r = 0; r < x.hi.rows(); ++r) {
+          const double start = c == 0 && node.shift.size() > 0 ? node.shift[r] : 0.0;
+          auto [h, m, l, e] = at(r, c);
+          dot_td(start, 1, [&](auto&& mac) { mac(node.scale.size() > 0 ? node.scale[r] : 1.0, x, r, c); }, h, m, l, e);
+        }
+      return;
+    }
+    case OpKind::kSum: {
+      const Eigen::Index rows = inputs[0]->hi.rows();
+      resize_like(out, rows, cols);
+      err.resize(rows, cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          auto [h, m, l, e] = at(r, c);
+          dot_td(0.0, static_cast<std::int64_t>(inputs.size()), [&](auto&& mac) {
+            for (std::size_t k = 0; k < inputs.size(); ++k) mac(node.coefs[k], *inputs[k], r, c);
+          }, h, m, l, e);
+        }
+      return;
+    }
+    case OpKind::kMatMul: {
+      const TdFamily& x = *inputs[0];
+      const Eigen::Index k = node.weight.rows(), n = node.weight.cols();
+      const Eigen::Index rows = x.hi.rows() / k;
+      resize_like(out, rows * n, cols);
+      err.resize(rows * n, cols);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        for (Eigen::Index r = 0; r < rows; ++r)
+          for (Eigen::Index j = 0; j < n; ++j) {
+            const double start = c == 0 && node.bias.size() > 0 ? node.bias[j] : 0.0;
+            auto [h, m, l, e] = at(r * n + j, c);
+            dot_td(start, k, [&](auto&& mac) {
+              for (Eigen::Index i = 0; i < k; ++i) mac(node.weight(i, j), x, r * k + i, c);
+            }, h, m, l, e);
+          }
+      return;
+    }
+    case OpKind::kConv: return conv_td(node, *inputs[0], out, err);
+    default: break;
+  }
+  throw Error("apply_affine_td: node \"" + node.name + "\" (" + node.op_type + ") is not affine");
+}
 
 void set_dd_avx2_allowed(bool allowed) { avx2_allowed.store(allowed, std::memory_order_relaxed); }
 

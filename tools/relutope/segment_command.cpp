@@ -150,6 +150,7 @@ int run_segment_count(const CountOptions& options) {
     out["seconds"] = seconds;
     out["regions_per_second"] = per_second;
     out["units_evaluated"] = result.units_evaluated;
+    out["triple_double_recomputations"] = result.refinements;
     out["least_margin"] = result.least_margin;
     out["peak_memory_mb"] = peak_memory_mb();
     if (!graph.output_head.empty()) out["output_head"] = graph.output_head;
@@ -172,8 +173,12 @@ int run_segment_count(const CountOptions& options) {
   std::printf("  breaks     %zu, at t =", result.breakpoints.size());
   for (std::size_t i = 0; i < result.breakpoints.size() && i < 20; ++i) std::printf(" %.9g", result.breakpoints[i]);
   std::printf("%s\n", result.breakpoints.size() > 20 ? " ... (all with --json)" : "");
-  std::printf("  engine     segment walk through the graph's operations, %d thread%s, %s unit evaluations\n", threads,
+  std::printf("  engine     segment walk through the graph's operations, %d thread%s, %s unit evaluations", threads,
               threads == 1 ? "" : "s", with_commas(result.units_evaluated).c_str());
+  if (result.refinements > 0)
+    std::printf(" (%s decided after recomputing the values before them in triple-double)",
+                with_commas(result.refinements).c_str());
+  std::printf("\n");
   std::printf("  certified  every cut lies farther from the next than their floating-point error bounds (least margin %.3g x)\n",
               result.least_margin);
   std::printf("  time       %.3f s (%.3g pieces/s), peak memory %.0f MB\n", seconds, per_second, peak_memory_mb());
