@@ -368,23 +368,30 @@ PYBIND11_MODULE(_relutope, m) {
   m.def(
       "count",
       [](const Network& net, const std::string& model, const py::dict& where, int threads, const std::string& engine,
-         double tolerance, bool exact, double time_limit, std::uint64_t max_regions) {
+         double tolerance, bool exact, double time_limit, std::uint64_t max_regions, const std::string& checkpoint,
+         double checkpoint_every, const std::string& resume) {
         const CountingDomain chosen = choose(net, where);
         EnumerateOptions base = enumerate_options(threads, engine, tolerance);
         if (!(time_limit >= 0) || !std::isfinite(time_limit))
           throw InputError("time_limit: expected a number of seconds >= 0 (0 = none), got " + std::to_string(time_limit));
         base.time_limit = time_limit;
         base.max_regions = max_regions;
+        CheckpointFiles files;
+        files.checkpoint = checkpoint;
+        files.every_seconds = checkpoint_every;
+        files.resume = resume;
         CountReport report;
         run_interruptible([&](const std::atomic<bool>& cancel) {
           EnumerateOptions options = base;
           options.cancel = &cancel;
+          const CheckpointedRun checkpoints(options, files, count_identity(chosen, options));
           report = count_report(model, chosen, options, exact);
         });
         return count_report_json(report, chosen);
       },
       py::arg("net"), py::arg("model"), py::arg("where"), py::arg("threads") = 0, py::arg("engine") = "auto",
       py::arg("tolerance") = 1e-9, py::arg("exact") = false, py::arg("time_limit") = 0.0, py::arg("max_regions") = 0,
+      py::arg("checkpoint") = "", py::arg("checkpoint_every") = 30.0, py::arg("resume") = "",
       "count --json of the network in the chosen domain, as a JSON string (relutope::count_report_json).");
 
   m.def(

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -248,6 +249,47 @@ void check_same_run(const std::string& path, const Checkpoint& saved, const RunI
     throw InputError(path + ": the checkpoint is of another run (" + std::to_string(count) +
                      (count == 1 ? " difference" : " differences") + "); resume with the same model, domain and options:" +
                      differences.str());
+}
+
+CheckpointedRun::CheckpointedRun(EnumerateOptions& options, const CheckpointFiles& files, RunIdentity identity)
+    : identity_(std::move(identity)) {
+  if (!files.resume.empty()) {
+    saved_ = load_checkpoint(files.resume);
+    check_same_run(files.resume, saved_, identity_);
+    resumes_ = true;
+    if (files.tasks && files.tasks != saved_.state.min_tasks)
+      throw InputError("tasks " + std::to_string(files.tasks) + ": the run saved in " + files.resume + " was cut into " +
+                       std::to_string(saved_.state.min_tasks) + " tasks, and a resumed run keeps its cut (leave the tasks out)");
+    options.resume = &saved_.state;
+    options.min_tasks = saved_.state.min_tasks;
+  } else if (!files.checkpoint.empty() && !files.tasks) {
+    options.min_tasks = kCheckpointTasks;
+  }
+  if (files.checkpoint.empty()) return;
+  // Where the checkpoint goes must be writable now, not found out at the first save.
+  const std::string temp = files.checkpoint + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError("checkpoint: cannot write " + temp + " (" + std::strerror(errno) + ")");
+  ::close(fd);
+  ::unlink(temp.c_str());
+  if (!(files.every_seconds >= 0) || !std::isfinite(files.every_seconds))
+    throw InputError("checkpoint every: expected a number of seconds >= 0, got " + std::to_string(files.every_seconds));
+  options.checkpoint_seconds = files.every_seconds;
+  options.on_checkpoint = [this, path = files.checkpoint](const RunState& state) {
+    Checkpoint checkpoint;
+    checkpoint.identity = identity_;
+    checkpoint.state = state;
+    // The output first: the checkpoint may only name bytes that are on disk.
+    if (sync_output_) checkpoint.output_bytes = sync_output_();
+    save_checkpoint(path, checkpoint);
+  };
+}
+
+std::uint64_t CheckpointedRun::resumed_regions() const {
+  std::uint64_t regions = 0;
+  if (resumes_)
+    for (const auto& entry : saved_.state.done) regions += entry.second.num_regions;
+  return regions;
 }
 
 }  // namespace relutope

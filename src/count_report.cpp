@@ -122,4 +122,10 @@ std::string count_report_json(const CountReport& report, const CountingDomain& w
   return out.dump();
 }
 
+RunIdentity count_identity(const CountingDomain& where, const EnumerateOptions& options) {
+  RunIdentity identity = run_identity(where.net, where.domain, options, false);
+  identity.insert(identity.begin(), {"command", "count"});
+  return identity;
+}
+
 }  // namespace relutope

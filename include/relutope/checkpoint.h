@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,5 +48,48 @@ Checkpoint load_checkpoint(const std::string& path);
 /// Checks that a checkpoint read from `path` is of the run about to start.
 /// @throws InputError naming the file and every entry that differs, with both values
 void check_same_run(const std::string& path, const Checkpoint& saved, const RunIdentity& now);
+
+/// The tasks a run that saves checkpoints is cut into (EnumerateOptions::min_tasks) whatever the
+/// thread count, so that it can be resumed with any; the checkpoint records it and a resumed run
+/// reuses it. As many as 16 threads get without a checkpoint: the tasks are kept in memory (with the
+/// vertex engine, ~11 KB each on 4x96x96x96, growing with the width squared), so more would cost
+/// memory for little.
+constexpr int kCheckpointTasks = 1024;
+
+/// Where a run saves its checkpoints and what it resumes (the CLI's --checkpoint, --checkpoint-every,
+/// --resume and --tasks; Python's count(checkpoint=..., resume=...)).
+struct CheckpointFiles {
+  std::string checkpoint;         ///< save the run here ("" = no checkpoints)
+  double every_seconds = 30;      ///< at most this often (and when the run ends or stops)
+  std::string resume;             ///< continue the run saved here ("" = start afresh)
+  std::int64_t tasks = 0;         ///< EnumerateOptions::min_tasks asked for (0 = the default)
+};
+
+/// Wires a run about to start with `options` to its checkpoint files: reads and checks the checkpoint
+/// to resume (it must have `identity`) and sets options.resume and min_tasks; with a checkpoint path,
+/// saves the run through options.on_checkpoint. Must outlive the run. A checkpoint written through it
+/// resumes through it from the CLI or from Python alike, with any thread count.
+class CheckpointedRun {
+ public:
+  /// @throws InputError naming the file for a missing, damaged or foreign checkpoint, or a checkpoint
+  ///         path that cannot be written, or tasks other than those the resumed run was cut into
+  CheckpointedRun(EnumerateOptions& options, const CheckpointFiles& files, RunIdentity identity);
+  CheckpointedRun(const CheckpointedRun&) = delete;
+  CheckpointedRun& operator=(const CheckpointedRun&) = delete;
+  bool resumes() const { return resumes_; }
+  /// The checkpoint read (valid when resumes()).
+  const Checkpoint& resumed() const { return saved_; }
+  /// Regions of the tasks done before (for an export, the JSONL lines already written).
+  std::uint64_t resumed_regions() const;
+  /// For an output file: `sync` flushes it to disk and returns its length, which each checkpoint
+  /// records (Checkpoint::output_bytes), after the lines of its done tasks and no other.
+  void set_output(std::function<std::uint64_t()> sync) { sync_output_ = std::move(sync); }
+
+ private:
+  Checkpoint saved_;
+  RunIdentity identity_;
+  bool resumes_ = false;
+  std::function<std::uint64_t()> sync_output_;
+};
 
 }  // namespace relutope

@@ -6,6 +6,7 @@
 
 #include "relutope/bounds.h"
 #include "relutope/certify.h"
+#include "relutope/checkpoint.h"
 #include "relutope/counting_domain.h"
 #include "relutope/enumerate.h"
 
@@ -39,6 +40,11 @@ struct CountReport {
 ///         std::logic_error if the count exceeds a proven upper bound (check_against_bounds: a bug)
 CountReport count_report(const std::string& model, const CountingDomain& where, const EnumerateOptions& options,
                          bool exact = false);
+
+/// The identity of a count of where.net in where.domain with `options` (run_identity, with
+/// "command" "count" first): the CLI and Python both check and save it, so that a checkpoint of
+/// one resumes in the other.
+RunIdentity count_identity(const CountingDomain& where, const EnumerateOptions& options);
 
 /// The parameters t where a 1-input network's segment [domain.lo, domain.hi] crosses from one region
 /// into the next: the regions' inner end points, found with the vertex engine.

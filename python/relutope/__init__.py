@@ -156,7 +156,8 @@ _WHERE_DOC = """
 
 
 def count(model, box=None, domain=None, plane=None, line=None, threads=0, engine="auto", tolerance=1e-9,
-          exact=False, example_input=None, plane_region="triangle", plane_scale=1.5, time_limit=0, max_regions=0):
+          exact=False, example_input=None, plane_region="triangle", plane_scale=1.5, time_limit=0, max_regions=0,
+          checkpoint=None, checkpoint_every=30, resume=None):
     """Counts the linear regions of ``model`` in a domain, as ``relutope count --json``.
 
     model          path (.onnx/.json), ONNX bytes, or torch.nn.Module (with example_input, or the
@@ -167,6 +168,10 @@ def count(model, box=None, domain=None, plane=None, line=None, threads=0, engine
     max_regions    stop once this many regions are found (0 = none; --max-regions)
                    A run stopped by either returns normally with ``complete`` False, ``stopped`` saying
                    why, and ``regions`` a lower bound (the CLI exits 5 instead).
+    checkpoint     path: save the run there every checkpoint_every seconds and when it ends or stops
+                   (the CLI's --checkpoint); resume: path of a checkpoint to continue (--resume). The
+                   same files as the CLI's: a run saved here resumes with ``relutope count --resume``
+                   and the other way round, with any thread count. ``tasks_resumed`` says what was reused.
     Returns a CountResult with every field of ``count --json``, in its order: model, regions, input_dim,
     hidden_widths, neurons, output_dim, domain, (breakpoints, segment_length along a line), engine,
     threads, tasks, seconds, ..., (the certificate with exact), upper_bound, fraction_of_upper_bound.
@@ -175,7 +180,9 @@ def count(model, box=None, domain=None, plane=None, line=None, threads=0, engine
     net = load(model, example_input)
     where = _where(box, domain, plane, line, plane_region, plane_scale)
     return CountResult(json.loads(_relutope.count(net, _model_name(model, net), where, threads, engine, tolerance,
-                                                  exact, time_limit, max_regions)))
+                                                  exact, time_limit, max_regions,
+                                                  "" if checkpoint is None else os.fspath(checkpoint),
+                                                  float(checkpoint_every), "" if resume is None else os.fspath(resume))))
 
 
 count.__doc__ += _WHERE_DOC

@@ -72,6 +72,27 @@ def test_count_stopped_by_a_limit_is_a_marked_lower_bound(tmp_path):
 
 
 @needs_cli
+def test_a_checkpointed_count_resumes_from_python_and_from_the_cli(tmp_path):
+    model = os.path.join(SOURCE, "tests", "data", "long_run_3x24x24x24.json")
+    full = relutope.count(model, threads=2)
+    saved = tmp_path / "run.ckpt"
+    part = relutope.count(model, threads=1, max_regions=full.regions // 3, checkpoint=saved, checkpoint_every=0)
+    assert part.complete is False and part.regions < full.regions and saved.exists()
+    # Python resumes it, on another thread count: the tasks done before are not run again.
+    again = relutope.count(model, threads=2, resume=saved)
+    assert again.complete is True and again.regions == full.regions
+    assert 0 < again.tasks_resumed < again.tasks
+    # The CLI resumes the same file to the same count.
+    theirs = json.loads(cli("count", model, "--resume", str(saved), "--json", "--threads", "2").stdout)
+    assert theirs["regions"] == full.regions and theirs["tasks_resumed"] == again.tasks_resumed
+    # A checkpoint of another run is refused, naming what differs.
+    with pytest.raises(ValueError, match="tolerance: checkpoint 1e-09, this run 1e-08"):
+        relutope.count(model, resume=saved, tolerance=1e-8)
+    with pytest.raises(ValueError, match="checkpoint: cannot write"):
+        relutope.count(model, checkpoint=tmp_path / "no" / "such" / "c.ckpt")
+
+
+@needs_cli
 def test_estimate_has_every_field_of_the_cli_json_with_the_same_values():
     ours = relutope.estimate(MOONS, probes=400, seed=3, time_budget=0, threads=2).as_dict()
     theirs = json.loads(cli("estimate", MOONS, "--probes", "400", "--seed", "3", "--time-budget", "0", "--json",

@@ -1,12 +1,9 @@
 #include "cli_common.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -207,43 +204,13 @@ LongRun::~LongRun() {
   options_.stop = nullptr;
 }
 
-CheckpointedRun::CheckpointedRun(EnumerateOptions& options, const LongRunFlags& flags, RunIdentity identity)
-    : identity_(std::move(identity)) {
-  if (!flags.resume.empty()) {
-    saved_ = load_checkpoint(flags.resume);
-    check_same_run(flags.resume, saved_, identity_);
-    resumes_ = true;
-    if (flags.tasks && flags.tasks != saved_.state.min_tasks)
-      throw InputError("--tasks " + std::to_string(flags.tasks) + ": the run saved in " + flags.resume + " was cut with --tasks " +
-                       std::to_string(saved_.state.min_tasks) + ", and a resumed run keeps its cut (leave --tasks out)");
-    options.resume = &saved_.state;
-    options.min_tasks = saved_.state.min_tasks;
-  } else if (!flags.checkpoint.empty() && !flags.tasks) {
-    options.min_tasks = kCheckpointTasks;
-  }
-  if (flags.checkpoint.empty()) return;
-  // Where the checkpoint goes must be writable now, not found out at the first save.
-  const std::string temp = flags.checkpoint + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError("--checkpoint: cannot write " + temp + " (" + std::strerror(errno) + ")");
-  ::close(fd);
-  ::unlink(temp.c_str());
-  options.checkpoint_seconds = flags.checkpoint_every;
-  options.on_checkpoint = [this, path = flags.checkpoint](const RunState& state) {
-    Checkpoint checkpoint;
-    checkpoint.identity = identity_;
-    checkpoint.state = state;
-    // The output first: the checkpoint may only name bytes that are on disk.
-    if (sync_output_) checkpoint.output_bytes = sync_output_();
-    save_checkpoint(path, checkpoint);
-  };
-}
-
-std::uint64_t CheckpointedRun::resumed_regions() const {
-  std::uint64_t regions = 0;
-  if (resumes_)
-    for (const auto& entry : saved_.state.done) regions += entry.second.num_regions;
-  return regions;
+CheckpointFiles checkpoint_files(const LongRunFlags& flags) {
+  CheckpointFiles files;
+  files.checkpoint = flags.checkpoint;
+  files.every_seconds = flags.checkpoint_every;
+  files.resume = flags.resume;
+  files.tasks = flags.tasks;
+  return files;
 }
 
 std::string regions_line(const EnumerateStats& stats) {

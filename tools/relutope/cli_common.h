@@ -68,36 +68,8 @@ class LongRun {
   EnumerateOptions& options_;
 };
 
-/// The tasks a run with --checkpoint is cut into (EnumerateOptions::min_tasks) whatever the thread
-/// count, so that it can be resumed with any; the checkpoint records it and --resume reuses it. As
-/// many as 16 threads get without a checkpoint: the tasks are kept in memory (with the vertex engine,
-/// ~11 KB each on 4x96x96x96, growing with the width squared), so more would cost memory for little.
-constexpr int kCheckpointTasks = 1024;
-
-/// --checkpoint FILE and --resume FILE of a run about to start with `options`: reads and checks the
-/// checkpoint to resume (it must have `identity`) and sets options.resume and min_tasks; with
-/// --checkpoint, saves the run through options.on_checkpoint. Must outlive the run.
-/// @throws InputError naming the file for a missing, damaged or foreign checkpoint
-class CheckpointedRun {
- public:
-  CheckpointedRun(EnumerateOptions& options, const LongRunFlags& flags, RunIdentity identity);
-  CheckpointedRun(const CheckpointedRun&) = delete;
-  CheckpointedRun& operator=(const CheckpointedRun&) = delete;
-  bool resumes() const { return resumes_; }
-  /// The checkpoint read (valid when resumes()).
-  const Checkpoint& resumed() const { return saved_; }
-  /// Regions of the tasks done before (the JSONL lines already written).
-  std::uint64_t resumed_regions() const;
-  /// For an output file: `sync` flushes it to disk and returns its length, which each checkpoint
-  /// records (Checkpoint::output_bytes), after the lines of its done tasks and no other.
-  void set_output(std::function<std::uint64_t()> sync) { sync_output_ = std::move(sync); }
-
- private:
-  Checkpoint saved_;
-  RunIdentity identity_;
-  bool resumes_ = false;
-  std::function<std::uint64_t()> sync_output_;
-};
+/// The checkpoint files of --checkpoint, --checkpoint-every, --resume and --tasks.
+CheckpointFiles checkpoint_files(const LongRunFlags& flags);
 
 /// "at least 1,234 regions (stopped: time limit)" or "1,234 regions".
 std::string regions_line(const EnumerateStats& stats);

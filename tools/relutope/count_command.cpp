@@ -66,12 +66,11 @@ int run_count(const CountOptions& options) {
               << domain_origin_name(chosen.origin) << ") threads=" << options.run.threads << " engine=" << options.run.engine
               << " tolerance=" << options.run.tolerance << "\n";
   if (!quiet && limits.resume.empty()) warn_if_long(chosen, enumerate, limits);
-  RunIdentity identity = run_identity(chosen.net, domain, enumerate, false);
-  identity.insert(identity.begin(), {"command", "count"});
+  const RunIdentity identity = count_identity(chosen, enumerate);
   CountReport report;
   {
     const LongRun long_run(enumerate, limits);
-    const CheckpointedRun checkpoints(enumerate, limits, identity);
+    const CheckpointedRun checkpoints(enumerate, checkpoint_files(limits), identity);
     const Progress progress(enumerate, quiet, checkpoints.resumed_regions());
     report = count_report(options.model, chosen, enumerate, options.exact);
   }

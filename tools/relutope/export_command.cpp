@@ -126,7 +126,7 @@ int run_export(const ExportOptions& options) {
   identity.insert(identity.begin(), {"command", "export --jsonl"});
   identity.emplace_back("fields", field_list.empty() ? "all" : field_list);
   const LongRun long_run(enumerate, limits);
-  CheckpointedRun checkpoints(enumerate, limits, identity);
+  CheckpointedRun checkpoints(enumerate, checkpoint_files(limits), identity);
 
   std::ofstream jsonl_file;
   std::ostream nowhere(nullptr);  // the other ranks only format lines
