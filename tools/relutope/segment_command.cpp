@@ -122,7 +122,10 @@ int run_segment_count(const CountOptions& options) {
           << with_commas(part.pieces) << (part.pieces == 1 ? " piece" : " pieces");
     return out.str();
   };
-  const double per_second = seconds > 0 ? result.pieces / seconds : 0.0;
+  // The rate counts every piece certified, also those of parts walked beyond t_reached when stopped.
+  std::int64_t walked_pieces = 0;
+  for (const SegmentInterval& part : result.walked) walked_pieces += part.pieces;
+  const double per_second = seconds > 0 ? walked_pieces / seconds : 0.0;
   int num_units = 0;
   const std::string units = unit_summary(graph, num_units);
 
@@ -138,6 +141,7 @@ int run_segment_count(const CountOptions& options) {
       for (const SegmentInterval& part : result.walked)
         parts.push_back({{"t_begin", part.t_begin}, {"t_end", part.t_end}, {"pieces", part.pieces}});
       out["walked"] = parts;
+      out["pieces_walked"] = walked_pieces;
     }
     out["input_dim"] = graph.input_dim();
     out["output_dim"] = graph.output_dim();
@@ -183,8 +187,10 @@ int run_segment_count(const CountOptions& options) {
               result.least_margin);
   std::printf("  time       %.3f s (%.3g pieces/s), peak memory %.0f MB\n", seconds, per_second, peak_memory_mb());
   if (!result.complete) {
-    std::printf("  walked     %s (%.3g%% of t = %.9g to %.9g)\n", walked_text().c_str(),
-                100 * (result.t_reached - t_begin) / (t_end - t_begin), t_begin, t_end);
+    double share = 0;
+    for (const SegmentInterval& part : result.walked) share += (part.t_end - part.t_begin) / (t_end - t_begin);
+    std::printf("  walked     %s: %s pieces on %.3g%% of the segment (the rate above counts them all)\n",
+                walked_text().c_str(), with_commas(walked_pieces).c_str(), 100 * share);
     std::printf("  stopped    %s: the pieces and breaks above are those of t = %.9g to %.9g, certified; the whole "
                 "segment has at least as many (exit code %d)\n",
                 stopped.c_str(), t_begin, result.t_reached, kExitStopped);
