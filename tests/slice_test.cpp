@@ -10,9 +10,11 @@
 #include <functional>
 #include <random>
 
+#include "detail/exact_network.h"
 #include "relutope/counting_domain.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
+#include "relutope/graph.h"
 #include "relutope/io.h"
 #include "relutope/random_network.h"
 #include "support/brute_force.h"
@@ -316,6 +318,135 @@ TEST_F(ExactSlice, TheSquareAroundTheTriangleUsesTheSameExactMap) {
 TEST_F(ExactSlice, ALineBetweenTwoPointsWithTiesAtItsEndsCountsAsTheExactReference) {
   const std::set<std::string> truth = reference::patterns_on(net_, {{0}, {1}}, affine_through(1));
   expect_reference(relutope::on_line(net_, points_, {0, 1}), truth);
+}
+
+// input (4) -> MatMul -> Scale (BatchNormalization's factors, not dyadic) -> Relu -> MatMul (1 output),
+// units 2a and 2a + 1 exactly at their breakpoints at point a: W_j·p_a + b_j = 1 and shift_j = -scale_j.
+// lower_to_network folds the Scale into the MatMul in doubles (scale_j W_ij rounded), which moves
+// those ties; `pre` receives the Relu's input as exact rational rows of the reference's (s, r).
+relutope::Graph scaled_relu_graph(const Eigen::VectorXd p[3], const std::vector<RationalRow>& x, std::vector<RationalRow>& pre) {
+  using relutope::GraphNode;
+  using relutope::OpKind;
+  GraphNode input;
+  input.kind = OpKind::kInput;
+  input.name = "x";
+  input.shape = {1, 4};
+  GraphNode matmul;
+  matmul.kind = OpKind::kMatMul;
+  matmul.name = "gemm";
+  matmul.op_type = "Gemm";
+  matmul.inputs = {0};
+  matmul.weight.resize(4, 6);
+  matmul.weight << 0.5, -1.25, 0.75, 1, -0.375, 0.25,  //
+      1, 0.625, -0.5, 0.25, 1.5, -0.75,                 //
+      -0.25, 1, 0.375, -1, 0.5, 1.25,                   //
+      0.75, -0.5, 1, 0.5, -1, 0.625;
+  matmul.bias.resize(6);
+  for (int j = 0; j < 6; ++j) matmul.bias[j] = 1 - matmul.weight.col(j).dot(p[j / 2]);
+  matmul.shape = {1, 6};
+  GraphNode bn;
+  bn.kind = OpKind::kScale;
+  bn.name = "bn";
+  bn.op_type = "BatchNormalization";
+  bn.inputs = {1};
+  bn.scale.resize(6);
+  bn.scale << 1.0 / 3, 1.0 / 5, 1.0 / 7, 2.0 / 3, 1.0 / 11, 3.0 / 7;
+  bn.shift = -bn.scale;
+  bn.shape = {1, 6};
+  GraphNode relu;
+  relu.kind = OpKind::kRelu;
+  relu.name = "relu";
+  relu.op_type = "Relu";
+  relu.inputs = {2};
+  relu.slope = Eigen::VectorXd::Zero(1);
+  relu.shape = {1, 6};
+  GraphNode out;
+  out.kind = OpKind::kMatMul;
+  out.name = "out";
+  out.op_type = "MatMul";
+  out.inputs = {3};
+  out.weight = Eigen::MatrixXd::Ones(6, 1);
+  out.bias = Eigen::VectorXd::Zero(1);
+  out.shape = {1, 1};
+  relutope::Graph g;
+  g.nodes = {input, matmul, bn, relu, out};
+  g.input = 0;
+  g.output = 4;
+  g.source = "scaled_relu";
+  pre.clear();
+  for (int j = 0; j < 6; ++j) {
+    RationalRow row(x.front().size(), 0);
+    for (int i = 0; i < 4; ++i)
+      for (std::size_t c = 0; c < row.size(); ++c) row[c] += Rational(matmul.weight(i, j)) * x[i][c];
+    row.back() += matmul.bias[j];
+    for (Rational& v : row) v *= bn.scale[j];
+    row.back() += bn.shift[j];
+    pre.push_back(row);
+  }
+  return g;
+}
+
+TEST_F(ExactSlice, AGraphsFoldedOperationsAreExactOnASlice) {
+  // The reference: a ReLU layer on the exact pre-activations.
+  Network relus;
+  relutope::Layer identity;
+  identity.weight = Eigen::MatrixXd::Identity(6, 6);
+  identity.bias = Eigen::VectorXd::Zero(6);
+  relus.layers = {identity};
+  for (int k : {1, 2}) {
+    std::vector<RationalRow> pre;
+    const relutope::Graph graph = scaled_relu_graph(p_, affine_through(k), pre);
+    const Network lowered = relutope::lower_to_network(graph);
+    const std::set<std::string> truth =
+        k == 1 ? reference::patterns_on(relus, {{0}, {1}}, pre) : reference::patterns_on(relus, {{0, 0}, {1, 0}, {0, 1}}, pre);
+    const relutope::CountingDomain where =
+        k == 1 ? relutope::on_line(lowered, points_, {0, 1}) : relutope::on_plane(lowered, points_, {0, 1, 2});
+    expect_reference(where, truth);
+    // The test can fail: exact arithmetic on the folded layers finds other regions.
+    Network folded = lowered;
+    folded.exact.reset();
+    relutope::CountingDomain rounded =
+        k == 1 ? relutope::on_line(folded, points_, {0, 1}) : relutope::on_plane(folded, points_, {0, 1, 2});
+    const std::vector<std::string> wrong = slice_patterns(rounded, relutope::Engine::kExact, 1);
+    EXPECT_NE(std::set<std::string>(wrong.begin(), wrong.end()), truth) << k;
+  }
+}
+
+TEST(ExactSliceLimits, AGraphTooLargeToFoldInRationalsIsUncertifiedNotRounded) {
+  // input (5000) -> Scale -> Relu: its exact lowering would hold 5000 x 5001 rationals. The network's
+  // own layers stand in small (never read: the refusal comes first), as the dense ones would be rounded.
+  using relutope::GraphNode;
+  using relutope::OpKind;
+  GraphNode input;
+  input.kind = OpKind::kInput;
+  input.name = "x";
+  input.shape = {1, 5000};
+  GraphNode scale;
+  scale.kind = OpKind::kScale;
+  scale.name = "bn";
+  scale.op_type = "BatchNormalization";
+  scale.inputs = {0};
+  scale.scale = Eigen::VectorXd::Constant(5000, 1.0 / 3);
+  scale.shape = {1, 5000};
+  GraphNode relu;
+  relu.kind = OpKind::kRelu;
+  relu.name = "relu";
+  relu.op_type = "Relu";
+  relu.inputs = {1};
+  relu.slope = Eigen::VectorXd::Zero(1);
+  relu.shape = {1, 5000};
+  auto graph = std::make_shared<relutope::Graph>();
+  graph->nodes = {input, scale, relu};
+  graph->output = 2;
+  graph->source = "big.onnx";
+  Network net = relutope::random_network(2, {3}, 1, 7);
+  auto exact = std::make_shared<relutope::ExactDefinition>();
+  exact->graph = graph;
+  net.exact = exact;
+  EXPECT_THAT([&] { relutope::detail::ExactNetwork folded(net); },
+              testing::ThrowsMessage<relutope::UncertifiedError>(testing::AllOf(
+                  testing::HasSubstr("big.onnx: a cut within the floating-point tolerance needs exact arithmetic"),
+                  testing::HasSubstr("cannot be certified"))));
 }
 
 TEST(Points, CsvAndNpyGiveTheSameDigits) {

@@ -148,7 +148,9 @@ constexpr std::size_t kDefaultDenseLimitBytes = std::size_t{512} << 20;
 /// @param[in] graph        the network (load_graph_onnx)
 /// @param[in] limit_bytes  the most memory the dense layers may take (see dense_layers_bytes)
 /// @return a Network with graph.input_dim() inputs and graph.output_dim() outputs that computes the
-///         same function (up to the rounding of the folded products)
+///         same function up to the rounding of the folded products; its exact definition
+///         (Network::exact) is a copy of the graph, which exact arithmetic lowers in rationals, so
+///         that certified counts and exact decisions are those of the graph, not of the roundings
 /// @throws InputError if the dense layers would need more than `limit_bytes` (estimated before any
 ///         allocation), naming the node where the limit is exceeded
 Network lower_to_network(const Graph& graph, std::size_t limit_bytes = kDefaultDenseLimitBytes);

@@ -90,13 +90,16 @@ struct ExactAffineMap {
 };
 
 struct Network;
+struct Graph;  // relutope/graph.h
 
-/// What a network's layers stand for when they are a floating-point rounding of it: `network`
-/// (the layers as stored) with the input maps applied exactly, x = maps[0](maps[1](... (u))).
-/// compose() sets it, so that a slice through data points keeps the ties that hold exactly at the
-/// points. Same layers, rows and units as the rounded network.
+/// What a network's layers stand for when they are a floating-point rounding of it: the network as
+/// stored (`graph`, lowered in rationals, or else `network`) with the input maps applied exactly,
+/// x = maps[0](maps[1](... (u))). lower_to_network() sets `graph` (its dense layers fold the graph's
+/// affine operations in doubles), compose() adds a map (a slice through data points keeps the ties
+/// that hold exactly at the points). Same layers, rows and units as the rounded network.
 struct ExactDefinition {
-  std::shared_ptr<const Network> network;  ///< the network as stored; its own `exact` is not set
+  std::shared_ptr<const Graph> graph;      ///< the graph the layers were lowered from, or null
+  std::shared_ptr<const Network> network;  ///< without a graph: the layers as stored (their own `exact` not set)
   std::vector<ExactAffineMap> input_maps;  ///< outermost (applied last) first
 };
 
@@ -110,10 +113,12 @@ struct Network {
   /// ("Softmax", "LogSoftmax", "Sigmoid", "Tanh"; empty if none). The regions are those of the
   /// piecewise-linear body; reports say so.
   std::string output_head;
-  /// When set, the layers are a rounding of this exact definition (compose() folds a slice into the
-  /// first layer in floating point): exact arithmetic (`--exact`, and the decisions the
-  /// floating-point engines leave to it) uses the definition, so its counts are those of the network
-  /// as stored on the slice as given. Null: the layers are the network.
+  /// When set, the layers are a rounding of this exact definition (lower_to_network folds a graph's
+  /// affine operations, compose() a slice into the first layer, in floating point): exact arithmetic
+  /// (`--exact`, and the decisions the floating-point engines leave to it) uses the definition, so
+  /// its counts are those of the network as stored on the slice as given. Null: the layers are the
+  /// network. Changing the layers of a network that has one makes exact arithmetic use the layers
+  /// again (ExactNetwork checks that they are its rounding).
   std::shared_ptr<const ExactDefinition> exact;
 
   /// d: the first layer's inputs (0 without layers).

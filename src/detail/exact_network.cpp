@@ -1,6 +1,8 @@
 #include "detail/exact_network.h"
 
 #include <algorithm>
+#include <cmath>
+#include <memory>
 
 #include "relutope/error.h"
 
@@ -106,57 +108,105 @@ RationalMap then(const RationalMap& outer, const RationalMap& inner) {
   return out;
 }
 
-// The rounded network must have the definition's layers, rows and units: patterns index both.
-void check_same_structure(const Network& rounded, const Network& stored) {
-  bool same = rounded.layers.size() == stored.layers.size();
-  for (std::size_t l = 0; same && l < stored.layers.size(); ++l) {
-    const relutope::Layer &a = rounded.layers[l], &b = stored.layers[l];
-    same = a.num_rows() == b.num_rows() && a.activation == b.activation && a.unit_rows == b.unit_rows &&
-           (l == 0 || a.num_in() == b.num_in()) && a.num_pattern_entries() == b.num_pattern_entries();
+// Whether `values` are the layers of `rounded` up to the rounding of their folds: a network whose
+// layers were changed after its definition was made is its layers.
+bool is_rounding_of(const std::vector<ExactLayerValues>& values, const Network& rounded) {
+  if (values.size() != rounded.layers.size()) return false;
+  for (std::size_t l = 0; l < values.size(); ++l) {
+    const relutope::Layer& layer = rounded.layers[l];
+    const ExactLayerValues& v = values[l];
+    if (static_cast<int>(v.bias.size()) != layer.num_rows() || static_cast<int>(v.weight.size()) != layer.num_rows())
+      return false;
+    const double scale = std::max(layer.weight.size() ? layer.weight.cwiseAbs().maxCoeff() : 0.0,
+                                  layer.bias.size() ? layer.bias.cwiseAbs().maxCoeff() : 0.0);
+    const double slack = 1e-6 * scale;
+    for (int i = 0; i < layer.num_rows(); ++i) {
+      if (static_cast<int>(v.weight[i].size()) != layer.num_in()) return false;
+      if (!(std::abs(v.bias[i].get_d() - layer.bias[i]) <= slack)) return false;
+      for (int k = 0; k < layer.num_in(); ++k)
+        if (!(std::abs(v.weight[i][k].get_d() - layer.weight(i, k)) <= slack)) return false;
+    }
   }
-  if (!same) throw Error(rounded.source + ": its exact definition has other layers than the network (internal error)");
+  return true;
+}
+
+// The layers of `net` exactly, from its definition (Network::exact): the graph lowered in
+// rationals, or the stored layers, after the input maps. Empty without a definition, or when the
+// layers are not its rounding: then the layers are the network.
+std::vector<ExactLayerValues> defined_layers(const Network& net) {
+  const ExactDefinition* def = net.exact.get();
+  if (!def || (!def->graph && !def->network)) return {};
+  std::unique_ptr<RationalMap> map;
+  const std::vector<ExactAffineMap>& maps = def->input_maps;
+  if (!maps.empty()) {
+    if (maps.back().num_inputs() != net.input_dim())
+      throw Error(net.source + ": its exact input maps do not fit the network (internal error)");
+    map = std::make_unique<RationalMap>(rational_map(maps.back()));
+    for (std::size_t i = maps.size() - 1; i-- > 0;) *map = then(rational_map(maps[i]), *map);
+  }
+  std::vector<ExactLayerValues> values;
+  if (def->graph) {
+    values = lower_exactly(*def->graph, map.get());
+  } else {
+    for (const relutope::Layer& layer : def->network->layers) {
+      ExactLayerValues v;
+      v.bias.assign(layer.bias.data(), layer.bias.data() + layer.bias.size());
+      v.weight.assign(layer.num_rows(), Vector(layer.num_in()));
+      for (int i = 0; i < layer.num_rows(); ++i)
+        for (int k = 0; k < layer.num_in(); ++k) v.weight[i][k] = layer.weight(i, k);
+      values.push_back(std::move(v));
+    }
+    if (map && !values.empty()) {  // the first layer after the map: W linear, and W origin + b
+      ExactLayerValues& first = values.front();
+      const std::size_t d = map->origin.size(), k = map->linear.empty() ? 0 : map->linear[0].size();
+      for (std::size_t i = 0; i < first.weight.size(); ++i) {
+        if (first.weight[i].size() != d) throw Error(net.source + ": its exact input map does not fit (internal error)");
+        Vector row(k);
+        for (std::size_t m = 0; m < d; ++m) {
+          const Rational& w = first.weight[i][m];
+          if (sgn(w) == 0) continue;
+          first.bias[i] += w * map->origin[m];
+          for (std::size_t j = 0; j < k; ++j) row[j] += w * map->linear[m][j];
+        }
+        first.weight[i] = std::move(row);
+      }
+    }
+  }
+  if (!is_rounding_of(values, net)) return {};
+  return values;
 }
 
 }  // namespace
 
-ExactNetwork::ExactNetwork(const Network& rounded) : input_dim(rounded.input_dim()) {
+ExactNetwork::ExactNetwork(const Network& net) : input_dim(net.input_dim()) {
   // Split layers with the affine layers before them folded in, exactly (doubles are rationals).
-  // A network with an exact definition (a slice composed in floating point) is folded from the
-  // definition: the stored layers after its input maps, composed here without rounding.
-  const Network& net = rounded.exact ? *rounded.exact->network : rounded;
+  // A network with an exact definition (a graph's folds or a slice composed in floating point) is
+  // folded from the definition, composed without rounding.
+  const std::vector<ExactLayerValues> defined = defined_layers(net);
   const int d = input_dim;
   Matrix pending(d, Vector(d, 0));
   for (int i = 0; i < d; ++i) pending[i][i] = 1;
   Vector pending_bias(d, 0);
   bool pending_is_identity = true;  // the common case (split after split) needs no product
-  if (rounded.exact) {
-    check_same_structure(rounded, net);
-    const std::vector<ExactAffineMap>& maps = rounded.exact->input_maps;
-    if (maps.empty() || maps.back().num_inputs() != d || maps.front().points.rows() != net.input_dim())
-      throw Error(rounded.source + ": its exact input maps do not fit the network (internal error)");
-    RationalMap map = rational_map(maps.back());
-    for (std::size_t i = maps.size() - 1; i-- > 0;) map = then(rational_map(maps[i]), map);
-    pending = std::move(map.linear);
-    pending_bias = std::move(map.origin);
-    pending_is_identity = false;
-  }
   for (int l = 0; l < static_cast<int>(net.layers.size()); ++l) {
     const relutope::Layer& layer = net.layers[l];
+    const ExactLayerValues* exact = defined.empty() ? nullptr : &defined[l];
     const int n = layer.num_rows(), m = layer.num_in();
     const int cols = static_cast<int>(pending[0].size());
     Matrix w(n, Vector(cols, 0));
     Vector b(n, 0);
     for (int i = 0; i < n; ++i) {
       for (int k = 0; k < m; ++k) {
-        const Rational wik(layer.weight(i, k));
+        const Rational wik = exact ? exact->weight[i][k] : Rational(layer.weight(i, k));
         if (pending_is_identity) {
           w[i][k] = wik;
           continue;
         }
+        if (sgn(wik) == 0) continue;
         for (int j = 0; j < cols; ++j) w[i][j] += wik * pending[k][j];
         b[i] += wik * pending_bias[k];
       }
-      b[i] += Rational(layer.bias[i]);
+      b[i] += exact ? exact->bias[i] : Rational(layer.bias[i]);
     }
     pending_is_identity = false;
     if (!layer.splits()) {  // its outputs are its rows, unscaled

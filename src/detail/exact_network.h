@@ -8,6 +8,7 @@
 
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "relutope/graph.h"
 #include "relutope/network.h"
 #include "relutope/region.h"
 
@@ -49,6 +50,17 @@ struct RationalMap {
   ExactNetwork::Vector origin;  // d
   ExactNetwork::Matrix linear;  // d rows of k
 };
+
+// One layer's numbers, exactly: rows of weights and the biases.
+struct ExactLayerValues {
+  ExactNetwork::Matrix weight;
+  ExactNetwork::Vector bias;
+};
+
+// lower_to_network's layers in rationals (src/graph/lower.cpp), the graph's input being `input`
+// (a slice: its k inputs become the first layer's) or, when null, the identity.
+// @throws UncertifiedError if the graph is too large to fold in rationals
+std::vector<ExactLayerValues> lower_exactly(const Graph& graph, const RationalMap* input);
 
 // The anchors of `map` in u exactly: k + 1 columns of k (its coords, or its facets' vertices).
 // @throws Error if they are not affinely independent or the facets do not meet in points
