@@ -301,6 +301,9 @@ class TaskCollector : public detail::TaskResults {
     }
     for (const Region& region : output.regions) {
       if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
+      // Cancelled by the visitor itself (or another thread) while regions wait: no more of them, even
+      // when the workers have already found them all.
+      if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
       (*shared_.visit)(region);
       ++visited_;
     }
