@@ -1,9 +1,11 @@
 #include "relutope/enumerate.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +18,7 @@
 #include "detail/engine_setup.h"
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
+#include "detail/search_worker.h"
 #include "detail/task_source.h"
 #ifdef RELUTOPE_WITH_MPI
 #include "detail/mpi_tasks.h"
@@ -334,28 +337,81 @@ class TaskCollector : public detail::TaskResults {
   Clock::time_point last_checkpoint_ = Clock::now();
 };
 
-// Step 1 of the driver: cuts the search into tasks (disjoint subtrees, in pattern order). The cut
-// depends on min_tasks alone, so a fixed min_tasks gives the same tasks for every thread count.
-// `stopped` becomes true, and no task is returned, when the run is stopped while cutting (which can
-// take long: cuts into many tasks, the exact engine).
+// Step 1 of the driver: cuts the search into tasks (disjoint subtrees, in pattern order), each round's
+// subtrees on `threads` threads. The cut depends on min_tasks alone, so a fixed min_tasks gives the
+// same tasks for every thread count. `stopped` becomes true, and no task is returned, when the run is
+// stopped while cutting (which can take long: cuts into many tasks, the exact engine).
 template <class EngineT>
-std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& shared, int min_tasks,
+std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& shared, int min_tasks, int threads,
                                               EnumerateStats& stats, bool& stopped) {
-  typename EngineT::Worker planner(engine);
-  planner.stop_cut = [&shared] {
+  using Worker = typename EngineT::Worker;
+  using Base = detail::SearchWorker<typename EngineT::Task>;
+  const auto stop_cut = [&shared] {
     if (shared.cancelled()) throw Cancelled("enumeration cancelled");
     return shared.should_stop();
   };
+  Worker first(engine);
+  first.stop_cut = stop_cut;
+  detail::WorkerCounters others;  // of the workers of the other threads
+  // A round of fewer subtrees than two per thread stays on this thread (a parallel region costs more).
+  // The other threads' workers live within the parallel region, on their own thread, as the run's
+  // workers do (an LP engine's GLPK problems belong to the thread that made them).
+  const typename Base::ForEach for_each = [&](std::size_t n, const std::function<void(std::size_t, Base&)>& body) {
+    if (threads <= 1 || n < 2 * static_cast<std::size_t>(threads)) {
+      for (std::size_t i = 0; i < n; ++i) body(i, first);
+      return;
+    }
+    std::exception_ptr first_error;
+    std::atomic<bool> failed{false};
+#pragma omp parallel num_threads(threads)
+    {
+      std::unique_ptr<Worker> own;
+      Worker* worker = &first;
+      try {
+#ifdef _OPENMP
+        if (omp_get_thread_num() != 0) {
+          own = std::make_unique<Worker>(engine);
+          own->stop_cut = stop_cut;
+          worker = own.get();
+        }
+#endif
+      } catch (...) {
+#pragma omp critical(relutope_first_error)
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+#pragma omp for schedule(dynamic)
+      for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) {
+        if (failed.load(std::memory_order_relaxed)) continue;
+        try {
+          body(static_cast<std::size_t>(i), *worker);
+        } catch (...) {
+#pragma omp critical(relutope_first_error)
+          if (!first_error) first_error = std::current_exception();
+          failed = true;
+        }
+      }
+      if (own) {
+#pragma omp critical(relutope_planners)
+        {
+          others.lps += own->counters.lps;
+          others.lps_fallback += own->counters.lps_fallback;
+          others.exact_decisions += own->counters.exact_decisions;
+        }
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+  };
   std::vector<typename EngineT::Task> tasks;
   try {
-    tasks = planner.make_tasks(engine.root_task(), min_tasks, shared.flat.num_neurons);
-  } catch (const typename EngineT::Worker::CutStopped&) {
+    tasks = first.make_tasks(engine.root_task(), min_tasks, shared.flat.num_neurons, for_each);
+  } catch (const typename Worker::CutStopped&) {
     stopped = true;
     return {};
   }
-  stats.num_lps += planner.counters.lps;
-  stats.num_lp_fallbacks += planner.counters.lps_fallback;
-  stats.num_exact_decisions += planner.counters.exact_decisions;
+  stats.num_lps += first.counters.lps + others.lps;
+  stats.num_lp_fallbacks += first.counters.lps_fallback + others.lps_fallback;
+  stats.num_exact_decisions += first.counters.exact_decisions + others.exact_decisions;
   stats.num_tasks = tasks.size();
   return tasks;
 }
@@ -523,7 +579,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   if (world) min_tasks = detail::mpi_broadcast(effective_min_tasks(shared.options, total_threads));
 #endif
   bool cut_stopped = false;
-  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, stats, cut_stopped);
+  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, threads, stats, cut_stopped);
 #ifdef RELUTOPE_WITH_MPI
   if (world) cut_stopped = detail::mpi_check_same_cut(tasks.size(), cut_stopped);
   const bool root = !world || world->rank == 0;

@@ -1,6 +1,7 @@
 #pragma once
 // What the engines share: a depth-first search over activation patterns that can be cut into
 // independent subtrees (tasks) at a given number of two-way splits. Private to src/.
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -16,40 +17,94 @@ class SearchWorker {
   // Runs the subtree of `task`, handing every region to `sink`.
   virtual void run(const Task& task, LeafSink& sink) = 0;
 
+  // Runs body(i, worker) for every i < n, each call on some worker of the caller's (one per thread),
+  // in any order; rethrows the first exception a call threw. Empty: on this worker, in order.
+  using ForEach = std::function<void(std::size_t n, const std::function<void(std::size_t, SearchWorker&)>& body)>;
+
   // Cuts the search below `root` into at least `min_tasks` subtrees where there are that many,
-  // deepening the cut two splits at a time (the top of the tree is cheap to redo). The tasks are
-  // disjoint, together cover every region once, and are in pattern order. A small tree is cut less:
-  // the deepening stops where the tree thins out, i.e. once a cut has 64 tasks or more, a quarter of
-  // them end above it (regions, or subtrees the engine does not cut) and those that reach it less than
-  // doubled since the last round, since each deeper round walks most of the tree again for tasks of a
-  // region or two (issue 11). Asked for 1,024 tasks, two_moons.onnx (386 regions) was cut 12 times
-  // into 386 tasks, now 5 times into 131; a 2x32x32 net of 1,605 regions into 522 tasks instead of
-  // 1,179; trees of 44,372 regions and more keep their cut (a fifth or less of their tasks end above
-  // it). The rule reads the tree alone, so the tasks are the same for every thread and rank count.
-  std::vector<Task> make_tasks(const Task& root, int min_tasks, int max_cut) {
+  // deepening the cut two splits at a time. The tasks are disjoint, together cover every region once,
+  // and are in pattern order. A small tree is cut less: the deepening stops where the tree thins out,
+  // i.e. once a cut has 64 tasks or more, a quarter of them end above it (regions, or subtrees the
+  // engine does not cut) and those that reach it less than doubled since the last round, since each
+  // deeper round yields tasks of a region or two (issue 11). Asked for 1,024 tasks, two_moons.onnx (386
+  // regions) was cut 12 times into 386 tasks, now 5 times into 131; a 2x32x32 net of 1,605 regions into
+  // 522 tasks instead of 1,179; trees of 44,372 regions and more keep their cut (a fifth or less of
+  // their tasks end above it). The rule reads the tree alone, so the tasks are the same for every
+  // thread and rank count.
+  //
+  // Each round takes the last round's tasks that reached its depth two splits further (the first
+  // round: the root one split), instead of walking again from the root: the tasks are the ones a walk
+  // from the root to the new depth gives, as a task's subtree is the same wherever it is run, while
+  // the top of the tree is walked once (a third of a 2-thread count of 10^4 regions was the cut,
+  // walked again per round, on one thread). The tasks of a round are independent: `for_each` runs
+  // them on the caller's threads. `counters` of the workers for_each used add up to the cut's.
+  std::vector<Task> make_tasks(const Task& root, int min_tasks, int max_cut, const ForEach& for_each = {}) {
     std::vector<Task> tasks{root};
     if (min_tasks <= 1) return tasks;
+    struct Deepened {
+      std::vector<Task> tasks;
+      std::vector<int> at_cut;  // indices into tasks of those at the cut depth
+    };
+    std::vector<char> open{1};  // per task: at the last round's depth, so it may split further
+    std::size_t previous_hits = 1;  // the root
+    for (int cut = 1; cut <= max_cut; cut += 2) {
+      std::vector<Deepened> deepened(tasks.size());
+      const int step = cut == 1 ? 1 : 2;
+      const auto body = [&](std::size_t i, SearchWorker& worker) {
+        if (open[i]) worker.deepen(tasks[i], step, deepened[i].tasks, deepened[i].at_cut);
+      };
+      if (for_each) {
+        for_each(tasks.size(), body);
+      } else {
+        for (std::size_t i = 0; i < tasks.size(); ++i) body(i, *this);
+      }
+      std::vector<Task> frontier;
+      std::vector<char> frontier_open;
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (!open[i]) {  // a region or an uncut subtree: it stays as it is
+          frontier.push_back(std::move(tasks[i]));
+          frontier_open.push_back(0);
+          continue;
+        }
+        const std::size_t first = frontier.size();
+        for (Task& task : deepened[i].tasks) frontier.push_back(std::move(task));
+        frontier_open.resize(frontier.size(), 0);
+        for (int k : deepened[i].at_cut) frontier_open[first + k] = 1;
+      }
+      const bool grew = frontier.size() > tasks.size();
+      const std::size_t hits = static_cast<std::size_t>(std::count(frontier_open.begin(), frontier_open.end(), 1));
+      const std::size_t ended = frontier.size() - hits;
+      const bool small_tree = frontier.size() >= 64 && 4 * ended >= frontier.size() && hits < 2 * previous_hits;
+      previous_hits = hits;
+      tasks.swap(frontier);
+      open.swap(frontier_open);
+      if (!grew || small_tree || static_cast<int>(tasks.size()) >= min_tasks) break;
+    }
+    return tasks;
+  }
+
+  // Runs `task` down `depth` more splits and appends to `out` the subtrees found there and the regions
+  // and uncut subtrees that end above, in pattern order; `at_cut`: the indices into `out` of those at
+  // the depth.
+  void deepen(const Task& task, int depth, std::vector<Task>& out, std::vector<int>& at_cut) {
     struct : LeafSink {
       bool wants_constraints() const override { return false; }
       void leaf(const Leaf&) override {}
     } no_leaves;  // while cutting, leaves become tasks too: nothing is emitted
-    std::size_t previous_hits = 1;  // the root
-    for (int cut = 1; cut <= max_cut; cut += 2) {
-      std::vector<Task> frontier;
-      counters.exact_decisions = 0;  // only the last round's decisions stay made; earlier rounds are redone
-      frontier_ = &frontier;
-      cut_depth_ = cut;
-      cut_hits_ = 0;
-      run(root, no_leaves);
+    out.clear();
+    at_cut.clear();
+    frontier_ = &out;
+    hit_at_ = &at_cut;
+    cut_depth_ = depth;
+    try {
+      run(task, no_leaves);
+    } catch (...) {
       frontier_ = nullptr;
-      const bool grew = frontier.size() > tasks.size();
-      const std::size_t hits = static_cast<std::size_t>(cut_hits_), ended = frontier.size() - hits;
-      const bool small_tree = frontier.size() >= 64 && 4 * ended >= frontier.size() && hits < 2 * previous_hits;
-      previous_hits = hits;
-      tasks.swap(frontier);  // always the last round's tasks: the counters belong to them
-      if (!grew || small_tree || static_cast<int>(tasks.size()) >= min_tasks) break;
+      hit_at_ = nullptr;
+      throw;
     }
-    return tasks;
+    frontier_ = nullptr;
+    hit_at_ = nullptr;
   }
 
   // One step of a random probe down the search tree (src/estimate.cpp): the children of `task` at
@@ -87,12 +142,14 @@ class SearchWorker {
     if (frontier_ && stop_cut && ++cut_polls_ % 16 == 0 && stop_cut()) throw CutStopped{};
     const bool hit = frontier_ && splits == cut_depth_;
     cut_hits_ += hit;
+    if (hit && hit_at_) hit_at_->push_back(static_cast<int>(frontier_->size()));  // the snapshot comes next
     return hit;
   }
   std::vector<Task>* frontier_ = nullptr;
 
  private:
   int cut_depth_ = 0;
+  std::vector<int>* hit_at_ = nullptr;  // deepen(): where at_cut's snapshots go in frontier_
   mutable int cut_hits_ = 0;  // tasks recorded at the cut depth (not at a leaf) since expand() began
   mutable unsigned cut_polls_ = 0;
 };
