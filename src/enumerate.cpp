@@ -303,6 +303,9 @@ class TaskCollector : public detail::TaskResults {
       visited_in_part_ = true;
     }
     for (const Region& region : output.regions) {
+      // A cancel, also one the visitor itself sets, stops the visiting at once: the workers see it at
+      // their next region or task, which may never come when the tasks have all finished.
+      if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
       if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
       // Cancelled by the visitor itself (or another thread) while regions wait: no more of them, even
       // when the workers have already found them all.
@@ -311,6 +314,7 @@ class TaskCollector : public detail::TaskResults {
       ++visited_;
     }
     for (const std::string& text : output.texts) {
+      if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
       if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
       (*shared_.consume)(text);
       ++visited_;

@@ -538,6 +538,31 @@ TEST(Enumerate, CancelFlagStopsEveryEngine) {
   }
 }
 
+// Issue 11: a cancel the visitor set was seen only at the workers' next region or task; once every task
+// had finished (always with one thread: one task, visited at its end), the run visited every region and
+// returned. The visiting stops at the region after the cancel, with Cancelled.
+TEST(Enumerate, issue11_ACancelFromTheVisitorStopsTheVisitingAtOnce) {
+  const Network net = relutope::random_network(2, {16, 16}, 1, 7);
+  const Domain box = Domain::cube(2, -1, 1);
+  for (Engine engine : {Engine::kVertex, Engine::kLp, Engine::kExact}) {
+    for (int threads : {1, 2}) {
+      std::atomic<bool> cancel{false};
+      EnumerateOptions options;
+      options.engine = engine;
+      options.num_threads = threads;
+      options.cancel = &cancel;
+      std::uint64_t seen = 0;
+      EXPECT_THROW(relutope::enumerate_regions(net, box, options,
+                                               [&](const relutope::Region&) {
+                                                 if (++seen == 5) cancel = true;
+                                               }),
+                   relutope::Cancelled)
+          << engine_name(engine) << ", threads " << threads;
+      EXPECT_EQ(seen, 5u) << engine_name(engine) << ", threads " << threads;
+    }
+  }
+}
+
 // Issue 10: a visitor that throws (a caller stopping early) made the library call std::terminate, as the
 // exception left an OpenMP critical section. It must reach the caller instead.
 TEST(Enumerate, AnExceptionFromTheVisitorReachesTheCaller) {
