@@ -91,7 +91,8 @@ struct EnumerateOptions {
   /// Called now and then (serially, from any thread) with the number of regions found so far.
   std::function<void(std::uint64_t regions_so_far)> progress;
   /// Stop switch for another thread (a GUI, the Python module's Ctrl-C): when it points to a flag that
-  /// becomes true, the workers stop at the next region or task and the call throws Cancelled.
+  /// becomes true, the workers stop at the next region or task, the visitor is not called again (also
+  /// when the visitor itself set it) and the call throws Cancelled.
   /// Not owned; must outlive the call. certify_count and count_report pass it on to each of their passes.
   const std::atomic<bool>* cancel = nullptr;
 
