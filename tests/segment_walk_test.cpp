@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <string>
 
@@ -341,6 +342,26 @@ TEST(SegmentWalk, ExactZeroAtAnExactEndIsNoCut) {
   EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(0.5, 1), Eigen::Vector2d(1, 0), part).pieces, 1);
 }
 
+// relu(x1 - 2^-60) between a = (1, 0) and b = (2^-60, 1): on the segment z = (1 - t)(1 - 2^-60), zero
+// at b only, one piece. b - a = (2^-60 - 1, 1) is no double; rounded, it is (-1, 1), whose line ends at
+// (0, 1) and crosses z = 0 a rounding before t = 1 (a sliver, or no certificate). pieces_between carries
+// b - a exactly.
+TEST(SegmentWalk, TheSegmentBetweenTwoPointsEndsAtTheSecondExactly) {
+  Eigen::MatrixXd w(2, 1);
+  w << 1, 0;
+  Graph g = relu_of_matmul(w);
+  const double tiny = std::ldexp(1.0, -60);
+  g.nodes[1].bias = Eigen::VectorXd::Constant(1, -tiny);
+  const Eigen::Vector2d a(1, 0), b(tiny, 1);
+  ASSERT_NE(Q(b[0] - a[0]), Q(b[0]) - Q(a[0]));  // the premise: b - a rounds
+  EXPECT_EQ(pieces_between(g, a, b).pieces, 1);
+  SegmentOptions two_threads;
+  two_threads.threads = 2;
+  EXPECT_EQ(pieces_between(g, a, b, two_threads).pieces, 1);
+  // The same exact line in the other direction: the tie is at its start.
+  EXPECT_EQ(pieces_between(g, b, a).pieces, 1);
+}
+
 // max(x1 + x2, 3 x1 - x2) on x = (1, 1) + t (0, 1): both are 2 at t = 0 (equal exactly, though their
 // error bounds overlap), and x1 + x2 is steeper: one piece, whose state is the first input.
 TEST(SegmentWalk, MaxInputsEqualAtAnExactEndAreDecidedByTheirExactSlopes) {
@@ -369,7 +390,7 @@ TEST(SegmentWalk, DigitsCnnBetweenTwoImagesMatchesExactReference) {
   const Graph graph = load_graph_onnx(examples + "digits_cnn.onnx");
   const Eigen::MatrixXd points = load_points(examples + "digits_test.csv");
   const Eigen::VectorXd a = points.row(0).transpose(), b = points.row(5).transpose();
-  const SegmentPieces walked = pieces_on_segment(graph, a, b - a);
+  const SegmentPieces walked = pieces_between(graph, a, b);
   const Network lowered = lower_to_network(graph);
   const ExactSegmentReference reference(lowered);
   EXPECT_EQ(walked.pieces, reference.count(rational(a), rational(b - a), Q(0), Q(1)));

@@ -100,4 +100,12 @@ struct SegmentPieces {
 SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
                                 const SegmentOptions& options = {});
 
+/// pieces_on_segment on the segment between two points, x = a + t (b - a) exactly: b - a is carried in
+/// two words (it is rarely a double), so that t = 1 is b itself and ties that hold exactly at b are
+/// decided there (the direction b - a rounded to doubles would end a rounding away from b).
+/// @param a, b  input_dim values each, the points at t = 0 and t = 1
+/// @throws as pieces_on_segment, and InputError if a and b differ in size or b - a overflows
+SegmentPieces pieces_between(const Graph& graph, const Eigen::VectorXd& a, const Eigen::VectorXd& b,
+                             const SegmentOptions& options = {});
+
 }  // namespace relutope

@@ -16,7 +16,8 @@ namespace relutope::detail {
 /// derivative along the segment, the units taking the state they have just inside the segment: the
 /// state at t + side * eps for every small eps > 0 (decided by the value, then by side * slope; a tie
 /// in both is a tie on a whole neighbourhood, given to the lowest index as everywhere).
-/// Weights, origin, direction and t are doubles, hence exact rationals: nothing is rounded.
+/// Weights, origin, direction (two words: direction + direction_lo) and t are doubles, hence exact
+/// rationals: nothing is rounded.
 struct ExactEnd {
   std::vector<std::vector<mpq_class>> value, slope;
 };
@@ -31,10 +32,11 @@ double exact_end_work(const Graph& graph);
 /// @param[in] graph      the network
 /// @param[in] origin     input_dim values
 /// @param[in] direction  input_dim values
+/// @param[in] direction_lo  input_dim values added to direction (its second word; zeros for one word)
 /// @param[in] t          the end
 /// @param[in] side       +1 if the segment lies at t' > t (its start), -1 if at t' < t (its end)
 /// @return the values and slopes of every node
-ExactEnd exact_end(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, double t,
-                   int side);
+ExactEnd exact_end(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
+                   const Eigen::VectorXd& direction_lo, double t, int side);
 
 }  // namespace relutope::detail

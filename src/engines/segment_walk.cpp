@@ -203,14 +203,18 @@ class Walker {
     }
   }
 
-  // The pieces on [t_begin, t_end] of the line origin + t direction.
-  SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, double t_begin, double t_end) {
+  // The pieces on [t_begin, t_end] of the line origin + t (direction + direction_lo): the direction
+  // in double-double, so that the difference of two points is exact.
+  SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, const Eigen::VectorXd& direction_lo,
+                    double t_begin, double t_end) {
     origin_ = &origin;
     direction_ = &direction;
+    direction_lo_ = &direction_lo;
     value_[g_.input].hi.resize(origin.size(), 2);
     value_[g_.input].hi.col(0) = origin;
     value_[g_.input].hi.col(1) = direction;
     value_[g_.input].lo = Eigen::MatrixXd::Zero(origin.size(), 2);
+    value_[g_.input].lo.col(1) = direction_lo;
     error_[g_.input] = Eigen::MatrixXd::Zero(origin.size(), 2);
     segment_end_ = t_end;
     result_ = SegmentPieces{};
@@ -304,7 +308,7 @@ class Walker {
     if (!end.segment_end || prepared_.exact_work > kExactEndWork) return nullptr;
     const int k = end.t == options_.t_begin ? 0 : 1;
     if (!exact_[k])
-      exact_[k] = std::make_unique<detail::ExactEnd>(detail::exact_end(g_, *origin_, *direction_, end.t, k == 0 ? 1 : -1));
+      exact_[k] = std::make_unique<detail::ExactEnd>(detail::exact_end(g_, *origin_, *direction_, *direction_lo_, end.t, k == 0 ? 1 : -1));
     return exact_[k].get();
   }
 
@@ -723,8 +727,9 @@ class Walker {
       detail::TdFamily& y = td[i];
       Eigen::MatrixXd& e = bound[i];
       if (node.kind == OpKind::kInput || node.kind == OpKind::kConstant) {
-        y.hi = value_[i].hi;  // exact
-        y.mid = y.lo = e = Eigen::MatrixXd::Zero(y.hi.rows(), y.hi.cols());
+        y.hi = value_[i].hi;  // exact, with the input's direction in two words
+        y.mid = value_[i].lo;
+        y.lo = e = Eigen::MatrixXd::Zero(y.hi.rows(), y.hi.cols());
       } else if (is_affine(node.kind)) {
         std::vector<const detail::TdFamily*> in;
         std::vector<const Eigen::MatrixXd*> in_bound;
@@ -835,6 +840,7 @@ class Walker {
   double segment_end_ = 0;
   const Eigen::VectorXd* origin_ = nullptr;
   const Eigen::VectorXd* direction_ = nullptr;
+  const Eigen::VectorXd* direction_lo_ = nullptr;
   std::unique_ptr<detail::ExactEnd> exact_[2];  // at t_begin and t_end (see exact_at)
   SegmentPieces result_;
   bool boundary_failure_ = false;
@@ -847,8 +853,34 @@ class Walker {
 
 }  // namespace
 
+namespace {
+
+SegmentPieces walk_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
+                           const Eigen::VectorXd& direction_lo, const SegmentOptions& options);
+
+}  // namespace
+
 SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
                                 const SegmentOptions& options) {
+  return walk_segment(graph, origin, direction, Eigen::VectorXd::Zero(direction.size()), options);
+}
+
+SegmentPieces pieces_between(const Graph& graph, const Eigen::VectorXd& a, const Eigen::VectorXd& b,
+                             const SegmentOptions& options) {
+  if (a.size() != b.size())
+    throw InputError("segment: the two points have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
+                     " coordinates");
+  // b - a exactly, as hi + lo (TwoSum): the walk reaches b itself at t = 1, not a rounding of it.
+  Eigen::VectorXd hi(a.size()), lo(a.size());
+  for (Eigen::Index i = 0; i < a.size(); ++i) detail::two_sum(b[i], -a[i], hi[i], lo[i]);
+  if (!hi.allFinite() || !lo.allFinite()) throw InputError("segment: b - a overflows doubles");
+  return walk_segment(graph, a, hi, lo, options);
+}
+
+namespace {
+
+SegmentPieces walk_segment(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
+                           const Eigen::VectorXd& direction_lo, const SegmentOptions& options) {
   const std::string where = graph.source.empty() ? std::string("graph") : graph.source;
   if (origin.size() != graph.input_dim() || direction.size() != graph.input_dim())
     throw InputError(where + ": the segment has " + std::to_string(origin.size()) + " coordinates, the network " +
@@ -903,7 +935,7 @@ SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origi
         if (tally.abort.load()) continue;
         Chunk& chunk = chunks[todo[i]];
         try {
-          chunk.part = walker.run(origin, direction, chunk.t_begin, chunk.t_end);
+          chunk.part = walker.run(origin, direction, direction_lo, chunk.t_begin, chunk.t_end);
           chunk.walked = true;
         } catch (const UncertifiedError& e) {
           if (walker.boundary_failure() && chunks.size() > 1) {
@@ -966,5 +998,7 @@ SegmentPieces pieces_on_segment(const Graph& graph, const Eigen::VectorXd& origi
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace relutope

@@ -134,8 +134,8 @@ double exact_end_work(const Graph& graph) {
   return work;
 }
 
-ExactEnd exact_end(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, double t,
-                   int side) {
+ExactEnd exact_end(const Graph& graph, const Eigen::VectorXd& origin, const Eigen::VectorXd& direction,
+                   const Eigen::VectorXd& direction_lo, double t, int side) {
   const std::size_t n = graph.nodes.size();
   ExactEnd end;
   end.value.resize(n);
@@ -147,7 +147,7 @@ ExactEnd exact_end(const Graph& graph, const Eigen::VectorXd& origin, const Eige
       end.value[i].resize(origin.size());
       end.slope[i].resize(origin.size());
       for (Eigen::Index k = 0; k < origin.size(); ++k) {
-        end.slope[i][k] = direction[k];
+        end.slope[i][k] = mpq_class(direction[k]) + mpq_class(direction_lo[k]);
         end.value[i][k] = mpq_class(origin[k]) + tq * end.slope[i][k];
       }
     } else if (node.kind == OpKind::kConstant) {

@@ -78,8 +78,7 @@ int run_segment_count(const CountOptions& options) {
       throw InputError("--line: " + std::to_string(row) + " is not a row of " + where.points + " (0 to " +
                        std::to_string(points.rows() - 1) + ")");
   const auto [t_begin, t_end] = parse_segment(where.segment);
-  const Eigen::VectorXd origin = points.row(rows[0]).transpose();
-  const Eigen::VectorXd direction = points.row(rows[1]).transpose() - origin;
+  const Eigen::VectorXd a = points.row(rows[0]).transpose(), b = points.row(rows[1]).transpose();
   const int threads = options.run.threads > 0 ? options.run.threads : static_cast<int>(std::thread::hardware_concurrency());
 
   SegmentOptions walk;
@@ -106,10 +105,10 @@ int run_segment_count(const CountOptions& options) {
       std::fprintf(stderr, "\r%s pieces so far, %.2f%% of the segment walked, %.3g pieces/s, %.0f s   ",
                    with_commas(pieces).c_str(), 100 * share, pieces / seconds_since(start), seconds_since(start));
     };
-  const SegmentPieces result = pieces_on_segment(graph, origin, direction, walk);
+  const SegmentPieces result = pieces_between(graph, a, b, walk);
   const double seconds = seconds_since(start);
   if (show) std::fprintf(stderr, "\r\033[K");
-  const double length = direction.norm() * (t_end - t_begin);
+  const double length = (b - a).norm() * (t_end - t_begin);
   EnumerateStats stop;  // why the walk stopped, for stop_text
   stop.complete = result.complete;
   stop.stopped = result.complete ? StopReason::kNone : *walk.stop ? StopReason::kStopped : StopReason::kTimeLimit;
