@@ -307,9 +307,6 @@ class TaskCollector : public detail::TaskResults {
       // their next region or task, which may never come when the tasks have all finished.
       if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
       if (limit && resumed_.num_regions + visited_ >= limit) return stop_at_limit();
-      // Cancelled by the visitor itself (or another thread) while regions wait: no more of them, even
-      // when the workers have already found them all.
-      if (shared_.cancelled()) throw Cancelled("enumeration cancelled");
       (*shared_.visit)(region);
       ++visited_;
     }
