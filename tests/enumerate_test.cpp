@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <random>
 #include <set>
@@ -251,6 +252,40 @@ TEST(Enumerate, RowThatVanishesInDoublesIsDecidedExactly) {
     auto found = patterns(net, box, engine, 1);
     std::sort(found.begin(), found.end());
     EXPECT_EQ(found, (std::vector<std::string>{"00", "11"}));
+  }
+}
+
+// A later layer's row that cancels in the rounded sum of the layer before while its bias does not:
+// with a = 1 + 2^-52, b = a and c = 1 + 2^-51, the second layer reads z = b h_1 - h_2 + beta with
+// h_1 = a (x_0 + 2) and h_2 = c (x_0 + 2) (both active on [-1,1]^2), so z = 2^-104 (x_0 + 2) + beta
+// exactly, while b a rounds to c and the rounded row is 0. The rounded bias is beta (the 2 a b - 2 c
+// cancels too): a tiny nonzero number that says nothing about the sign of z. By hand: beta =
+// -5 * 2^-105 puts the cut at x_0 = 1/2, 2 regions (11|0 left of it, 11|1 right); beta = -2^-110
+// leaves z > 0 on the whole box, 1 region, 11|1.
+TEST(Enumerate, RowThatCancelsInDoublesBesideATinyBiasIsDecidedExactly) {
+  const Domain box = Domain::cube(2, -1, 1);
+  const double a = 1 + std::ldexp(1.0, -52), c = 1 + std::ldexp(1.0, -51);
+  ASSERT_EQ(a * a, c);  // the product that rounds
+  Network net;
+  relutope::Layer first;
+  first.weight = Eigen::MatrixXd{{a, 0}, {c, 0}};
+  first.bias = Eigen::VectorXd{{2 * a, 2 * c}};
+  relutope::Layer second;
+  second.weight = Eigen::MatrixXd{{a, -1}};
+  net.layers = {first, second};
+  const std::pair<double, std::vector<std::string>> cases[] = {{-5 * std::ldexp(1.0, -105), {"110", "111"}},
+                                                               {-std::ldexp(1.0, -110), {"111"}}};
+  for (const auto& [beta, by_hand] : cases) {
+    SCOPED_TRACE(beta);
+    net.layers[1].bias = Eigen::VectorXd::Constant(1, beta);
+    for (Engine engine : {Engine::kExact, Engine::kVertex, Engine::kLp}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(static_cast<int>(engine) * 10 + threads);
+        auto found = patterns(net, box, engine, threads);
+        std::sort(found.begin(), found.end());
+        EXPECT_EQ(found, by_hand);
+      }
+    }
   }
 }
 

@@ -263,6 +263,60 @@ std::vector<ExactNetwork::Matrix> ExactNetwork::preactivations(const ActivationP
   return pre;
 }
 
+ExactNetwork::RowOnRegion ExactNetwork::row_on_region(const ActivationPattern& pattern, int layer, int row,
+                                                      const Eigen::VectorXd& centre,
+                                                      const Eigen::VectorXd& scale) const {
+  RowOnRegion out;
+  const Layer& this_layer = layers[layer];
+  // Common case first: every input the row weighs is an output of an inactive ReLU of slope 0 (or
+  // it weighs none), so the row is its bias alone; no rational products needed.
+  bool only_bias = true;
+  const Vector& weights = this_layer.weight[row];
+  for (std::size_t k = 0; k < weights.size() && only_bias; ++k) {
+    if (sgn(weights[k]) == 0) continue;
+    if (layer == 0) {
+      only_bias = false;
+      break;
+    }
+    const Layer& prev = layers[layer - 1];
+    bool below = false;
+    const int source = prev.source_row(static_cast<int>(k), pattern.data(), below);
+    only_bias = below && sgn(prev.slope[source]) == 0;
+  }
+  if (only_bias) {
+    out.decided = true;
+    out.sign = sgn(this_layer.bias[row]);
+    return out;
+  }
+  out.rational = true;
+  // [w_0 .. w_{d-1}, c] in input coordinates, then in u.
+  const Vector z = preactivations(pattern, layer)[layer][row];
+  const int d = input_dim;
+  Vector in_u(d + 1);
+  in_u[d] = z[d];
+  Rational largest = 0;
+  for (int j = 0; j < d; ++j) {
+    in_u[j] = z[j] * Rational(scale[j]);
+    in_u[d] += z[j] * Rational(centre[j]);
+    if (abs(in_u[j]) > largest) largest = abs(in_u[j]);
+  }
+  if (sgn(largest) == 0) {
+    out.decided = true;
+    out.sign = sgn(in_u[d]);
+    return out;
+  }
+  // Scaled to the largest weight 1 before rounding, so that a row far below the range of doubles
+  // keeps its direction.
+  out.w.resize(d);
+  for (int j = 0; j < d; ++j) out.w[j] = Rational(in_u[j] / largest).get_d();
+  out.c = Rational(in_u[d] / largest).get_d();
+  if (!std::isfinite(out.c)) {  // |c| beyond doubles times the largest |w_j|: |w·u| <= d on the box
+    out.decided = true;
+    out.sign = sgn(in_u[d]);
+  }
+  return out;
+}
+
 void ExactNetwork::side_rows(const ActivationPattern& pattern, const std::vector<ConstraintCode>& codes, Matrix& a,
                              Vector& b) const {
   a.clear();

@@ -4,6 +4,7 @@
 // The rational counterpart of flat_network.h. Private to src/.
 #include <gmpxx.h>
 
+#include <Eigen/Core>
 #include <vector>
 
 #include "detail/flat_network.h"
@@ -43,6 +44,24 @@ struct ExactNetwork {
   // Pre-activation maps of split layers 0..last on the region of `pattern` (entries of layers
   // before `last` decided): per layer, per row, [w_0 .. w_{d-1}, c].
   std::vector<Matrix> preactivations(const ActivationPattern& pattern, int last) const;
+
+  // Row `row` of split layer `layer` on the region of `pattern` (entries of the layers before
+  // decided), exactly, for a floating-point engine whose rounded row is zero there: its products
+  // fell below the range of doubles, or cancelled in a rounded sum, so only the exact row says
+  // whether the neuron is constant on the region or cuts it along a tiny but real hyperplane.
+  struct RowOnRegion {
+    // One sign on the whole region: the row is 0 (the pre-activation is its constant), or its
+    // constant exceeds what the row can reach on a box of half-width <= 1 in u.
+    bool decided = false;
+    int sign = 0;            // when decided: of the pre-activation (0: identically 0, inactive)
+    bool rational = false;   // false: the fast path (every input an inactive ReLU of slope 0, or
+                             // no weights), with no rational products
+    Eigen::VectorXd w;       // else: the row in u, scaled by a positive factor to largest |w_j| = 1,
+    double c = 0;            // rounded, and its constant likewise (the sides do not change)
+  };
+  // u are the engine's coordinates, x = centre + scale ⊙ u.
+  RowOnRegion row_on_region(const ActivationPattern& pattern, int layer, int row, const Eigen::VectorXd& centre,
+                            const Eigen::VectorXd& scale) const;
 };
 
 // An affine map x = origin + linear u in rationals.

@@ -227,10 +227,15 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
     // The row may have cancelled to zero in the rounded products of the layers before it: only its
     // exact value says whether the neuron is constant on the region (then its sign decides; z = 0
     // is inactive, as in the other engines) or splits it along a tiny but real hyperplane.
-    if (exact_row(layer, row, w, c)) {
-      pattern_[global] = c > 0;
+    const ExactNetwork::RowOnRegion exact = engine_.exact_.network().row_on_region(pattern_, layer, row,
+                                                                                 engine_.centre_, engine_.scale_);
+    if (exact.rational) ++counters.exact_decisions;
+    if (exact.decided) {
+      pattern_[global] = exact.sign > 0;
       return descend(layer, neuron + 1, splits);
     }
+    w = exact.w;
+    c = exact.c;
     norm = w.stableNorm();
   }
   const Domain& domain = engine_.domain_;
@@ -389,56 +394,6 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
   witness_ = saved_witness;
   depth_ = saved_depth;
   basis_ = saved_basis;
-}
-
-bool LpEngine::Worker::exact_row(int layer, int row, Eigen::VectorXd& w, double& c) {
-  const ExactNetwork& network = engine_.exact_.network();
-  const ExactNetwork::Layer& exact_layer = network.layers[layer];
-  // Common case first: every input the row weighs is an output of an inactive ReLU of slope 0, so
-  // the row is the bias alone; no rational products needed.
-  bool only_bias = true;
-  if (layer > 0) {
-    const ExactNetwork::Layer& prev = network.layers[layer - 1];
-    const ExactNetwork::Vector& weights = exact_layer.weight[row];
-    for (std::size_t k = 0; k < weights.size() && only_bias; ++k) {
-      if (sgn(weights[k]) == 0) continue;
-      bool below = false;
-      const int source = prev.source_row(static_cast<int>(k), pattern_.data(), below);
-      only_bias = below && sgn(prev.slope[source]) == 0;
-    }
-  } else {
-    only_bias = std::all_of(exact_layer.weight[row].begin(), exact_layer.weight[row].end(),
-                            [](const mpq_class& v) { return sgn(v) == 0; });
-  }
-  if (only_bias) {
-    c = sgn(exact_layer.bias[row]);
-    return true;
-  }
-  ++counters.exact_decisions;
-  // [w_0 .. w_{d-1}, c] in input coordinates x = centre + scale ⊙ u.
-  const ExactNetwork::Vector z = network.preactivations(pattern_, layer)[layer][row];
-  const int d = static_cast<int>(z.size()) - 1;
-  ExactNetwork::Vector in_u(d + 1);
-  in_u[d] = z[d];
-  mpq_class largest = 0;
-  for (int j = 0; j < d; ++j) {
-    in_u[j] = z[j] * mpq_class(engine_.scale_[j]);
-    in_u[d] += z[j] * mpq_class(engine_.centre_[j]);
-    if (abs(in_u[j]) > largest) largest = abs(in_u[j]);
-  }
-  if (sgn(largest) == 0) {
-    c = sgn(in_u[d]);
-    return true;
-  }
-  // Scaled to the largest weight 1 before rounding, so that a row far below the range of doubles
-  // keeps its direction (the sides do not change under a positive factor).
-  for (int j = 0; j < d; ++j) w[j] = mpq_class(in_u[j] / largest).get_d();
-  c = mpq_class(in_u[d] / largest).get_d();
-  if (!std::isfinite(c)) {  // |c| beyond doubles times the largest |w_j| on a box of half-width ~1
-    c = sgn(in_u[d]);
-    return true;
-  }
-  return false;
 }
 
 bool LpEngine::Worker::exact_side(const Row* extra, int num_extra, Eigen::VectorXd& point) {

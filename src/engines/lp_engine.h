@@ -66,11 +66,6 @@ class LpEngine {
     // for all j}, one subtree per piece with interior points. Rows equal in rationals do not split
     // (the lowest index is the state).
     void descend_max(int layer, int entry, int splits);
-    // The pre-activation of `row` of split layer `layer` on the current
-    // region, in exact arithmetic, for a row that is zero in floating point. Returns true if it is
-    // constant there, with its sign in `c`; else false, with the exact row (in u, scaled by a positive
-    // factor) rounded to doubles in `w` and `c`.
-    bool exact_row(int layer, int row, Eigen::VectorXd& w, double& c);
     // Whether the current region has interior points within the rows `extra` (a neuron's side, or
     // a Max unit's piece), decided exactly; if so, one of them (in u) goes to `point`.
     // @throws UncertifiedError past the pivot limit

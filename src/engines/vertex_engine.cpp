@@ -157,7 +157,7 @@ RELUTOPE_VECTOR_CLONES void row_extremes(const double* x, int num_vertices, int 
 
 VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs,
                            const ExactFallback& exact, const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
-    : flat_(flat), tol_(tolerance_abs), exact_(exact) {
+    : flat_(flat), tol_(tolerance_abs), exact_(exact), centre_(centre), scale_(scale) {
   if (domain.dim() > 20)
     throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
                      " has 2^" + std::to_string(domain.dim()) + " corners; use engine lp");
@@ -314,6 +314,12 @@ bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
       unstable.push_back(e);
       continue;
     }
+    if (l1[j] == 0) {  // a row that rounds to zero: its rounded bias alone does not decide it
+      const int state = zero_row_state(cell, layer, j);
+      if (state < 0) return false;
+      pattern_[offset + e] = static_cast<std::uint8_t>(state);
+      continue;
+    }
     if (bottom > bound || top < -bound) {
       pattern_[offset + e] = bottom > bound ? 1 : 0;
       continue;
@@ -332,6 +338,24 @@ bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
     pattern_[offset + e] = top > eps ? 1 : 0;
   }
   return true;
+}
+
+int VertexEngine::Worker::zero_row_state(const Cell& cell, int layer, int row) {
+  const ExactNetwork::RowOnRegion exact =
+      engine_.exact_.network().row_on_region(pattern_, layer, row, engine_.centre_, engine_.scale_);
+  if (exact.rational) ++counters.exact_decisions;
+  if (exact.decided) return exact.sign > 0;  // z = 0 on the whole cell is inactive
+  // A real hyperplane far below the rounding of the row: its exact row, scaled and rounded, is
+  // decided at the vertices like any other row.
+  const double eps = engine_.tol_ * exact.w.norm();
+  bool above = false, below = false;
+  for (int v = 0; v < cell.num_vertices; ++v) {
+    const double s = exact.w.dot(Eigen::Map<const Eigen::VectorXd>(cell.vertex(v), cell.dim)) + exact.c;
+    if (!(s > eps || s < -eps)) return -1;
+    (s > 0 ? above : below) = true;
+  }
+  if (above && below) return -1;  // it cuts the cell: the layer's map in doubles cannot carry it
+  return above ? 1 : 0;
 }
 
 void VertexEngine::Worker::start_map(int layer, Eigen::MatrixXd& start) {

@@ -83,6 +83,11 @@ class VertexEngine {
     // neuron constraint of the cell, as with duplicated neurons or relu(relu(z)) (a common case of
     // exact degeneracy)? Then the cell lies on one side of it: its state goes to `active`.
     bool on_a_facet_exactly(const Cell& cell, int global, bool& active);
+    // The state of the ReLU-family neuron of row `row` of `layer`, whose row rounds to zero on the
+    // cell (its products underflow, or cancel in a rounded sum): from its exact row (ExactNetwork::
+    // row_on_region), never from its rounded bias alone. -1 when that row cuts the cell, or comes
+    // within the tolerance of a vertex: exact arithmetic decides the layer.
+    __attribute__((noinline)) int zero_row_state(const Cell& cell, int layer, int row);
     // Where the cell lies relative to constraint `code` (its a·x <= b side), decided in rationals
     // for a cut floating point could not decide: inside or outside when the constraint is constant
     // on the cell or exactly a multiple of one of its facets; kIdentical when it reads 0 <= 0 there.
@@ -150,6 +155,7 @@ class VertexEngine {
   const FlatNetwork& flat_;
   double tol_;
   const ExactFallback& exact_;
+  Eigen::VectorXd centre_, scale_;
   Cell root_;
   bool root_undecided_ = false;  // a domain constraint came within the tolerance of a box corner
 };
