@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "detail/fold_layers.h"
 #include "relutope/error.h"
 #include "relutope/neurons.h"
 
@@ -26,14 +27,11 @@ Architecture Architecture::of(const Network& net) {
   arch.input_dim = net.input_dim();
   bool plain = true;
   std::vector<int> outputs, hyperplanes;
-  // The ranks that matter are those of the maps between split layers, with affine layers folded in.
-  Eigen::MatrixXd pending = Eigen::MatrixXd::Identity(arch.input_dim, arch.input_dim);
-  for (const Layer& layer : net.layers) {
-    const Eigen::MatrixXd w = layer.weight * pending;
-    if (!layer.splits()) {
-      pending = w;
-      continue;
-    }
+  // The ranks that matter are those of the maps between split layers, with affine layers folded in
+  // (fold_layers.h, as the engines fold them).
+  detail::fold_layers(net, detail::DoubleLayers{net}, [&](detail::UnitLayout unit, Eigen::MatrixXd w, Eigen::VectorXd,
+                                                          bool) {
+    const Layer& layer = net.layers[unit.network_layer];
     arch.widths.push_back(layer.num_pattern_entries());
     Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(w);
     qr.setThreshold(1e-10);
@@ -47,8 +45,7 @@ Architecture Architecture::of(const Network& net) {
     }
     hyperplanes.push_back(planes);
     plain = plain && layer.activation != Activation::kMax && layer.num_pattern_entries() == layer.num_rows();
-    pending = Eigen::MatrixXd::Identity(layer.num_out(), layer.num_out());
-  }
+  });
   if (!plain) {
     arch.outputs = std::move(outputs);
     arch.hyperplanes = std::move(hyperplanes);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "detail/fold_layers.h"
 #include "relutope/error.h"
 
 namespace relutope::detail {
@@ -178,56 +179,66 @@ std::vector<ExactLayerValues> defined_layers(const Network& net) {
 
 }  // namespace
 
-ExactNetwork::ExactNetwork(const Network& net) : input_dim(net.input_dim()) {
-  // Split layers with the affine layers before them folded in, exactly (doubles are rationals).
-  // A network with an exact definition (a graph's folds or a slice composed in floating point) is
-  // folded from the definition, composed without rounding.
-  const std::vector<ExactLayerValues> defined = defined_layers(net);
-  const int d = input_dim;
-  Matrix pending(d, Vector(d, 0));
-  for (int i = 0; i < d; ++i) pending[i][i] = 1;
-  Vector pending_bias(d, 0);
-  bool pending_is_identity = true;  // the common case (split after split) needs no product
-  for (int l = 0; l < static_cast<int>(net.layers.size()); ++l) {
+namespace {
+
+// A network's layers in rationals (fold_layers.h): its exact definition's numbers when it has one
+// (defined_layers), else its doubles, which are rationals.
+struct RationalLayers {
+  using Matrix = ExactNetwork::Matrix;
+  using Vector = ExactNetwork::Vector;
+  const Network& net;
+  const std::vector<ExactLayerValues>& defined;  // empty, or one per layer of net
+
+  Rational value(int l, int i, int k) const {
+    return defined.empty() ? Rational(net.layers[l].weight(i, k)) : defined[l].weight[i][k];
+  }
+  Matrix weight(int l) const {
+    if (!defined.empty()) return defined[l].weight;
     const relutope::Layer& layer = net.layers[l];
-    const ExactLayerValues* exact = defined.empty() ? nullptr : &defined[l];
+    Matrix w(layer.num_rows(), Vector(layer.num_in()));
+    for (int i = 0; i < layer.num_rows(); ++i)
+      for (int k = 0; k < layer.num_in(); ++k) w[i][k] = layer.weight(i, k);
+    return w;
+  }
+  Vector bias(int l) const {
+    if (!defined.empty()) return defined[l].bias;
+    const Eigen::VectorXd& b = net.layers[l].bias;
+    return Vector(b.data(), b.data() + b.size());
+  }
+  void fold(int l, const Matrix& pending, const Vector& pending_bias, Matrix& w, Vector& b) const {
+    const relutope::Layer& layer = net.layers[l];
     const int n = layer.num_rows(), m = layer.num_in();
-    const int cols = static_cast<int>(pending[0].size());
-    Matrix w(n, Vector(cols, 0));
-    Vector b(n, 0);
-    for (int i = 0; i < n; ++i) {
+    const int cols = pending.empty() ? 0 : static_cast<int>(pending[0].size());
+    w.assign(n, Vector(cols, 0));
+    b = bias(l);
+    for (int i = 0; i < n; ++i)
       for (int k = 0; k < m; ++k) {
-        const Rational wik = exact ? exact->weight[i][k] : Rational(layer.weight(i, k));
-        if (pending_is_identity) {
-          w[i][k] = wik;
-          continue;
-        }
+        const Rational wik = value(l, i, k);
         if (sgn(wik) == 0) continue;
         for (int j = 0; j < cols; ++j) w[i][j] += wik * pending[k][j];
         b[i] += wik * pending_bias[k];
       }
-      b[i] += exact ? exact->bias[i] : Rational(layer.bias[i]);
-    }
-    pending_is_identity = false;
-    if (!layer.splits()) {  // its outputs are its rows, unscaled
-      pending = std::move(w);
-      pending_bias = std::move(b);
-      continue;
-    }
+  }
+};
+
+}  // namespace
+
+ExactNetwork::ExactNetwork(const Network& net) : input_dim(net.input_dim()) {
+  // Split layers with the affine layers before them folded in, exactly (doubles are rationals), by
+  // the same walk as FlatNetwork's (fold_layers.h). A network with an exact definition (a graph's
+  // folds or a slice composed in floating point) is folded from the definition, without rounding.
+  const std::vector<ExactLayerValues> defined = defined_layers(net);
+  fold_layers(net, RationalLayers{net, defined}, [&](UnitLayout layout, Matrix w, Vector b, bool) {
     Layer e;
-    static_cast<UnitLayout&>(e) = UnitLayout(net, l, num_neurons);
+    static_cast<UnitLayout&>(e) = std::move(layout);
+    const relutope::Layer& layer = net.layers[e.network_layer];
     e.weight = std::move(w);
     e.bias = std::move(b);
-    e.slope.resize(n);
-    for (int i = 0; i < n; ++i) e.slope[i] = e.is_max ? Rational(1) : Rational(layer.slope_below(i));
+    e.slope.resize(layer.num_rows());
+    for (int i = 0; i < layer.num_rows(); ++i) e.slope[i] = e.is_max ? Rational(1) : Rational(layer.slope_below(i));
     num_neurons += e.num_entries();
-    const int outputs = e.num_outputs();
     layers.push_back(std::move(e));
-    pending.assign(outputs, Vector(outputs, 0));
-    for (int i = 0; i < outputs; ++i) pending[i][i] = 1;
-    pending_bias.assign(outputs, 0);
-    pending_is_identity = true;
-  }
+  });
 }
 
 int ExactNetwork::layer_of(int global) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "detail/fold_layers.h"
 #include "detail/leaf_sink.h"
 #include "relutope/error.h"
 
@@ -29,29 +30,16 @@ UnitLayout::UnitLayout(const Network& net, int l, int first_entry)
 }
 
 FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
-  // Affine layers (no activation, or none that splits) are folded into the next split layer, so
-  // that the engines only ever see "affine, then breakpoint".
-  Eigen::MatrixXd pending = Eigen::MatrixXd::Identity(input_dim, input_dim);
-  Eigen::VectorXd pending_bias = Eigen::VectorXd::Zero(input_dim);
-  bool pending_is_identity = true;  // nothing folded since the last split layer
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    const Layer& layer = net.layers[l];
-    // Nothing to fold (every layer of a plain MLP): the layer as it is. The product by the identity
-    // gave the same values, but as an Eigen GEMM, which runs on OpenMP threads: on a loaded machine
-    // it waited for a descheduled thread (8% of a 1-thread count of 2 -> 4x64), and the pool's
-    // threads then spun beside the count.
-    Eigen::MatrixXd w = pending_is_identity ? layer.weight : Eigen::MatrixXd(layer.weight * pending);
-    Eigen::VectorXd b = pending_is_identity ? layer.bias : Eigen::VectorXd(layer.weight * pending_bias + layer.bias);
-    if (!layer.splits()) {  // its outputs are its rows, unscaled
-      pending = std::move(w);
-      pending_bias = std::move(b);
-      pending_is_identity = false;
-      continue;
-    }
+  // Affine layers are folded into the next split layer (fold_layers.h). A layer after a split layer
+  // is taken as it is: a product by the identity gives the same values, but as an Eigen GEMM, which
+  // runs on OpenMP threads: on a loaded machine it waited for a descheduled thread (8% of a 1-thread
+  // count of 2 -> 4x64), and the pool's threads then spun beside the count.
+  auto tail = fold_layers(net, DoubleLayers{net}, [&](UnitLayout layout, Eigen::MatrixXd w, Eigen::VectorXd b,
+                                                      bool folded) {
     SplitLayer split;
-    static_cast<UnitLayout&>(split) = UnitLayout(net, static_cast<int>(l), num_neurons);
-    const bool unfolded = l == 0 || net.layers[l - 1].splits();
-    if (split.is_max && unfolded) {
+    static_cast<UnitLayout&>(split) = std::move(layout);
+    const Layer& layer = net.layers[split.network_layer];
+    if (split.is_max && !folded) {
       split.stored_rows.resize(layer.num_rows());
       for (int i = 0; i < layer.num_rows(); ++i)
         for (int k = 0; k < layer.num_in(); ++k)
@@ -63,14 +51,15 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
     split.slope.resize(layer.num_rows());
     for (int i = 0; i < layer.num_rows(); ++i) split.slope[i] = split.is_max ? 1.0 : layer.slope_below(i);
     num_neurons += split.num_entries();
-    const int outputs = split.num_outputs();
     layers.push_back(std::move(split));
-    pending = Eigen::MatrixXd::Identity(outputs, outputs);
-    pending_bias = Eigen::VectorXd::Zero(outputs);
-    pending_is_identity = true;
+  });
+  if (tail.is_identity) {
+    out_weight = Eigen::MatrixXd::Identity(tail.dim, tail.dim);
+    out_bias = Eigen::VectorXd::Zero(tail.dim);
+  } else {
+    out_weight = std::move(tail.weight);
+    out_bias = std::move(tail.bias);
   }
-  out_weight = std::move(pending);
-  out_bias = std::move(pending_bias);
 }
 
 namespace {
