@@ -94,18 +94,31 @@ RationalMap rational_map(const ExactAffineMap& map) {
 
 namespace {
 
+// The affine map x -> w x + b after y -> p y + pb, exactly: (w p, w pb + b). Zero weights are
+// skipped (folded layers are sparse). The one rational product of affine maps here: layers after
+// layers (RationalLayers::fold), input maps after input maps (then) and the first layer after them.
+void compose(const Matrix& w, const Vector& b, const Matrix& p, const Vector& pb, Matrix& out_w, Vector& out_b) {
+  const std::size_t n = w.size(), m = pb.size(), cols = p.empty() ? 0 : p[0].size();
+  Matrix product(n, Vector(cols));
+  Vector shift = b;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (w[i].size() != m) throw Error("exact fold: an affine map of " + std::to_string(w[i].size()) +
+                                      " inputs after one of " + std::to_string(m) + " outputs (internal error)");
+    for (std::size_t k = 0; k < m; ++k) {
+      const Rational& wik = w[i][k];
+      if (sgn(wik) == 0) continue;
+      for (std::size_t j = 0; j < cols; ++j) product[i][j] += wik * p[k][j];
+      shift[i] += wik * pb[k];
+    }
+  }
+  out_w = std::move(product);
+  out_b = std::move(shift);
+}
+
 // outer(inner(u)), exactly.
 RationalMap then(const RationalMap& outer, const RationalMap& inner) {
-  const std::size_t d = outer.origin.size(), m = inner.origin.size(), k = inner.linear.empty() ? 0 : inner.linear[0].size();
   RationalMap out;
-  out.origin = outer.origin;
-  out.linear.assign(d, Vector(k));
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t j = 0; j < m; ++j) {
-      if (sgn(outer.linear[i][j]) == 0) continue;
-      out.origin[i] += outer.linear[i][j] * inner.origin[j];
-      for (std::size_t c = 0; c < k; ++c) out.linear[i][c] += outer.linear[i][j] * inner.linear[j][c];
-    }
+  compose(outer.linear, outer.origin, inner.linear, inner.origin, out.linear, out.origin);
   return out;
 }
 
@@ -159,18 +172,7 @@ std::vector<ExactLayerValues> defined_layers(const Network& net) {
     }
     if (map && !values.empty()) {  // the first layer after the map: W linear, and W origin + b
       ExactLayerValues& first = values.front();
-      const std::size_t d = map->origin.size(), k = map->linear.empty() ? 0 : map->linear[0].size();
-      for (std::size_t i = 0; i < first.weight.size(); ++i) {
-        if (first.weight[i].size() != d) throw Error(net.source + ": its exact input map does not fit (internal error)");
-        Vector row(k);
-        for (std::size_t m = 0; m < d; ++m) {
-          const Rational& w = first.weight[i][m];
-          if (sgn(w) == 0) continue;
-          first.bias[i] += w * map->origin[m];
-          for (std::size_t j = 0; j < k; ++j) row[j] += w * map->linear[m][j];
-        }
-        first.weight[i] = std::move(row);
-      }
+      compose(first.weight, first.bias, map->linear, map->origin, first.weight, first.bias);
     }
   }
   if (!is_rounding_of(values, net)) return {};
@@ -189,9 +191,6 @@ struct RationalLayers {
   const Network& net;
   const std::vector<ExactLayerValues>& defined;  // empty, or one per layer of net
 
-  Rational value(int l, int i, int k) const {
-    return defined.empty() ? Rational(net.layers[l].weight(i, k)) : defined[l].weight[i][k];
-  }
   Matrix weight(int l) const {
     if (!defined.empty()) return defined[l].weight;
     const relutope::Layer& layer = net.layers[l];
@@ -206,18 +205,10 @@ struct RationalLayers {
     return Vector(b.data(), b.data() + b.size());
   }
   void fold(int l, const Matrix& pending, const Vector& pending_bias, Matrix& w, Vector& b) const {
-    const relutope::Layer& layer = net.layers[l];
-    const int n = layer.num_rows(), m = layer.num_in();
-    const int cols = pending.empty() ? 0 : static_cast<int>(pending[0].size());
-    w.assign(n, Vector(cols, 0));
-    b = bias(l);
-    for (int i = 0; i < n; ++i)
-      for (int k = 0; k < m; ++k) {
-        const Rational wik = value(l, i, k);
-        if (sgn(wik) == 0) continue;
-        for (int j = 0; j < cols; ++j) w[i][j] += wik * pending[k][j];
-        b[i] += wik * pending_bias[k];
-      }
+    if (!defined.empty())
+      compose(defined[l].weight, defined[l].bias, pending, pending_bias, w, b);
+    else
+      compose(weight(l), bias(l), pending, pending_bias, w, b);
   }
 };
 
