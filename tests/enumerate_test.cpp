@@ -287,6 +287,27 @@ TEST(Enumerate, RowThatCancelsInDoublesBesideATinyBiasIsDecidedExactly) {
       }
     }
   }
+  // The same row against a zero row in a Max unit, max(a h_1 - h_2 + beta, 0): its state is 1 left
+  // of the cut and 0 right of it (beta = -5 * 2^-105), or 0 on the whole box (beta = -2^-110).
+  relutope::Layer max;
+  max.activation = relutope::Activation::kMax;
+  max.unit_rows = {2};
+  max.weight = Eigen::MatrixXd{{a, -1}, {0, 0}};
+  net.layers[1] = max;
+  const std::pair<double, std::vector<std::string>> max_cases[] = {{-5 * std::ldexp(1.0, -105), {"110", "111"}},
+                                                                   {-std::ldexp(1.0, -110), {"110"}}};
+  for (const auto& [beta, by_hand] : max_cases) {
+    SCOPED_TRACE(beta);
+    net.layers[1].bias = Eigen::VectorXd{{beta, 0}};
+    for (Engine engine : {Engine::kExact, Engine::kVertex, Engine::kLp}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(static_cast<int>(engine) * 10 + threads);
+        auto found = patterns(net, box, engine, threads);
+        std::sort(found.begin(), found.end());
+        EXPECT_EQ(found, by_hand);
+      }
+    }
+  }
 }
 
 TEST(Enumerate, LowerDimensionalPiecesDoNotCount) {

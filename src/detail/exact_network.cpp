@@ -266,33 +266,36 @@ std::vector<ExactNetwork::Matrix> ExactNetwork::preactivations(const ActivationP
 }
 
 ExactNetwork::RowOnRegion ExactNetwork::row_on_region(const ActivationPattern& pattern, int layer, int row,
-                                                      const Eigen::VectorXd& centre,
-                                                      const Eigen::VectorXd& scale) const {
+                                                      const Eigen::VectorXd& centre, const Eigen::VectorXd& scale,
+                                                      int minus) const {
   RowOnRegion out;
   const Layer& this_layer = layers[layer];
   // Common case first: every input the row weighs is an output of an inactive ReLU of slope 0 (or
   // it weighs none), so the row is its bias alone; no rational products needed.
-  bool only_bias = true;
-  const Vector& weights = this_layer.weight[row];
-  for (std::size_t k = 0; k < weights.size() && only_bias; ++k) {
-    if (sgn(weights[k]) == 0) continue;
-    if (layer == 0) {
-      only_bias = false;
-      break;
+  const auto only_bias = [&](int r) {
+    const Vector& weights = this_layer.weight[r];
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+      if (sgn(weights[k]) == 0) continue;
+      if (layer == 0) return false;
+      const Layer& prev = layers[layer - 1];
+      bool below = false;
+      const int source = prev.source_row(static_cast<int>(k), pattern.data(), below);
+      if (!below || sgn(prev.slope[source]) != 0) return false;
     }
-    const Layer& prev = layers[layer - 1];
-    bool below = false;
-    const int source = prev.source_row(static_cast<int>(k), pattern.data(), below);
-    only_bias = below && sgn(prev.slope[source]) == 0;
-  }
-  if (only_bias) {
+    return true;
+  };
+  if (only_bias(row) && (minus < 0 || only_bias(minus))) {
     out.decided = true;
-    out.sign = sgn(this_layer.bias[row]);
+    out.sign = minus < 0 ? sgn(this_layer.bias[row]) : cmp(this_layer.bias[row], this_layer.bias[minus]);
+    if (out.sign != 0) out.sign = out.sign > 0 ? 1 : -1;
     return out;
   }
   out.rational = true;
   // [w_0 .. w_{d-1}, c] in input coordinates, then in u.
-  const Vector z = preactivations(pattern, layer)[layer][row];
+  const std::vector<Matrix> pre = preactivations(pattern, layer);
+  Vector z = pre[layer][row];
+  if (minus >= 0)
+    for (std::size_t j = 0; j < z.size(); ++j) z[j] -= pre[layer][minus][j];
   const int d = input_dim;
   Vector in_u(d + 1);
   in_u[d] = z[d];

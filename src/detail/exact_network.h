@@ -59,9 +59,10 @@ struct ExactNetwork {
     Eigen::VectorXd w;       // else: the row in u, scaled by a positive factor to largest |w_j| = 1,
     double c = 0;            // rounded, and its constant likewise (the sides do not change)
   };
-  // u are the engine's coordinates, x = centre + scale ⊙ u.
+  // u are the engine's coordinates, x = centre + scale ⊙ u. With `minus` >= 0, the row is row
+  // `row` minus row `minus` (two rows of a Max unit).
   RowOnRegion row_on_region(const ActivationPattern& pattern, int layer, int row, const Eigen::VectorXd& centre,
-                            const Eigen::VectorXd& scale) const;
+                            const Eigen::VectorXd& scale, int minus = -1) const;
 };
 
 // An affine map x = origin + linear u in rationals.

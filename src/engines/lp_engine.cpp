@@ -307,7 +307,6 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
   // The piece of state s is {z_s >= z_j for all j}: rows (w_j - w_s)·x <= c_s - c_j.
   std::vector<std::vector<Row>> sides(k);
   std::vector<char> possible(k, 1);
-  std::vector<ExactNetwork::Matrix> exact_pre;  // the unit's rows in rationals, computed on demand
   const SplitLayer* prev = layer > 0 ? &engine_.flat_.layers[layer - 1] : nullptr;
   for (int s = 0; s < k; ++s)
     for (int j = 0; j < k && possible[s]; ++j) {
@@ -325,20 +324,18 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
         sides[s].push_back({a / norm, b / norm, max_code(global, s, j)});
         continue;
       }
-      // Constant within the tolerance: in rationals, equal rows (the lower index is the state, they
-      // do not split), or a constant difference (decided by its sign).
-      ++counters.exact_decisions;
-      if (exact_pre.empty()) exact_pre = engine_.exact_.network().preactivations(pattern_, engine_.exact_.network().layer_of(global));
-      const ExactNetwork::Vector& zs = exact_pre.back()[first + s];
-      const ExactNetwork::Vector& zj = exact_pre.back()[first + j];
-      const int d = static_cast<int>(zs.size()) - 1;
-      bool constant = true;
-      for (int i = 0; i < d && constant; ++i) constant = zs[i] == zj[i];
-      if (!constant)
-        throw UncertifiedError("rows " + std::to_string(s) + " and " + std::to_string(j) + " of Max unit " +
-                               std::to_string(global) + " differ by less than the floating-point tolerance");
-      const int sign = sgn(mpq_class(zs[d] - zj[d]));
-      if (sign < 0 || (sign == 0 && j < s)) possible[s] = 0;
+      // Within the tolerance of a constant: the exact difference decides, equal rows (the lower
+      // index is the state, they do not split) or a constant (its sign), or cuts like any other row.
+      const ExactNetwork::RowOnRegion exact = engine_.exact_.network().row_on_region(
+          pattern_, layer, first + s, engine_.centre_, engine_.scale_, first + j);
+      if (exact.rational) ++counters.exact_decisions;
+      if (exact.decided) {
+        possible[s] = exact.sign > 0 || (exact.sign == 0 && j > s);
+        continue;
+      }
+      // z_s - z_j = w·u + c >= 0  <=>  -w·u <= c
+      const double scaled = exact.w.norm();
+      sides[s].push_back({-exact.w / scaled, exact.c / scaled, max_code(global, s, j)});
     }
   std::vector<int> feasible;
   std::vector<Eigen::VectorXd> point(k);

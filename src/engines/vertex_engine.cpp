@@ -420,7 +420,10 @@ int VertexEngine::Worker::max_stable_state(int layer, int o, const Eigen::Matrix
   for (int r = 0; r < k; ++r) {
     if (r == best) continue;
     const double gap = (values.col(first + best) - values.col(first + r)).minCoeff() + c[first + best] - c[first + r];
-    if (!(gap > engine_.tol_ * (z.row(first + best) - z.row(first + r)).norm())) return -1;
+    const double norm = (z.row(first + best) - z.row(first + r)).norm();
+    // Rows equal in doubles may differ exactly (a difference that cancels or underflows): the gap
+    // of their rounded constants then proves nothing, and max_pieces() decides them exactly.
+    if (norm == 0 || !(gap > engine_.tol_ * norm)) return -1;
   }
   return best;
 }
@@ -827,7 +830,20 @@ bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, in
         continue;
       }
       f = weight_[layer].row(first + state).transpose() - weight_[layer].row(first + j).transpose();
-      const double c = bias_[layer][first + state] - bias_[layer][first + j];
+      double c = bias_[layer][first + state] - bias_[layer][first + j];
+      if ((f.array() == 0).all()) {
+        // z_state - z_j rounds to zero: its exact value decides, never the rounded constants; a
+        // real tiny difference cuts the piece like any other (scaled, the sides do not change).
+        const ExactNetwork::RowOnRegion exact = engine_.exact_.network().row_on_region(
+            pattern_, layer, first + state, engine_.centre_, engine_.scale_, first + j);
+        if (exact.rational) ++counters.exact_decisions;
+        if (exact.decided) {  // equal rows: the lower index is the state, and they do not split it
+          empty = exact.sign < 0 || (exact.sign == 0 && j < state);
+          continue;
+        }
+        f = exact.w;
+        c = exact.c;
+      }
       Cell* target = piece == &out.cells[state] ? spare : &out.cells[state];
       // A vertex within the tolerance may lie exactly on z_state = z_j, as where the two ReLUs a
       // MaxPool compares are both 0 (a corner of the cell on both their hyperplanes).
