@@ -310,6 +310,19 @@ TEST(Enumerate, RowThatCancelsInDoublesBesideATinyBiasIsDecidedExactly) {
   }
 }
 
+// The floating-point engines' exact arithmetic folds the network in rationals once: the exact
+// engine it starts shares the network its exact LPs and rows read, whichever is asked first.
+TEST(Enumerate, ExactFallbackFoldsTheNetworkOnce) {
+  const Network net = relutope::random_network(2, {4, 4}, 1, 5);
+  const Domain box = Domain::cube(2, -1, 1);
+  const relutope::detail::ExactFallback engine_first(net, box);
+  const relutope::detail::ExactNetwork* from_engine = &engine_first.engine().network();
+  EXPECT_EQ(from_engine, &engine_first.network());
+  const relutope::detail::ExactFallback network_first(net, box);
+  const relutope::detail::ExactNetwork* network = &network_first.network();
+  EXPECT_EQ(&network_first.engine().network(), network);
+}
+
 TEST(Enumerate, LowerDimensionalPiecesDoNotCount) {
   const Domain box = Domain::cube(2, -1, 1);
   // Two neurons with the same hyperplane: the pattern (0,1) would be the line itself.

@@ -6,13 +6,18 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "detail/face_lattice.h"
 #include "relutope/error.h"
 
 namespace relutope::detail {
 
-ExactEngine::ExactEngine(const Network& net, const Domain& domain) : network_(net), dim_(domain.dim()) {
+ExactEngine::ExactEngine(const Network& net, const Domain& domain)
+    : ExactEngine(std::make_shared<const ExactNetwork>(net), domain) {}
+
+ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Domain& domain)
+    : network_(std::move(network)), dim_(domain.dim()) {
   // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
   for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
     Vector x(dim_);
@@ -61,19 +66,19 @@ ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& ce
 ExactEngine::Task ExactEngine::root_task() const {
   Task task;
   task.cell = root_;
-  task.pattern.assign(network_.num_neurons, 0);
+  task.pattern.assign(network_->num_neurons, 0);
   task.post.assign(dim_, Vector(dim_ + 1, 0));  // the input itself
   for (int i = 0; i < dim_; ++i) task.post[i][i] = 1;
   return task;
 }
 
 ExactEngine::Worker::Worker(const ExactEngine& engine)
-    : engine_(engine), pattern_(engine.network_.num_neurons, 0), pre_(engine.network_.layers.size()) {}
+    : engine_(engine), pattern_(engine.network_->num_neurons, 0), pre_(engine.network_->layers.size()) {}
 
 void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
-  if (!engine_.network_.layers.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
+  if (!engine_.network_->layers.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
   descend(task.cell, task.layer, task.neuron, task.post, 0);
 }
 
@@ -154,8 +159,8 @@ void ExactEngine::Worker::emit(const Cell& cell) {
 void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits) {
   const int d = engine_.dim_;
   if (at_cut(splits)) return snapshot(cell, layer, neuron, post);
-  if (layer == static_cast<int>(engine_.network_.layers.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
-  const ExactNetwork::Layer& L = engine_.network_.layers[layer];
+  if (layer == static_cast<int>(engine_.network_->layers.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
+  const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   if (neuron == 0) {  // this layer's pre-activation maps on this cell
     Matrix pre(L.weight.size(), Vector(d + 1, 0));
     for (std::size_t i = 0; i < L.weight.size(); ++i) {
@@ -206,7 +211,7 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
 
 bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) const {
   const int d = engine_.dim_;
-  const ExactNetwork::Layer& L = engine_.network_.layers[layer];
+  const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   const int global = L.offset + entry;
   const int first = L.out_row[L.entry_out[entry]], k = L.out_rows[L.entry_out[entry]];
   const Matrix& pre = pre_[layer];
@@ -232,7 +237,7 @@ bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int 
 }
 
 void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, const Matrix& post, int splits) {
-  const ExactNetwork::Layer& L = engine_.network_.layers[layer];
+  const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   const int global = L.offset + entry;
   const int k = L.out_rows[L.entry_out[entry]];
   if (global < forced_until_) {

@@ -36,6 +36,10 @@ class ExactEngine {
 
   /// The domain's extra half-spaces clip the box exactly. @throws InputError if they leave no interior
   ExactEngine(const Network& net, const Domain& domain);
+  /// The same on a network already in rationals, shared (ExactFallback builds it once for both uses).
+  ExactEngine(std::shared_ptr<const ExactNetwork> network, const Domain& domain);
+
+  const ExactNetwork& network() const { return *network_; }
 
   struct Cell {
     std::vector<Vector> x;             // vertices
@@ -108,7 +112,7 @@ class ExactEngine {
   };
 
  private:
-  ExactNetwork network_;
+  std::shared_ptr<const ExactNetwork> network_;
   int dim_;
   int num_domain_constraints_ = 0;
   Cell root_;
@@ -124,14 +128,17 @@ class ExactFallback {
   const Domain& domain() const { return domain_; }
   // The network in rationals (any dimension).
   const ExactNetwork& network() const {
-    std::call_once(network_once_, [this] { network_ = std::make_unique<ExactNetwork>(net_); });
+    std::call_once(network_once_, [this] { network_ = std::make_shared<const ExactNetwork>(net_); });
     return *network_;
   }
   // The exact engine, for domains of at most kMaxExactDim inputs.
   bool engine_available() const { return engine_available_; }
   // @throws InputError as ExactEngine's constructor does
   const ExactEngine& engine() const {
-    std::call_once(engine_once_, [this] { engine_ = std::make_unique<ExactEngine>(net_, domain_); });
+    std::call_once(engine_once_, [this] {
+      network();  // the engine shares the network in rationals: folding it is the costly part
+      engine_ = std::make_unique<ExactEngine>(network_, domain_);
+    });
     return *engine_;
   }
 
@@ -140,7 +147,7 @@ class ExactFallback {
   const Domain& domain_;
   bool engine_available_;
   mutable std::once_flag network_once_, engine_once_;
-  mutable std::unique_ptr<ExactNetwork> network_;
+  mutable std::shared_ptr<const ExactNetwork> network_;
   mutable std::unique_ptr<ExactEngine> engine_;
 };
 
