@@ -388,13 +388,30 @@ def write_budget_models():
                               [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 2])],
                               [numpy_helper.from_array(np.ones((2, 2), dtype=np.float32), "weight")])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "fold_chain.onnx"))
-    # The graph: the input spread to 16 million values, then ReLUs of it, each node under the per-tensor limit.
-    nodes = [constant("s1", [1, 4, 1]), constant("s2", [1, 4, 4194304]),
+    # The graph: the input spread to 4 million values, then ReLUs of it, each node under the per-tensor limit.
+    nodes = [constant("s1", [1, 4, 1]), constant("s2", [1, 4, 1048576]),
              helper.make_node("Reshape", ["input", "s1"], ["r"]), helper.make_node("Expand", ["r", "s2"], ["e0"])]
-    nodes += [helper.make_node("Relu", [f"e{i}"], [f"e{i + 1}"], name=f"relu_{i}") for i in range(6)]
+    nodes += [helper.make_node("Relu", [f"e{i}"], [f"e{i + 1}"], name=f"relu_{i}") for i in range(17)]
     graph = helper.make_graph(nodes, "graph_values", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("e6", TensorProto.FLOAT, None)])
+                              [helper.make_tensor_value_info("e17", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "graph_values.onnx"))
+    # An index map of 16 million entries (an Expand of the input), refused before it is built: it used to take
+    # 400 MB and 3 s of the fuzz build before a later node passed the graph's budget.
+    nodes = [constant("s1", [1, 4, 1]), constant("s2", [1, 4, 4194304]),
+             helper.make_node("Reshape", ["input", "s1"], ["r"]),
+             helper.make_node("Expand", ["r", "s2"], ["e"], name="expand_big"),
+             helper.make_node("Relu", ["e"], ["output"])]
+    graph = helper.make_graph(nodes, "index_map", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "index_map_entries.onnx"))
+    # A constant of 16 million values (ConstantOfShape), over the folding budget: refused before it is filled.
+    nodes = [constant("shape", [4096, 4096]),
+             helper.make_node("ConstantOfShape", ["shape"], ["c"], name="fill",
+                              value=numpy_helper.from_array(np.array([1.0], dtype=np.float32))),
+             helper.make_node("Add", ["input", "c"], ["output"])]
+    graph = helper.make_graph(nodes, "constant_of_shape", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4096])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "constant_of_shape.onnx"))
 
 
 if __name__ == "__main__":
