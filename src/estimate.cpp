@@ -234,21 +234,25 @@ Probes run_probes(const EngineT& engine, const EstimateOptions& options, int thr
 
 }  // namespace
 
+void check_estimate_options(const EstimateOptions& options, const EstimateOptionNames& names) {
+  if (options.num_probes < 2 || options.num_probes > kMaxProbes)
+    throw InputError(names.num_probes + ": expected a number from 2 to " + std::to_string(kMaxProbes) + ", got " +
+                     std::to_string(options.num_probes));
+  if (options.strata < 0 || options.strata > options.num_probes / 2)
+    throw InputError(names.strata + ": expected 0 (automatic) or a number from 1 to " + names.num_probes + " / 2 = " +
+                     std::to_string(options.num_probes / 2) + ", got " + std::to_string(options.strata));
+  if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
+    throw InputError(names.time_budget + ": expected a number of seconds >= 0 (0 = none), got " +
+                     std::to_string(options.time_budget));
+  if (options.count_threads < 0 || options.count_threads > kMaxThreads)
+    throw InputError(names.count_threads + ": expected 0 (as run.num_threads) or a number from 1 to " +
+                     std::to_string(kMaxThreads) + ", got " + std::to_string(options.count_threads));
+}
+
 RegionEstimate estimate_regions(const Network& net, const Domain& domain, const EstimateOptions& options) {
   const auto start = Clock::now();
   detail::check_enumerate_inputs(net, domain, options.run);
-  if (options.num_probes < 2 || options.num_probes > kMaxProbes)
-    throw InputError("num_probes: expected a number from 2 to " + std::to_string(kMaxProbes) + ", got " +
-                     std::to_string(options.num_probes));
-  if (options.strata < 0 || options.strata > options.num_probes / 2)
-    throw InputError("strata: expected 0 (automatic) or a number from 1 to num_probes / 2 = " +
-                     std::to_string(options.num_probes / 2) + ", got " + std::to_string(options.strata));
-  if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
-    throw InputError("time_budget: expected a number of seconds >= 0 (0 = none), got " +
-                     std::to_string(options.time_budget));
-  if (options.count_threads < 0 || options.count_threads > kMaxThreads)
-    throw InputError("count_threads: expected 0 (as run.num_threads) or a number from 1 to " +
-                     std::to_string(kMaxThreads) + ", got " + std::to_string(options.count_threads));
+  check_estimate_options(options);
   const detail::FlatNetwork flat(net);
   RegionEstimate out;
   out.engine = resolve_engine(options.run.engine, domain.dim(), false);

@@ -636,6 +636,9 @@ relutope_cli_test(estimate.far_above_bound "bound +<= 12,568,078,125 \\(montufar
                   estimate ${relutope_long_run} --probes 200)
 relutope_cli_expect(estimate.one_probe 2 "--probes: expected a number from 2 to 100000000, got 1"
                     estimate ${relutope_cli_data}/issue8_2x8x8x1.json --probes 1)
+# The library's checks (check_estimate_options) with the options' names, before the model is read.
+relutope_cli_expect(estimate.negative_time_budget_before_the_model 2 "--time-budget: expected a number of seconds >= 0 \\(0 = none\\), got -1"
+                    estimate ${relutope_cli_data}/no_such_model.json --time-budget -1)
 relutope_cli_expect(estimate.segment_engine 2 "--engine segment: the segment walk has no search tree to probe"
                     estimate ${relutope_cli_data}/issue8_2x8x8x1.json --engine segment)
 relutope_cli_expect(estimate.needs_a_model 1 "missing MODEL" estimate --probes 10)

@@ -1,5 +1,6 @@
 #include "relutope/estimate.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -174,6 +175,22 @@ TEST(Estimate, BadOptionsAreNamed) {
   EXPECT_THROW(relutope::estimate_regions(net, Domain::cube(2, -1, 1), options), relutope::InputError);
   options.time_budget = 0;
   EXPECT_THROW(relutope::estimate_regions(net, Domain::cube(3, -1, 1), options), relutope::InputError);  // dimensions
+}
+
+TEST(Estimate, OptionsAreCheckedUnderTheCallersNames) {
+  EstimateOptions options;
+  options.num_probes = 10;
+  options.strata = 6;
+  relutope::EstimateOptionNames names;
+  names.num_probes = "--probes";
+  names.strata = "--strata";
+  EXPECT_THAT([&] { relutope::check_estimate_options(options, names); },
+              testing::ThrowsMessage<relutope::InputError>(
+                  testing::StrEq("--strata: expected 0 (automatic) or a number from 1 to --probes / 2 = 5, got 6")));
+  EXPECT_THAT([&] { relutope::check_estimate_options(options); },
+              testing::ThrowsMessage<relutope::InputError>(testing::StartsWith("strata: ")));
+  options.strata = 5;
+  EXPECT_NO_THROW(relutope::check_estimate_options(options));
 }
 
 TEST(Estimate, StudentQuantiles) {

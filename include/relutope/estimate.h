@@ -1,6 +1,7 @@
 #pragma once
 // Estimating the number of regions and the run time of a count without running it.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "relutope/domain.h"
@@ -77,6 +78,21 @@ struct RegionEstimate {
 /// @throws InputError as count_regions, or for num_probes outside 2..kMaxProbes or a negative
 ///         time_budget, or strata outside 0..num_probes / 2; UncertifiedError as count_regions; Cancelled when options.run.cancel is set
 RegionEstimate estimate_regions(const Network& net, const Domain& domain, const EstimateOptions& options = {});
+
+/// How check_estimate_options names EstimateOptions' fields in its messages: a front end passes the
+/// names its users know (the command line, its option names).
+struct EstimateOptionNames {
+  std::string num_probes = "num_probes";
+  std::string strata = "strata";
+  std::string time_budget = "time_budget";
+  std::string count_threads = "count_threads";
+};
+
+/// Checks the fields of `options` that estimate_regions adds to a count's (num_probes, strata,
+/// time_budget, count_threads), as estimate_regions does first; for a caller that wants them
+/// checked before loading a network.
+/// @throws InputError naming the field (as `names` has it), the range expected and the value given
+void check_estimate_options(const EstimateOptions& options, const EstimateOptionNames& names = {});
 
 /// The 0.975 quantile of Student's t distribution with `dof` >= 1 degrees of freedom (the 95%
 /// two-sided interval's factor): 12.706 for 1, 2.0930 for 19, 1.9600 in the limit.

@@ -34,14 +34,11 @@ int run_estimate(const EstimateCliOptions& options) {
   estimate.strata = options.strata;
   estimate.time_budget = options.time_budget;
   estimate.seed = options.seed;
-  if (options.probes < 2 || options.probes > kMaxProbes)
-    throw InputError("--probes: expected a number from 2 to " + std::to_string(kMaxProbes) + ", got " +
-                     std::to_string(options.probes));
-  if (options.strata < 0 || options.strata > options.probes / 2)
-    throw InputError("--strata: expected 0 (automatic) or a number from 1 to --probes / 2 = " +
-                     std::to_string(options.probes / 2) + ", got " + std::to_string(options.strata));
-  if (!(options.time_budget >= 0) || !std::isfinite(options.time_budget))
-    throw InputError("--time-budget: expected a number of seconds >= 0, got " + std::to_string(options.time_budget));
+  EstimateOptionNames names;  // the library's checks, before the model is loaded, with the options' names
+  names.num_probes = "--probes";
+  names.strata = "--strata";
+  names.time_budget = "--time-budget";
+  check_estimate_options(estimate, names);
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const EstimateReport report = estimate_report(options.model, chosen, estimate);
   if (options.json) {
