@@ -266,45 +266,38 @@ TEST(Enumerate, RowThatCancelsInDoublesBesideATinyBiasIsDecidedExactly) {
   const Domain box = Domain::cube(2, -1, 1);
   const double a = 1 + std::ldexp(1.0, -52), c = 1 + std::ldexp(1.0, -51);
   ASSERT_EQ(a * a, c);  // the product that rounds
+  const double cut = -5 * std::ldexp(1.0, -105), no_cut = -std::ldexp(1.0, -110);
   Network net;
   relutope::Layer first;
   first.weight = Eigen::MatrixXd{{a, 0}, {c, 0}};
   first.bias = Eigen::VectorXd{{2 * a, 2 * c}};
-  relutope::Layer second;
-  second.weight = Eigen::MatrixXd{{a, -1}};
-  net.layers = {first, second};
-  const std::pair<double, std::vector<std::string>> cases[] = {{-5 * std::ldexp(1.0, -105), {"110", "111"}},
-                                                               {-std::ldexp(1.0, -110), {"111"}}};
-  for (const auto& [beta, by_hand] : cases) {
-    SCOPED_TRACE(beta);
-    net.layers[1].bias = Eigen::VectorXd::Constant(1, beta);
-    for (Engine engine : {Engine::kExact, Engine::kVertex, Engine::kLp}) {
-      for (int threads : {1, 2}) {
-        SCOPED_TRACE(static_cast<int>(engine) * 10 + threads);
-        auto found = patterns(net, box, engine, threads);
-        std::sort(found.begin(), found.end());
-        EXPECT_EQ(found, by_hand);
-      }
-    }
-  }
+  relutope::Layer relu;
+  relu.weight = Eigen::MatrixXd{{a, -1}};
   // The same row against a zero row in a Max unit, max(a h_1 - h_2 + beta, 0): its state is 1 left
-  // of the cut and 0 right of it (beta = -5 * 2^-105), or 0 on the whole box (beta = -2^-110).
+  // of the cut and 0 right of it, or 0 on the whole box.
   relutope::Layer max;
   max.activation = relutope::Activation::kMax;
   max.unit_rows = {2};
   max.weight = Eigen::MatrixXd{{a, -1}, {0, 0}};
-  net.layers[1] = max;
-  const std::pair<double, std::vector<std::string>> max_cases[] = {{-5 * std::ldexp(1.0, -105), {"110", "111"}},
-                                                                   {-std::ldexp(1.0, -110), {"110"}}};
-  for (const auto& [beta, by_hand] : max_cases) {
-    SCOPED_TRACE(beta);
-    net.layers[1].bias = Eigen::VectorXd{{beta, 0}};
+  struct Case {
+    const relutope::Layer& second;
+    double beta;
+    std::vector<std::string> by_hand;
+  };
+  const Case cases[] = {{relu, cut, {"110", "111"}}, {relu, no_cut, {"111"}},
+                        {max, cut, {"110", "111"}}, {max, no_cut, {"110"}}};
+  for (const Case& test : cases) {
+    SCOPED_TRACE(std::string(test.second.activation == relutope::Activation::kMax ? "max, " : "relu, ") +
+                 (test.beta == cut ? "cut" : "no cut"));
+    net.layers = {first, test.second};
+    net.layers[1].bias = Eigen::VectorXd::Zero(net.layers[1].num_rows());
+    net.layers[1].bias[0] = test.beta;
     for (Engine engine : {Engine::kExact, Engine::kVertex, Engine::kLp}) {
       for (int threads : {1, 2}) {
         SCOPED_TRACE(static_cast<int>(engine) * 10 + threads);
         auto found = patterns(net, box, engine, threads);
         std::sort(found.begin(), found.end());
-        EXPECT_EQ(found, by_hand);
+        EXPECT_EQ(found, test.by_hand);
       }
     }
   }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <utility>
 
 #include "detail/exact_network.h"
 #include "relutope/counting_domain.h"
@@ -320,6 +321,19 @@ TEST_F(ExactSlice, ALineBetweenTwoPointsWithTiesAtItsEndsCountsAsTheExactReferen
   expect_reference(relutope::on_line(net_, points_, {0, 1}), truth);
 }
 
+// A graph node of `kind` reading `inputs`, with output `shape`; a Relu has slope 0.
+relutope::GraphNode graph_node(relutope::OpKind kind, const std::string& name, const std::string& op_type,
+                               std::vector<int> inputs, relutope::TensorShape shape) {
+  relutope::GraphNode node;
+  node.kind = kind;
+  node.name = name;
+  node.op_type = op_type;
+  node.inputs = std::move(inputs);
+  node.shape = std::move(shape);
+  if (kind == relutope::OpKind::kRelu) node.slope = Eigen::VectorXd::Zero(1);
+  return node;
+}
+
 // input (4) -> MatMul -> Scale (BatchNormalization's factors, not dyadic) -> Relu -> MatMul (1 output),
 // units 2a and 2a + 1 exactly at their breakpoints at point a: W_j·p_a + b_j = 1 and shift_j = -scale_j.
 // lower_to_network folds the Scale into the MatMul in doubles (scale_j W_ij rounded), which moves
@@ -327,15 +341,8 @@ TEST_F(ExactSlice, ALineBetweenTwoPointsWithTiesAtItsEndsCountsAsTheExactReferen
 relutope::Graph scaled_relu_graph(const Eigen::VectorXd p[3], const std::vector<RationalRow>& x, std::vector<RationalRow>& pre) {
   using relutope::GraphNode;
   using relutope::OpKind;
-  GraphNode input;
-  input.kind = OpKind::kInput;
-  input.name = "x";
-  input.shape = {1, 4};
-  GraphNode matmul;
-  matmul.kind = OpKind::kMatMul;
-  matmul.name = "gemm";
-  matmul.op_type = "Gemm";
-  matmul.inputs = {0};
+  const GraphNode input = graph_node(OpKind::kInput, "x", "", {}, {1, 4});
+  GraphNode matmul = graph_node(OpKind::kMatMul, "gemm", "Gemm", {0}, {1, 6});
   matmul.weight.resize(4, 6);
   matmul.weight << 0.5, -1.25, 0.75, 1, -0.375, 0.25,  //
       1, 0.625, -0.5, 0.25, 1.5, -0.75,                 //
@@ -343,31 +350,14 @@ relutope::Graph scaled_relu_graph(const Eigen::VectorXd p[3], const std::vector<
       0.75, -0.5, 1, 0.5, -1, 0.625;
   matmul.bias.resize(6);
   for (int j = 0; j < 6; ++j) matmul.bias[j] = 1 - matmul.weight.col(j).dot(p[j / 2]);
-  matmul.shape = {1, 6};
-  GraphNode bn;
-  bn.kind = OpKind::kScale;
-  bn.name = "bn";
-  bn.op_type = "BatchNormalization";
-  bn.inputs = {1};
+  GraphNode bn = graph_node(OpKind::kScale, "bn", "BatchNormalization", {1}, {1, 6});
   bn.scale.resize(6);
   bn.scale << 1.0 / 3, 1.0 / 5, 1.0 / 7, 2.0 / 3, 1.0 / 11, 3.0 / 7;
   bn.shift = -bn.scale;
-  bn.shape = {1, 6};
-  GraphNode relu;
-  relu.kind = OpKind::kRelu;
-  relu.name = "relu";
-  relu.op_type = "Relu";
-  relu.inputs = {2};
-  relu.slope = Eigen::VectorXd::Zero(1);
-  relu.shape = {1, 6};
-  GraphNode out;
-  out.kind = OpKind::kMatMul;
-  out.name = "out";
-  out.op_type = "MatMul";
-  out.inputs = {3};
+  const GraphNode relu = graph_node(OpKind::kRelu, "relu", "Relu", {2}, {1, 6});
+  GraphNode out = graph_node(OpKind::kMatMul, "out", "MatMul", {3}, {1, 1});
   out.weight = Eigen::MatrixXd::Ones(6, 1);
   out.bias = Eigen::VectorXd::Zero(1);
-  out.shape = {1, 1};
   relutope::Graph g;
   g.nodes = {input, matmul, bn, relu, out};
   g.input = 0;
@@ -417,24 +407,10 @@ TEST(ExactSliceLimits, AGraphTooLargeToFoldInRationalsIsUncertifiedNotRounded) {
   // own layers stand in small (never read: the refusal comes first), as the dense ones would be rounded.
   using relutope::GraphNode;
   using relutope::OpKind;
-  GraphNode input;
-  input.kind = OpKind::kInput;
-  input.name = "x";
-  input.shape = {1, 5000};
-  GraphNode scale;
-  scale.kind = OpKind::kScale;
-  scale.name = "bn";
-  scale.op_type = "BatchNormalization";
-  scale.inputs = {0};
+  const GraphNode input = graph_node(OpKind::kInput, "x", "", {}, {1, 5000});
+  GraphNode scale = graph_node(OpKind::kScale, "bn", "BatchNormalization", {0}, {1, 5000});
   scale.scale = Eigen::VectorXd::Constant(5000, 1.0 / 3);
-  scale.shape = {1, 5000};
-  GraphNode relu;
-  relu.kind = OpKind::kRelu;
-  relu.name = "relu";
-  relu.op_type = "Relu";
-  relu.inputs = {1};
-  relu.slope = Eigen::VectorXd::Zero(1);
-  relu.shape = {1, 5000};
+  const GraphNode relu = graph_node(OpKind::kRelu, "relu", "Relu", {1}, {1, 5000});
   auto graph = std::make_shared<relutope::Graph>();
   graph->nodes = {input, scale, relu};
   graph->output = 2;
