@@ -6,13 +6,8 @@
 // within Ea + |t| Eb of the computed one. Affine nodes propagate the bound as
 // E_y = |op|(E_x + g_n |x|) + g_n |shift|, where |op| is the node with the absolute values of its
 // weights and no shift, and g_n = dd_dot_error(n) ~ 3 n^2 u^2 for a fan-in n (u = 2^-53).
-//
-// Why double-double: in plain double (g_n = gamma_n ~ n u) the bound of ResNet-18 grew about tenfold
-// per ReLU relative to the values (|W| |x| against |W x|) and passed them by layer3, so nothing could
-// be certified; starting some 10^12 smaller, it stays below them through all 17 ReLUs except where a
-// value comes within ~1e-5 of zero at the last ones. There (rarely) the walk recomputes every value
-// before the unit in triple-double, whose bounds are a posteriori and some 1e11 smaller still (refine),
-// and decides the unit again.
+// The values and their bounds are kept by detail::GraphTrack (detail/graph_track.h), which the plane
+// walk (plane_walk.cpp) shares, with why they are double-double.
 #include "relutope/segment.h"
 
 #include <algorithm>
@@ -27,6 +22,7 @@
 
 #include "detail/affine_dd.h"
 #include "detail/exact_end.h"
+#include "detail/graph_track.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -34,18 +30,10 @@ namespace relutope {
 namespace {
 
 using detail::DdFamily;
+using detail::GraphTrack;
+using detail::kRoundoff;
 using detail::two_sum;
 
-constexpr double kRoundoff = 0x1p-53;
-constexpr double kSmallest = 0x1p-900;  // far above the underflow range, far below any weight or input
-// The most entries the exact recomputation at an end of the segment may read off the affine nodes
-// (detail/exact_end.h; about a second of rational arithmetic on small CNNs). Larger graphs keep exit 4.
-constexpr double kExactEndWork = 1e8;
-
-double gamma_for(std::int64_t fan_in) {
-  const double nu = static_cast<double>(fan_in + 2) * kRoundoff;
-  return nu / (1 - nu);
-}
 
 // A point where the state changes, with the half-width of the interval its true position lies in,
 // and the affine function (a + b t, computed) that vanishes there, so that the same function met
@@ -92,80 +80,6 @@ struct Cut {
   bool same_function(const Line& f) const { return line == f || line == -f; }
 };
 
-// The node with |weights| and no shift: applied to non-negative families it bounds sums of
-// magnitudes, which is what the error bound needs.
-GraphNode magnitude_node(const GraphNode& node) {
-  GraphNode m = node;
-  m.shift.resize(0);
-  m.bias.resize(0);
-  m.scale = node.scale.cwiseAbs();
-  m.weight = node.weight.cwiseAbs();
-  for (double& w : m.rows.weight) w = std::abs(w);
-  for (double& c : m.coefs) c = std::abs(c);
-  m.values = node.values.cwiseAbs();
-  return m;
-}
-
-std::int64_t fan_in(const GraphNode& node) {
-  switch (node.kind) {
-    case OpKind::kSparse: {
-      std::int64_t most = 1;
-      for (std::int64_t r = 0; r < node.rows.num_rows(); ++r)
-        most = std::max(most, node.rows.start[r + 1] - node.rows.start[r]);
-      return most;
-    }
-    case OpKind::kScale: return 1;
-    case OpKind::kSum: return static_cast<std::int64_t>(node.inputs.size());
-    case OpKind::kMatMul: return node.weight.rows();
-    case OpKind::kConv: return node.weight.cols();
-    default: return 1;
-  }
-}
-
-// What every walker of a graph shares, read-only: the units in order, and per affine node its
-// magnitude twin and its gamma_n.
-struct Prepared {
-  explicit Prepared(const Graph& graph) {
-    const std::size_t n = graph.nodes.size();
-    magnitude.reserve(n);
-    gamma.resize(n, 0.0);
-    inflate.resize(n, 1.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const GraphNode& node = graph.nodes[i];
-      magnitude.push_back(is_affine(node.kind) ? magnitude_node(node) : GraphNode{});
-      shift_magnitude.emplace_back();
-      if (is_affine(node.kind)) {
-        gamma[i] = detail::dd_dot_error(fan_in(node));
-        // The bound is itself computed in floating point (sums of non-negative terms): enlarge it by
-        // more than their relative rounding.
-        inflate[i] = 1 + 2 * gamma_for(fan_in(node) + 4);
-        // |shift| per value: |op| with absolute shifts and biases applied to zeros.
-        GraphNode with_shift = magnitude[i];
-        with_shift.shift = node.shift.cwiseAbs();
-        with_shift.bias = node.bias.cwiseAbs();
-        std::vector<Eigen::MatrixXd> zeros;
-        std::vector<const Eigen::MatrixXd*> in;
-        for (int j : node.inputs) zeros.push_back(Eigen::MatrixXd::Zero(graph.nodes[j].size(), 1));
-        for (const auto& z : zeros) in.push_back(&z);
-        if (node.kind == OpKind::kConv) {
-          Eigen::MatrixXd y;
-          detail::conv_fma(with_shift, zeros[0], y);
-          shift_magnitude[i] = y.col(0);
-        } else {
-          shift_magnitude[i] = apply_affine(with_shift, in).col(0);
-        }
-      }
-      if (is_unit(node.kind)) units.push_back(static_cast<int>(i));
-    }
-    exact_work = detail::exact_end_work(graph);
-  }
-  std::vector<int> units;
-  std::vector<GraphNode> magnitude;
-  std::vector<Eigen::VectorXd> shift_magnitude;
-  std::vector<double> gamma, inflate;
-  double exact_work = 0;
-};
-
 // Shared between the threads: the pieces and the length of segment finished, for progress, and
 // when to stop.
 struct Tally {
@@ -184,25 +98,9 @@ struct Stopped {};
 
 class Walker {
  public:
-  Walker(const Graph& graph, const Prepared& prepared, const SegmentOptions& options, Tally& tally)
-      : g_(graph), options_(options), units_(prepared.units), prepared_(prepared), magnitude_(prepared.magnitude),
-        gamma_(prepared.gamma), tally_(tally) {
-    const std::size_t n = g_.nodes.size();
-    value_.resize(n);
-    error_.resize(n);
-    stacked_value_.resize(n);
-    stacked_error_.resize(n);
-    state_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const GraphNode& node = g_.nodes[i];
-      if (node.kind == OpKind::kConstant) {
-        value_[i].hi = constant_family(node, 2);
-        value_[i].lo = Eigen::MatrixXd::Zero(node.values.size(), 2);
-        error_[i] = Eigen::MatrixXd::Zero(node.values.size(), 2);
-      }
-    }
-  }
-
+  Walker(const Graph& graph, const detail::WalkPrepared& prepared, const SegmentOptions& options, Tally& tally)
+      : g_(graph), options_(options), units_(prepared.units), prepared_(prepared), tally_(tally),
+        track_(graph, prepared, 2, options.certify) {}
   // The pieces on [t_begin, t_end] of the line origin + t (direction + direction_lo): the direction
   // in double-double, so that the difference of two points is exact.
   SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, const Eigen::VectorXd& direction_lo,
@@ -210,12 +108,11 @@ class Walker {
     origin_ = &origin;
     direction_ = &direction;
     direction_lo_ = &direction_lo;
-    value_[g_.input].hi.resize(origin.size(), 2);
-    value_[g_.input].hi.col(0) = origin;
-    value_[g_.input].hi.col(1) = direction;
-    value_[g_.input].lo = Eigen::MatrixXd::Zero(origin.size(), 2);
-    value_[g_.input].lo.col(1) = direction_lo;
-    error_[g_.input] = Eigen::MatrixXd::Zero(origin.size(), 2);
+    Eigen::MatrixXd hi(origin.size(), 2), lo = Eigen::MatrixXd::Zero(origin.size(), 2);
+    hi.col(0) = origin;
+    hi.col(1) = direction;
+    lo.col(1) = direction_lo;
+    track_.set_input(hi, lo);
     segment_end_ = t_end;
     result_ = SegmentPieces{};
     Cut begin, end;
@@ -248,42 +145,6 @@ class Walker {
     failed_boundary_ = at.t;
   }
 
-  // Affine nodes from `first` up to (not including) `last`.
-  void compute_affine(int first, int last) {
-    for (int i = first; i < last; ++i) {
-      const GraphNode& node = g_.nodes[i];
-      if (!is_affine(node.kind)) continue;
-      std::vector<const DdFamily*> in;
-      for (int j : node.inputs) in.push_back(&value_[j]);
-      detail::apply_affine_dd(node, in, value_[i]);
-      if (!options_.certify) {
-        error_[i].setZero(value_[i].hi.rows(), 2);
-        continue;
-      }
-      // Error bound: |op|(E_x + g |x|) + g |shift| (apply_affine_dd's dot products are exact but for
-      // their low-order sums; see affine_dd.cpp).
-      std::vector<Eigen::MatrixXd> bound(node.inputs.size());
-      std::vector<const Eigen::MatrixXd*> bound_in;
-      for (std::size_t k = 0; k < node.inputs.size(); ++k) {
-        const int j = node.inputs[k];
-        bound[k] = error_[j] + gamma_[i] * value_[j].hi.cwiseAbs();
-        bound_in.push_back(&bound[k]);
-      }
-      if (node.kind == OpKind::kConv)
-        detail::conv_fma(magnitude_[i], bound[0], error_[i]);
-      else
-        error_[i] = apply_affine(magnitude_[i], bound_in);
-      error_[i].col(0) += gamma_[i] * prepared_.shift_magnitude[i];
-      error_[i] *= prepared_.inflate[i];
-      // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
-      for (Eigen::Index r = 0; r < error_[i].rows(); ++r)
-        for (Eigen::Index c = 0; c < 2; ++c) {
-          const double y = std::abs(value_[i].hi(r, c));
-          if (y != 0 && y < kSmallest) uncertain_value(i, r);
-        }
-    }
-  }
-
   double error_at(const Eigen::MatrixXd& e, Eigen::Index r, double t) const { return e(r, 0) + std::abs(t) * e(r, 1); }
 
   [[noreturn]] void uncertain(int unit, Eigen::Index element, double t, const std::string& why) const {
@@ -295,17 +156,11 @@ class Walker {
     throw UncertifiedError(out.str());
   }
 
-  [[noreturn]] void uncertain_value(int node, Eigen::Index element) const {
-    throw UncertifiedError("cannot certify the pieces: node \"" + g_.nodes[node].name + "\" (" + g_.nodes[node].op_type +
-                           "), value " + std::to_string(element) +
-                           ", comes within 2^-900 of zero, where the error bounds no longer hold (underflow)");
-  }
-
   // The exact values and slopes of every node at an exact end of the segment, just inside it
   // (detail/exact_end.h), computed once per walker and end when first needed; null where the end is
   // not an end of the segment or the graph is too large to recompute.
   const detail::ExactEnd* exact_at(const Cut& end) {
-    if (!end.segment_end || prepared_.exact_work > kExactEndWork) return nullptr;
+    if (!end.segment_end || prepared_.exact_work > detail::kExactEndWork) return nullptr;
     const int k = end.t == options_.t_begin ? 0 : 1;
     if (!exact_[k])
       exact_[k] = std::make_unique<detail::ExactEnd>(detail::exact_end(g_, *origin_, *direction_, *direction_lo_, end.t, k == 0 ? 1 : -1));
@@ -385,13 +240,12 @@ class Walker {
   // The cuts of a ReLU-family or clip unit on [lo, hi].
   void unit_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) {
     const GraphNode& node = g_.nodes[u];
-    const DdFamily& x = value_[node.inputs[0]];
-    const Eigen::MatrixXd& e = error_[node.inputs[0]];
+    const DdFamily& x = track_.value(node.inputs[0]);
+    const Eigen::MatrixXd& e = track_.error(node.inputs[0]);
     Cut cut;
     for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
       if (node.kind == OpKind::kRelu) {
-        const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
-        if (slope == 1) continue;  // linear
+        if (GraphTrack::relu_slope(node, i) == 1) continue;  // linear
         auto exact = [&](const Cut& end, mpq_class& v, mpq_class& s) {
           const detail::ExactEnd* at = exact_at(end);
           if (!at) return false;
@@ -423,50 +277,15 @@ class Walker {
     }
   }
 
-  // The inputs of Max node u as one family (its windows index into it): the input itself, or the
-  // inputs stacked (kept per node, so that the sub-segments below reuse them).
-  const DdFamily& max_input(int u) const {
-    const GraphNode& node = g_.nodes[u];
-    return node.inputs.size() == 1 ? value_[node.inputs[0]] : stacked_value_[u];
-  }
-  const Eigen::MatrixXd& max_error(int u) const {
-    const GraphNode& node = g_.nodes[u];
-    return node.inputs.size() == 1 ? error_[node.inputs[0]] : stacked_error_[u];
-  }
-
-  void stack_inputs(const GraphNode& node, DdFamily& x, Eigen::MatrixXd& e) const {
-    Eigen::Index rows = 0;
-    for (int j : node.inputs) rows += value_[j].hi.rows();
-    x.hi.resize(rows, 2);
-    x.lo.resize(rows, 2);
-    e.resize(rows, 2);
-    Eigen::Index at = 0;
-    for (int j : node.inputs) {
-      const Eigen::Index n = value_[j].hi.rows();
-      x.hi.middleRows(at, n) = value_[j].hi;
-      x.lo.middleRows(at, n) = value_[j].lo;
-      e.middleRows(at, n) = error_[j];
-      at += n;
-    }
-  }
-
   // The exact value and slope of entry `index` of the stacked inputs of Max node u.
   const mpq_class& exact_value(const detail::ExactEnd& ex, int u, std::int64_t index) const {
-    const auto [node, element] = max_source(u, index);
+    const auto [node, element] = track_.max_source(u, index);
     return ex.value[node][element];
   }
   const mpq_class& exact_slope(const detail::ExactEnd& ex, int u, std::int64_t index) const {
-    const auto [node, element] = max_source(u, index);
+    const auto [node, element] = track_.max_source(u, index);
     return ex.slope[node][element];
   }
-  std::pair<int, std::int64_t> max_source(int u, std::int64_t index) const {
-    for (int j : g_.nodes[u].inputs) {
-      if (index < g_.nodes[j].size()) return {j, index};
-      index -= g_.nodes[j].size();
-    }
-    return {-1, -1};  // not reached: windows index the stacked inputs
-  }
-
   // The index (into the stacked input) of the largest entry of window w at t; ties (identical
   // lines) go to the lowest index, near-ties are resolved by the larger slope to the right of t.
   static std::int64_t argmax_at(const SparseRows& windows, std::int64_t w, const DdFamily& x, double t) {
@@ -487,9 +306,9 @@ class Walker {
   // certified against the other lines of its window.
   void max_cuts(int u, const Cut& lo, const Cut& hi, std::vector<Cut>& cuts) {
     const GraphNode& node = g_.nodes[u];
-    if (node.inputs.size() > 1) stack_inputs(node, stacked_value_[u], stacked_error_[u]);
-    const DdFamily& x = max_input(u);
-    const Eigen::MatrixXd& e = max_error(u);
+    track_.stack_inputs(u);
+    const DdFamily& x = track_.max_input(u);
+    const Eigen::MatrixXd& e = track_.max_error(u);
     const SparseRows& windows = node.rows;
     auto identical = [&](std::int64_t i, std::int64_t j) { return line_of(x, i) == line_of(x, j); };
     // The slope of line i minus that of line j, in double-double, compared with 0.
@@ -581,17 +400,11 @@ class Walker {
   // The unit's output on a sub-segment whose interior holds `t`.
   void apply_states(int u, double t) {
     const GraphNode& node = g_.nodes[u];
-    DdFamily& y = value_[u];
-    Eigen::MatrixXd& ey = error_[u];
-    std::vector<std::int64_t>& state = state_[u];
+    std::vector<std::int64_t>& state = track_.state(u);
     if (node.kind == OpKind::kMax) {
       const SparseRows& windows = node.rows;
-      const DdFamily& x = max_input(u);
-      const Eigen::MatrixXd& e = max_error(u);
+      const DdFamily& x = track_.max_input(u);
       state.resize(windows.num_rows());
-      y.hi.resize(windows.num_rows(), 2);
-      y.lo.resize(windows.num_rows(), 2);
-      ey.resize(windows.num_rows(), 2);
       for (std::int64_t w = 0; w < windows.num_rows(); ++w) {
         // The lowest index among lines identical to the largest.
         const std::int64_t best = argmax_at(windows, w, x, t);
@@ -601,49 +414,30 @@ class Walker {
           if (j < pick && line_of(x, j) == line_of(x, best)) pick = j;
         }
         state[w] = pick;
-        y.hi.row(w) = x.hi.row(pick);
-        y.lo.row(w) = x.lo.row(pick);
-        ey.row(w) = e.row(pick);
       }
-      return;
-    }
-    const DdFamily& x = value_[node.inputs[0]];
-    const Eigen::MatrixXd& e = error_[node.inputs[0]];
-    y = x;
-    ey = e;
-    state.assign(x.hi.rows(), kPass);
-    const double g = detail::dd_dot_error(1);
-    for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
-      const double v = line_of(x, i).at(t);
-      if (node.kind == OpKind::kRelu) {
-        if (v >= 0) continue;
-        state[i] = kSlope;
-        const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[i] : 0.0;
-        for (Eigen::Index c = 0; c < 2; ++c) {
-          if (slope == 0) {
-            y.hi(i, c) = y.lo(i, c) = ey(i, c) = 0;
-            continue;
-          }
-          // slope (hi + lo) as a double-double dot product of length 1.
-          const double p = slope * x.hi(i, c);
-          const double pe = std::fma(slope, x.hi(i, c), -p);
-          two_sum(p, std::fma(slope, x.lo(i, c), pe), y.hi(i, c), y.lo(i, c));
-          ey(i, c) = std::abs(slope) * (e(i, c) + g * std::abs(x.hi(i, c))) * (1 + 4 * kRoundoff);
+    } else {
+      const DdFamily& x = track_.value(node.inputs[0]);
+      state.assign(x.hi.rows(), GraphTrack::kPass);
+      for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
+        const double v = line_of(x, i).at(t);
+        if (node.kind == OpKind::kRelu) {
+          if (v < 0) state[i] = GraphTrack::kSlope;
+        } else if (v < node.lo || v > node.hi) {
+          state[i] = v < node.lo ? GraphTrack::kAtLow : GraphTrack::kAtHigh;
         }
-      } else if (v < node.lo || v > node.hi) {
-        state[i] = v < node.lo ? kAtLow : kAtHigh;
-        y.hi(i, 0) = v < node.lo ? node.lo : node.hi;
-        y.hi(i, 1) = y.lo(i, 0) = y.lo(i, 1) = 0;
-        ey.row(i).setZero();
       }
     }
+    track_.apply_unit(u);
+  }
+
+  bool should_stop() const {
+    return (options_.stop && options_.stop->load(std::memory_order_relaxed)) || tally_.abort.load(std::memory_order_relaxed) ||
+           (tally_.has_deadline && std::chrono::steady_clock::now() >= tally_.deadline);
   }
 
   void walk(std::size_t k, const Cut& lo, const Cut& hi) {
     if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) throw Cancelled("walk cancelled");
-    if ((options_.stop && options_.stop->load(std::memory_order_relaxed)) || tally_.abort.load(std::memory_order_relaxed) ||
-        (tally_.has_deadline && std::chrono::steady_clock::now() >= tally_.deadline))
-      throw Stopped{};
+    if (should_stop()) throw Stopped{};
     const int first = k == 0 ? 0 : units_[k - 1] + 1;
     if (k == units_.size()) {  // every unit decided: one linear piece
       ++result_.pieces;
@@ -658,7 +452,7 @@ class Walker {
       return;
     }
     const int u = units_[k];
-    compute_affine(first, u);
+    track_.compute_affine(first, u);
     ++result_.units_evaluated;
     std::vector<Cut> bounds;
     try {
@@ -669,7 +463,13 @@ class Walker {
       // 1e11 smaller (BENCHMARKS.md, ResNet-18).
       if (!options_.certify) throw;
       boundary_failure_ = false;
-      refine(u);
+      ++result_.refinements;
+      if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) throw Cancelled("walk cancelled");
+      if (!track_.refine(u, [this] {
+            return should_stop() || (options_.cancel && options_.cancel->load(std::memory_order_relaxed));
+          }))
+        throw Stopped{};
+      if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) throw Cancelled("walk cancelled");
       try {
         cut_unit(u, lo, hi, bounds);
       } catch (const UncertifiedError& again) {
@@ -706,115 +506,6 @@ class Walker {
     bounds.push_back(hi);
   }
 
-  // Recomputes the value and error bound of every node before unit `target` in triple-double
-  // (detail::apply_affine_td, whose bounds are a posteriori and about u^3 n^2 relative), with every
-  // unit before it in the state apply_states chose on the current sub-segment, and stores them rounded
-  // to double-double (the rounding, at most 2u |lo|, goes into the bound). The bound still propagates as
-  // |op| E_x + (the node's own rounding), but starts some 1e11 smaller at every node. Triple-double
-  // families live only until their last reader before `target`.
-  void refine(int target) {
-    ++result_.refinements;
-    const int n = target;
-    std::vector<int> last_use(n, -1);
-    for (int i = 0; i <= target; ++i)
-      for (int j : g_.nodes[i].inputs)
-        if (j < n) last_use[j] = std::max(last_use[j], i);
-    std::vector<detail::TdFamily> td(n);
-    std::vector<Eigen::MatrixXd> bound(n);  // of td, before the rounding to double-double
-    Eigen::MatrixXd local;
-    for (int i = 0; i < n; ++i) {
-      const GraphNode& node = g_.nodes[i];
-      detail::TdFamily& y = td[i];
-      Eigen::MatrixXd& e = bound[i];
-      if (node.kind == OpKind::kInput || node.kind == OpKind::kConstant) {
-        y.hi = value_[i].hi;  // exact, with the input's direction in two words
-        y.mid = value_[i].lo;
-        y.lo = e = Eigen::MatrixXd::Zero(y.hi.rows(), y.hi.cols());
-      } else if (is_affine(node.kind)) {
-        std::vector<const detail::TdFamily*> in;
-        std::vector<const Eigen::MatrixXd*> in_bound;
-        for (int j : node.inputs) {
-          in.push_back(&td[j]);
-          in_bound.push_back(&bound[j]);
-        }
-        detail::apply_affine_td(node, in, y, local);
-        if (node.kind == OpKind::kConv)
-          detail::conv_fma(magnitude_[i], bound[node.inputs[0]], e);
-        else
-          e = apply_affine(magnitude_[i], in_bound);
-        e = (e + local) * prepared_.inflate[i];
-      } else {
-        refine_unit(i, td, bound);
-      }
-      // Underflow: as compute_affine, refuse values near it rather than miss it.
-      if (is_affine(node.kind))
-        for (Eigen::Index r = 0; r < y.hi.rows(); ++r)
-        for (Eigen::Index c = 0; c < y.hi.cols(); ++c) {
-          const double v = std::abs(y.hi(r, c));
-          if (v != 0 && v < kSmallest) uncertain_value(i, r);
-        }
-      // Rounded to double-double: hi + fl(mid + lo), which errs by at most u |fl(mid + lo)| / (1 - u).
-      value_[i].hi = y.hi;
-      value_[i].lo = y.mid + y.lo;
-      error_[i] = (e + 2 * kRoundoff * value_[i].lo.cwiseAbs()) * (1 + 4 * kRoundoff);
-      for (int j : node.inputs)
-        if (j < n && last_use[j] <= i) {
-          td[j] = detail::TdFamily{};
-          bound[j].resize(0, 0);
-        }
-      if (last_use[i] < 0) {
-        td[i] = detail::TdFamily{};
-        bound[i].resize(0, 0);
-      }
-    }
-  }
-
-  // Unit i in the states apply_states recorded (state_), in triple-double: the analogue of apply_states.
-  void refine_unit(int i, std::vector<detail::TdFamily>& td, std::vector<Eigen::MatrixXd>& bound) const {
-    const GraphNode& node = g_.nodes[i];
-    const std::vector<std::int64_t>& state = state_[i];
-    detail::TdFamily& y = td[i];
-    Eigen::MatrixXd& e = bound[i];
-    if (node.kind == OpKind::kMax) {
-      const Eigen::Index rows = node.rows.num_rows();
-      y.hi.resize(rows, 2);
-      y.mid.resize(rows, 2);
-      y.lo.resize(rows, 2);
-      e.resize(rows, 2);
-      for (Eigen::Index w = 0; w < rows; ++w) {
-        const auto [j, r] = max_source(i, state[w]);
-        y.hi.row(w) = td[j].hi.row(r);
-        y.mid.row(w) = td[j].mid.row(r);
-        y.lo.row(w) = td[j].lo.row(r);
-        e.row(w) = bound[j].row(r);
-      }
-      return;
-    }
-    const int j = node.inputs[0];
-    y = td[j];
-    e = bound[j];
-    Eigen::MatrixXd local(y.hi.rows(), y.hi.cols());
-    for (Eigen::Index r = 0; r < y.hi.rows(); ++r) {
-      if (state[r] == kPass) continue;
-      if (state[r] == kSlope) {
-        const double slope = node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[r] : 0.0;
-        if (slope == 0) {
-          y.hi.row(r).setZero();
-          y.mid.row(r).setZero();
-          y.lo.row(r).setZero();
-          e.row(r).setZero();
-          continue;
-        }
-        detail::scale_td(slope, td[j], r, y, local);
-        e.row(r) = (std::abs(slope) * bound[j].row(r) + local.row(r)) * (1 + 4 * kRoundoff);
-        continue;
-      }
-      y.hi(r, 0) = state[r] == kAtLow ? node.lo : node.hi;
-      y.hi(r, 1) = y.mid(r, 0) = y.mid(r, 1) = y.lo(r, 0) = y.lo(r, 1) = 0;
-      e.row(r).setZero();
-    }
-  }
-
   void check_gap(int u, const Cut& left, const Cut& right) {
     const double gap = right.t - left.t;
     const double allowed = left.window + right.window;
@@ -829,14 +520,9 @@ class Walker {
   const Graph& g_;
   const SegmentOptions& options_;
   const std::vector<int>& units_;
-  const Prepared& prepared_;
-  const std::vector<GraphNode>& magnitude_;
-  const std::vector<double>& gamma_;
+  const detail::WalkPrepared& prepared_;
   Tally& tally_;
-  std::vector<DdFamily> value_;
-  std::vector<Eigen::MatrixXd> error_;
-  std::vector<DdFamily> stacked_value_;
-  std::vector<Eigen::MatrixXd> stacked_error_;  // per Max node with several inputs
+  GraphTrack track_;
   double segment_end_ = 0;
   const Eigen::VectorXd* origin_ = nullptr;
   const Eigen::VectorXd* direction_ = nullptr;
@@ -845,10 +531,6 @@ class Walker {
   SegmentPieces result_;
   bool boundary_failure_ = false;
   double failed_boundary_ = 0;
-  // Per unit node, the state of each value on the current sub-segment (apply_states): for a Max node
-  // the index of the row it takes, otherwise kPass, kSlope (a ReLU's negative side), kAtLow or kAtHigh.
-  std::vector<std::vector<std::int64_t>> state_;
-  static constexpr std::int64_t kPass = 0, kSlope = 1, kAtLow = 2, kAtHigh = 3;
 };
 
 }  // namespace
@@ -890,7 +572,7 @@ SegmentPieces walk_segment(const Graph& graph, const Eigen::VectorXd& origin, co
   if (!(options.t_begin < options.t_end) || !std::isfinite(options.t_begin) || !std::isfinite(options.t_end))
     throw InputError("segment: expected t_begin < t_end, got " + std::to_string(options.t_begin) + " and " +
                      std::to_string(options.t_end));
-  const Prepared prepared(graph);
+  const detail::WalkPrepared prepared(graph);
   Tally tally;
   if (options.time_limit > 0) {
     tally.has_deadline = true;

@@ -1,0 +1,356 @@
+// The values of a graph on one cell of a slice, with certified error bounds (see detail/graph_track.h).
+//
+// Why double-double: in plain double (g_n = gamma_n ~ n u) the bound of ResNet-18 grew about tenfold
+// per ReLU relative to the values (|W| |x| against |W x|) and passed them by layer3, so nothing could
+// be certified; starting some 10^12 smaller, it stays below them through all 17 ReLUs except where a
+// value comes within ~1e-5 of zero at the last ones. There (rarely) the walks recompute every value
+// before the unit in triple-double, whose bounds are a posteriori and some 1e11 smaller still (refine),
+// and decide the unit again.
+#include "detail/graph_track.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "detail/exact_end.h"
+#include "relutope/error.h"
+
+namespace relutope::detail {
+
+double gamma_for(std::int64_t fan_in) {
+  const double nu = static_cast<double>(fan_in + 2) * kRoundoff;
+  return nu / (1 - nu);
+}
+
+namespace {
+
+// The node with |weights| and no shift: applied to non-negative families it bounds sums of
+// magnitudes, which is what the error bound needs.
+GraphNode magnitude_node(const GraphNode& node) {
+  GraphNode m = node;
+  m.shift.resize(0);
+  m.bias.resize(0);
+  m.scale = node.scale.cwiseAbs();
+  m.weight = node.weight.cwiseAbs();
+  for (double& w : m.rows.weight) w = std::abs(w);
+  for (double& c : m.coefs) c = std::abs(c);
+  m.values = node.values.cwiseAbs();
+  return m;
+}
+
+std::int64_t fan_in(const GraphNode& node) {
+  switch (node.kind) {
+    case OpKind::kSparse: {
+      std::int64_t most = 1;
+      for (std::int64_t r = 0; r < node.rows.num_rows(); ++r)
+        most = std::max(most, node.rows.start[r + 1] - node.rows.start[r]);
+      return most;
+    }
+    case OpKind::kScale: return 1;
+    case OpKind::kSum: return static_cast<std::int64_t>(node.inputs.size());
+    case OpKind::kMatMul: return node.weight.rows();
+    case OpKind::kConv: return node.weight.cols();
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+WalkPrepared::WalkPrepared(const Graph& graph) {
+  const std::size_t n = graph.nodes.size();
+  magnitude.reserve(n);
+  gamma.resize(n, 0.0);
+  inflate.resize(n, 1.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const GraphNode& node = graph.nodes[i];
+    magnitude.push_back(is_affine(node.kind) ? magnitude_node(node) : GraphNode{});
+    shift_magnitude.emplace_back();
+    if (is_affine(node.kind)) {
+      gamma[i] = dd_dot_error(fan_in(node));
+      // The bound is itself computed in floating point (sums of non-negative terms): enlarge it by
+      // more than their relative rounding.
+      inflate[i] = 1 + 2 * gamma_for(fan_in(node) + 4);
+      // |shift| per value: |op| with absolute shifts and biases applied to zeros.
+      GraphNode with_shift = magnitude[i];
+      with_shift.shift = node.shift.cwiseAbs();
+      with_shift.bias = node.bias.cwiseAbs();
+      std::vector<Eigen::MatrixXd> zeros;
+      std::vector<const Eigen::MatrixXd*> in;
+      for (int j : node.inputs) zeros.push_back(Eigen::MatrixXd::Zero(graph.nodes[j].size(), 1));
+      for (const auto& z : zeros) in.push_back(&z);
+      if (node.kind == OpKind::kConv) {
+        Eigen::MatrixXd y;
+        conv_fma(with_shift, zeros[0], y);
+        shift_magnitude[i] = y.col(0);
+      } else {
+        shift_magnitude[i] = apply_affine(with_shift, in).col(0);
+      }
+    }
+    if (is_unit(node.kind)) units.push_back(static_cast<int>(i));
+  }
+  exact_work = exact_end_work(graph);
+}
+
+GraphTrack::GraphTrack(const Graph& graph, const WalkPrepared& prepared, int cols, bool certify)
+    : g_(graph), prepared_(prepared), cols_(cols), certify_(certify) {
+  const std::size_t n = g_.nodes.size();
+  value_.resize(n);
+  error_.resize(n);
+  stacked_value_.resize(n);
+  stacked_error_.resize(n);
+  state_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const GraphNode& node = g_.nodes[i];
+    if (node.kind == OpKind::kConstant) {
+      value_[i].hi = constant_family(node, cols);
+      value_[i].lo = Eigen::MatrixXd::Zero(node.values.size(), cols);
+      error_[i] = Eigen::MatrixXd::Zero(node.values.size(), cols);
+    }
+  }
+}
+
+void GraphTrack::set_input(const Eigen::MatrixXd& hi, const Eigen::MatrixXd& lo) {
+  value_[g_.input].hi = hi;
+  value_[g_.input].lo = lo;
+  error_[g_.input] = Eigen::MatrixXd::Zero(hi.rows(), cols_);
+}
+
+void GraphTrack::uncertain_value(int node, Eigen::Index element) const {
+  throw UncertifiedError("cannot certify the pieces: node \"" + g_.nodes[node].name + "\" (" + g_.nodes[node].op_type +
+                         "), value " + std::to_string(element) +
+                         ", comes within 2^-900 of zero, where the error bounds no longer hold (underflow)");
+}
+
+void GraphTrack::compute_affine(int first, int last) {
+  for (int i = first; i < last; ++i) {
+    const GraphNode& node = g_.nodes[i];
+    if (!is_affine(node.kind)) continue;
+    std::vector<const DdFamily*> in;
+    for (int j : node.inputs) in.push_back(&value_[j]);
+    apply_affine_dd(node, in, value_[i]);
+    if (!certify_) {
+      error_[i].setZero(value_[i].hi.rows(), cols_);
+      continue;
+    }
+    // Error bound: |op|(E_x + g |x|) + g |shift| (apply_affine_dd's dot products are exact but for
+    // their low-order sums; see affine_dd.cpp).
+    std::vector<Eigen::MatrixXd> bound(node.inputs.size());
+    std::vector<const Eigen::MatrixXd*> bound_in;
+    for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+      const int j = node.inputs[k];
+      bound[k] = error_[j] + prepared_.gamma[i] * value_[j].hi.cwiseAbs();
+      bound_in.push_back(&bound[k]);
+    }
+    if (node.kind == OpKind::kConv)
+      conv_fma(prepared_.magnitude[i], bound[0], error_[i]);
+    else
+      error_[i] = apply_affine(prepared_.magnitude[i], bound_in);
+    error_[i].col(0) += prepared_.gamma[i] * prepared_.shift_magnitude[i];
+    error_[i] *= prepared_.inflate[i];
+    // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
+    for (Eigen::Index r = 0; r < error_[i].rows(); ++r)
+      for (Eigen::Index c = 0; c < cols_; ++c) {
+        const double y = std::abs(value_[i].hi(r, c));
+        if (y != 0 && y < kSmallest) uncertain_value(i, r);
+      }
+  }
+}
+
+const DdFamily& GraphTrack::max_input(int u) const {
+  const GraphNode& node = g_.nodes[u];
+  return node.inputs.size() == 1 ? value_[node.inputs[0]] : stacked_value_[u];
+}
+
+const Eigen::MatrixXd& GraphTrack::max_error(int u) const {
+  const GraphNode& node = g_.nodes[u];
+  return node.inputs.size() == 1 ? error_[node.inputs[0]] : stacked_error_[u];
+}
+
+void GraphTrack::stack_inputs(int u) {
+  const GraphNode& node = g_.nodes[u];
+  if (node.inputs.size() < 2) return;
+  DdFamily& x = stacked_value_[u];
+  Eigen::MatrixXd& e = stacked_error_[u];
+  Eigen::Index rows = 0;
+  for (int j : node.inputs) rows += value_[j].hi.rows();
+  x.hi.resize(rows, cols_);
+  x.lo.resize(rows, cols_);
+  e.resize(rows, cols_);
+  Eigen::Index at = 0;
+  for (int j : node.inputs) {
+    const Eigen::Index n = value_[j].hi.rows();
+    x.hi.middleRows(at, n) = value_[j].hi;
+    x.lo.middleRows(at, n) = value_[j].lo;
+    e.middleRows(at, n) = error_[j];
+    at += n;
+  }
+}
+
+std::pair<int, std::int64_t> GraphTrack::max_source(int u, std::int64_t index) const {
+  for (int j : g_.nodes[u].inputs) {
+    if (index < g_.nodes[j].size()) return {j, index};
+    index -= g_.nodes[j].size();
+  }
+  return {-1, -1};  // not reached: windows index the stacked inputs
+}
+
+void GraphTrack::apply_unit(int u) {
+  const GraphNode& node = g_.nodes[u];
+  DdFamily& y = value_[u];
+  Eigen::MatrixXd& ey = error_[u];
+  const std::vector<std::int64_t>& state = state_[u];
+  if (node.kind == OpKind::kMax) {
+    const DdFamily& x = max_input(u);
+    const Eigen::MatrixXd& e = max_error(u);
+    const std::int64_t windows = node.rows.num_rows();
+    y.hi.resize(windows, cols_);
+    y.lo.resize(windows, cols_);
+    ey.resize(windows, cols_);
+    for (std::int64_t w = 0; w < windows; ++w) {
+      y.hi.row(w) = x.hi.row(state[w]);
+      y.lo.row(w) = x.lo.row(state[w]);
+      ey.row(w) = e.row(state[w]);
+    }
+    return;
+  }
+  const DdFamily& x = value_[node.inputs[0]];
+  const Eigen::MatrixXd& e = error_[node.inputs[0]];
+  y = x;
+  ey = e;
+  const double g = dd_dot_error(1);
+  for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
+    if (state[i] == kPass) continue;
+    if (state[i] == kSlope) {
+      const double slope = relu_slope(node, i);
+      for (Eigen::Index c = 0; c < cols_; ++c) {
+        if (slope == 0) {
+          y.hi(i, c) = y.lo(i, c) = ey(i, c) = 0;
+          continue;
+        }
+        // slope (hi + lo) as a double-double dot product of length 1.
+        const double p = slope * x.hi(i, c);
+        const double pe = std::fma(slope, x.hi(i, c), -p);
+        two_sum(p, std::fma(slope, x.lo(i, c), pe), y.hi(i, c), y.lo(i, c));
+        ey(i, c) = std::abs(slope) * (e(i, c) + g * std::abs(x.hi(i, c))) * (1 + 4 * kRoundoff);
+      }
+      continue;
+    }
+    y.hi.row(i).setZero();
+    y.lo.row(i).setZero();
+    y.hi(i, 0) = state[i] == kAtLow ? node.lo : node.hi;
+    ey.row(i).setZero();
+  }
+}
+
+// Triple-double (detail::apply_affine_td, whose bounds are a posteriori and about u^3 n^2 relative),
+// stored rounded to double-double (the rounding, at most 2u |lo|, goes into the bound). The bound still
+// propagates as |op| E_x + (the node's own rounding), but starts some 1e11 smaller at every node.
+// Triple-double families live only until their last reader before `target`.
+bool GraphTrack::refine(int target, const std::function<bool()>& stopped) {
+  const int n = target;
+  std::vector<int> last_use(n, -1);
+  for (int i = 0; i <= target; ++i)
+    for (int j : g_.nodes[i].inputs)
+      if (j < n) last_use[j] = std::max(last_use[j], i);
+  std::vector<TdFamily> td(n);
+  std::vector<Eigen::MatrixXd> bound(n);  // of td, before the rounding to double-double
+  Eigen::MatrixXd local;
+  for (int i = 0; i < n; ++i) {
+    // A recomputation of ResNet-18 takes some 15 s: a stop must not wait for it.
+    if (stopped && stopped()) return false;
+    const GraphNode& node = g_.nodes[i];
+    TdFamily& y = td[i];
+    Eigen::MatrixXd& e = bound[i];
+    if (node.kind == OpKind::kInput || node.kind == OpKind::kConstant) {
+      y.hi = value_[i].hi;  // exact, with the input's directions in two words
+      y.mid = value_[i].lo;
+      y.lo = e = Eigen::MatrixXd::Zero(y.hi.rows(), y.hi.cols());
+    } else if (is_affine(node.kind)) {
+      std::vector<const TdFamily*> in;
+      std::vector<const Eigen::MatrixXd*> in_bound;
+      for (int j : node.inputs) {
+        in.push_back(&td[j]);
+        in_bound.push_back(&bound[j]);
+      }
+      apply_affine_td(node, in, y, local);
+      if (node.kind == OpKind::kConv)
+        conv_fma(prepared_.magnitude[i], bound[node.inputs[0]], e);
+      else
+        e = apply_affine(prepared_.magnitude[i], in_bound);
+      e = (e + local) * prepared_.inflate[i];
+    } else {
+      refine_unit(i, td, bound);
+    }
+    // Underflow: as compute_affine, refuse values near it rather than miss it.
+    if (is_affine(node.kind))
+      for (Eigen::Index r = 0; r < y.hi.rows(); ++r)
+        for (Eigen::Index c = 0; c < y.hi.cols(); ++c) {
+          const double v = std::abs(y.hi(r, c));
+          if (v != 0 && v < kSmallest) uncertain_value(i, r);
+        }
+    // Rounded to double-double: hi + fl(mid + lo), which errs by at most u |fl(mid + lo)| / (1 - u).
+    value_[i].hi = y.hi;
+    value_[i].lo = y.mid + y.lo;
+    error_[i] = (e + 2 * kRoundoff * value_[i].lo.cwiseAbs()) * (1 + 4 * kRoundoff);
+    for (int j : node.inputs)
+      if (j < n && last_use[j] <= i) {
+        td[j] = TdFamily{};
+        bound[j].resize(0, 0);
+      }
+    if (last_use[i] < 0) {
+      td[i] = TdFamily{};
+      bound[i].resize(0, 0);
+    }
+  }
+  return true;
+}
+
+// Unit i in the states recorded (state_), in triple-double: the analogue of apply_unit.
+void GraphTrack::refine_unit(int i, std::vector<TdFamily>& td, std::vector<Eigen::MatrixXd>& bound) const {
+  const GraphNode& node = g_.nodes[i];
+  const std::vector<std::int64_t>& state = state_[i];
+  TdFamily& y = td[i];
+  Eigen::MatrixXd& e = bound[i];
+  if (node.kind == OpKind::kMax) {
+    const Eigen::Index rows = node.rows.num_rows();
+    y.hi.resize(rows, cols_);
+    y.mid.resize(rows, cols_);
+    y.lo.resize(rows, cols_);
+    e.resize(rows, cols_);
+    for (Eigen::Index w = 0; w < rows; ++w) {
+      const auto [j, r] = max_source(i, state[w]);
+      y.hi.row(w) = td[j].hi.row(r);
+      y.mid.row(w) = td[j].mid.row(r);
+      y.lo.row(w) = td[j].lo.row(r);
+      e.row(w) = bound[j].row(r);
+    }
+    return;
+  }
+  const int j = node.inputs[0];
+  y = td[j];
+  e = bound[j];
+  Eigen::MatrixXd local(y.hi.rows(), y.hi.cols());
+  for (Eigen::Index r = 0; r < y.hi.rows(); ++r) {
+    if (state[r] == kPass) continue;
+    if (state[r] == kSlope) {
+      const double slope = relu_slope(node, r);
+      if (slope == 0) {
+        y.hi.row(r).setZero();
+        y.mid.row(r).setZero();
+        y.lo.row(r).setZero();
+        e.row(r).setZero();
+        continue;
+      }
+      scale_td(slope, td[j], r, y, local);
+      e.row(r) = (std::abs(slope) * bound[j].row(r) + local.row(r)) * (1 + 4 * kRoundoff);
+      continue;
+    }
+    y.hi.row(r).setZero();
+    y.mid.row(r).setZero();
+    y.lo.row(r).setZero();
+    y.hi(r, 0) = state[r] == kAtLow ? node.lo : node.hi;
+    e.row(r).setZero();
+  }
+}
+
+}  // namespace relutope::detail
