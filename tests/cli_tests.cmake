@@ -374,7 +374,7 @@ relutope_cli_test(segment.time_limit_not_reached [["regions":217,"complete":true
 relutope_cli_test(segment.part_exact_engine [[^61 regions]]
                   count ${relutope_cli_segment}/cnn_pool3.onnx --points ${relutope_cli_segment}/points.npy --line 0,1
                   --segment 0.25,0.5 --engine exact)
-relutope_cli_expect(segment.needs_line 2 [[--engine segment: counts along a segment: give --points FILE and --line i,j]]
+relutope_cli_expect(segment.needs_line 2 [[--engine segment: counts along a segment \(--line i,j\) or on a triangle \(--plane i,j,k\) of --points FILE: give them]]
                     count ${relutope_cli_segment}/cnn_pool3.onnx --engine segment)
 relutope_cli_expect(segment.needs_line_for_part 2 [[--segment picks part of the --line segment: give --line i,j]]
                     count ${relutope_cli_segment}/cnn_pool3.onnx --segment 0,0.5)
@@ -397,6 +397,35 @@ relutope_cli_test(segment.digits_cnn_inner_part [[^112 pieces]]
                   count examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --segment 1e-6,0.999999 --engine segment)
 relutope_cli_test(segment.digits_cnn_inner_part_vertex [[^112 regions]]
                   count examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --segment 1e-6,0.999999 --engine vertex)
+# ------------------------------------------------------------------------- on a plane (--engine segment)
+# The plane walk gives the dense engines' counts on the README's triangles (tests/plane_walk_test.cpp
+# checks them against the exact reference too).
+relutope_cli_test(plane.digits_cnn_triangle [[^7,005 regions.*engine +plane walk.*certified]]
+                  count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment)
+relutope_cli_test(plane.digits_cnn_triangle_vertex [[^7,005 regions]]
+                  count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine vertex)
+relutope_cli_test(plane.digits_cnn_part_json [["regions":[0-9]+,"complete":true,"stopped":null,"area_done":1(\.0)?,.*"domain":{"kind":"triangle".*"scale":0.125.*"engine":"segment"]]
+                  count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,1,2 --plane-scale 0.125
+                  --engine segment --json)
+relutope_cli_expect(plane.time_limit_partial_json 5 [["regions":[0-9]+,"complete":false,"stopped":"time limit","area_done":]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment
+                    --time-limit 0.000001 --json)
+relutope_cli_expect(plane.time_limit_partial_text 5 [[^at least [0-9]+ regions? \(stopped: time limit\).*stopped +time limit: the regions above are finished and certified]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment
+                    --time-limit 0.000001)
+relutope_cli_expect(plane.scale_needs_the_walk 2 [[--plane-scale with --plane-region triangle: only the plane walk]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --plane-scale 0.5)
+relutope_cli_expect(plane.scale_above_one 2 [[--plane-scale: the plane walk counts the part .* expected a number in \(0, 1\], got 2]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --plane-scale 2 --engine segment)
+relutope_cli_expect(plane.box_refused 2 [[--plane-region box: the plane walk \(--engine segment\) counts on the triangle]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --plane-region box --engine segment)
+relutope_cli_expect(plane.row_out_of_range 2 [[--plane: 30 is not a row of examples/digits_test.csv \(0 to 19\)]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,30 --engine segment)
+relutope_cli_expect(plane.collinear 2 [[--plane: plane: the three points are \(nearly\) collinear]]
+                    count examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,5 --engine segment)
+relutope_cli_test(plane.auto_when_too_large_for_dense [[^[0-9,]+ regions.*engine +plane walk]]
+                  count ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx --points ${relutope_cli_segment}/points_64x64.npy
+                  --plane 0,1,2 --plane-scale 0.001)
 # The dense engines on the whole segment: the line folded into the first layer in floating point
 # moved the exact ties at the two images, and exact arithmetic started from that rounded network
 # (115 regions, three of them shorter than 3e-16); it now folds the stored network and the two

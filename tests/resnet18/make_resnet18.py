@@ -10,6 +10,8 @@ Usage: /usr/bin/python3 make_resnet18.py OUT_DIR      (Debian's python3-torch an
   OUT_DIR/two_images.npy     2 x 150528 float64: two random 3x224x224 inputs, one per row
   OUT_DIR/outputs64.npy      2 x 1000: PyTorch's logits in float64 (the float32 weights, widened)
   OUT_DIR/outputs32.npy      2 x 1000: PyTorch's logits in float32
+  OUT_DIR/three_images.npy   3 x 150528 float64: the two inputs and a third (random, drawn after everything
+                             above, so that it changes none of it), for a plane through three images
 """
 import os
 import sys
@@ -33,3 +35,5 @@ with torch.no_grad():
 np.save(os.path.join(out, "two_images.npy"), x.double().reshape(2, -1).numpy())
 np.save(os.path.join(out, "outputs64.npy"), y64)
 np.save(os.path.join(out, "outputs32.npy"), y32.astype(np.float64))
+third = torch.randn(1, 3, 224, 224)
+np.save(os.path.join(out, "three_images.npy"), torch.cat([x, third]).double().reshape(3, -1).numpy())

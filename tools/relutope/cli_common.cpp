@@ -82,13 +82,18 @@ CountingDomain choose_domain(Network net, const DomainOptions& where) {
     if (where.plane_region == "box") region = PlaneRegion::kSquare;
     else if (where.plane_region != "triangle")
       throw InputError("--plane-region: expected triangle or box, got \"" + where.plane_region + "\"");
-    if (!(where.plane_scale > 0)) {
+    const bool scaled = !std::isnan(where.plane_scale);
+    if (scaled && !(where.plane_scale > 0)) {
       std::ostringstream message;
       message << "--plane-scale: expected a positive number, got " << where.plane_scale;
       throw InputError(message.str());
     }
+    if (scaled && region == PlaneRegion::kTriangle && where.plane_scale != 1)
+      throw InputError("--plane-scale with --plane-region triangle: only the plane walk (count --engine segment on an "
+                       "ONNX graph) counts part of the triangle");
+    const double scale = scaled ? where.plane_scale : 1.5;
     const Eigen::MatrixXd points = load_points(where.points);
-    return with_option_name("--plane", [&] { return on_plane(net, points, rows, region, where.plane_scale, where.points); });
+    return with_option_name("--plane", [&] { return on_plane(net, points, rows, region, scale, where.points); });
   }
   if (!where.line.empty()) {
     const auto rows = with_option_name("--line", [&] { return parse_rows<2>(where.line); });

@@ -39,7 +39,9 @@ void add_domain_options(po::options_description& desc, DomainOptions& out) {
        "t0,t1: only the part of the --line segment from t0 to t1 (t = 0 at row i, 1 at row j; default 0,1)")
       ("plane-region", po::value(&out.plane_region)->default_value("triangle"),
        "triangle (the three points' triangle) or box (a square around it, see --plane-scale)")
-      ("plane-scale", po::value(&out.plane_scale)->default_value(1.5), "size of the square for --plane-region box");
+      ("plane-scale", po::value(&out.plane_scale),
+       "box: size of the square (default 1.5); triangle: the part s, t >= 0, s + t <= scale of the triangle near the "
+       "first point (default 1; below 1 only with the plane walk, --engine segment)");
 }
 
 void add_enumeration_options(po::options_description& desc, EnumerationFlags& out) {
@@ -48,7 +50,7 @@ void add_enumeration_options(po::options_description& desc, EnumerationFlags& ou
       ("engine", po::value(&out.engine)->default_value("auto"),
        "auto, vertex (cells with vertices; under auto up to 6 inputs, 8 where vertices or volumes are needed), "
        "lp (LP search; any dimension; no vertices) or exact (rational arithmetic, no tolerance; slow); "
-       "count also takes segment (along --line through an ONNX graph, without dense layers: for large CNNs)")
+       "count also takes segment (along --line or on --plane through an ONNX graph, without dense layers: for large CNNs)")
       ("tolerance", po::value(&out.tolerance)->default_value(1e-9),
        "relative tolerance: cuts within tolerance x box diagonal of a vertex are decided in exact arithmetic "
        "(counts are exact for any value)")
@@ -123,6 +125,7 @@ bool parse_count(const std::vector<std::string>& args, CountOptions& out) {
                "  relutope count model.onnx --exact                      # certified in rational arithmetic\n"
                "  relutope count cnn.onnx --points x.csv --plane 0,1,2   # on the triangle through three inputs\n"
                "  relutope count resnet18.onnx --points two.npy --line 0,1 --segment 0,0.001 --engine segment\n"
+               "  relutope count resnet18.onnx --points three.npy --plane 0,1,2 --plane-scale 1e-4 --engine segment\n"
                "                                                         # along 0.1% of a segment, any network size\n"
                "  relutope count big.onnx --time-limit 60                # at most a minute; a lower bound if cut short\n"
                "  relutope count big.onnx --max-regions 1000000          # stop at a million\n"

@@ -3,6 +3,7 @@
 // into library calls.
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,8 @@ struct DomainOptions {
   std::string line;    // "i,j": rows of `points`
   std::string segment;  // "t0,t1": the part of the --line segment (default 0,1)
   std::string plane_region = "triangle";  // or "box"
-  double plane_scale = 1.5;
+  // --plane-scale: NaN when not given (box: 1.5; triangle: 1, the whole triangle)
+  double plane_scale = std::numeric_limits<double>::quiet_NaN();
 };
 void add_domain_options(boost::program_options::options_description& desc, DomainOptions& out);
 

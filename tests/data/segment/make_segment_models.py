@@ -9,7 +9,7 @@ Writes, next to this script:
                      -> Conv2d-ReLU6 -> GlobalAveragePool -> Linear, input 1x2x9x9, opset 13
   points.npy         8 inputs (rows) to draw segments between, float64, shape (8, 162): all columns
                      for cnn_pool3, the first 64 for cnn_residual
-  points_64x64.npy   2 inputs of 1x64x64 (float32) for tests/data/graph/bad/too_large_for_dense.onnx,
+  points_64x64.npy   3 inputs of 1x64x64 (float32) for tests/data/graph/bad/too_large_for_dense.onnx,
                      which count walks along a segment because its dense layers would not fit
 Weights are random with a fixed seed; BatchNorm statistics are made non-trivial first.
 """
@@ -63,4 +63,4 @@ for p in pool3.parameters():  # ReLU6 saturates only when pre-activations reach 
     p.data *= 3
 export(pool3, (2, 9, 9), "cnn_pool3.onnx")
 np.save("points.npy", np.random.default_rng(7).normal(size=(8, 162)).astype(np.float64))
-np.save("points_64x64.npy", np.random.default_rng(8).normal(size=(2, 64 * 64)).astype(np.float32))
+np.save("points_64x64.npy", np.random.default_rng(8).normal(size=(3, 64 * 64)).astype(np.float32))
