@@ -69,7 +69,9 @@ INSTANTIATE_TEST_SUITE_P(
                     "bn1d_mlp_opset13", "bn1d_mlp_opset17", "small_cnn_opset11", "small_cnn_opset13", "small_cnn_opset17",
                     "conv_variants_opset13", "conv1d_opset11", "conv1d_opset17", "pools_opset11", "pools_opset17",
                     "clips_opset11", "clips_opset13", "clips_opset17", "elementwise_opset11", "elementwise_opset13",
-                    "elementwise_opset17", "softmax_head_opset13", "small_cnn_fused_opset13"));
+                    "elementwise_opset17", "softmax_head_opset13", "small_cnn_fused_opset13",
+                    // .io.txt: the logits, which the forward pass of a model with a head gives
+                    "channel_softmax_head_opset11", "channel_softmax_head_opset13"));
 
 std::vector<Activation> activations(const Network& net) {
   std::vector<Activation> out;
@@ -125,6 +127,19 @@ TEST(LowerGraph, SoftmaxHeadIsRecordedNotLowered) {
   EXPECT_EQ(net.output_head, "Softmax");
   EXPECT_EQ(net.hidden_widths(), (std::vector<int>{5}));
   EXPECT_EQ(net.output_dim(), 3);
+}
+
+// A softmax over an image's channels: at opset 11 PyTorch writes Transpose, Softmax, Transpose back.
+// Only the head is smooth; it was refused as "not piecewise linear ... no linear regions".
+TEST(LowerGraph, SoftmaxHeadFollowedByATransposeIsRecordedNotLowered) {
+  for (const char* stem : {"channel_softmax_head_opset11", "channel_softmax_head_opset13"}) {
+    SCOPED_TRACE(stem);
+    const Network net = relutope::load_network(graph_path(std::string(stem) + ".onnx"));
+    EXPECT_EQ(net.output_head, "Softmax");
+    EXPECT_EQ(net.output_dim(), 2 * 4 * 4);
+  }
+  EXPECT_EQ(relutope::load_network(graph_path("channel_softmax_head_opset11.onnx")).hidden_widths(),
+            relutope::load_network(graph_path("channel_softmax_head_opset13.onnx")).hidden_widths());
 }
 
 TEST(LowerGraph, DenseSizeIsCheckedBeforeAllocating) {

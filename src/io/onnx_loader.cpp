@@ -446,7 +446,10 @@ class GraphBuilder {
   // Uses of each value, in the graph and in the branches of its If nodes.
   void count_uses(const onnx::GraphProto& graph) {
     for (const auto& node : graph.node()) {
-      for (const auto& in : node.input()) ++uses_[in];
+      for (const auto& in : node.input()) {
+        ++uses_[in];
+        user_[in] = &node;
+      }
       for (const auto& a : node.attribute())
         if (a.has_g()) {
           count_uses(a.g());
@@ -1589,10 +1592,16 @@ class GraphBuilder {
     if (is_not_piecewise_linear(op)) {
       // A head maps the logits to probabilities: the regions are those of the logits. It must give the
       // graph's output and come after every other computation.
-      const bool last = uses_[out] == 1 && node.input_size() >= 1 && is_output_head(op) && is_graph_output(out);
+      const bool last = node.input_size() >= 1 && is_output_head(op) && only_reindexed_to_output(out);
       if (last && !value(node.input(0), "input").is_constant()) {
-        heads_[out] = {op, node.input(0)};
-        return;
+        if (is_graph_output(out)) {
+          heads_[out] = {op, node.input(0)};
+          return;
+        }
+        // Index ops after the head (PyTorch's Transpose back after a Softmax over the channels at
+        // opset 11) reorder the logits as they reorder the probabilities: they stay, the head goes.
+        graph_.output_head = op;
+        return alias(out, node.input(0));
       }
       fail("op type " + op + " is not piecewise linear, so the network has no linear regions (supported: " + kSupported +
            "; a final Softmax, LogSoftmax, Sigmoid or Tanh whose result is the graph's output is accepted)");
@@ -1730,6 +1739,24 @@ class GraphBuilder {
 
   bool is_graph_output(const std::string& name) const { return graph_outputs_.count(name) > 0; }
 
+  // Whether `name` is the graph's output, or reaches it only through ops that move values without
+  // computing (each the one use of the value before it).
+  bool only_reindexed_to_output(std::string name) const {
+    for (;;) {
+      const auto uses = uses_.find(name);
+      if (uses == uses_.end() || uses->second != 1) return false;
+      if (is_graph_output(name)) return true;
+      const auto user = user_.find(name);
+      if (user == user_.end()) return false;
+      const onnx::NodeProto& next = *user->second;
+      const std::string& op = next.op_type();
+      const bool reindexing = op == "Transpose" || op == "Reshape" || op == "Flatten" || op == "Squeeze" ||
+                              op == "Unsqueeze" || op == "Identity";
+      if (!reindexing || next.input_size() < 1 || next.input(0) != name || next.output_size() < 1) return false;
+      name = next.output(0);
+    }
+  }
+
  public:
   void set_graph_outputs(const onnx::GraphProto& graph) {
     for (const auto& o : graph.output()) graph_outputs_.insert(o.name());
@@ -1769,6 +1796,7 @@ class GraphBuilder {
   std::int64_t index_map_entries_ = 0;  // against kMaxIndexMapEntries
   std::map<std::string, int> constant_nodes_;
   std::map<std::string, int> uses_;
+  std::map<std::string, const onnx::NodeProto*> user_;  // a node that reads the value (the one, when uses_ is 1)
   std::map<std::string, std::pair<std::string, std::string>> heads_;  // head output -> (op, its input)
   std::set<std::string> graph_outputs_;
   const onnx::NodeProto* node_ = nullptr;

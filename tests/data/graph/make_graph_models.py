@@ -206,6 +206,31 @@ class HeadMlp(nn.Module):
         return self.head(self.body(x))
 
 
+class ChannelSoftmaxCnn(nn.Module):
+    """A softmax over the channels of an image (a segmentation head). At opset 11 PyTorch writes it as
+    Transpose, Softmax over the last axis, Transpose back; the head is still the last computation."""
+    def __init__(self, head=True):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 2, 1))
+        self.head = nn.Softmax(dim=1) if head else nn.Identity()
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def channel_softmax():
+    """channel_softmax_head_opset<N>.onnx; its .io.txt holds the logits (the body's outputs), which
+    are what relutope's forward pass gives for a model with a head."""
+    for opset in (11, 13):
+        torch.manual_seed(10)
+        model = ChannelSoftmaxCnn()
+        stem = f"channel_softmax_head_opset{opset}"
+        export(model, (1, 4, 4), stem, opset)
+        model.head = nn.Identity()
+        write_io(model, (1, 4, 4), stem, 10 + opset)
+        print("wrote", stem)
+
+
 class DoubleInput(nn.Module):
     def forward(self, x, w):
         return torch.relu(F.conv2d(x, w))
@@ -326,6 +351,7 @@ def main():
     points_csv("small_cnn_opset13", 3)
     # The same CNN exported the default way: PyTorch fuses each BatchNorm into the Conv before it.
     make("small_cnn_fused", SmallCnn, (1, 6, 6), opsets=(13,), seed=3)
+    channel_softmax()
     equivalences()
 
     # ---- bad models: one defect each
