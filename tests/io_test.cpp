@@ -393,11 +393,18 @@ TEST(Issue8StrictJson, RepeatedKeyIsAnErrorNamingTheObject) {
   EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[1]: key \"activation\" appears twice"}));
 }
 
-TEST(Issue8StrictJson, SoftmaxOnTheLastLayerIsAnOutputHeadNotANetworkWithoutRegions) {
-  const std::string path = data_path("bad/softmax_head.json");
-  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[2].activation", "smooth output head",
-                                                           "does not accept output heads yet"}));
-  EXPECT_THAT(loading(path), ThrowsMessage<InputError>(testing::Not(HasSubstr("no linear regions"))));
+// A smooth head on the last layer is accepted and left out, as from ONNX (issue 9): the regions are
+// those of the logits: the last layer is affine. In a hidden layer it is still refused.
+TEST(Issue8StrictJson, SoftmaxOnTheLastLayerIsAnOutputHead) {
+  const Network net = relutope::load_network(data_path("softmax_head.json"));
+  EXPECT_EQ(net.output_head, "Softmax");
+  EXPECT_EQ(net.layers.back().activation, relutope::Activation::kNone);
+  ASSERT_EQ(net.layers.size(), 3u);
+  EXPECT_EQ(net.layers.back().weight, (Eigen::MatrixXd{{1, -1}}));
+  const std::string path = testing::TempDir() + "relutope_hidden_softmax.json";
+  std::ofstream(path) << R"({"layers": [{"weight": [[1]], "bias": [0], "activation": "softmax"},
+                                        {"weight": [[1]], "bias": [0], "activation": "none"}]})";
+  EXPECT_THAT(loading(path), ThrowsInputErrorNaming(path, {"layers[0].activation", "not piecewise linear"}));
 }
 
 TEST(Issue8StrictJson, MisspeltActivationValueSuggestsTheName) {

@@ -81,9 +81,14 @@ const std::vector<std::string> kActivations = {"relu", "leaky_relu", "prelu", "m
 const std::vector<std::string> kTopKeys = {"layers", "domain"};
 const std::vector<std::string> kDomainKeys = {"lo", "hi"};
 
-// Smooth activations PyTorch models end with: after the last layer they are an output head.
-bool is_output_head(const std::string& name) {
-  return name == "softmax" || name == "log_softmax" || name == "sigmoid" || name == "tanh";
+// Smooth activations PyTorch models end with: after the last layer they are an output head, named as
+// the ONNX operator (Network::output_head); "" for other names.
+std::string output_head_of(const std::string& name) {
+  if (name == "softmax") return "Softmax";
+  if (name == "log_softmax") return "LogSoftmax";
+  if (name == "sigmoid") return "Sigmoid";
+  if (name == "tanh") return "Tanh";
+  return "";
 }
 
 // Reports the unknown keys of `object`; returns the keys they were taken for, so that a misspelt key is
@@ -98,7 +103,8 @@ std::vector<std::string> check_keys(const json& object, const std::string& at, c
   return meant;
 }
 
-Layer read_layer(const json& entry, const std::string& at, bool last, Reader& reader) {
+// `output_head`: set to the head when the last layer's activation is one (the layer is then affine).
+Layer read_layer(const json& entry, const std::string& at, bool last, Reader& reader, std::string& output_head) {
   Layer layer;
   if (!entry.is_object()) {
     reader.fail(at, "expected an object with weight, bias and activation");
@@ -141,10 +147,9 @@ Layer read_layer(const json& entry, const std::string& at, bool last, Reader& re
     } else {
       layer.negative_slope = Eigen::VectorXd::Constant(1, reader.number(entry["negative_slope"], at + ".negative_slope"));
     }
-  } else if (last && is_output_head(activation)) {
-    reader.fail(at + ".activation", "\"" + activation +
-                                        "\" on the last layer is a smooth output head; relutope does not accept output heads "
-                                        "yet (write \"none\": the linear regions are those of the logits before it)");
+  } else if (last && !output_head_of(activation).empty()) {
+    layer.activation = Activation::kNone;  // the regions are those of the logits before the head
+    output_head = output_head_of(activation);
   } else if (is_not_piecewise_linear(activation)) {
     reader.fail(at + ".activation", "\"" + activation +
                                         "\" is not piecewise linear, so the network has no linear regions "
@@ -201,7 +206,8 @@ Network load_network_json(const std::string& path) {
   const json& layers = doc["layers"];
   if (layers.empty()) reader.fail("layers", "expected at least one layer, got none");
   for (std::size_t l = 0; l < layers.size(); ++l)
-    net.layers.push_back(read_layer(layers[l], "layers[" + std::to_string(l) + "]", l + 1 == layers.size(), reader));
+    net.layers.push_back(
+        read_layer(layers[l], "layers[" + std::to_string(l) + "]", l + 1 == layers.size(), reader, net.output_head));
   if (doc.contains("domain")) {
     const json& d = doc["domain"];
     check_keys(d, "domain", kDomainKeys, reader);

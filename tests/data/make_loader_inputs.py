@@ -72,7 +72,7 @@ def json_models():
     slope[1]["slope"] = 0.2
     write_text("bad/slope_key.json", layers_text(slope))
     write_text("bad/unknown_top_key.json", layers_text(relu3(), domian={"lo": [-1, -1], "hi": [1, 1]}))
-    write_text("bad/softmax_head.json", layers_text(relu3({(2, "activation"): "softmax"})))
+    write_text("softmax_head.json", layers_text(relu3({(2, "activation"): "softmax"})))
     write_text("bad/relu_with_slope.json", layers_text(relu3({(0, "negative_slope"): 0.1})))
     # json.dumps cannot repeat a key: write layers[1] by hand with "activation" twice.
     text = layers_text(relu3())
