@@ -306,14 +306,11 @@ struct TdError {
   double factor, floor;
 };
 
-// Y = W C + bias in triple-double, m3 per output into ye; layout as dd_gemm_portable. Each output is
-// one mac3 chain over j = 0..k-1 from the bias, so that the AVX2 kernel below, doing the same per
-// output, gives the same bits.
-void td_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
-                      const double* ch, const double* cm, const double* cl, double* yh, double* ym, double* yl,
-                      double* ye) {
-  for (int o = 0; o < m; ++o)
-    for (int q = 0; q < p; ++q) {
+// Output (o, q) of td_gemm: one mac3 chain over j = 0..k-1 from the bias. The portable kernel and the
+// AVX2 kernel's scalar tail both call it (not inlined, so that both run these very instructions).
+__attribute__((noinline)) void td_gemm_output(int o, int q, int k, int p, const double* w, Eigen::Index ws_o,
+                                              Eigen::Index ws_k, const double* bias, const double* ch, const double* cm,
+                                              const double* cl, double* yh, double* ym, double* yl, double* ye) {
       double s1 = bias ? bias[o] : 0.0, s2 = 0, s3 = 0, m3 = 0;
       for (int j = 0; j < k; ++j) {
         const Eigen::Index at = static_cast<Eigen::Index>(j) * p + q;
@@ -322,6 +319,17 @@ void td_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, E
       const Eigen::Index at = static_cast<Eigen::Index>(o) * p + q;
       finish3(s1, s2, s3, yh[at], ym[at], yl[at]);
       ye[at] = m3;
+}
+
+// Y = W C + bias in triple-double, m3 per output into ye; layout as dd_gemm_portable. Each output is
+// one mac3 chain over j = 0..k-1 from the bias, so that the AVX2 kernel below, doing the same per
+// output, gives the same bits.
+void td_gemm_portable(int m, int k, int p, const double* w, Eigen::Index ws_o, Eigen::Index ws_k, const double* bias,
+                      const double* ch, const double* cm, const double* cl, double* yh, double* ym, double* yl,
+                      double* ye) {
+  for (int o = 0; o < m; ++o)
+    for (int q = 0; q < p; ++q) {
+      td_gemm_output(o, q, k, p, w, ws_o, ws_k, bias, ch, cm, cl, yh, ym, yl, ye);
     }
 }
 
@@ -396,14 +404,7 @@ __attribute__((target("avx2,fma"))) void td_gemm_avx2(int m, int k, int p, const
   }
   for (int o = 0; o < m; ++o)
     for (int q = o < m2 ? p4 : 0; q < p; ++q) {
-      double s1 = bias ? bias[o] : 0.0, s2 = 0, s3 = 0, m3 = 0;
-      for (int j = 0; j < k; ++j) {
-        const Eigen::Index at = static_cast<Eigen::Index>(j) * p + q;
-        mac3(w[o * ws_o + j * ws_k], ch[at], cm[at], cl[at], s1, s2, s3, m3);
-      }
-      const Eigen::Index at = static_cast<Eigen::Index>(o) * p + q;
-      finish3(s1, s2, s3, yh[at], ym[at], yl[at]);
-      ye[at] = m3;
+      td_gemm_output(o, q, k, p, w, ws_o, ws_k, bias, ch, cm, cl, yh, ym, yl, ye);
     }
 }
 #endif
