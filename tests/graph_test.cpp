@@ -344,6 +344,13 @@ TEST(GraphBadModel, AHugeExpandIsRefusedBeforeAllocating) {
                                                        HasSubstr("[50000, 50000, 4]: more than 16,777,216 values"))));
 }
 
+// A head followed by a node that writes the value it reads: the loader followed it forever.
+TEST(GraphBadModel, AHeadFollowedByANodeWritingItsOwnInputIsRefused) {
+  const std::string path = graph_path("bad/head_cycle.onnx");
+  EXPECT_THAT([&] { relutope::load_network(path); },
+              ThrowsMessage<InputError>(HasSubstr("node \"softmax\" (Softmax)")));
+}
+
 TEST(GraphBadModel, ATransposeThatRepeatsAnAxisIsRefused) {
   const std::string path = graph_path("bad/transpose_repeated_axis.onnx");
   EXPECT_THAT([&] { relutope::load_network(path); },

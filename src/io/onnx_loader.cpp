@@ -1742,7 +1742,8 @@ class GraphBuilder {
   // Whether `name` is the graph's output, or reaches it only through ops that move values without
   // computing (each the one use of the value before it).
   bool only_reindexed_to_output(std::string name) const {
-    for (;;) {
+    // At most one step per value: a node that writes the value it reads (not SSA) must not loop.
+    for (std::size_t step = 0; step <= uses_.size(); ++step) {
       const auto uses = uses_.find(name);
       if (uses == uses_.end() || uses->second != 1) return false;
       if (is_graph_output(name)) return true;
@@ -1755,6 +1756,7 @@ class GraphBuilder {
       if (!reindexing || next.input_size() < 1 || next.input(0) != name || next.output_size() < 1) return false;
       name = next.output(0);
     }
+    return false;
   }
 
  public:

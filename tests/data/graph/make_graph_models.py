@@ -389,6 +389,16 @@ def main():
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "transpose_repeated_axis.onnx"))
+    # Hand-built: a Transpose that writes the value it reads (not SSA; the ONNX checker refuses it),
+    # after a Softmax: the search for the graph's output past the head must end, with an error.
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["input"], ["h"], name="relu"),
+         helper.make_node("Softmax", ["h"], ["y"], name="softmax"),
+         helper.make_node("Transpose", ["y"], ["y"], name="transpose_onto_itself", perm=[0, 1]),
+         helper.make_node("Relu", ["h"], ["output"], name="relu_out")], "head_cycle",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "head_cycle.onnx"))
     write_budget_models()
     model = DoubleInput().eval()
     torch.onnx.export(model, (torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3)), os.path.join(BAD, "conv_weight_input.onnx"),
