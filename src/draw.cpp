@@ -307,13 +307,14 @@ void append_decision_boundary(const Network& net, const Domain& domain, const Re
     }
 }
 
-// One entry of the legend's key: a text, with a colour swatch before it or not.
+// One entry of the legend: a text, with a colour swatch before it or not.
 struct LegendItem {
   std::string label;
   bool has_swatch = false;
   Rgb colour{};
-  double x = 0;  // where it starts
-  int row = 0;   // below the first line (the count), 1 = the second line
+  double size = 12;  // font size; the caption's items are larger
+  double x = 0;      // where it starts
+  int row = 0;       // 0 = the first line below the plot
 };
 
 constexpr double kMargin = 10;
@@ -334,10 +335,10 @@ class TextMeasure {
   }
   TextMeasure(const TextMeasure&) = delete;
   TextMeasure& operator=(const TextMeasure&) = delete;
-  double width(const std::string& text) {
+  double width(const std::string& text, double size) {
     cairo_text_extents_t extents;
     cairo_text_extents(cr_, text.c_str(), &extents);
-    return extents.x_advance;
+    return extents.x_advance * size / 12;  // a font's widths scale with its size
   }
 
  private:
@@ -345,10 +346,15 @@ class TextMeasure {
   cairo_t* cr_;
 };
 
-// What the fill and the lines mean, then with ColorBy::kClass one swatch per class on rows of their own,
-// each group flowing over as many rows of `width` pixels as it needs.
-std::vector<LegendItem> legend_key(const Network& net, const DrawOptions& options, double width) {
-  std::vector<LegendItem> meaning, classes;
+// The caption (the count, the domain, the title), what the fill and the lines mean, then with ColorBy::kClass
+// one swatch per class, each group on rows of its own, flowing over as many rows of `width` pixels as it needs
+// (a long domain or title must not run off the picture).
+std::vector<LegendItem> legend(const Network& net, const Domain& domain, std::size_t num_regions,
+                               const DrawOptions& options, double width) {
+  std::vector<LegendItem> caption, meaning, classes;
+  caption.push_back({std::to_string(num_regions) + " regions in " + domain.describe()});
+  if (!options.title.empty()) caption.push_back({options.title});
+  for (LegendItem& item : caption) item.size = 15;
   meaning.push_back({std::string("fill: ") + (options.color_by == ColorBy::kRegion   ? "one colour per region"
                                               : options.color_by == ColorBy::kOutput ? "output at the centroid (blue < 0 < red)"
                                                                                      : "predicted class")});
@@ -361,12 +367,16 @@ std::vector<LegendItem> legend_key(const Network& net, const DrawOptions& option
       classes.push_back({label, true, class_colour(k)});
     }
   TextMeasure measure;
-  auto item_width = [&](const LegendItem& item) { return (item.has_swatch ? 17 : 0) + measure.width(item.label); };
+  auto item_width = [&](const LegendItem& item) {
+    return (item.has_swatch ? 17 : 0) + measure.width(item.label, item.size);
+  };
   std::vector<LegendItem> out;
-  int row = 1;
-  for (auto* group : {&meaning, &classes}) {
+  int row = 0;
+  for (auto* group : {&caption, &meaning, &classes}) {
     double x = kMargin;
     for (LegendItem& item : *group) {
+      const double room = width - 2 * kMargin;  // an item wider than a row gets a smaller font
+      if (item_width(item) > room) item.size = std::max(6.0, item.size * room / item_width(item));
       if (x > kMargin && x + item_width(item) > width - kMargin) {
         x = kMargin;
         ++row;
@@ -387,14 +397,14 @@ struct Layout {
   std::vector<LegendItem> legend;
 };
 
-Layout layout(const Network& net, const Domain& domain, const DrawOptions& options) {
+Layout layout(const Network& net, const Domain& domain, std::size_t num_regions, const DrawOptions& options) {
   Layout out;
   const double aspect = (domain.hi[1] - domain.lo[1]) / (domain.hi[0] - domain.lo[0]);
   const int side = std::clamp(options.width, 100, 10000);
   out.plot_w = aspect <= 1 ? side : std::max(50, static_cast<int>(side / aspect));
   out.plot_h = aspect <= 1 ? std::max(50, static_cast<int>(side * aspect)) : side;
   out.width = out.plot_w + static_cast<int>(2 * kMargin);
-  out.legend = legend_key(net, options, out.width);
+  out.legend = legend(net, domain, num_regions, options, out.width);
   // The first line's baseline is 16 pixels below the plot's margin; 14 pixels below the last baseline.
   out.height = out.plot_h + static_cast<int>(2 * kMargin + 16 + kLegendRow * out.legend.back().row + 14);
   return out;
@@ -458,18 +468,19 @@ void draw(Canvas& canvas, const Layout& layout, const Network& net, const Domain
     for (const auto& [a, b] : boundary) canvas.segment(to_pixel(a), to_pixel(b), {0, 0, 0}, 2.5);
   }
 
+  TextMeasure measure;
   for (const auto& [at, label] : options.marks) {
     const Eigen::Vector2d p = to_pixel(at);
     canvas.dot(p, 6, {1, 1, 1});
-    canvas.text(p.x() + 9, p.y() - 7, label, 14);
+    // Above right of the point, or where the picture has room for it: a corner of the plot is on its margin.
+    const double label_width = measure.width(label, 14);
+    const double x = p.x() + 9 + label_width <= layout.width ? p.x() + 9 : p.x() - 9 - label_width;
+    const double y = p.y() - 7 >= 14 ? p.y() - 7 : p.y() + 20;
+    canvas.text(x, y, label, 14);
   }
 
   // Legend below the plot.
   const double y0 = plot_h + 2 * kMargin + 16;
-  std::ostringstream first;
-  first << regions.size() << " regions in " << domain.describe();
-  if (!options.title.empty()) first << "  ·  " << options.title;
-  canvas.text(kMargin, y0, first.str(), 15);
   for (std::size_t i = 0; i < layout.legend.size(); ++i) {
     const LegendItem& item = layout.legend[i];
     const double y = y0 + kLegendRow * item.row;  // text baseline; a swatch sits on it
@@ -480,7 +491,7 @@ void draw(Canvas& canvas, const Layout& layout, const Network& net, const Domain
     } else if (i > 0 && layout.legend[i - 1].row == item.row) {
       canvas.text(x - kGap / 2 - 2, y, "·", 12);  // a dot between two meanings on one row
     }
-    canvas.text(x, y, item.label, 12);
+    canvas.text(x, y, item.label, item.size);
   }
 }
 
@@ -530,7 +541,7 @@ void write_svg(const std::string& path, const Network& net, const Domain& domain
   check_drawable(net, domain, options);
   std::ofstream out(path);
   if (!out) throw InputError(path + ": cannot open for writing");
-  const Layout l = layout(net, domain, options);
+  const Layout l = layout(net, domain, regions.size(), options);
   {
     SvgCanvas canvas(out, l.width, l.height);
     draw(canvas, l, net, domain, regions, options);
@@ -541,7 +552,7 @@ void write_svg(const std::string& path, const Network& net, const Domain& domain
 void write_png(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options) {
   check_drawable(net, domain, options);
-  const Layout l = layout(net, domain, options);
+  const Layout l = layout(net, domain, regions.size(), options);
   CairoCanvas canvas(l.width, l.height);
   draw(canvas, l, net, domain, regions, options);
   canvas.save(path);

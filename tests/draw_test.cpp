@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -366,6 +367,49 @@ TEST(Draw, TheLegendNamesEachClassColour) {
   ASSERT_EQ(std::sscanf(text.c_str() + text.find("<svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\"", &width, &height), 2);
   EXPECT_EQ(width, 320);
   EXPECT_GE(height, 300 + 70 + 3 * 20);
+}
+
+// Every text of the picture starts inside it and, as far as Cairo's widths tell, ends inside it: a long
+// caption flows onto more rows, and the label of a point at the plot's top right corner goes below and left of it.
+TEST(Draw, CaptionAndLabelsStayInsideThePicture) {
+  const Network& net = two_moons();
+  const Domain box = Domain::box(Eigen::Vector2d(-1.382825279, -0.9062566919), Eigen::Vector2d(1.402459715, 1.812513384));
+  const auto regions = networks::regions_with_geometry(net, box);
+  relutope::DrawOptions options;
+  options.color_by = relutope::ColorBy::kClass;
+  options.width = 300;
+  options.title = "a_model_file_with_a_long_name_trained_for_many_epochs.onnx";
+  options.marks = {{Eigen::Vector2d(1.402459715, 1.812513384), "row 17"}, {Eigen::Vector2d(-1.382825279, -0.9062566919), "row 0"}};
+  const std::string svg = temp_path("caption.svg");
+  relutope::write_svg(svg, net, box, regions, options);
+  const std::string text = read_text(svg);
+  int width = 0, height = 0;
+  ASSERT_EQ(std::sscanf(text.c_str() + text.find("<svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\"", &width, &height), 2);
+  std::map<std::string, std::pair<double, double>> at;  // text -> (x, y)
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    double x = 0, y = 0;
+    if (std::sscanf(line.c_str(), "<text x=\"%lf\" y=\"%lf\"", &x, &y) != 2) continue;
+    const std::string label = line.substr(line.find('>') + 1, line.rfind("</text>") - line.find('>') - 1);
+    at[label] = {x, y};
+    EXPECT_GE(x, 0) << label;
+    EXPECT_GE(y, 10) << label;  // a baseline above 10 pixels cuts the text off at the top
+    EXPECT_LE(y, height) << label;
+  }
+  const std::string count = std::to_string(regions.size()) + " regions in " + box.describe();
+  ASSERT_TRUE(at.count(count) && at.count(options.title) && at.count("row 17") && at.count("row 0"));
+  EXPECT_GT(at[options.title].second, at[count].second);  // the title does not fit beside the count: next row
+  EXPECT_LT(at["row 17"].first, width - 40);
+  // A caption wider than the picture by itself is set smaller.
+  options.width = 100;
+  relutope::write_svg(svg, net, box, regions, options);
+  const std::string narrow = read_text(svg);
+  const std::size_t caption = narrow.find(">" + count + "</text>");
+  ASSERT_NE(caption, std::string::npos);
+  double size = 0;
+  ASSERT_EQ(std::sscanf(narrow.c_str() + narrow.rfind("font-size=\"", caption), "font-size=\"%lf\"", &size), 1);
+  EXPECT_LT(size, 12);
 }
 
 }  // namespace
