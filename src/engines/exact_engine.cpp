@@ -13,11 +13,69 @@
 
 namespace relutope::detail {
 
+namespace {
+
+using Integer = ExactEngine::Integer;
+using IntVector = ExactEngine::IntVector;
+
+// `value` (rationals) times the least common multiple of their denominators: integers with the same
+// ratios and signs. Sets `den` to that multiple.
+IntVector over_common_denominator(const std::vector<const ExactNetwork::Rational*>& value, Integer& den) {
+  den = 1;
+  for (const ExactNetwork::Rational* q : value) mpz_lcm(den.get_mpz_t(), den.get_mpz_t(), q->get_den_mpz_t());
+  IntVector out(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    mpz_divexact(out[i].get_mpz_t(), den.get_mpz_t(), value[i]->get_den_mpz_t());
+    out[i] *= value[i]->get_num();
+  }
+  return out;
+}
+
+// X / w truncated to a double, as mpq_get_d gives it for the fraction in lowest terms (the value is
+// the same): an mpq read in place, without copying or canonicalising.
+double quotient(const mpz_class& num, const mpz_class& den) {
+  mpq_t q;
+  *mpq_numref(q) = *num.get_mpz_t();
+  *mpq_denref(q) = *den.get_mpz_t();
+  return mpq_get_d(q);
+}
+
+}  // namespace
+
+void ExactEngine::push_vertex(Cell& cell, const mpz_class* x, int d, std::vector<ConstraintCode> on) {
+  bool filterable = true;
+  for (int j = 0; j < d; ++j) {
+    const double a = quotient(x[j], x[d]);
+    cell.approx.push_back(a);
+    // The filter's error bound holds for doubles of normal size; a coordinate rounded to 0 must be 0.
+    const double m = std::abs(a);
+    if (m == 0 ? sgn(x[j]) != 0 : !(m >= 0x1.0p-900 && m <= 0x1.0p900)) filterable = false;
+  }
+  cell.x.insert(cell.x.end(), x, x + d + 1);
+  cell.filterable.push_back(filterable);
+  cell.on.push_back(std::move(on));
+}
+
 ExactEngine::ExactEngine(const Network& net, const Domain& domain)
     : ExactEngine(std::make_shared<const ExactNetwork>(net), domain) {}
 
 ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Domain& domain)
     : network_(std::move(network)), dim_(domain.dim()) {
+  for (const ExactNetwork::Layer& layer : network_->layers) {
+    IntLayer e;
+    std::vector<const Rational*> values;
+    for (const Vector& row : layer.weight)
+      for (const Rational& w : row) values.push_back(&w);
+    for (const Rational& b : layer.bias) values.push_back(&b);
+    IntVector scaled = over_common_denominator(values, e.den);
+    const std::size_t num_weights = scaled.size() - layer.bias.size();
+    e.weight.assign(std::make_move_iterator(scaled.begin()), std::make_move_iterator(scaled.begin() + num_weights));
+    e.bias.assign(std::make_move_iterator(scaled.begin() + num_weights), std::make_move_iterator(scaled.end()));
+    values.clear();
+    for (const Rational& s : layer.slope) values.push_back(&s);
+    e.slope = over_common_denominator(values, e.slope_den);
+    int_layers_.push_back(std::move(e));
+  }
   // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
   for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
     Vector x(dim_);
@@ -28,20 +86,25 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
       on.push_back(domain_code(2 * i + (upper ? 1 : 0)));
     }
     std::sort(on.begin(), on.end());
-    std::vector<double> approx(dim_);
-    for (int i = 0; i < dim_; ++i) approx[i] = x[i].get_d();
-    root_.x.push_back(std::move(x));
-    root_.approx.push_back(std::move(approx));
-    root_.on.push_back(std::move(on));
+    std::vector<const Rational*> values;
+    for (const Rational& c : x) values.push_back(&c);
+    Integer w;
+    IntVector h = over_common_denominator(values, w);
+    h.push_back(w);
+    push_vertex(root_, h.data(), dim_, std::move(on));
   }
   Worker clipper(*this);
   for (const Halfspace& h : domain.extra) {
     Vector f(dim_ + 1);  // a·x - b <= 0 is inside
     for (int i = 0; i < dim_; ++i) f[i] = Rational(h.a[i]);
     f[dim_] = -Rational(h.b);
+    std::vector<const Rational*> values;
+    for (const Rational& c : f) values.push_back(&c);
+    Integer den;
+    const IntVector fi = over_common_denominator(values, den);
     Cell inside, outside;
     const ConstraintCode id = domain_code(2 * dim_ + num_domain_constraints_);
-    const Worker::Side side = clipper.split(root_, f, id, inside, outside);
+    const Worker::Side side = clipper.split(root_, fi.data(), id, inside, outside);
     if (side == Worker::Side::kAbove)
       throw InputError("domain: empty: constraint " + std::to_string(num_domain_constraints_) +
                        " leaves no interior point in the box");
@@ -52,9 +115,14 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
 
 ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& centre, const Eigen::VectorXd& scale) const {
   RoundedDomain out;
-  for (std::size_t v = 0; v < root_.x.size(); ++v) {
+  const int stride = dim_ + 1;
+  for (std::size_t v = 0; v < root_.num_vertices(); ++v) {
     Eigen::VectorXd u(dim_);
-    for (int i = 0; i < dim_; ++i) u[i] = Rational((root_.x[v][i] - Rational(centre[i])) / Rational(scale[i])).get_d();
+    for (int i = 0; i < dim_; ++i) {
+      Rational x(root_.x[v * stride + i], root_.x[v * stride + dim_]);
+      x.canonicalize();
+      u[i] = Rational((x - Rational(centre[i])) / Rational(scale[i])).get_d();
+    }
     out.vertices.push_back(std::move(u));
     std::vector<ConstraintCode> tight;
     for (ConstraintCode id : root_.on[v]) tight.push_back(id);
@@ -67,8 +135,9 @@ ExactEngine::Task ExactEngine::root_task() const {
   Task task;
   task.cell = root_;
   task.pattern.assign(network_->num_neurons, 0);
-  task.post.assign(dim_, Vector(dim_ + 1, 0));  // the input itself
-  for (int i = 0; i < dim_; ++i) task.post[i][i] = 1;
+  task.post.m.assign(dim_ * (dim_ + 1), 0);  // the input itself
+  for (int i = 0; i < dim_; ++i) task.post.m[i * (dim_ + 1) + i] = 1;
+  task.post.scale = 1;
   return task;
 }
 
@@ -93,7 +162,7 @@ void ExactEngine::Worker::run_subtree(const ActivationPattern& prefix, int first
   run(engine_.root_task(), sink);
 }
 
-void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, const Matrix& post) {
+void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, const IntMap& post) {
   Task task;
   task.cell = cell;
   task.pattern = pattern_;
@@ -115,11 +184,13 @@ ConstraintCode ExactEngine::Worker::side_code(ConstraintCode id) const {
 
 void ExactEngine::Worker::emit(const Cell& cell) {
   const int d = engine_.dim_;
-  Vector centre(d, 0);
-  for (const Vector& x : cell.x)
-    for (int j = 0; j < d; ++j) centre[j] += x[j];
-  interior_.resize(d);
-  for (int j = 0; j < d; ++j) interior_[j] = Rational(centre[j] / static_cast<long>(cell.x.size())).get_d();
+  const std::size_t num_vertices = cell.num_vertices();
+  // The interior point: the mean of the vertices' roundings (a point of the region up to rounding,
+  // as the floating-point engines give it).
+  interior_.assign(d, 0.0);
+  for (std::size_t v = 0; v < num_vertices; ++v)
+    for (int j = 0; j < d; ++j) interior_[j] += cell.approx[v * d + j];
+  for (int j = 0; j < d; ++j) interior_[j] /= static_cast<double>(num_vertices);
   Leaf leaf;
   leaf.pattern = pattern_.data();
   leaf.interior_point = interior_.data();
@@ -130,7 +201,7 @@ void ExactEngine::Worker::emit(const Cell& cell) {
     // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
     // contained in no other constraint's (exact, since the tight sets are exact).
     std::map<ConstraintCode, std::vector<int>> on;
-    for (std::size_t v = 0; v < cell.x.size(); ++v)
+    for (std::size_t v = 0; v < num_vertices; ++v)
       for (ConstraintCode id : cell.on[v]) on[id].push_back(static_cast<int>(v));
     for (const auto& [id, vertices] : on) {
       if (static_cast<int>(vertices.size()) < d) continue;
@@ -144,9 +215,9 @@ void ExactEngine::Worker::emit(const Cell& cell) {
       leaf.constraints.push_back(side_code(id));
       leaf.constraint_vertices.push_back(vertices);
     }
-    for (const std::vector<double>& x : cell.approx) leaf.vertices.insert(leaf.vertices.end(), x.begin(), x.end());
+    leaf.vertices = cell.approx;
     if (want_volume)
-      leaf.volume = volume_and_centroid(leaf.vertices.data(), static_cast<int>(cell.x.size()), d,
+      leaf.volume = volume_and_centroid(leaf.vertices.data(), static_cast<int>(num_vertices), d,
                                         leaf.constraint_vertices).volume;
     if (!want_vertices) {
       leaf.vertices.clear();
@@ -156,36 +227,54 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   sink_->leaf(leaf);
 }
 
-void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits) {
-  const int d = engine_.dim_;
+void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const IntMap& post, int splits) {
+  const int d = engine_.dim_, stride = d + 1;
   if (at_cut(splits)) return snapshot(cell, layer, neuron, post);
   if (layer == static_cast<int>(engine_.network_->layers.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
   const ExactNetwork::Layer& L = engine_.network_->layers[layer];
-  if (neuron == 0) {  // this layer's pre-activation maps on this cell
-    Matrix pre(L.weight.size(), Vector(d + 1, 0));
-    for (std::size_t i = 0; i < L.weight.size(); ++i) {
-      for (std::size_t k = 0; k < post.size(); ++k)
-        if (sgn(L.weight[i][k]) != 0)
-          for (int j = 0; j <= d; ++j) pre[i][j] += L.weight[i][k] * post[k][j];
-      pre[i][d] += L.bias[i];
+  const IntLayer& I = engine_.int_layers_[layer];
+  if (neuron == 0) {  // this layer's pre-activation maps on this cell: (W post + b scale) / (den scale)
+    const int rows = L.num_rows(), num_in = static_cast<int>(post.m.size()) / stride;
+    IntMap& pre = pre_[layer];
+    pre.m.resize(static_cast<std::size_t>(rows) * stride);
+    mpz_mul(pre.scale.get_mpz_t(), post.scale.get_mpz_t(), I.den.get_mpz_t());
+    for (int i = 0; i < rows; ++i) {
+      mpz_class* z = &pre.m[static_cast<std::size_t>(i) * stride];
+      mpz_mul(z[d].get_mpz_t(), I.bias[i].get_mpz_t(), post.scale.get_mpz_t());
+      for (int j = 0; j < d; ++j) mpz_set_ui(z[j].get_mpz_t(), 0);
+      for (int k = 0; k < num_in; ++k) {
+        const mpz_class& w = I.weight[static_cast<std::size_t>(i) * num_in + k];
+        if (sgn(w) == 0) continue;
+        const mpz_class* p = &post.m[static_cast<std::size_t>(k) * stride];
+        for (int j = 0; j <= d; ++j) mpz_addmul(z[j].get_mpz_t(), w.get_mpz_t(), p[j].get_mpz_t());
+      }
     }
-    pre_[layer] = std::move(pre);
   }
-  if (neuron == L.num_entries()) {  // the layer's outputs on the cell
-    Matrix next(L.num_outputs());
+  if (neuron == L.num_entries()) {  // the layer's outputs on the cell, times slope_den
+    const IntMap& pre = pre_[layer];
+    IntMap next;
+    next.m.resize(static_cast<std::size_t>(L.num_outputs()) * stride);
+    mpz_mul(next.scale.get_mpz_t(), pre.scale.get_mpz_t(), I.slope_den.get_mpz_t());
+    const bool unit_den = I.slope_den == 1;
     for (int o = 0; o < L.num_outputs(); ++o) {
       bool below = false;
       const int row = L.source_row(o, pattern_.data(), below);
-      next[o] = pre_[layer][row];
-      if (below)
-        for (auto& v : next[o]) v *= L.slope[row];
+      const mpz_class* z = &pre.m[static_cast<std::size_t>(row) * stride];
+      mpz_class* out = &next.m[static_cast<std::size_t>(o) * stride];
+      const mpz_class& factor = below ? I.slope[row] : I.slope_den;
+      if (!below && unit_den) {
+        for (int j = 0; j <= d; ++j) out[j] = z[j];
+      } else if (sgn(factor) != 0) {
+        for (int j = 0; j <= d; ++j) mpz_mul(out[j].get_mpz_t(), z[j].get_mpz_t(), factor.get_mpz_t());
+      }
     }
     return descend(cell, layer + 1, 0, next, splits);
   }
   const int global = L.offset + neuron;
   if (L.is_max) return descend_max(cell, layer, neuron, post, splits);
   Cell below, above;
-  const Side side = split(cell, pre_[layer][L.entry_out[neuron]], neuron_code(global, false), below, above);
+  const Side side = split(cell, &pre_[layer].m[static_cast<std::size_t>(L.entry_out[neuron]) * stride],
+                          neuron_code(global, false), below, above);
   if (global < forced_until_) {
     // Replaying a floating-point engine's path: only the prefix's side, which must have volume.
     const int bit = (*forced_)[global];
@@ -209,34 +298,34 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
   descend(above, layer, neuron + 1, post, splits + 1);
 }
 
-bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) const {
-  const int d = engine_.dim_;
+bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) {
+  const int d = engine_.dim_, stride = d + 1;
   const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   const int global = L.offset + entry;
   const int first = L.out_row[L.entry_out[entry]], k = L.out_rows[L.entry_out[entry]];
-  const Matrix& pre = pre_[layer];
+  const IntVector& pre = pre_[layer].m;  // one scale for every row: differences are exact multiples
   piece = cell;
-  Vector f(d + 1);
+  IntVector f(stride);
   Cell below, above;
   for (int j = 0; j < k; ++j) {
     if (j == state) continue;
     bool identical = true;
     for (int i = 0; i <= d; ++i) {
-      f[i] = pre[first + state][i] - pre[first + j][i];
+      f[i] = pre[static_cast<std::size_t>(first + state) * stride + i] - pre[static_cast<std::size_t>(first + j) * stride + i];
       identical = identical && sgn(f[i]) == 0;
     }
     if (identical) {  // equal on the whole cell: the lower index is the state, and they do not split it
       if (j < state) return false;
       continue;
     }
-    const Side side = split(piece, f, max_code(global, std::min(state, j), std::max(state, j)), below, above);
+    const Side side = split(piece, f.data(), max_code(global, std::min(state, j), std::max(state, j)), below, above);
     if (side == Side::kBelow) return false;
     if (side == Side::kBoth) piece = std::move(above);
   }
   return true;
 }
 
-void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, const Matrix& post, int splits) {
+void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, const IntMap& post, int splits) {
   const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   const int global = L.offset + entry;
   const int k = L.out_rows[L.entry_out[entry]];
@@ -263,73 +352,122 @@ void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, co
   }
 }
 
-ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const Vector& f, ConstraintCode id, Cell& below,
-                                                     Cell& above) const {
-  const int d = engine_.dim_;
-  const std::size_t num_vertices = cell.x.size();
+ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz_class* f, ConstraintCode id,
+                                                     Cell& below, Cell& above) {
+  const int d = engine_.dim_, stride = d + 1;
+  const std::size_t num_vertices = cell.num_vertices();
   // Signs first in doubles with a rounding-error bound (a filter, as in CGAL's Epeck): only the
-  // vertices whose sign it cannot prove, and the cells that do split, need rational arithmetic.
-  std::vector<double> fd(d + 1);
-  for (int j = 0; j <= d; ++j) fd[j] = f[j].get_d();
-  std::vector<int> sign(num_vertices);
-  std::vector<Rational> value(num_vertices);
-  std::vector<char> exact(num_vertices, 0);
+  // vertices whose sign it cannot prove, and the edges a split cuts, need integer arithmetic.
+  // f in doubles, scaled by a power of two to largest |f_j| in [1/2, 1) (the signs do not change):
+  // each f_j truncated (relative error < 2^-52), those below 2^-900 set to 0 (absolute error
+  // < 2^-900, accounted for below).
+  long top = std::numeric_limits<long>::min();
+  fd_.resize(stride);
+  exponent_.resize(stride);
+  double* fd = fd_.data();
+  long* exponent = exponent_.data();
+  for (int j = 0; j <= d; ++j) {
+    fd[j] = mpz_get_d_2exp(&exponent[j], f[j].get_mpz_t());
+    if (fd[j] != 0) top = std::max(top, exponent[j]);
+  }
+  bool flushed = false;
+  for (int j = 0; j <= d; ++j) {
+    if (fd[j] == 0) continue;
+    const long shift = exponent[j] - top;
+    if (shift < -900) {
+      fd[j] = 0;
+      flushed = true;
+    } else {
+      fd[j] = std::ldexp(fd[j], static_cast<int>(shift));
+    }
+  }
+  sign_.assign(num_vertices, 0);
+  has_value_.assign(num_vertices, 0);
+  if (value_.size() < num_vertices) value_.resize(num_vertices);
   auto exact_value = [&](std::size_t v) {
-    if (exact[v]) return;
-    value[v] = f[d];
-    for (int j = 0; j < d; ++j) value[v] += f[j] * cell.x[v][j];
-    sign[v] = sgn(value[v]);
-    exact[v] = 1;
+    if (has_value_[v]) return;
+    mpz_class& value = value_[v];
+    const mpz_class* x = &cell.x[v * stride];
+    mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
+    for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
+    sign_[v] = sgn(value);
+    has_value_[v] = 1;
   };
   bool pos = false, neg = false;
+  const bool no_filter = top == std::numeric_limits<long>::min();  // f = 0
   for (std::size_t v = 0; v < num_vertices; ++v) {
-    double approx = fd[d], magnitude = std::abs(fd[d]);
-    for (int j = 0; j < d; ++j) {
-      const double term = fd[j] * cell.approx[v][j];
-      approx += term;
-      magnitude += std::abs(term);
+    if (no_filter || !cell.filterable[v]) {
+      exact_value(v);
+    } else {
+      const double* y = &cell.approx[v * d];
+      double approx = fd[d], magnitude = std::abs(fd[d]), size = 1;
+      for (int j = 0; j < d; ++j) {
+        const double term = fd[j] * y[j];
+        approx += term;
+        magnitude += std::abs(term);
+        size += std::abs(y[j]);
+      }
+      // The sum of d + 1 products of roundings (relative error < 2^-52 each) in d + 1 rounded
+      // operations: < 4 (d + 3) 2^-52 magnitude, plus the flushed f_j (< 2^-900 |y_j|) and the
+      // products that fall below the normal range (< 2^-1074 each). NaNs fail the test and go exact.
+      double bound = 4 * (d + 3) * 0x1.0p-52 * magnitude + (d + 1) * 0x1.0p-1070;
+      if (flushed) bound += 0x1.0p-899 * size;
+      if (std::abs(approx) > bound) sign_[v] = approx > 0 ? 1 : -1;
+      else exact_value(v);
     }
-    // Each conversion to double and each operation errs by at most 2^-52 relative: d + 3 of them.
-    // (The absolute term covers subnormal results; infinities and NaNs fail the test and go exact.)
-    if (std::abs(approx) > 4 * (d + 3) * 0x1.0p-52 * magnitude + 1e-290) sign[v] = approx > 0 ? 1 : -1;
-    else exact_value(v);
-    pos |= sign[v] > 0;
-    neg |= sign[v] < 0;
+    pos |= sign_[v] > 0;
+    neg |= sign_[v] < 0;
   }
   if (!pos || !neg) return pos ? Side::kAbove : Side::kBelow;
-  for (std::size_t v = 0; v < num_vertices; ++v) exact_value(v);  // the split interpolates exactly
-  auto add = [id](Cell& c, const Vector& x, const std::vector<ConstraintCode>& on, bool tight) {
-    c.x.push_back(x);
-    std::vector<double> approx(x.size());
-    for (std::size_t j = 0; j < x.size(); ++j) approx[j] = x[j].get_d();
-    c.approx.push_back(std::move(approx));
-    std::vector<ConstraintCode> t = on;
-    if (tight) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
-    c.on.push_back(std::move(t));
+  auto add = [&](Cell& c, std::size_t v, bool tight) {
+    c.x.insert(c.x.end(), cell.x.begin() + v * stride, cell.x.begin() + (v + 1) * stride);
+    c.approx.insert(c.approx.end(), cell.approx.begin() + v * d, cell.approx.begin() + (v + 1) * d);
+    c.filterable.push_back(cell.filterable[v]);
+    c.on.push_back(cell.on[v]);
+    if (tight) {
+      std::vector<ConstraintCode>& t = c.on.back();
+      t.insert(std::upper_bound(t.begin(), t.end(), id), id);
+    }
   };
   below = Cell();
   above = Cell();
   for (std::size_t v = 0; v < num_vertices; ++v) {
-    if (sign[v] >= 0) add(above, cell.x[v], cell.on[v], sign[v] == 0);
-    if (sign[v] <= 0) add(below, cell.x[v], cell.on[v], sign[v] == 0);
+    if (sign_[v] >= 0) add(above, v, sign_[v] == 0);
+    if (sign_[v] <= 0) add(below, v, sign_[v] == 0);
   }
+  IntVector x(stride);
   for (std::size_t p = 0; p < num_vertices; ++p) {
-    if (sign[p] <= 0) continue;
+    if (sign_[p] <= 0) continue;
     for (std::size_t n = 0; n < num_vertices; ++n) {
-      if (sign[n] >= 0) continue;
-      std::vector<ConstraintCode> common;
+      if (sign_[n] >= 0) continue;
+      common_.clear();
       std::set_intersection(cell.on[p].begin(), cell.on[p].end(), cell.on[n].begin(), cell.on[n].end(),
-                            std::back_inserter(common));
-      if (static_cast<int>(common.size()) < d - 1) continue;
+                            std::back_inserter(common_));
+      if (static_cast<int>(common_.size()) < d - 1) continue;
       bool third = false;
       for (std::size_t w = 0; w < num_vertices && !third; ++w)
-        third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common.begin(), common.end());
+        third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common_.begin(), common_.end());
       if (third) continue;
-      const Rational t = value[p] / (value[p] - value[n]);
-      Vector x(d);
-      for (int j = 0; j < d; ++j) x[j] = cell.x[p][j] + t * (cell.x[n][j] - cell.x[p][j]);
-      add(above, x, common, true);
-      add(below, x, common, true);
+      // With values Vp = f·[Xp, wp] > 0 and Vn < 0, the crossing is Vp [Xn, wn] - Vn [Xp, wp]
+      // (the point (vp xn - vn xp) / (vp - vn) for the values vp = Vp / wp, vn = Vn / wn of f/scale),
+      // then divided by the gcd of its entries.
+      exact_value(p);
+      exact_value(n);
+      const mpz_class* xp = &cell.x[p * stride];
+      const mpz_class* xn = &cell.x[n * stride];
+      for (int j = 0; j <= d; ++j) {
+        mpz_mul(x[j].get_mpz_t(), value_[p].get_mpz_t(), xn[j].get_mpz_t());
+        mpz_submul(x[j].get_mpz_t(), value_[n].get_mpz_t(), xp[j].get_mpz_t());
+      }
+      mpz_class& g = t0_;
+      g = x[d];
+      for (int j = 0; j < d && g != 1; ++j) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), x[j].get_mpz_t());
+      if (g != 1)
+        for (int j = 0; j <= d; ++j) mpz_divexact(x[j].get_mpz_t(), x[j].get_mpz_t(), g.get_mpz_t());
+      std::vector<ConstraintCode> on = common_;
+      on.insert(std::upper_bound(on.begin(), on.end(), id), id);
+      push_vertex(above, x.data(), d, on);
+      push_vertex(below, x.data(), d, std::move(on));
     }
   }
   return Side::kBoth;

@@ -3,8 +3,11 @@
 // on a hyperplane iff it satisfies its equation exactly; a cell splits iff it has vertices strictly
 // on both sides, so every region found has positive volume; a constraint is a facet iff the vertices
 // on it form a maximal proper face (contained in no other constraint's). Two vertices span an edge iff no third vertex lies on
-// every constraint they share. Slow (coordinates grow with depth); it backs `count --exact`, and the
-// floating-point engines hand it the subtrees they cannot decide (run_subtree).
+// every constraint they share. It backs `count --exact`, and the floating-point engines hand it the
+// subtrees they cannot decide (run_subtree). The arithmetic is GMP integers, not rationals: the
+// layers over common denominators, the maps and vertices homogeneous (a positive multiple of the
+// numbers), so no result is canonicalised; a sign is decided in doubles when a rigorous rounding-error
+// bound proves it, else from the integers.
 #include <gmpxx.h>
 
 #include <Eigen/Core>
@@ -41,13 +44,28 @@ class ExactEngine {
 
   const ExactNetwork& network() const { return *network_; }
 
+  using Integer = mpz_class;
+  using IntVector = std::vector<mpz_class>;
+
+  // Vertices in homogeneous integer coordinates: a vertex is [X_0 .. X_{d-1}, w] with w > 0 and no
+  // common factor, the point x = X / w. Sign tests are integer dot products, a new vertex on an edge
+  // is an integer combination of its ends: no rational canonicalisation but one gcd per new vertex.
   struct Cell {
-    std::vector<Vector> x;             // vertices
-    std::vector<std::vector<double>> approx;  // the vertices rounded to doubles, for the sign filter
+    IntVector x;                 // num_vertices x (d + 1)
+    std::vector<double> approx;  // num_vertices x d: X_j / w truncated to doubles, for the sign filter
+    std::vector<char> filterable;  // per vertex: every approx coordinate 0 (exactly) or in [2^-900, 2^900]
     // Sorted ids of the constraints tight at each vertex: the domain's as domain_code (the box's
     // faces first, then its extra half-spaces), a neuron's hyperplane as neuron_code(g, false), a
     // Max unit's hyperplane z_i = z_j (i < j) as max_code(g, i, j).
     std::vector<std::vector<ConstraintCode>> on;
+    std::size_t num_vertices() const { return on.size(); }
+  };
+
+  // Affine maps of x as integer rows [w_0 .. w_{d-1}, c], num_rows x (d + 1), equal to the maps
+  // times `scale` (> 0, the same for every row): signs, and ratios of values, are the maps'.
+  struct IntMap {
+    IntVector m;
+    Integer scale = 1;
   };
 
   struct Task {
@@ -55,8 +73,8 @@ class ExactEngine {
     ActivationPattern pattern;
     int layer = 0;
     int neuron = 0;
-    Matrix post;  // the previous layer's outputs as affine maps of x: rows [w_0 .. w_{d-1}, c]
-    Matrix pre;   // this layer's pre-activations on the cell (valid when neuron > 0)
+    IntMap post;  // the previous layer's outputs as affine maps of x
+    IntMap pre;   // this layer's pre-activations on the cell (valid when neuron > 0)
   };
   Task root_task() const;
 
@@ -88,23 +106,32 @@ class ExactEngine {
    private:
     friend class ExactEngine;
     enum class Side { kBelow, kAbove, kBoth };
-    // Splits `cell` by f(x) = f[0..d-1]·x + f[d]: below keeps f <= 0, above f >= 0; vertices with
-    // f = 0 go to both and become tight on constraint `id`.
-    Side split(const Cell& cell, const Vector& f, ConstraintCode id, Cell& below, Cell& above) const;
+    // Splits `cell` by f(x) = f[0..d-1]·x + f[d] (d + 1 integers, any positive multiple of the
+    // function): below keeps f <= 0, above f >= 0; vertices with f = 0 go to both and become tight
+    // on constraint `id`.
+    Side split(const Cell& cell, const mpz_class* f, ConstraintCode id, Cell& below, Cell& above);
     // The constraint code of the cell's side of hyperplane `id` (Cell::on) in the current pattern.
     ConstraintCode side_code(ConstraintCode id) const;
-    void descend(const Cell& cell, int layer, int neuron, const Matrix& post, int splits);
+    void descend(const Cell& cell, int layer, int neuron, const IntMap& post, int splits);
     // Max entry `entry` of `layer`: one subtree per state whose piece {z_s >= z_j for all j} has
     // positive volume. Rows equal on the whole cell do not split it; the lowest is the state.
-    void descend_max(const Cell& cell, int layer, int entry, const Matrix& post, int splits);
+    void descend_max(const Cell& cell, int layer, int entry, const IntMap& post, int splits);
     // The piece of state `state` in `piece`; false when it has no interior.
-    bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) const;
+    bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece);
     void emit(const Cell& cell);
-    void snapshot(const Cell& cell, int layer, int neuron, const Matrix& post);
+    void snapshot(const Cell& cell, int layer, int neuron, const IntMap& post);
 
     const ExactEngine& engine_;
     ActivationPattern pattern_;
-    std::vector<Matrix> pre_;
+    std::vector<IntMap> pre_;
+    // split's scratch: per vertex its sign, its value f·[X, w] and whether that is computed
+    std::vector<int> sign_;
+    IntVector value_;
+    std::vector<char> has_value_;
+    std::vector<ConstraintCode> common_;
+    std::vector<double> fd_;
+    std::vector<long> exponent_;
+    Integer t0_;
     LeafSink* sink_ = nullptr;
     std::vector<double> interior_;
     const ActivationPattern* forced_ = nullptr;  // run_subtree's prefix, followed up to forced_until_
@@ -116,6 +143,18 @@ class ExactEngine {
   int dim_;
   int num_domain_constraints_ = 0;
   Cell root_;
+  // The split layers over common denominators: W = weight / den, b = bias / den, and a row's
+  // output below its breakpoint is slope_i / slope_den times its pre-activation (above: 1).
+  struct IntLayer {
+    IntVector weight;  // num_rows x num_in
+    IntVector bias;
+    Integer den;
+    IntVector slope;
+    Integer slope_den;
+  };
+  std::vector<IntLayer> int_layers_;
+  // Appends the vertex [X, w] (d + 1 integers, w > 0, no common factor) with its rounding.
+  static void push_vertex(Cell& cell, const mpz_class* x, int d, std::vector<ConstraintCode> on);
 };
 
 // Exact arithmetic for what the floating-point engines cannot decide, on the network and domain as
