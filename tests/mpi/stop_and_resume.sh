@@ -5,7 +5,9 @@
 #   export  an export --jsonl under 2 ranks stopped by --max-regions resumes under 3 ranks to the same bytes;
 #   TERM    SIGTERM to mpirun: rank 0 prints the partial count and writes the checkpoint before mpirun's
 #           SIGKILL a second later (mpirun itself exits 1, Open MPI's rule); SIGTERM to the ranks themselves, as
-#           a batch system sends it: mpirun exits 5. Both checkpoints resume to the exact count.
+#           a batch system sends it: mpirun exits 5. Both checkpoints resume to the exact count. This one
+#           counts with --engine exact on long_run_exact_4x20x20x20.json (215,760 regions, ~7 s on two
+#           cores), which still runs when the signal comes.
 # usage: stop_and_resume.sh RELUTOPE WORK_DIR time|export|TERM   (MPIRUN names mpirun; default: the PATH's)
 # Run from the source folder. Prints what it checked; the test's regular expression wants every "ok".
 set -u
@@ -13,6 +15,7 @@ relutope=$1
 work=$2
 how=$3
 model=tests/data/long_run_3x24x24x24.json
+exact_model=tests/data/long_run_exact_4x20x20x20.json
 mpirun="${MPIRUN:-mpirun} --oversubscribe --allow-run-as-root"
 rm -rf "$work"
 mkdir -p "$work"
@@ -57,7 +60,7 @@ case $how in
     ;;
   TERM)
     for target in mpirun ranks; do
-      $mpirun -np 2 "$relutope" count "$model" --engine exact --threads 1 --checkpoint "$work/$target.ckpt" \
+      $mpirun -np 2 "$relutope" count "$exact_model" --engine exact --threads 1 --checkpoint "$work/$target.ckpt" \
         --checkpoint-every 0.2 > "$work/$target.out" 2> "$work/$target.err" &
       pid=$!
       waited=0
@@ -71,8 +74,8 @@ case $how in
       echo "SIGTERM to $target: mpirun exit $?"
       cat "$work/$target.out"
       grep -q "^at least [0-9,]* regions (stopped: SIGTERM)" "$work/$target.out" && echo "$target: lower bound printed: ok"
-      "$relutope" count "$model" --engine exact --threads 2 --resume "$work/$target.ckpt" --json -q > "$work/$target.json"
-      grep -q '"regions":44372,"complete":true' "$work/$target.json" && echo "$target: resumed to the exact count: ok"
+      "$relutope" count "$exact_model" --engine exact --threads 2 --resume "$work/$target.ckpt" --json -q > "$work/$target.json"
+      grep -q '"regions":215760,"complete":true' "$work/$target.json" && echo "$target: resumed to the exact count: ok"
     done
     ;;
 esac
