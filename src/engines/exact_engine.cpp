@@ -42,18 +42,36 @@ double quotient(const mpz_class& num, const mpz_class& den) {
 
 }  // namespace
 
-void ExactEngine::push_vertex(Cell& cell, const mpz_class* x, int d, std::vector<ConstraintCode> on) {
-  bool filterable = true;
+void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight) {
+  const std::size_t stride = d + 1;
+  bool ok = true;
   for (int j = 0; j < d; ++j) {
-    const double a = quotient(x[j], x[d]);
-    cell.approx.push_back(a);
+    const double a = quotient(xw[j], xw[d]);
+    approx.push_back(a);
     // The filter's error bound holds for doubles of normal size; a coordinate rounded to 0 must be 0.
     const double m = std::abs(a);
-    if (m == 0 ? sgn(x[j]) != 0 : !(m >= 0x1.0p-900 && m <= 0x1.0p900)) filterable = false;
+    if (m == 0 ? sgn(xw[j]) != 0 : !(m >= 0x1.0p-900 && m <= 0x1.0p900)) ok = false;
   }
-  cell.x.insert(cell.x.end(), x, x + d + 1);
-  cell.filterable.push_back(filterable);
-  cell.on.push_back(std::move(on));
+  if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);
+  for (std::size_t j = 0; j < stride; ++j) mpz_set(x[n * stride + j].get_mpz_t(), xw[j].get_mpz_t());
+  filterable.push_back(ok);
+  if (on.size() < n + 1) on.resize(n + 1);
+  on[n] = tight;
+  ++n;
+}
+
+void ExactEngine::Cell::push(const Cell& from, std::size_t v, int d, ConstraintCode id) {
+  const std::size_t stride = d + 1;
+  if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);
+  const mpz_class* src = from.vertex(v, d);
+  for (std::size_t j = 0; j < stride; ++j) mpz_set(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+  approx.insert(approx.end(), from.approx.begin() + v * d, from.approx.begin() + (v + 1) * d);
+  filterable.push_back(from.filterable[v]);
+  if (on.size() < n + 1) on.resize(n + 1);
+  std::vector<ConstraintCode>& t = on[n];
+  t = from.on[v];
+  if (id != 0) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
+  ++n;
 }
 
 ExactEngine::ExactEngine(const Network& net, const Domain& domain)
@@ -91,7 +109,7 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
     Integer w;
     IntVector h = over_common_denominator(values, w);
     h.push_back(w);
-    push_vertex(root_, h.data(), dim_, std::move(on));
+    root_.push(h.data(), dim_, on);
   }
   Worker clipper(*this);
   for (const Halfspace& h : domain.extra) {
@@ -115,11 +133,10 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
 
 ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& centre, const Eigen::VectorXd& scale) const {
   RoundedDomain out;
-  const int stride = dim_ + 1;
   for (std::size_t v = 0; v < root_.num_vertices(); ++v) {
     Eigen::VectorXd u(dim_);
     for (int i = 0; i < dim_; ++i) {
-      Rational x(root_.x[v * stride + i], root_.x[v * stride + dim_]);
+      Rational x(root_.vertex(v, dim_)[i], root_.vertex(v, dim_)[dim_]);
       x.canonicalize();
       u[i] = Rational((x - Rational(centre[i])) / Rational(scale[i])).get_d();
     }
@@ -135,20 +152,40 @@ ExactEngine::Task ExactEngine::root_task() const {
   Task task;
   task.cell = root_;
   task.pattern.assign(network_->num_neurons, 0);
-  task.post.m.assign(dim_ * (dim_ + 1), 0);  // the input itself
-  for (int i = 0; i < dim_; ++i) task.post.m[i * (dim_ + 1) + i] = 1;
-  task.post.scale = 1;
+  if (!int_layers_.empty()) {  // the first layer's pre-activations: (W x + b) / den
+    const IntLayer& first = int_layers_.front();
+    const int rows = static_cast<int>(first.bias.size()), stride = dim_ + 1;
+    task.pre.m.resize(static_cast<std::size_t>(rows) * stride);
+    for (int i = 0; i < rows; ++i) {
+      for (int j = 0; j < dim_; ++j) task.pre.m[i * stride + j] = first.weight[static_cast<std::size_t>(i) * dim_ + j];
+      task.pre.m[i * stride + dim_] = first.bias[i];
+    }
+    task.pre.scale = first.den;
+  }
   return task;
 }
 
 ExactEngine::Worker::Worker(const ExactEngine& engine)
-    : engine_(engine), pattern_(engine.network_->num_neurons, 0), pre_(engine.network_->layers.size()) {}
+    : engine_(engine),
+      pattern_(engine.network_->num_neurons, 0),
+      pre_(engine.network_->layers.size()),
+      stable_(engine.network_->layers.size()) {}
+
+ExactEngine::Worker::Level& ExactEngine::Worker::level(std::size_t i) {
+  while (levels_.size() <= i) levels_.push_back(std::make_unique<Level>());
+  return *levels_[i];
+}
 
 void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
-  if (!engine_.network_->layers.empty() && task.neuron > 0) pre_[task.layer] = task.pre;
-  descend(task.cell, task.layer, task.neuron, task.post, 0);
+  depth_ = 0;
+  if (task.layer < static_cast<int>(pre_.size())) {
+    pre_[task.layer] = task.pre;
+    if (task.neuron > 0) stable_[task.layer] = task.stable;
+  }
+  next_ = task.next;
+  descend(task.cell, task.layer, task.neuron, next_, 0);
 }
 
 void ExactEngine::Worker::run_subtree(const ActivationPattern& prefix, int first, LeafSink& sink) {
@@ -162,14 +199,19 @@ void ExactEngine::Worker::run_subtree(const ActivationPattern& prefix, int first
   run(engine_.root_task(), sink);
 }
 
-void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, const IntMap& post) {
+void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, const IntMap& next) {
   Task task;
-  task.cell = cell;
+  for (std::size_t v = 0; v < cell.num_vertices(); ++v) task.cell.push(cell, v, engine_.dim_, 0);
   task.pattern = pattern_;
   task.layer = layer;
   task.neuron = neuron;
-  task.post = post;
-  if (neuron > 0) task.pre = pre_[layer];
+  if (layer < static_cast<int>(pre_.size())) {
+    task.pre = pre_[layer];
+    if (neuron > 0) {
+      task.next = next;
+      task.stable = stable_[layer];
+    }
+  }
   frontier_->push_back(std::move(task));
 }
 
@@ -227,54 +269,106 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   sink_->leaf(leaf);
 }
 
-void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const IntMap& post, int splits) {
+void ExactEngine::Worker::start_next(int layer, IntMap& next) const {
+  // The next layer's pre-activations are (W' Q + b' s_Q) / (den' s_Q), where Q / s_Q are this
+  // layer's outputs: pre / scale times slope_den / slope_den on each row (the slope's numerator
+  // below the breakpoint), so s_Q = scale slope_den.
   const int d = engine_.dim_, stride = d + 1;
-  if (at_cut(splits)) return snapshot(cell, layer, neuron, post);
-  if (layer == static_cast<int>(engine_.network_->layers.size())) return cutting() ? snapshot(cell, layer, neuron, post) : emit(cell);
+  const IntLayer& I = engine_.int_layers_[layer];
+  const IntLayer& J = engine_.int_layers_[layer + 1];
+  const IntMap& pre = pre_[layer];
+  const std::size_t rows = J.bias.size();
+  next.m.resize(rows * stride);
+  mpz_class& s_q = next.scale;
+  mpz_mul(s_q.get_mpz_t(), pre.scale.get_mpz_t(), I.slope_den.get_mpz_t());
+  for (std::size_t i = 0; i < rows; ++i) {
+    mpz_class* z = &next.m[i * stride];
+    for (int j = 0; j < d; ++j) mpz_set_ui(z[j].get_mpz_t(), 0);
+    mpz_mul(z[d].get_mpz_t(), J.bias[i].get_mpz_t(), s_q.get_mpz_t());
+  }
+  mpz_mul(next.scale.get_mpz_t(), s_q.get_mpz_t(), J.den.get_mpz_t());
+}
+
+void ExactEngine::Worker::add_output(int layer, int o, bool below, IntMap& next) {
+  const int d = engine_.dim_, stride = d + 1;
   const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   const IntLayer& I = engine_.int_layers_[layer];
-  if (neuron == 0) {  // this layer's pre-activation maps on this cell: (W post + b scale) / (den scale)
-    const int rows = L.num_rows(), num_in = static_cast<int>(post.m.size()) / stride;
-    IntMap& pre = pre_[layer];
-    pre.m.resize(static_cast<std::size_t>(rows) * stride);
-    mpz_mul(pre.scale.get_mpz_t(), post.scale.get_mpz_t(), I.den.get_mpz_t());
-    for (int i = 0; i < rows; ++i) {
-      mpz_class* z = &pre.m[static_cast<std::size_t>(i) * stride];
-      mpz_mul(z[d].get_mpz_t(), I.bias[i].get_mpz_t(), post.scale.get_mpz_t());
-      for (int j = 0; j < d; ++j) mpz_set_ui(z[j].get_mpz_t(), 0);
-      for (int k = 0; k < num_in; ++k) {
-        const mpz_class& w = I.weight[static_cast<std::size_t>(i) * num_in + k];
-        if (sgn(w) == 0) continue;
-        const mpz_class* p = &post.m[static_cast<std::size_t>(k) * stride];
-        for (int j = 0; j <= d; ++j) mpz_addmul(z[j].get_mpz_t(), w.get_mpz_t(), p[j].get_mpz_t());
-      }
+  const IntLayer& J = engine_.int_layers_[layer + 1];
+  bool ignored = false;
+  const int row = below ? L.out_row[o] : L.source_row(o, pattern_.data(), ignored);
+  const mpz_class& factor = below ? I.slope[row] : I.slope_den;
+  if (sgn(factor) == 0) return;
+  const bool unit = factor == 1;
+  const mpz_class* z = &pre_[layer].m[static_cast<std::size_t>(row) * stride];
+  const std::size_t rows = J.bias.size(), num_in = L.num_outputs();
+  for (std::size_t i = 0; i < rows; ++i) {
+    const mpz_class& w = J.weight[i * num_in + o];
+    if (sgn(w) == 0) continue;
+    const mpz_class* wf = &w;
+    if (!unit) {
+      mpz_mul(t0_.get_mpz_t(), w.get_mpz_t(), factor.get_mpz_t());
+      wf = &t0_;
+    }
+    mpz_class* out = &next.m[i * stride];
+    for (int j = 0; j <= d; ++j) mpz_addmul(out[j].get_mpz_t(), wf->get_mpz_t(), z[j].get_mpz_t());
+  }
+}
+
+void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, IntMap& next, int splits) {
+  const int d = engine_.dim_, stride = d + 1;
+  const int num_layers = static_cast<int>(engine_.network_->layers.size());
+  if (at_cut(splits)) return snapshot(cell, layer, neuron, next);
+  if (layer == num_layers) return cutting() ? snapshot(cell, layer, neuron, next) : emit(cell);
+  const ExactNetwork::Layer& L = engine_.network_->layers[layer];
+  const bool last = layer + 1 == num_layers;
+  // In a ReLU-family layer before the last, the next layer's pre-activations are summed as the
+  // outputs are decided (the vertex engine's incremental maps): the outputs whose side is the same
+  // on the whole cell entering the layer once, for every cell below it; each other output in the
+  // cell where it is decided, one row of products per split instead of a full product per cell.
+  const bool incremental = !L.is_max && !last;
+  if (neuron == 0 && incremental) {
+    start_next(layer, next);
+    std::vector<char>& stable = stable_[layer];
+    stable.assign(L.num_entries(), 0);
+    for (int e = 0; e < L.num_entries(); ++e) {
+      const Side side = classify(cell, &pre_[layer].m[static_cast<std::size_t>(L.entry_out[e]) * stride]);
+      if (side != Side::kBoth) stable[e] = side == Side::kAbove ? 2 : 1;
+    }
+    for (int o = 0; o < L.num_outputs(); ++o) {
+      const int e = L.out_entry[o];
+      if (e < 0) add_output(layer, o, false, next);  // a linear row
+      else if (stable[e]) add_output(layer, o, stable[e] == 1, next);
     }
   }
-  if (neuron == L.num_entries()) {  // the layer's outputs on the cell, times slope_den
-    const IntMap& pre = pre_[layer];
-    IntMap next;
-    next.m.resize(static_cast<std::size_t>(L.num_outputs()) * stride);
-    mpz_mul(next.scale.get_mpz_t(), pre.scale.get_mpz_t(), I.slope_den.get_mpz_t());
-    const bool unit_den = I.slope_den == 1;
-    for (int o = 0; o < L.num_outputs(); ++o) {
-      bool below = false;
-      const int row = L.source_row(o, pattern_.data(), below);
-      const mpz_class* z = &pre.m[static_cast<std::size_t>(row) * stride];
-      mpz_class* out = &next.m[static_cast<std::size_t>(o) * stride];
-      const mpz_class& factor = below ? I.slope[row] : I.slope_den;
-      if (!below && unit_den) {
-        for (int j = 0; j <= d; ++j) out[j] = z[j];
-      } else if (sgn(factor) != 0) {
-        for (int j = 0; j <= d; ++j) mpz_mul(out[j].get_mpz_t(), z[j].get_mpz_t(), factor.get_mpz_t());
+  if (neuron == L.num_entries()) {  // the next layer's pre-activations on the cell
+    if (!last) {
+      IntMap& pre = pre_[layer + 1];
+      if (incremental) {
+        pre.m.swap(next.m);
+        pre.scale.swap(next.scale);
+      } else {
+        start_next(layer, pre);
+        for (int o = 0; o < L.num_outputs(); ++o) {
+          const int e = L.out_entry[o];
+          add_output(layer, o, e >= 0 && !L.is_max && !pattern_[L.offset + e], pre);
+        }
       }
     }
     return descend(cell, layer + 1, 0, next, splits);
   }
   const int global = L.offset + neuron;
-  if (L.is_max) return descend_max(cell, layer, neuron, post, splits);
-  Cell below, above;
-  const Side side = split(cell, &pre_[layer].m[static_cast<std::size_t>(L.entry_out[neuron]) * stride],
-                          neuron_code(global, false), below, above);
+  if (L.is_max) return descend_max(cell, layer, neuron, next, splits);
+  const int o = L.entry_out[neuron];
+  const char stable = incremental ? stable_[layer][neuron] : 0;
+  Level& children = level(depth_);
+  const Side side = stable ? (stable == 2 ? Side::kAbove : Side::kBelow)
+                           : split(cell, &pre_[layer].m[static_cast<std::size_t>(o) * stride],
+                                   neuron_code(global, false), children.below, children.above);
+  struct Deeper {
+    std::size_t& depth;
+    Deeper(std::size_t& d) : depth(d) { ++depth; }
+    ~Deeper() { --depth; }
+  };
   if (global < forced_until_) {
     // Replaying a floating-point engine's path: only the prefix's side, which must have volume.
     const int bit = (*forced_)[global];
@@ -285,17 +379,26 @@ void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, const
       throw UncertifiedError(msg.str());
     }
     pattern_[global] = static_cast<std::uint8_t>(bit);
-    const Cell& next = side != Side::kBoth ? cell : bit ? above : below;
-    return descend(next, layer, neuron + 1, post, splits);
+    if (incremental && !stable) add_output(layer, o, !bit, next);
+    if (side != Side::kBoth) return descend(cell, layer, neuron + 1, next, splits);
+    Deeper deeper(depth_);
+    return descend(bit ? children.above : children.below, layer, neuron + 1, next, splits);
   }
   if (side != Side::kBoth) {
     pattern_[global] = side == Side::kAbove ? 1 : 0;
-    return descend(cell, layer, neuron + 1, post, splits);
+    if (incremental && !stable) add_output(layer, o, side == Side::kBelow, next);
+    return descend(cell, layer, neuron + 1, next, splits);
   }
+  Deeper deeper(depth_);
   pattern_[global] = 0;
-  descend(below, layer, neuron + 1, post, splits + 1);
+  if (incremental) {
+    children.next = next;
+    add_output(layer, o, true, children.next);
+  }
+  descend(children.below, layer, neuron + 1, incremental ? children.next : next, splits + 1);
   pattern_[global] = 1;
-  descend(above, layer, neuron + 1, post, splits + 1);
+  if (incremental) add_output(layer, o, false, next);
+  descend(children.above, layer, neuron + 1, next, splits + 1);
 }
 
 bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece) {
@@ -320,12 +423,12 @@ bool ExactEngine::Worker::max_piece(const Cell& cell, int layer, int entry, int 
     }
     const Side side = split(piece, f.data(), max_code(global, std::min(state, j), std::max(state, j)), below, above);
     if (side == Side::kBelow) return false;
-    if (side == Side::kBoth) piece = std::move(above);
+    if (side == Side::kBoth) std::swap(piece, above);
   }
   return true;
 }
 
-void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, const IntMap& post, int splits) {
+void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, IntMap& next, int splits) {
   const ExactNetwork::Layer& L = engine_.network_->layers[layer];
   const int global = L.offset + entry;
   const int k = L.out_rows[L.entry_out[entry]];
@@ -340,7 +443,7 @@ void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, co
       throw UncertifiedError(msg.str());
     }
     pattern_[global] = static_cast<std::uint8_t>(state);
-    return descend(piece, layer, entry + 1, post, splits + 1);
+    return descend(piece, layer, entry + 1, next, splits + 1);
   }
   std::vector<Cell> pieces(k);
   std::vector<int> states;
@@ -348,12 +451,11 @@ void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, co
     if (max_piece(cell, layer, entry, state, pieces[state])) states.push_back(state);
   for (int state : states) {
     pattern_[global] = static_cast<std::uint8_t>(state);
-    descend(pieces[state], layer, entry + 1, post, splits + (states.size() > 1 ? 1 : 0));
+    descend(pieces[state], layer, entry + 1, next, splits + (states.size() > 1 ? 1 : 0));
   }
 }
 
-ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz_class* f, ConstraintCode id,
-                                                     Cell& below, Cell& above) {
+ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const mpz_class* f) {
   const int d = engine_.dim_, stride = d + 1;
   const std::size_t num_vertices = cell.num_vertices();
   // Signs first in doubles with a rounding-error bound (a filter, as in CGAL's Epeck): only the
@@ -384,20 +486,16 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
   sign_.assign(num_vertices, 0);
   has_value_.assign(num_vertices, 0);
   if (value_.size() < num_vertices) value_.resize(num_vertices);
-  auto exact_value = [&](std::size_t v) {
-    if (has_value_[v]) return;
-    mpz_class& value = value_[v];
-    const mpz_class* x = &cell.x[v * stride];
-    mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
-    for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
-    sign_[v] = sgn(value);
-    has_value_[v] = 1;
-  };
-  bool pos = false, neg = false;
   const bool no_filter = top == std::numeric_limits<long>::min();  // f = 0
+  bool pos = false, neg = false;
   for (std::size_t v = 0; v < num_vertices; ++v) {
     if (no_filter || !cell.filterable[v]) {
-      exact_value(v);
+      mpz_class& value = value_[v];
+      const mpz_class* x = cell.vertex(v, d);
+      mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
+      for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
+      sign_[v] = sgn(value);
+      has_value_[v] = 1;
     } else {
       const double* y = &cell.approx[v * d];
       double approx = fd[d], magnitude = std::abs(fd[d]), size = 1;
@@ -412,30 +510,95 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
       // products that fall below the normal range (< 2^-1074 each). NaNs fail the test and go exact.
       double bound = 4 * (d + 3) * 0x1.0p-52 * magnitude + (d + 1) * 0x1.0p-1070;
       if (flushed) bound += 0x1.0p-899 * size;
-      if (std::abs(approx) > bound) sign_[v] = approx > 0 ? 1 : -1;
-      else exact_value(v);
+      if (std::abs(approx) > bound) {
+        sign_[v] = approx > 0 ? 1 : -1;
+      } else {
+        mpz_class& value = value_[v];
+        const mpz_class* x = cell.vertex(v, d);
+        mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
+        for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
+        sign_[v] = sgn(value);
+        has_value_[v] = 1;
+      }
     }
     pos |= sign_[v] > 0;
     neg |= sign_[v] < 0;
   }
-  if (!pos || !neg) return pos ? Side::kAbove : Side::kBelow;
-  auto add = [&](Cell& c, std::size_t v, bool tight) {
-    c.x.insert(c.x.end(), cell.x.begin() + v * stride, cell.x.begin() + (v + 1) * stride);
-    c.approx.insert(c.approx.end(), cell.approx.begin() + v * d, cell.approx.begin() + (v + 1) * d);
-    c.filterable.push_back(cell.filterable[v]);
-    c.on.push_back(cell.on[v]);
-    if (tight) {
-      std::vector<ConstraintCode>& t = c.on.back();
-      t.insert(std::upper_bound(t.begin(), t.end(), id), id);
-    }
+  return pos && neg ? Side::kBoth : pos ? Side::kAbove : Side::kBelow;
+}
+
+ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz_class* f, ConstraintCode id,
+                                                     Cell& below, Cell& above) {
+  const int d = engine_.dim_, stride = d + 1;
+  const Side side = classify(cell, f);
+  if (side != Side::kBoth) return side;
+  const std::size_t num_vertices = cell.num_vertices();
+  auto exact_value = [&](std::size_t v) {
+    if (has_value_[v]) return;
+    mpz_class& value = value_[v];
+    const mpz_class* x = cell.vertex(v, d);
+    mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
+    for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
+    has_value_[v] = 1;
   };
-  below = Cell();
-  above = Cell();
+  below.clear();
+  above.clear();
   for (std::size_t v = 0; v < num_vertices; ++v) {
-    if (sign_[v] >= 0) add(above, v, sign_[v] == 0);
-    if (sign_[v] <= 0) add(below, v, sign_[v] == 0);
+    if (sign_[v] >= 0) above.push(cell, v, d, sign_[v] == 0 ? id : 0);
+    if (sign_[v] <= 0) below.push(cell, v, d, sign_[v] == 0 ? id : 0);
   }
-  IntVector x(stride);
+  point_.resize(stride);
+  mpz_class* x = point_.data();
+  // The crossing of edge (p, n), p above and n below: with values Vp = f·[Xp, wp] > 0 and Vn < 0,
+  // Vp [Xn, wn] - Vn [Xp, wp] (the point (vp xn - vn xp) / (vp - vn) for the values vp = Vp / wp,
+  // vn = Vn / wn of f/scale), divided by the gcd of its entries, tight on `common` and `id`.
+  const auto cross = [&](std::size_t p, std::size_t n) {
+    exact_value(p);
+    exact_value(n);
+    const mpz_class* xp = cell.vertex(p, d);
+    const mpz_class* xn = cell.vertex(n, d);
+    for (int j = 0; j <= d; ++j) {
+      mpz_mul(x[j].get_mpz_t(), value_[p].get_mpz_t(), xn[j].get_mpz_t());
+      mpz_submul(x[j].get_mpz_t(), value_[n].get_mpz_t(), xp[j].get_mpz_t());
+    }
+    mpz_class& g = t0_;
+    g = x[d];
+    for (int j = 0; j < d && g != 1; ++j) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), x[j].get_mpz_t());
+    if (g != 1)
+      for (int j = 0; j <= d; ++j) mpz_divexact(x[j].get_mpz_t(), x[j].get_mpz_t(), g.get_mpz_t());
+    common_.insert(std::upper_bound(common_.begin(), common_.end(), id), id);
+    above.push(x, d, common_);
+    below.push(x, d, common_);
+  };
+  // Two vertices span an edge iff they share d - 1 constraints that no third vertex lies on all of.
+  // The tight sets as bit masks over the constraints of the cell when there are at most 64 (the
+  // float vertex engine's test), else as sorted lists.
+  codes_.clear();
+  for (std::size_t v = 0; v < num_vertices; ++v) codes_.insert(codes_.end(), cell.on[v].begin(), cell.on[v].end());
+  std::sort(codes_.begin(), codes_.end());
+  codes_.erase(std::unique(codes_.begin(), codes_.end()), codes_.end());
+  if (codes_.size() <= 64) {
+    masks_.assign(num_vertices, 0);
+    for (std::size_t v = 0; v < num_vertices; ++v)
+      for (ConstraintCode c : cell.on[v])
+        masks_[v] |= std::uint64_t{1} << (std::lower_bound(codes_.begin(), codes_.end(), c) - codes_.begin());
+    for (std::size_t p = 0; p < num_vertices; ++p) {
+      if (sign_[p] <= 0) continue;
+      for (std::size_t n = 0; n < num_vertices; ++n) {
+        if (sign_[n] >= 0) continue;
+        const std::uint64_t shared = masks_[p] & masks_[n];
+        if (__builtin_popcountll(shared) < d - 1) continue;
+        bool third = false;
+        for (std::size_t w = 0; w < num_vertices && !third; ++w)
+          third = w != p && w != n && (masks_[w] & shared) == shared;
+        if (third) continue;
+        common_.clear();
+        for (std::uint64_t bits = shared; bits; bits &= bits - 1) common_.push_back(codes_[__builtin_ctzll(bits)]);
+        cross(p, n);
+      }
+    }
+    return Side::kBoth;
+  }
   for (std::size_t p = 0; p < num_vertices; ++p) {
     if (sign_[p] <= 0) continue;
     for (std::size_t n = 0; n < num_vertices; ++n) {
@@ -448,26 +611,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
       for (std::size_t w = 0; w < num_vertices && !third; ++w)
         third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common_.begin(), common_.end());
       if (third) continue;
-      // With values Vp = f·[Xp, wp] > 0 and Vn < 0, the crossing is Vp [Xn, wn] - Vn [Xp, wp]
-      // (the point (vp xn - vn xp) / (vp - vn) for the values vp = Vp / wp, vn = Vn / wn of f/scale),
-      // then divided by the gcd of its entries.
-      exact_value(p);
-      exact_value(n);
-      const mpz_class* xp = &cell.x[p * stride];
-      const mpz_class* xn = &cell.x[n * stride];
-      for (int j = 0; j <= d; ++j) {
-        mpz_mul(x[j].get_mpz_t(), value_[p].get_mpz_t(), xn[j].get_mpz_t());
-        mpz_submul(x[j].get_mpz_t(), value_[n].get_mpz_t(), xp[j].get_mpz_t());
-      }
-      mpz_class& g = t0_;
-      g = x[d];
-      for (int j = 0; j < d && g != 1; ++j) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), x[j].get_mpz_t());
-      if (g != 1)
-        for (int j = 0; j <= d; ++j) mpz_divexact(x[j].get_mpz_t(), x[j].get_mpz_t(), g.get_mpz_t());
-      std::vector<ConstraintCode> on = common_;
-      on.insert(std::upper_bound(on.begin(), on.end(), id), id);
-      push_vertex(above, x.data(), d, on);
-      push_vertex(below, x.data(), d, std::move(on));
+      cross(p, n);
     }
   }
   return Side::kBoth;

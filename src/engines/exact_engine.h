@@ -50,7 +50,18 @@ class ExactEngine {
   // Vertices in homogeneous integer coordinates: a vertex is [X_0 .. X_{d-1}, w] with w > 0 and no
   // common factor, the point x = X / w. Sign tests are integer dot products, a new vertex on an edge
   // is an integer combination of its ends: no rational canonicalisation but one gcd per new vertex.
+  // A cell keeps the storage of the vertices it held before (the workers reuse cells): entries past
+  // num_vertices() are spare.
   struct Cell {
+    std::size_t num_vertices() const { return n; }
+    const mpz_class* vertex(std::size_t v, int d) const { return &x[v * (d + 1)]; }
+    void clear() { n = 0, approx.clear(), filterable.clear(); }
+    // Appends [X, w] (d + 1 integers, w > 0, no common factor) with its rounding.
+    void push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight);
+    // Appends vertex v of `from`, tight also on `id` when id != 0.
+    void push(const Cell& from, std::size_t v, int d, ConstraintCode id);
+
+    std::size_t n = 0;
     IntVector x;                 // num_vertices x (d + 1)
     std::vector<double> approx;  // num_vertices x d: X_j / w truncated to doubles, for the sign filter
     std::vector<char> filterable;  // per vertex: every approx coordinate 0 (exactly) or in [2^-900, 2^900]
@@ -58,7 +69,6 @@ class ExactEngine {
     // faces first, then its extra half-spaces), a neuron's hyperplane as neuron_code(g, false), a
     // Max unit's hyperplane z_i = z_j (i < j) as max_code(g, i, j).
     std::vector<std::vector<ConstraintCode>> on;
-    std::size_t num_vertices() const { return on.size(); }
   };
 
   // Affine maps of x as integer rows [w_0 .. w_{d-1}, c], num_rows x (d + 1), equal to the maps
@@ -73,8 +83,12 @@ class ExactEngine {
     ActivationPattern pattern;
     int layer = 0;
     int neuron = 0;
-    IntMap post;  // the previous layer's outputs as affine maps of x
-    IntMap pre;   // this layer's pre-activations on the cell (valid when neuron > 0)
+    IntMap pre;    // this layer's pre-activations on the cell
+    // When neuron > 0 in a ReLU-family layer before the last: the next layer's pre-activations
+    // summed over the outputs decided so far (Worker::descend), and which entries were stable on
+    // the cell that entered the layer.
+    IntMap next;
+    std::vector<char> stable;
   };
   Task root_task() const;
 
@@ -106,32 +120,54 @@ class ExactEngine {
    private:
     friend class ExactEngine;
     enum class Side { kBelow, kAbove, kBoth };
-    // Splits `cell` by f(x) = f[0..d-1]·x + f[d] (d + 1 integers, any positive multiple of the
-    // function): below keeps f <= 0, above f >= 0; vertices with f = 0 go to both and become tight
-    // on constraint `id`.
+    // The side of f(x) = f[0..d-1]·x + f[d] (d + 1 integers, any positive multiple of the function)
+    // the cell is on: kBelow if f <= 0 at every vertex, kAbove if f >= 0 (and not 0 everywhere),
+    // else kBoth. Leaves each vertex's sign in sign_ (and its exact value in value_ where computed).
+    Side classify(const Cell& cell, const mpz_class* f);
+    // Splits `cell` by f: below keeps f <= 0, above f >= 0; vertices with f = 0 go to both and
+    // become tight on constraint `id`. below and above are filled only when the side is kBoth.
     Side split(const Cell& cell, const mpz_class* f, ConstraintCode id, Cell& below, Cell& above);
     // The constraint code of the cell's side of hyperplane `id` (Cell::on) in the current pattern.
     ConstraintCode side_code(ConstraintCode id) const;
-    void descend(const Cell& cell, int layer, int neuron, const IntMap& post, int splits);
+    // `next` holds the next layer's pre-activations summed so far (see Task::next) in a ReLU-family
+    // layer before the last, else it is spare storage; descend may change it either way.
+    void descend(const Cell& cell, int layer, int neuron, IntMap& next, int splits);
     // Max entry `entry` of `layer`: one subtree per state whose piece {z_s >= z_j for all j} has
     // positive volume. Rows equal on the whole cell do not split it; the lowest is the state.
-    void descend_max(const Cell& cell, int layer, int entry, const IntMap& post, int splits);
+    void descend_max(const Cell& cell, int layer, int entry, IntMap& next, int splits);
     // The piece of state `state` in `piece`; false when it has no interior.
     bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece);
     void emit(const Cell& cell);
-    void snapshot(const Cell& cell, int layer, int neuron, const IntMap& post);
+    void snapshot(const Cell& cell, int layer, int neuron, const IntMap& next);
+    // next = the bias of layer + 1 (the start of its pre-activations from pre_[layer]); adds output
+    // o of `layer`, active or not, to it.
+    void start_next(int layer, IntMap& next) const;
+    void add_output(int layer, int o, bool below, IntMap& next);
+
+    // Cells and sums for the children of a split, one set per level of the recursion (reused).
+    struct Level {
+      Cell below, above;
+      IntMap next;
+    };
+    Level& level(std::size_t i);
 
     const ExactEngine& engine_;
     ActivationPattern pattern_;
     std::vector<IntMap> pre_;
-    // split's scratch: per vertex its sign, its value f·[X, w] and whether that is computed
+    std::vector<std::vector<char>> stable_;  // per layer, per entry: 0 unstable, 1 inactive, 2 active
+    std::vector<std::unique_ptr<Level>> levels_;
+    std::size_t depth_ = 0;
+    IntMap next_;
+    // classify's scratch: per vertex its sign, its value f·[X, w] and whether that is computed
     std::vector<int> sign_;
     IntVector value_;
     std::vector<char> has_value_;
-    std::vector<ConstraintCode> common_;
+    std::vector<ConstraintCode> common_, codes_;
+    std::vector<std::uint64_t> masks_;
     std::vector<double> fd_;
     std::vector<long> exponent_;
     Integer t0_;
+    IntVector point_;
     LeafSink* sink_ = nullptr;
     std::vector<double> interior_;
     const ActivationPattern* forced_ = nullptr;  // run_subtree's prefix, followed up to forced_until_
@@ -153,8 +189,6 @@ class ExactEngine {
     Integer slope_den;
   };
   std::vector<IntLayer> int_layers_;
-  // Appends the vertex [X, w] (d + 1 integers, w > 0, no common factor) with its rounding.
-  static void push_vertex(Cell& cell, const mpz_class* x, int d, std::vector<ConstraintCode> on);
 };
 
 // Exact arithmetic for what the floating-point engines cannot decide, on the network and domain as
