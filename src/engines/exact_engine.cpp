@@ -31,18 +31,23 @@ IntVector over_common_denominator(const std::vector<const ExactNetwork::Rational
   return out;
 }
 
-// X / w truncated to a double, as mpq_get_d gives it for the fraction in lowest terms (the value is
-// the same): an mpq read in place, without copying or canonicalising.
+// X / w in doubles, with relative error < 3 2^-52: X and w truncated to 53 bits (< 2^-52 each) and
+// divided (< 2^-53), as long as the result is of normal size (push checks). A fifth of a 5-input
+// count was mpq_get_d's division of the integers.
 double quotient(const mpz_class& num, const mpz_class& den) {
-  mpq_t q;
-  *mpq_numref(q) = *num.get_mpz_t();
-  *mpq_denref(q) = *den.get_mpz_t();
-  return mpq_get_d(q);
+  long e_num = 0, e_den = 0;
+  const double m_num = mpz_get_d_2exp(&e_num, num.get_mpz_t());
+  const double m_den = mpz_get_d_2exp(&e_den, den.get_mpz_t());
+  const long e = e_num - e_den;
+  if (m_num == 0) return 0;
+  if (e > 1100) return m_num > 0 ? HUGE_VAL : -HUGE_VAL;
+  if (e < -1100) return 0;
+  return std::ldexp(m_num / m_den, static_cast<int>(e));
 }
 
 }  // namespace
 
-void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight) {
+void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor) {
   const std::size_t stride = d + 1;
   bool ok = true;
   for (int j = 0; j < d; ++j) {
@@ -55,6 +60,7 @@ void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<Const
   if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);
   for (std::size_t j = 0; j < stride; ++j) mpz_set(x[n * stride + j].get_mpz_t(), xw[j].get_mpz_t());
   filterable.push_back(ok);
+  cofactor.push_back(is_cofactor);
   if (on.size() < n + 1) on.resize(n + 1);
   on[n] = tight;
   ++n;
@@ -67,6 +73,7 @@ void ExactEngine::Cell::push(const Cell& from, std::size_t v, int d, ConstraintC
   for (std::size_t j = 0; j < stride; ++j) mpz_set(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
   approx.insert(approx.end(), from.approx.begin() + v * d, from.approx.begin() + (v + 1) * d);
   filterable.push_back(from.filterable[v]);
+  cofactor.push_back(from.cofactor[v]);
   if (on.size() < n + 1) on.resize(n + 1);
   std::vector<ConstraintCode>& t = on[n];
   t = from.on[v];
@@ -94,22 +101,32 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
     e.slope = over_common_denominator(values, e.slope_den);
     int_layers_.push_back(std::move(e));
   }
-  // The box: vertex v has coordinate i at hi iff bit i is set; constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i.
+  for (int l = 0; l < static_cast<int>(network_->layers.size()); ++l)
+    layer_of_entry_.insert(layer_of_entry_.end(), network_->layers[l].num_entries(), l);
+  // The box's rows: constraint 2i is x_i >= lo_i, 2i+1 x_i <= hi_i, as den x_i - num = 0.
+  const int stride = dim_ + 1;
+  std::vector<Rational> bound(2 * dim_);
+  for (int i = 0; i < dim_; ++i) {
+    bound[2 * i] = Rational(domain.lo[i]);
+    bound[2 * i + 1] = Rational(domain.hi[i]);
+  }
+  domain_rows_.resize(2 * dim_ * stride);
+  for (int k = 0; k < 2 * dim_; ++k) {
+    domain_rows_[k * stride + k / 2] = bound[k].get_den();
+    domain_rows_[k * stride + dim_] = -bound[k].get_num();
+  }
+  // The box: vertex v has coordinate i at hi iff bit i is set. Its vector is the cofactor vector of
+  // its d faces' rows: X_i = num_i prod_{j != i} den_j, w = prod den_j.
   for (std::uint64_t v = 0; v < (std::uint64_t{1} << dim_); ++v) {
-    Vector x(dim_);
     std::vector<ConstraintCode> on;
+    IntVector h(stride, 1);
     for (int i = 0; i < dim_; ++i) {
-      const bool upper = (v >> i) & 1;
-      x[i] = Rational(upper ? domain.hi[i] : domain.lo[i]);
-      on.push_back(domain_code(2 * i + (upper ? 1 : 0)));
+      const Rational& b = bound[2 * i + ((v >> i) & 1)];
+      on.push_back(domain_code(2 * i + ((v >> i) & 1)));
+      for (int j = 0; j <= dim_; ++j) h[j] *= j == i ? b.get_num() : b.get_den();
     }
     std::sort(on.begin(), on.end());
-    std::vector<const Rational*> values;
-    for (const Rational& c : x) values.push_back(&c);
-    Integer w;
-    IntVector h = over_common_denominator(values, w);
-    h.push_back(w);
-    root_.push(h.data(), dim_, on);
+    root_.push(h.data(), dim_, on, true);
   }
   Worker clipper(*this);
   for (const Halfspace& h : domain.extra) {
@@ -120,6 +137,7 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
     for (const Rational& c : f) values.push_back(&c);
     Integer den;
     const IntVector fi = over_common_denominator(values, den);
+    domain_rows_.insert(domain_rows_.end(), fi.begin(), fi.end());
     Cell inside, outside;
     const ConstraintCode id = domain_code(2 * dim_ + num_domain_constraints_);
     const Worker::Side side = clipper.split(root_, fi.data(), id, inside, outside);
@@ -155,12 +173,14 @@ ExactEngine::Task ExactEngine::root_task() const {
   if (!int_layers_.empty()) {  // the first layer's pre-activations: (W x + b) / den
     const IntLayer& first = int_layers_.front();
     const int rows = static_cast<int>(first.bias.size()), stride = dim_ + 1;
-    task.pre.m.resize(static_cast<std::size_t>(rows) * stride);
+    task.pre.resize(1);
+    IntMap& pre = task.pre[0];
+    pre.m.resize(static_cast<std::size_t>(rows) * stride);
     for (int i = 0; i < rows; ++i) {
-      for (int j = 0; j < dim_; ++j) task.pre.m[i * stride + j] = first.weight[static_cast<std::size_t>(i) * dim_ + j];
-      task.pre.m[i * stride + dim_] = first.bias[i];
+      for (int j = 0; j < dim_; ++j) pre.m[i * stride + j] = first.weight[static_cast<std::size_t>(i) * dim_ + j];
+      pre.m[i * stride + dim_] = first.bias[i];
     }
-    task.pre.scale = first.den;
+    pre.scale = first.den;
   }
   return task;
 }
@@ -180,10 +200,8 @@ void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
   sink_ = &sink;
   pattern_ = task.pattern;
   depth_ = 0;
-  if (task.layer < static_cast<int>(pre_.size())) {
-    pre_[task.layer] = task.pre;
-    if (task.neuron > 0) stable_[task.layer] = task.stable;
-  }
+  for (std::size_t l = 0; l < task.pre.size(); ++l) pre_[l] = task.pre[l];
+  if (task.layer < static_cast<int>(pre_.size()) && task.neuron > 0) stable_[task.layer] = task.stable;
   next_ = task.next;
   descend(task.cell, task.layer, task.neuron, next_, 0);
 }
@@ -205,8 +223,8 @@ void ExactEngine::Worker::snapshot(const Cell& cell, int layer, int neuron, cons
   task.pattern = pattern_;
   task.layer = layer;
   task.neuron = neuron;
+  task.pre.assign(pre_.begin(), pre_.begin() + std::min<std::size_t>(layer + 1, pre_.size()));
   if (layer < static_cast<int>(pre_.size())) {
-    task.pre = pre_[layer];
     if (neuron > 0) {
       task.next = next;
       task.stable = stable_[layer];
@@ -312,6 +330,21 @@ void ExactEngine::Worker::add_output(int layer, int o, bool below, IntMap& next)
     mpz_class* out = &next.m[i * stride];
     for (int j = 0; j <= d; ++j) mpz_addmul(out[j].get_mpz_t(), wf->get_mpz_t(), z[j].get_mpz_t());
   }
+}
+
+const mpz_class* ExactEngine::Worker::row(ConstraintCode code) {
+  const int stride = engine_.dim_ + 1;
+  if (code < 0) return &engine_.domain_rows_[static_cast<std::size_t>(-1 - code) * stride];
+  const int g = code_entry(code), l = engine_.layer_of_entry_[g];
+  const ExactNetwork::Layer& L = engine_.network_->layers[l];
+  const int o = L.entry_out[g - L.offset];
+  const IntVector& pre = pre_[l].m;
+  if (!is_max_code(code)) return &pre[static_cast<std::size_t>(L.out_row[o]) * stride];
+  max_row_.resize(stride);
+  const mpz_class* a = &pre[static_cast<std::size_t>(L.out_row[o] + code_state(code)) * stride];
+  const mpz_class* b = &pre[static_cast<std::size_t>(L.out_row[o] + code_other(code)) * stride];
+  for (int j = 0; j < stride; ++j) mpz_sub(max_row_[j].get_mpz_t(), a[j].get_mpz_t(), b[j].get_mpz_t());
+  return max_row_.data();
 }
 
 void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, IntMap& next, int splits) {
@@ -505,9 +538,10 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
         magnitude += std::abs(term);
         size += std::abs(y[j]);
       }
-      // The sum of d + 1 products of roundings (relative error < 2^-52 each) in d + 1 rounded
-      // operations: < 4 (d + 3) 2^-52 magnitude, plus the flushed f_j (< 2^-900 |y_j|) and the
-      // products that fall below the normal range (< 2^-1074 each). NaNs fail the test and go exact.
+      // The sum of d + 1 products of roundings (relative error < 2^-52 for f_j, < 3 2^-52 for y_j)
+      // in d + 1 rounded operations: < (4.01 + (d + 1) / 2) 2^-52 magnitude < 4 (d + 3) 2^-52
+      // magnitude, plus the flushed f_j (< 2^-900 |y_j|) and the products that fall below the
+      // normal range (< 2^-1074 each). NaNs fail the test and go exact.
       double bound = 4 * (d + 3) * 0x1.0p-52 * magnitude + (d + 1) * 0x1.0p-1070;
       if (flushed) bound += 0x1.0p-899 * size;
       if (std::abs(approx) > bound) {
@@ -548,10 +582,16 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
     if (sign_[v] <= 0) below.push(cell, v, d, sign_[v] == 0 ? id : 0);
   }
   point_.resize(stride);
+  point2_.resize(stride);
   mpz_class* x = point_.data();
   // The crossing of edge (p, n), p above and n below: with values Vp = f·[Xp, wp] > 0 and Vn < 0,
-  // Vp [Xn, wn] - Vn [Xp, wp] (the point (vp xn - vn xp) / (vp - vn) for the values vp = Vp / wp,
-  // vn = Vn / wn of f/scale), divided by the gcd of its entries, tight on `common` and `id`.
+  // u = Vp [Xn, wn] - Vn [Xp, wp] (the point (vp xn - vn xp) / (vp - vn) for the values vp = Vp / wp,
+  // vn = Vn / wn of f/scale), tight on `common` and `id`. u is then divided by a common factor of its
+  // entries, or they grow twofold per cut. When p and n are the cofactor vectors C(A, h_p) and
+  // C(A, h_n) of their d constraints, A the d - 1 they share, the Grassmann-Plücker relations give
+  // u = ±(h_p·C(A, h_n)) C(A, f): u divided by h_p·[Xn, wn] is the cofactor vector of the new vertex,
+  // an exact division (the division is checked, q·D = u, so a wrong guess only costs the gcd below,
+  // which reduces u to lowest terms otherwise). A gcd cost half of a 5-input count.
   const auto cross = [&](std::size_t p, std::size_t n) {
     exact_value(p);
     exact_value(n);
@@ -561,14 +601,43 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
       mpz_mul(x[j].get_mpz_t(), value_[p].get_mpz_t(), xn[j].get_mpz_t());
       mpz_submul(x[j].get_mpz_t(), value_[n].get_mpz_t(), xp[j].get_mpz_t());
     }
-    mpz_class& g = t0_;
-    g = x[d];
-    for (int j = 0; j < d && g != 1; ++j) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), x[j].get_mpz_t());
-    if (g != 1)
-      for (int j = 0; j <= d; ++j) mpz_divexact(x[j].get_mpz_t(), x[j].get_mpz_t(), g.get_mpz_t());
+    bool is_cofactor = false;
+    if (cell.cofactor[p] && cell.cofactor[n] && static_cast<int>(cell.on[p].size()) == d &&
+        static_cast<int>(cell.on[n].size()) == d && static_cast<int>(common_.size()) == d - 1) {
+      ConstraintCode hp = 0;
+      for (ConstraintCode c : cell.on[p])
+        if (!std::binary_search(common_.begin(), common_.end(), c)) hp = c;
+      const mpz_class* h = row(hp);
+      mpz_class& D = divisor_;
+      mpz_mul(D.get_mpz_t(), h[d].get_mpz_t(), xn[d].get_mpz_t());
+      for (int j = 0; j < d; ++j) mpz_addmul(D.get_mpz_t(), h[j].get_mpz_t(), xn[j].get_mpz_t());
+      if (sgn(D) != 0) {
+        is_cofactor = true;
+        mpz_class& check = t0_;
+        for (int j = 0; j <= d && is_cofactor; ++j) {
+          mpz_divexact(point2_[j].get_mpz_t(), x[j].get_mpz_t(), D.get_mpz_t());
+          mpz_mul(check.get_mpz_t(), point2_[j].get_mpz_t(), D.get_mpz_t());
+          is_cofactor = check == x[j];
+        }
+        if (is_cofactor) {
+          const bool negate = sgn(point2_[d]) < 0;
+          for (int j = 0; j <= d; ++j) {
+            if (negate) mpz_neg(x[j].get_mpz_t(), point2_[j].get_mpz_t());
+            else mpz_swap(x[j].get_mpz_t(), point2_[j].get_mpz_t());
+          }
+        }
+      }
+    }
+    if (!is_cofactor) {
+      mpz_class& g = t0_;
+      g = x[d];
+      for (int j = 0; j < d && g != 1; ++j) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), x[j].get_mpz_t());
+      if (g != 1)
+        for (int j = 0; j <= d; ++j) mpz_divexact(x[j].get_mpz_t(), x[j].get_mpz_t(), g.get_mpz_t());
+    }
     common_.insert(std::upper_bound(common_.begin(), common_.end(), id), id);
-    above.push(x, d, common_);
-    below.push(x, d, common_);
+    above.push(x, d, common_, is_cofactor);
+    below.push(x, d, common_, is_cofactor);
   };
   // Two vertices span an edge iff they share d - 1 constraints that no third vertex lies on all of.
   // The tight sets as bit masks over the constraints of the cell when there are at most 64 (the

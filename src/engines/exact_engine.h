@@ -55,16 +55,19 @@ class ExactEngine {
   struct Cell {
     std::size_t num_vertices() const { return n; }
     const mpz_class* vertex(std::size_t v, int d) const { return &x[v * (d + 1)]; }
-    void clear() { n = 0, approx.clear(), filterable.clear(); }
-    // Appends [X, w] (d + 1 integers, w > 0, no common factor) with its rounding.
-    void push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight);
+    void clear() { n = 0, approx.clear(), filterable.clear(), cofactor.clear(); }
+    // Appends [X, w] (d + 1 integers, w > 0) with its rounding.
+    void push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor);
     // Appends vertex v of `from`, tight also on `id` when id != 0.
     void push(const Cell& from, std::size_t v, int d, ConstraintCode id);
 
     std::size_t n = 0;
     IntVector x;                 // num_vertices x (d + 1)
-    std::vector<double> approx;  // num_vertices x d: X_j / w truncated to doubles, for the sign filter
+    std::vector<double> approx;  // num_vertices x d: X_j / w in doubles (relative error < 3 2^-52), for the sign filter
     std::vector<char> filterable;  // per vertex: every approx coordinate 0 (exactly) or in [2^-900, 2^900]
+    // Per vertex: [X, w] is, up to sign, the cofactor vector of the rows (Worker::row) of its d tight
+    // constraints (the minors of that d x (d + 1) matrix), not reduced. See Worker::split.
+    std::vector<char> cofactor;
     // Sorted ids of the constraints tight at each vertex: the domain's as domain_code (the box's
     // faces first, then its extra half-spaces), a neuron's hyperplane as neuron_code(g, false), a
     // Max unit's hyperplane z_i = z_j (i < j) as max_code(g, i, j).
@@ -83,7 +86,7 @@ class ExactEngine {
     ActivationPattern pattern;
     int layer = 0;
     int neuron = 0;
-    IntMap pre;    // this layer's pre-activations on the cell
+    std::vector<IntMap> pre;  // the pre-activations on the cell of layers 0 .. layer
     // When neuron > 0 in a ReLU-family layer before the last: the next layer's pre-activations
     // summed over the outputs decided so far (Worker::descend), and which entries were stable on
     // the cell that entered the layer.
@@ -143,6 +146,10 @@ class ExactEngine {
     // o of `layer`, active or not, to it.
     void start_next(int layer, IntMap& next) const;
     void add_output(int layer, int o, bool below, IntMap& next);
+    // The integer row [a, c] of constraint `code` on the current cell (a·x + c = 0 on its
+    // hyperplane): the domain's, or a neuron's or Max unit's from pre_ (valid along the current
+    // path). Max units' rows are written to max_row_.
+    const mpz_class* row(ConstraintCode code);
 
     // Cells and sums for the children of a split, one set per level of the recursion (reused).
     struct Level {
@@ -167,7 +174,8 @@ class ExactEngine {
     std::vector<double> fd_;
     std::vector<long> exponent_;
     Integer t0_;
-    IntVector point_;
+    IntVector point_, point2_, max_row_;
+    Integer divisor_;
     LeafSink* sink_ = nullptr;
     std::vector<double> interior_;
     const ActivationPattern* forced_ = nullptr;  // run_subtree's prefix, followed up to forced_until_
@@ -189,6 +197,10 @@ class ExactEngine {
     Integer slope_den;
   };
   std::vector<IntLayer> int_layers_;
+  std::vector<int> layer_of_entry_;  // per pattern entry, its split layer
+  // Per domain constraint (domain_code), its row [a, c]: the box's x_i - lo_i and x_i - hi_i over
+  // their denominators, the extra half-spaces a·x - b likewise.
+  IntVector domain_rows_;
 };
 
 // Exact arithmetic for what the floating-point engines cannot decide, on the network and domain as
