@@ -351,6 +351,17 @@ TEST(GraphBadModel, AHeadFollowedByANodeWritingItsOwnInputIsRefused) {
               ThrowsMessage<InputError>(HasSubstr("node \"softmax\" (Softmax)")));
 }
 
+// ONNX graphs write each value once; the loader relies on it and refuses a file that does not.
+TEST(GraphBadModel, AValueWrittenTwiceIsRefusedNamingBothWriters) {
+  EXPECT_THAT([&] { relutope::load_network(graph_path("bad/value_written_twice.onnx")); },
+              ThrowsMessage<InputError>(HasSubstr("node \"neg_b\" (Neg): writes \"h\", which node \"relu_a\" (Relu) writes already")));
+  EXPECT_THAT([&] { relutope::load_network(graph_path("bad/initializer_written.onnx")); },
+              ThrowsMessage<InputError>(HasSubstr("node \"relu_over_weight\" (Relu): writes \"weight\", which an initializer or a graph input writes already")));
+  // The head that looped: its Transpose writes the Softmax's output again.
+  EXPECT_THAT([&] { relutope::load_network(graph_path("bad/head_cycle.onnx")); },
+              ThrowsMessage<InputError>(HasSubstr("node \"transpose_onto_itself\" (Transpose): writes \"y\", which node \"softmax\" (Softmax)")));
+}
+
 TEST(GraphBadModel, ATransposeThatRepeatsAnAxisIsRefused) {
   const std::string path = graph_path("bad/transpose_repeated_axis.onnx");
   EXPECT_THAT([&] { relutope::load_network(path); },

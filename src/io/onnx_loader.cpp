@@ -370,6 +370,8 @@ class GraphBuilder {
       v.integer = is_integer_type(init.data_type());
       values_[init.name()] = std::move(v);
     }
+    std::map<std::string, const onnx::NodeProto*> writers;
+    check_single_assignment(graph, writers);
     read_input(graph);
     count_uses(graph);
     for (const auto& out : graph.output()) ++uses_[out.name()];
@@ -441,6 +443,36 @@ class GraphBuilder {
     check_shape(out_shape, "the output");
     charge_index_map(num_elements(out_shape));
     return std::vector<std::int64_t>(static_cast<std::size_t>(num_elements(out_shape)));
+  }
+
+  // Every value is written once (ONNX graphs are in SSA form): by one node, an initializer or a graph
+  // input. The conversion relies on it (a value found again must be the same value, a chain of uses
+  // ends), so a file that writes a value twice is refused before any node is read.
+  void check_single_assignment(const onnx::GraphProto& graph, std::map<std::string, const onnx::NodeProto*>& writers) {
+    auto describe = [](const onnx::NodeProto* node) {
+      return node ? "node \"" + (node->name().empty() ? node->output(0) : node->name()) + "\" (" + node->op_type() + ")"
+                  : std::string("an initializer or a graph input");
+    };
+    auto write = [&](const std::string& name, const onnx::NodeProto* node) {
+      if (name.empty()) return;  // an optional output left out
+      const auto [at, first] = writers.emplace(name, node);
+      if (first) return;
+      const std::string what = "writes \"" + name + "\", which " + describe(at->second) +
+                               " writes already (each value of an ONNX graph is written once)";
+      if (node) reader_.fail(node, what);
+      // An initializer may also be listed among the graph's inputs (the IR before version 4 did so).
+      if (at->second) throw InputError(reader_.path() + ": \"" + name + "\" is an initializer or input but " + describe(at->second) + " writes it too");
+    };
+    for (const auto& init : graph.initializer()) write(init.name(), nullptr);
+    for (const auto& input : graph.input()) write(input.name(), nullptr);
+    for (const auto& node : graph.node()) {
+      for (const auto& a : node.attribute())
+        if (a.has_g()) {  // a branch sees the values before it; sibling branches may use the same names
+          std::map<std::string, const onnx::NodeProto*> scope = writers;
+          check_single_assignment(a.g(), scope);
+        }
+      for (const auto& out : node.output()) write(out, &node);
+    }
   }
 
   // Uses of each value, in the graph and in the branches of its If nodes.

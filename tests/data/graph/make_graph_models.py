@@ -399,11 +399,33 @@ def main():
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "head_cycle.onnx"))
+    write_reassignment_models()
     write_budget_models()
     model = DoubleInput().eval()
     torch.onnx.export(model, (torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3)), os.path.join(BAD, "conv_weight_input.onnx"),
                       opset_version=13, input_names=["input", "weight"], output_names=["output"])
     print("wrote bad/")
+
+
+def write_reassignment_models():
+    """Hand-built: files that write a value twice (not SSA), which the loader refuses before reading a node.
+    Run alone: python3 -c 'import make_graph_models as m; m.write_reassignment_models()'."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["input"], ["h"], name="relu_a"),
+         helper.make_node("Neg", ["input"], ["h"], name="neg_b"),
+         helper.make_node("Relu", ["h"], ["output"], name="relu_out")], "written_twice",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "value_written_twice.onnx"))
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["input"], ["weight"], name="relu_over_weight"),
+         helper.make_node("MatMul", ["weight", "weight"], ["output"], name="matmul")], "initializer_written",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.ones((2, 2), dtype=np.float32), "weight")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(BAD, "initializer_written.onnx"))
 
 
 def write_budget_models():
