@@ -49,7 +49,7 @@ WIDE_4D = [[-2.0, -1.0, 0.5, 1.0], [2.0, -0.5, -1.0, 0.0], [0.25, 2.0, 1.5, -1.5
 CASES = [
     # Conv, BatchNormalization, Relu, MaxPool 2x2, a residual Add, the Shape/Gather/Unsqueeze/Concat
     # flattening chain; opsets 11 (Unsqueeze axes as an attribute), 13, 17; and the export that fuses BN.
-    # (--exact, 2 to 3 s each here, on two of them)
+    # (--exact on two of them)
     case("small_cnn_opset11", f"{GRAPH}/small_cnn_opset11.onnx", ("io", "small_cnn_opset11", 1), engines=("default", "segment")),
     case("small_cnn_opset13", f"{GRAPH}/small_cnn_opset13.onnx", ("file", f"{GRAPH}/small_cnn_opset13.points.csv")),
     case("small_cnn_opset17", f"{GRAPH}/small_cnn_opset17.onnx", ("io", "small_cnn_opset17", 1), engines=("default", "segment")),
@@ -85,6 +85,11 @@ CASES = [
     # output heads: Softmax (the body's regions), and over channels with Transpose (opset 11)
     case("softmax_head_opset13", f"{GRAPH}/softmax_head_opset13.onnx", ("rows", WIDE_2D)),
     case("channel_softmax_head_opset11", f"{GRAPH}/channel_softmax_head_opset11.onnx", ("io", "channel_softmax_head_opset11", 2)),
+    # a ResNet in miniature (tests/data/reference/make_reference_models.py): MaxPool 3x3 stride 2 pad 1 (up to
+    # 9 inputs per window, thousands of partial ties at its blank inputs), a strided downsample, ReLU6,
+    # a depthwise Conv with Hardtanh, GlobalAveragePool
+    case("mini_resnet_0_1_2", "tests/data/reference/mini_resnet_opset13.onnx",
+         ("file", "tests/data/reference/mini_resnet.points.csv")),
     # the digits CNN of examples/ (Reshape, Conv + BN, ReLU, MaxPool, residual block): the whole triangle
     # through a 0, a 2 and a 7 (README: 3,858), and the plane walk's parts of another (many MaxPool ties
     # at blank pixels)
