@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <array>
 #include <cstdio>
 #include <iostream>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -66,6 +68,130 @@ bool wants_segment_walk(const CountOptions& options) {
 
 namespace {
 
+// What the line and the plane commands share: the graph and the chosen rows of --points, the limits and
+// signals (--time-limit, SIGINT and SIGTERM stop a walk with what it has certified so far; LongRun
+// installs the handlers and checks the flags, as for the other engines), the progress line, and the
+// parts of the report that are the same for both.
+template <int N>
+class WalkCommand {
+ public:
+  WalkCommand(const CountOptions& options, const char* option, const std::string& rows)
+      : options_(options), graph_(load_graph_onnx(options.model)), points_(load_points(options.where.points)) {
+    const std::string& file = options.where.points;
+    if (points_.cols() != graph_.input_dim())
+      throw InputError(file + ": points have " + std::to_string(points_.cols()) + " coordinates but " + options.model +
+                       " has " + std::to_string(graph_.input_dim()) + " inputs");
+    rows_ = with_option_name(option, [&] { return parse_rows<N>(rows); });
+    for (Eigen::Index row : rows_)
+      if (row >= points_.rows())
+        throw InputError(std::string(option) + ": " + std::to_string(row) + " is not a row of " + file + " (0 to " +
+                         std::to_string(points_.rows() - 1) + ")");
+    threads_ = options.run.threads > 0 ? options.run.threads : static_cast<int>(std::thread::hardware_concurrency());
+    units_ = unit_summary(graph_, num_units_);
+    long_run_.emplace(limits_, options.limits);
+  }
+
+  const Graph& graph() const { return graph_; }
+  const std::array<Eigen::Index, N>& rows() const { return rows_; }
+  Eigen::VectorXd point(int k) const { return points_.row(rows_[k]).transpose(); }
+
+  // Hands the walk its threads, limits and progress line ("12 regions so far, 3% of the area, ..."), and
+  // starts the clock.
+  template <typename WalkOptions>
+  void start(WalkOptions& walk, const char* noun, const char* done_what) {
+    walk.threads = options_.run.threads;
+    walk.stop = limits_.stop;
+    walk.time_limit = limits_.time_limit;
+    start_ = last_shown_ = std::chrono::steady_clock::now();
+    show_ = !options_.run.quiet && isatty(STDERR_FILENO);
+    if (show_)
+      walk.progress = [this, noun, done_what](double share, std::int64_t count) {
+        if (seconds_since(last_shown_) < 1) return;
+        last_shown_ = std::chrono::steady_clock::now();
+        std::fprintf(stderr, "\r%s %s so far, %.3g%% of the %s, %.3g %s/s, %.0f s   ", with_commas(count).c_str(), noun,
+                     100 * share, done_what, count / seconds_since(start_), noun, seconds_since(start_));
+      };
+  }
+
+  // Stops the clock and clears the progress line; the seconds the walk took.
+  double finish(bool complete) {
+    seconds_ = seconds_since(start_);
+    if (show_) std::fprintf(stderr, "\r\033[K");
+    EnumerateStats stop;
+    stop.complete = complete;
+    stop.stopped = complete ? StopReason::kNone : *limits_.stop ? StopReason::kStopped : StopReason::kTimeLimit;
+    stopped_ = complete ? "" : stop_text(stop);
+    return seconds_;
+  }
+  // Why the walk stopped ("time limit", "stop requested"); empty when it is complete.
+  const std::string& stopped() const { return stopped_; }
+
+  // --json: the keys every walk's object begins with, and those it ends with.
+  void json_begin(nlohmann::ordered_json& out, std::int64_t regions, bool complete) const {
+    out["model"] = options_.model;
+    out["regions"] = regions;
+    out["complete"] = complete;
+    out["stopped"] = complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped_);
+  }
+  void json_inputs(nlohmann::ordered_json& out) const {
+    out["input_dim"] = graph_.input_dim();
+    out["output_dim"] = graph_.output_dim();
+    out["units"] = num_units_;
+  }
+  template <typename Walked>
+  void json_end(nlohmann::ordered_json& out, double per_second, const Walked& result) const {
+    out["engine"] = "segment";
+    out["threads"] = threads_;
+    out["seconds"] = seconds_;
+    out["regions_per_second"] = per_second;
+    out["units_evaluated"] = result.units_evaluated;
+    out["triple_double_recomputations"] = result.refinements;
+    out["least_margin"] = result.least_margin;
+    out["peak_memory_mb"] = peak_memory_mb();
+    if (!graph_.output_head.empty()) out["output_head"] = graph_.output_head;
+    std::cout << out.dump() << "\n";
+  }
+
+  // The report's model, network and head lines.
+  void print_network(const char* pieces) const {
+    std::printf("  model      %s\n", options_.model.c_str());
+    std::printf("  network    %d inputs -> %s (%s unit values) -> %d outputs\n", graph_.input_dim(), units_.c_str(),
+                with_commas(num_units_).c_str(), graph_.output_dim());
+    if (!graph_.output_head.empty())
+      std::printf("  head       %s after the last affine op is left out: the %s are those of the piecewise-linear body\n",
+                  graph_.output_head.c_str(), pieces);
+  }
+  // The report's engine line.
+  template <typename Walked>
+  void print_engine(const char* walk, const Walked& result) const {
+    std::printf("  engine     %s walk through the graph's operations, %d thread%s, %s unit evaluations", walk, threads_,
+                threads_ == 1 ? "" : "s", with_commas(result.units_evaluated).c_str());
+    if (result.refinements > 0)
+      std::printf(" (%s decided after recomputing the values before them in triple-double)",
+                  with_commas(result.refinements).c_str());
+    std::printf("\n");
+  }
+
+ private:
+  static double seconds_since(std::chrono::steady_clock::time_point from) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  }
+
+  const CountOptions& options_;
+  const Graph graph_;
+  const Eigen::MatrixXd points_;
+  std::array<Eigen::Index, N> rows_{};
+  int threads_ = 0;
+  int num_units_ = 0;
+  std::string units_;
+  EnumerateOptions limits_;
+  std::optional<LongRun> long_run_;
+  std::chrono::steady_clock::time_point start_, last_shown_;
+  bool show_ = false;
+  double seconds_ = 0;
+  std::string stopped_;
+};
+
 // --plane: the regions on the triangle through three rows of --points (or its part near the first).
 int run_plane_count(const CountOptions& options) {
   const DomainOptions& where = options.where;
@@ -80,100 +206,42 @@ int run_plane_count(const CountOptions& options) {
                "number in (0, 1], got " << where.plane_scale;
     throw InputError(message.str());
   }
-  const Graph graph = load_graph_onnx(options.model);
-  const Eigen::MatrixXd points = load_points(where.points);
-  if (points.cols() != graph.input_dim())
-    throw InputError(where.points + ": points have " + std::to_string(points.cols()) + " coordinates but " +
-                     options.model + " has " + std::to_string(graph.input_dim()) + " inputs");
-  const auto rows = with_option_name("--plane", [&] { return parse_rows<3>(where.plane); });
-  for (Eigen::Index row : rows)
-    if (row >= points.rows())
-      throw InputError("--plane: " + std::to_string(row) + " is not a row of " + where.points + " (0 to " +
-                       std::to_string(points.rows() - 1) + ")");
-  const int threads = options.run.threads > 0 ? options.run.threads : static_cast<int>(std::thread::hardware_concurrency());
+  WalkCommand<3> command(options, "--plane", where.plane);
+  const auto& rows = command.rows();
   PlaneOptions walk;
-  walk.threads = options.run.threads;
-  EnumerateOptions limits;
-  const LongRun long_run(limits, options.limits);
-  walk.stop = limits.stop;
-  walk.time_limit = limits.time_limit;
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds_since = [](std::chrono::steady_clock::time_point from) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
-  };
-  auto last_shown = start;
-  const bool show = !options.run.quiet && isatty(STDERR_FILENO);
-  if (show)
-    walk.progress = [&](double share, std::int64_t regions) {
-      if (seconds_since(last_shown) < 1) return;
-      last_shown = std::chrono::steady_clock::now();
-      std::fprintf(stderr, "\r%s regions so far, %.3g%% of the area, %.3g regions/s, %.0f s   ",
-                   with_commas(regions).c_str(), 100 * share, regions / seconds_since(start), seconds_since(start));
-    };
-  const Eigen::VectorXd p0 = points.row(rows[0]).transpose(), p1 = points.row(rows[1]).transpose(),
-                        p2 = points.row(rows[2]).transpose();
-  const PlaneRegions result = with_option_name("--plane", [&] { return regions_in_triangle(graph, p0, p1, p2, scale, walk); });
-  const double seconds = seconds_since(start);
-  if (show) std::fprintf(stderr, "\r\033[K");
-  EnumerateStats stop;
-  stop.complete = result.complete;
-  stop.stopped = result.complete ? StopReason::kNone : *walk.stop ? StopReason::kStopped : StopReason::kTimeLimit;
-  const std::string stopped = result.complete ? "" : stop_text(stop);
+  command.start(walk, "regions", "area");
+  const PlaneRegions result = with_option_name(
+      "--plane", [&] { return regions_in_triangle(command.graph(), command.point(0), command.point(1), command.point(2), scale, walk); });
+  const double seconds = command.finish(result.complete);
   const double per_second = seconds > 0 ? result.regions / seconds : 0.0;
-  int num_units = 0;
-  const std::string units = unit_summary(graph, num_units);
   if (options.json) {
     nlohmann::ordered_json out;
-    out["model"] = options.model;
-    out["regions"] = result.regions;
-    out["complete"] = result.complete;
-    out["stopped"] = result.complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);
+    command.json_begin(out, result.regions, result.complete);
     out["area_done"] = result.area_done;
-    out["input_dim"] = graph.input_dim();
-    out["output_dim"] = graph.output_dim();
-    out["units"] = num_units;
+    command.json_inputs(out);
     out["domain"] = {{"kind", "triangle"}, {"points", where.points}, {"rows", rows}, {"scale", scale}};
-    out["engine"] = "segment";
-    out["threads"] = threads;
-    out["seconds"] = seconds;
-    out["regions_per_second"] = per_second;
-    out["units_evaluated"] = result.units_evaluated;
-    out["triple_double_recomputations"] = result.refinements;
-    out["least_margin"] = result.least_margin;
-    out["peak_memory_mb"] = peak_memory_mb();
-    if (!graph.output_head.empty()) out["output_head"] = graph.output_head;
-    std::cout << out.dump() << "\n";
+    command.json_end(out, per_second, result);
     return result.complete ? 0 : kExitStopped;
   }
   if (result.complete)
     std::printf("%s region%s\n", with_commas(result.regions).c_str(), result.regions == 1 ? "" : "s");
   else
     std::printf("at least %s region%s (stopped: %s)\n", with_commas(result.regions).c_str(), result.regions == 1 ? "" : "s",
-                stopped.c_str());
-  std::printf("  model      %s\n", options.model.c_str());
-  std::printf("  network    %d inputs -> %s (%s unit values) -> %d outputs\n", graph.input_dim(), units.c_str(),
-              with_commas(num_units).c_str(), graph.output_dim());
-  if (!graph.output_head.empty())
-    std::printf("  head       %s after the last affine op is left out: the regions are those of the piecewise-linear body\n",
-                graph.output_head.c_str());
+                command.stopped().c_str());
+  command.print_network("regions");
   std::printf("  domain     the triangle through rows %lld, %lld, %lld of %s", static_cast<long long>(rows[0]),
               static_cast<long long>(rows[1]), static_cast<long long>(rows[2]), where.points.c_str());
   if (scale != 1) std::printf(", its part s + t <= %.9g near row %lld (x = p0 + s (p1 - p0) + t (p2 - p0))", scale,
                               static_cast<long long>(rows[0]));
   std::printf("\n");
-  std::printf("  engine     plane walk through the graph's operations, %d thread%s, %s unit evaluations", threads,
-              threads == 1 ? "" : "s", with_commas(result.units_evaluated).c_str());
-  if (result.refinements > 0)
-    std::printf(" (%s decided after recomputing the values before them in triple-double)",
-                with_commas(result.refinements).c_str());
-  std::printf("\n");
+  command.print_engine("plane", result);
   std::printf("  certified  every line is farther from every vertex of its cells than their floating-point error bounds "
               "(least margin %.3g x)\n", result.least_margin);
   std::printf("  time       %.3f s (%.3g regions/s), peak memory %.0f MB\n", seconds, per_second, peak_memory_mb());
   if (!result.complete) {
     std::printf("  stopped    %s: the regions above are finished and certified, covering %.3g%% of the area; the "
                 "whole domain has at least as many (exit code %d)\n",
-                stopped.c_str(), 100 * result.area_done, kExitStopped);
+                command.stopped().c_str(), 100 * result.area_done, kExitStopped);
     return kExitStopped;
   }
   return 0;
@@ -196,52 +264,18 @@ int run_segment_count(const CountOptions& options) {
                      "--points FILE: give them");
   if (options.exact)
     throw InputError("--exact: the segment engine certifies its count with error bounds; --exact applies to the other engines");
-  const Graph graph = load_graph_onnx(options.model);
-  const Eigen::MatrixXd points = load_points(where.points);
-  if (points.cols() != graph.input_dim())
-    throw InputError(where.points + ": points have " + std::to_string(points.cols()) + " coordinates but " +
-                     options.model + " has " + std::to_string(graph.input_dim()) + " inputs");
-  const auto rows = with_option_name("--line", [&] { return parse_rows<2>(where.line); });
-  for (Eigen::Index row : rows)
-    if (row >= points.rows())
-      throw InputError("--line: " + std::to_string(row) + " is not a row of " + where.points + " (0 to " +
-                       std::to_string(points.rows() - 1) + ")");
+  WalkCommand<2> command(options, "--line", where.line);
+  const auto& rows = command.rows();
   const auto [t_begin, t_end] = parse_segment(where.segment);
-  const Eigen::VectorXd a = points.row(rows[0]).transpose(), b = points.row(rows[1]).transpose();
-  const int threads = options.run.threads > 0 ? options.run.threads : static_cast<int>(std::thread::hardware_concurrency());
-
+  const Eigen::VectorXd a = command.point(0), b = command.point(1);
   SegmentOptions walk;
   walk.t_begin = t_begin;
   walk.t_end = t_end;
   walk.keep_breakpoints = true;
-  walk.threads = options.run.threads;
-  // --time-limit, SIGINT and SIGTERM stop the walk with the pieces certified so far (LongRun installs
-  // the handlers and checks the flags, as for the other engines).
-  EnumerateOptions limits;
-  const LongRun long_run(limits, options.limits);
-  walk.stop = limits.stop;
-  walk.time_limit = limits.time_limit;
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds_since = [](std::chrono::steady_clock::time_point from) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
-  };
-  auto last_shown = start;
-  const bool show = !options.run.quiet && isatty(STDERR_FILENO);
-  if (show)
-    walk.progress = [&](double share, std::int64_t pieces) {
-      if (seconds_since(last_shown) < 1) return;
-      last_shown = std::chrono::steady_clock::now();
-      std::fprintf(stderr, "\r%s pieces so far, %.2f%% of the segment walked, %.3g pieces/s, %.0f s   ",
-                   with_commas(pieces).c_str(), 100 * share, pieces / seconds_since(start), seconds_since(start));
-    };
-  const SegmentPieces result = pieces_between(graph, a, b, walk);
-  const double seconds = seconds_since(start);
-  if (show) std::fprintf(stderr, "\r\033[K");
+  command.start(walk, "pieces", "segment walked");
+  const SegmentPieces result = pieces_between(command.graph(), a, b, walk);
+  const double seconds = command.finish(result.complete);
   const double length = (b - a).norm() * (t_end - t_begin);
-  EnumerateStats stop;  // why the walk stopped, for stop_text
-  stop.complete = result.complete;
-  stop.stopped = result.complete ? StopReason::kNone : *walk.stop ? StopReason::kStopped : StopReason::kTimeLimit;
-  const std::string stopped = result.complete ? "" : stop_text(stop);
   auto walked_text = [&] {
     std::ostringstream out;
     out.precision(9);
@@ -254,15 +288,9 @@ int run_segment_count(const CountOptions& options) {
   std::int64_t walked_pieces = 0;
   for (const SegmentInterval& part : result.walked) walked_pieces += part.pieces;
   const double per_second = seconds > 0 ? walked_pieces / seconds : 0.0;
-  int num_units = 0;
-  const std::string units = unit_summary(graph, num_units);
-
   if (options.json) {
     nlohmann::ordered_json out;
-    out["model"] = options.model;
-    out["regions"] = result.pieces;
-    out["complete"] = result.complete;
-    out["stopped"] = result.complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);
+    command.json_begin(out, result.pieces, result.complete);
     if (!result.complete) {
       out["t_reached"] = result.t_reached;
       nlohmann::ordered_json parts = nlohmann::ordered_json::array();
@@ -271,46 +299,25 @@ int run_segment_count(const CountOptions& options) {
       out["walked"] = parts;
       out["pieces_walked"] = walked_pieces;
     }
-    out["input_dim"] = graph.input_dim();
-    out["output_dim"] = graph.output_dim();
-    out["units"] = num_units;
+    command.json_inputs(out);
     out["domain"] = {{"kind", "segment"}, {"points", where.points}, {"rows", rows}, {"t_begin", t_begin}, {"t_end", t_end}};
     out["breakpoints"] = result.breakpoints;
     out["segment_length"] = length;
-    out["engine"] = "segment";
-    out["threads"] = threads;
-    out["seconds"] = seconds;
-    out["regions_per_second"] = per_second;
-    out["units_evaluated"] = result.units_evaluated;
-    out["triple_double_recomputations"] = result.refinements;
-    out["least_margin"] = result.least_margin;
-    out["peak_memory_mb"] = peak_memory_mb();
-    if (!graph.output_head.empty()) out["output_head"] = graph.output_head;
-    std::cout << out.dump() << "\n";
+    command.json_end(out, per_second, result);
     return result.complete ? 0 : kExitStopped;
   }
   if (result.complete)
     std::printf("%s piece%s\n", with_commas(result.pieces).c_str(), result.pieces == 1 ? "" : "s");
   else
     std::printf("at least %s piece%s on t = %.9g to %.9g (stopped: %s)\n", with_commas(result.pieces).c_str(),
-                result.pieces == 1 ? "" : "s", t_begin, result.t_reached, stopped.c_str());
-  std::printf("  model      %s\n", options.model.c_str());
-  std::printf("  network    %d inputs -> %s (%s unit values) -> %d outputs\n", graph.input_dim(), units.c_str(),
-              with_commas(num_units).c_str(), graph.output_dim());
-  if (!graph.output_head.empty())
-    std::printf("  head       %s after the last affine op is left out: the pieces are those of the piecewise-linear body\n",
-                graph.output_head.c_str());
+                result.pieces == 1 ? "" : "s", t_begin, result.t_reached, command.stopped().c_str());
+  command.print_network("pieces");
   std::printf("  domain     the segment from row %lld to row %lld of %s, t = %.9g to %.9g (length %.6g)\n",
               static_cast<long long>(rows[0]), static_cast<long long>(rows[1]), where.points.c_str(), t_begin, t_end, length);
   std::printf("  breaks     %zu, at t =", result.breakpoints.size());
   for (std::size_t i = 0; i < result.breakpoints.size() && i < 20; ++i) std::printf(" %.9g", result.breakpoints[i]);
   std::printf("%s\n", result.breakpoints.size() > 20 ? " ... (all with --json)" : "");
-  std::printf("  engine     segment walk through the graph's operations, %d thread%s, %s unit evaluations", threads,
-              threads == 1 ? "" : "s", with_commas(result.units_evaluated).c_str());
-  if (result.refinements > 0)
-    std::printf(" (%s decided after recomputing the values before them in triple-double)",
-                with_commas(result.refinements).c_str());
-  std::printf("\n");
+  command.print_engine("segment", result);
   std::printf("  certified  every cut lies farther from the next than their floating-point error bounds (least margin %.3g x)\n",
               result.least_margin);
   std::printf("  time       %.3f s (%.3g pieces/s), peak memory %.0f MB\n", seconds, per_second, peak_memory_mb());
@@ -321,7 +328,7 @@ int run_segment_count(const CountOptions& options) {
                 walked_text().c_str(), with_commas(walked_pieces).c_str(), 100 * share);
     std::printf("  stopped    %s: the pieces and breaks above are those of t = %.9g to %.9g, certified; the whole "
                 "segment has at least as many (exit code %d)\n",
-                stopped.c_str(), t_begin, result.t_reached, kExitStopped);
+                command.stopped().c_str(), t_begin, result.t_reached, kExitStopped);
     return kExitStopped;
   }
   return 0;
