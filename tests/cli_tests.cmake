@@ -303,7 +303,7 @@ relutope_cli_expect(issue8.threads_beyond_the_cap_are_refused 2 "threads: expect
 # (count --engine exact agrees). The float engines used to print 29-45 from +-1e9 on, 1 from
 # +-1e154 on, and the LP engine ran for more than ten minutes at +-1e15.
 foreach(size 1e9 1e15 1e100 1e200)
-  foreach(engine vertex lp)
+  foreach(engine vertex lp exact)  # exact: past 2^900 its vertices' roundings leave the sign filter's range
     relutope_cli_test(issue8.box_${size}_${engine}_gives_the_exact_count "^159 regions"
                       count tests/data/issue8_2x8x8x1.json --box=-${size}:${size} --engine ${engine} --quiet)
   endforeach()

@@ -642,10 +642,13 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
   // Two vertices span an edge iff they share d - 1 constraints that no third vertex lies on all of.
   // The tight sets as bit masks over the constraints of the cell when there are at most 64 (the
   // float vertex engine's test), else as sorted lists.
+  // (A cell has a few dozen distinct constraints among n d tight ones: inserted in order, not sorted.)
   codes_.clear();
-  for (std::size_t v = 0; v < num_vertices; ++v) codes_.insert(codes_.end(), cell.on[v].begin(), cell.on[v].end());
-  std::sort(codes_.begin(), codes_.end());
-  codes_.erase(std::unique(codes_.begin(), codes_.end()), codes_.end());
+  for (std::size_t v = 0; v < num_vertices; ++v)
+    for (ConstraintCode c : cell.on[v]) {
+      const auto at = std::lower_bound(codes_.begin(), codes_.end(), c);
+      if (at == codes_.end() || *at != c) codes_.insert(at, c);
+    }
   if (codes_.size() <= 64) {
     masks_.assign(num_vertices, 0);
     for (std::size_t v = 0; v < num_vertices; ++v)
