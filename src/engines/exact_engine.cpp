@@ -488,6 +488,17 @@ void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, In
   }
 }
 
+const mpz_class& ExactEngine::Worker::exact_value(const Cell& cell, const mpz_class* f, std::size_t v) {
+  mpz_class& value = value_[v];
+  if (has_value_[v]) return value;
+  const int d = engine_.dim_;
+  const mpz_class* x = cell.vertex(v, d);
+  mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
+  for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
+  has_value_[v] = 1;
+  return value;
+}
+
 ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const mpz_class* f) {
   const int d = engine_.dim_, stride = d + 1;
   const std::size_t num_vertices = cell.num_vertices();
@@ -523,12 +534,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
   bool pos = false, neg = false;
   for (std::size_t v = 0; v < num_vertices; ++v) {
     if (no_filter || !cell.filterable[v]) {
-      mpz_class& value = value_[v];
-      const mpz_class* x = cell.vertex(v, d);
-      mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
-      for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
-      sign_[v] = sgn(value);
-      has_value_[v] = 1;
+      sign_[v] = sgn(exact_value(cell, f, v));
     } else {
       const double* y = &cell.approx[v * d];
       double approx = fd[d], magnitude = std::abs(fd[d]), size = 1;
@@ -547,12 +553,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
       if (std::abs(approx) > bound) {
         sign_[v] = approx > 0 ? 1 : -1;
       } else {
-        mpz_class& value = value_[v];
-        const mpz_class* x = cell.vertex(v, d);
-        mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
-        for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
-        sign_[v] = sgn(value);
-        has_value_[v] = 1;
+        sign_[v] = sgn(exact_value(cell, f, v));
       }
     }
     pos |= sign_[v] > 0;
@@ -567,14 +568,6 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
   const Side side = classify(cell, f);
   if (side != Side::kBoth) return side;
   const std::size_t num_vertices = cell.num_vertices();
-  auto exact_value = [&](std::size_t v) {
-    if (has_value_[v]) return;
-    mpz_class& value = value_[v];
-    const mpz_class* x = cell.vertex(v, d);
-    mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
-    for (int j = 0; j < d; ++j) mpz_addmul(value.get_mpz_t(), f[j].get_mpz_t(), x[j].get_mpz_t());
-    has_value_[v] = 1;
-  };
   below.clear();
   above.clear();
   for (std::size_t v = 0; v < num_vertices; ++v) {
@@ -593,8 +586,8 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
   // an exact division (the division is checked, q·D = u, so a wrong guess only costs the gcd below,
   // which reduces u to lowest terms otherwise). A gcd cost half of a 5-input count.
   const auto cross = [&](std::size_t p, std::size_t n) {
-    exact_value(p);
-    exact_value(n);
+    exact_value(cell, f, p);
+    exact_value(cell, f, n);
     const mpz_class* xp = cell.vertex(p, d);
     const mpz_class* xn = cell.vertex(n, d);
     for (int j = 0; j <= d; ++j) {

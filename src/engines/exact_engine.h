@@ -127,6 +127,8 @@ class ExactEngine {
     // the cell is on: kBelow if f <= 0 at every vertex, kAbove if f >= 0 (and not 0 everywhere),
     // else kBoth. Leaves each vertex's sign in sign_ (and its exact value in value_ where computed).
     Side classify(const Cell& cell, const mpz_class* f);
+    // f·[X, w] at vertex v of `cell`, computed once per classify (value_, has_value_).
+    const mpz_class& exact_value(const Cell& cell, const mpz_class* f, std::size_t v);
     // Splits `cell` by f: below keeps f <= 0, above f >= 0; vertices with f = 0 go to both and
     // become tight on constraint `id`. below and above are filled only when the side is kBoth.
     Side split(const Cell& cell, const mpz_class* f, ConstraintCode id, Cell& below, Cell& above);
