@@ -29,13 +29,86 @@ UnitLayout::UnitLayout(const Network& net, int l, int first_entry)
   }
 }
 
+namespace {
+
+double gamma_of(double n) {
+  const double nu = n * 0x1p-53;
+  return nu / (1 - nu);
+}
+
+// Numbers in doubles with an elementwise bound on their distance to the exact ones (empty: exact).
+struct BoundedMatrix {
+  Eigen::MatrixXd value, error;
+};
+struct BoundedVector {
+  Eigen::VectorXd value, error;
+};
+
+// DoubleLayers (the same products, so the same bits), with the rounding of each fold bounded:
+// W (w + dw) summed in doubles over k terms is off from W w by at most |W| |dw| + gamma_k |W| |w|
+// (Higham, section 3.5), and W b + c (k + 1 terms) by |W| |db| + gamma_{k+1} (|W| |b| + |c|); both
+// inflated for the rounding of their own evaluation, and with (k + 1) 2^-1074 for products that
+// underflow.
+struct BoundedLayers {
+  using Matrix = BoundedMatrix;
+  using Vector = BoundedVector;
+  const Network& net;
+
+  Matrix weight(int l) const { return {net.layers[l].weight, {}}; }
+  Vector bias(int l) const { return {net.layers[l].bias, {}}; }
+  void fold(int l, const Matrix& w, const Vector& b, Matrix& out_w, Vector& out_b) const {
+    DoubleLayers{net}.fold(l, w.value, b.value, out_w.value, out_b.value);
+    const Layer& layer = net.layers[l];
+    const double k = static_cast<double>(layer.num_in());
+    const double gamma = gamma_of(k + 1), inflate = 1 + 2 * gamma_of(k + 4);
+    const Eigen::MatrixXd abs_weight = layer.weight.cwiseAbs();
+    out_w.error = inflate * gamma * (abs_weight * w.value.cwiseAbs());
+    out_b.error = inflate * gamma * (abs_weight * b.value.cwiseAbs() + layer.bias.cwiseAbs());
+    if (w.error.size()) out_w.error += inflate * (abs_weight * w.error);
+    if (b.error.size()) out_b.error += inflate * (abs_weight * b.error);
+    // A product below the normal range rounds by up to 2^-1075 absolutely, whatever gamma says.
+    out_w.error.array() += (k + 1) * 0x1p-1074;
+    out_b.error.array() += (k + 1) * 0x1p-1074;
+  }
+};
+
+}  // namespace
+
+void FlatNetwork::set_error_bounds() {
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    SplitLayer& layer = layers[l];
+    if (l == 0) {  // it reads the input itself: no sum of rows, no rounding of its own
+      layer.sum_gamma = 0;
+      layer.inflate = 1 + 2 * gamma_of(input_dim + 4);
+      layer.underflow = 0;
+    } else {
+      const double m = layers[l - 1].num_outputs();
+      layer.sum_gamma = gamma_of(m + 2);
+      // Every bound is a sum of at most m + 2 non-negative terms, each rounded a few times (d + 1
+      // for the magnitudes s_t): 2 gamma_{m+d+8} more than covers it.
+      layer.inflate = 1 + 2 * gamma_of(m + input_dim + 8);
+      layer.underflow = (input_dim + 1) * (m + 2) * 0x1p-1074;
+    }
+    // |W_j|_1, rounded up (a sum of non-negative terms: its rounding is less than inflate's).
+    layer.abs_l1 = layer.inflate * layer.weight.cwiseAbs().rowwise().sum();
+    layer.error_constant = (layer.inflate * layer.sum_gamma) * layer.bias.cwiseAbs();
+    layer.error_constant.array() += layer.underflow;
+    layer.weight_error_l1.resize(0);
+    if (!layer.weight_error.size() && !layer.bias_error.size()) continue;
+    if (!layer.weight_error.size()) layer.weight_error = Eigen::MatrixXd::Zero(layer.weight.rows(), layer.weight.cols());
+    if (!layer.bias_error.size()) layer.bias_error = Eigen::VectorXd::Zero(layer.num_rows());
+    layer.weight_error_l1 = layer.weight_error.rowwise().sum();
+    layer.error_constant += layer.inflate * layer.bias_error;
+  }
+}
+
 FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
   // Affine layers are folded into the next split layer (fold_layers.h). A layer after a split layer
   // is taken as it is: a product by the identity gives the same values, but as an Eigen GEMM, which
   // runs on OpenMP threads: on a loaded machine it waited for a descheduled thread (8% of a 1-thread
   // count of 2 -> 4x64), and the pool's threads then spun beside the count.
-  auto tail = fold_layers(net, DoubleLayers{net}, [&](UnitLayout layout, Eigen::MatrixXd w, Eigen::VectorXd b,
-                                                      bool folded) {
+  auto tail = fold_layers(net, BoundedLayers{net}, [&](UnitLayout layout, BoundedMatrix w, BoundedVector b,
+                                                       bool folded) {
     SplitLayer split;
     static_cast<UnitLayout&>(split) = std::move(layout);
     const Layer& layer = net.layers[split.network_layer];
@@ -46,8 +119,10 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
           if (layer.weight(i, k) != 0) split.stored_rows[i].emplace_back(k, layer.weight(i, k));
       split.stored_bias.assign(layer.bias.data(), layer.bias.data() + layer.num_rows());
     }
-    split.weight = std::move(w);
-    split.bias = std::move(b);
+    split.weight = std::move(w.value);
+    split.bias = std::move(b.value);
+    split.weight_error = std::move(w.error);
+    split.bias_error = std::move(b.error);
     split.slope.resize(layer.num_rows());
     for (int i = 0; i < layer.num_rows(); ++i) split.slope[i] = split.is_max ? 1.0 : layer.slope_below(i);
     num_neurons += split.num_entries();
@@ -57,9 +132,10 @@ FlatNetwork::FlatNetwork(const Network& net) : input_dim(net.input_dim()) {
     out_weight = Eigen::MatrixXd::Identity(tail.dim, tail.dim);
     out_bias = Eigen::VectorXd::Zero(tail.dim);
   } else {
-    out_weight = std::move(tail.weight);
-    out_bias = std::move(tail.bias);
+    out_weight = std::move(tail.weight.value);
+    out_bias = std::move(tail.bias.value);
   }
+  set_error_bounds();
 }
 
 namespace {

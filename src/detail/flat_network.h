@@ -7,6 +7,7 @@
 // by its slope; entries are the rows that are not linear. Max: output o is the largest row of unit
 // o; entries are the units of two or more rows, each holding the index of its largest row.
 #include <Eigen/Core>
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -43,6 +44,22 @@ struct SplitLayer : UnitLayout {
   Eigen::MatrixXd weight;  // num_rows x num_in (num_in = previous split layer's outputs, or input dim)
   Eigen::VectorXd bias;
   Eigen::VectorXd slope;   // ReLU family: slope below the breakpoint per row (1 for linear rows)
+  // Elementwise bounds on |weight - exact| and |bias - exact|, where exact are the numbers the layer
+  // stands for (the layers as stored, folded and normalised in rationals): the rounding of the folds
+  // of affine layers in doubles (and, for the first split layer, of the normalisation's shift to
+  // the box's centre). Empty: these numbers are exact.
+  Eigen::MatrixXd weight_error;
+  Eigen::VectorXd bias_error;
+  Eigen::VectorXd weight_error_l1;  // its rows' sums (FlatNetwork::set_error_bounds)
+  // Per row, the part of the bound that does not depend on the region: inflate (gamma_{m+2} |b_j|
+  // + bias_error_j) + underflow (row_errors).
+  Eigen::VectorXd error_constant;
+  // The rounding of this layer's map on a region, composed in doubles from the map of the layer
+  // before (row_carry and row_errors, below); abs_l1 the row sums of |weight|.
+  double sum_gamma = 0;  // gamma_{m+2} (Higham): m outputs before it, each product rounded twice
+  double inflate = 1;    // covers the rounding of the bound's own evaluation
+  double underflow = 0;  // the products' absolute error where they underflow
+  Eigen::VectorXd abs_l1;
 
   // Max layers whose rows are the stored layer's own (no affine layer folded in): those rows as
   // stored, sparse (column, weight) per row, and their biases; empty otherwise. Doubles are exact
@@ -73,6 +90,49 @@ struct SplitLayer : UnitLayout {
   }
 };
 
+// A rigorous bound on the rounding of the engines' affine maps, carried row by row from layer to
+// layer. Row j of split layer l on a region is r_j = (z_j, c_j) in R^(d+1), z_j its coefficients in
+// u and c_j its constant, summed in doubles from the rows r_t of the outputs t of layer l - 1 that
+// pass one on (factor f_t: 1, or a slope):
+//   r_j = sum_t W_jt f_t r_t + (0, b_j).
+// With E_t >= |computed r_t - exact r_t|_1 and s_t = |computed r_t|_1, any order of the sum gives
+// (Higham, Accuracy and Stability of Numerical Algorithms, section 3.1: at most m + 2 roundings
+// per term, gamma_n = n u / (1 - n u), u = 2^-53)
+//   |computed r_j - exact r_j|_1 <= sum_t |W_jt f_t| (E_t + gamma_{m+2} s_t) + gamma_{m+2} |b_j|
+//                                   + |dW_j|_1 max_t |f_t| (s_t + E_t) + |db_j| + underflow,
+// with dW, db the layer's own rounding (weight_error, bias_error) and `underflow` the absolute error
+// of the products that fall below the normal range ((d + 1)(m + 2) 2^-1074). row_carry() is the
+// term of row t per unit |W_jt f_t|, times `inflate` (more than the relative rounding of the bound's
+// own sums of non-negative terms); row_errors() adds the rest to the sum of those terms, or to a
+// bound of it such as |W_j|_1 max_t |f_t| row_carry(t). On a point u of the normalised box
+// (|u|_inf <= 1) a row's value is then off by at most E_j: the row decides its neuron in doubles
+// only where E_j is small against its tolerance band (the engines). The first split layer reads u
+// itself: E_j = |dW_j|_1 + |db_j|.
+inline double row_carry(const SplitLayer& layer, double error, double magnitude) {
+  return layer.inflate * (error + layer.sum_gamma * magnitude);
+}
+// row_carry() of n rows into `layer`, each of error error[t] and magnitude l1[t] + |constant[t]|.
+inline void row_carries(const SplitLayer& layer, int n, const double* error, const double* l1, const double* constant,
+                        double* __restrict out) {
+  const double inflate = layer.inflate, gamma = layer.sum_gamma;
+  for (int t = 0; t < n; ++t) out[t] = inflate * (error[t] + gamma * (l1[t] + std::abs(constant[t])));
+}
+// E_j for each row j of `layer` from the sums of its terms, carried[j] * factor (carried null: the
+// first split layer), and `largest`, the largest |f_t| (s_t + E_t) over the rows t of the layer
+// before (read only when the layer has weight_error; 1 for the first split layer, whose inputs are u).
+inline void row_errors(const SplitLayer& layer, const double* carried, double factor, double largest,
+                       double* __restrict out) {
+  const int n = layer.num_rows();
+  const double* const constant = layer.error_constant.data();
+  if (carried) {
+    for (int j = 0; j < n; ++j) out[j] = carried[j] * factor + constant[j];
+  } else {
+    for (int j = 0; j < n; ++j) out[j] = constant[j];
+  }
+  if (layer.weight_error_l1.size())
+    for (int j = 0; j < n; ++j) out[j] += layer.inflate * layer.weight_error_l1[j] * largest;
+}
+
 struct FlatNetwork {
   int input_dim = 0;
   int num_neurons = 0;  // pattern entries
@@ -81,6 +141,10 @@ struct FlatNetwork {
   Eigen::VectorXd out_bias;
 
   explicit FlatNetwork(const Network& net);
+
+  // Each split layer's sum_gamma, inflate, underflow, weight_error_l1 and error_constant (row_errors), from its
+  // place in the network and its weight_error: again after any change to those (normalize()).
+  void set_error_bounds();
 
   // The split layer and its entry of pattern index `global`.
   void locate(int global, int& layer, int& entry) const;

@@ -3,7 +3,78 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detail/affine_dd.h"
+
 namespace relutope::detail {
+
+namespace {
+
+double gamma_of(double n) {
+  const double nu = n * 0x1p-53;
+  return nu / (1 - nu);
+}
+
+// The first split layer's bias in coordinates centred on `centre`: b + W centre per row, as a
+// compensated dot product (Dot2 of Ogita, Rump and Oishi, Accurate sum and dot product, SIAM J. Sci.
+// Comput. 26, 2005: error-free products and sums, rounded once), so that a box far from the origin
+// (1e-3 wide around 1e7) does not lose its rows' constants to the rounding of the shift. Its
+// error, at most u |result| + gamma_n^2 (|b| + |W| |centre|) (there, Proposition 5.5, n = d + 1
+// terms), and that of the folds (|dW| |centre|), join the layer's bias_error.
+void shift_to_centre(SplitLayer& layer, const Eigen::VectorXd& centre) {
+  const int d = static_cast<int>(centre.size());
+  const double g = gamma_of(d + 1), slack = 1 + 2 * gamma_of(d + 4);
+  Eigen::VectorXd error(layer.num_rows());
+  for (int i = 0; i < layer.num_rows(); ++i) {
+    double sum = layer.bias[i], compensation = 0, magnitude = std::abs(layer.bias[i]);
+    for (int k = 0; k < d; ++k) {
+      const double product = layer.weight(i, k) * centre[k];
+      const double product_error = std::fma(layer.weight(i, k), centre[k], -product);
+      double t = 0, sum_error = 0;
+      two_sum(sum, product, t, sum_error);
+      sum = t;
+      compensation += sum_error + product_error;
+      magnitude += std::abs(product);
+    }
+    layer.bias[i] = sum + compensation;
+    error[i] = slack * (0x1p-52 * std::abs(layer.bias[i]) + 2 * g * g * magnitude);
+  }
+  if (centre.isZero()) return;  // b + W 0 = b: nothing rounded
+  if (layer.weight_error.size()) error += layer.weight_error * centre.cwiseAbs();
+  if (layer.bias_error.size()) error += layer.bias_error;
+  layer.bias_error = slack * error;
+}
+
+// Multiplies weight(i, k) by 2^exponent with its bound weight_error(i, k) (FlatNetwork::
+// set_error_bounds): exact, unless the product falls below the normal range, where it rounds by up
+// to 2^-1075.
+void scale_entry(SplitLayer& layer, int i, int k, int exponent) {
+  const double before = layer.weight(i, k);
+  const double after = std::ldexp(before, exponent);
+  layer.weight(i, k) = after;
+  if (layer.weight_error.size()) layer.weight_error(i, k) = std::ldexp(layer.weight_error(i, k), exponent);
+  if (before != 0 && std::abs(after) < 0x1p-1022) {
+    if (!layer.weight_error.size()) layer.weight_error = Eigen::MatrixXd::Zero(layer.weight.rows(), layer.weight.cols());
+    layer.weight_error(i, k) += 0x1p-1074;
+  }
+}
+
+void scale_column(SplitLayer& layer, int k, int exponent) {
+  for (int i = 0; i < layer.weight.rows(); ++i) scale_entry(layer, i, k, exponent);
+}
+
+// Row i and its bias.
+void scale_row(SplitLayer& layer, int i, int exponent) {
+  for (int k = 0; k < layer.weight.cols(); ++k) scale_entry(layer, i, k, exponent);
+  const double before = layer.bias[i];
+  layer.bias[i] = std::ldexp(before, exponent);
+  if (layer.bias_error.size()) layer.bias_error[i] = std::ldexp(layer.bias_error[i], exponent);
+  if (before != 0 && std::abs(layer.bias[i]) < 0x1p-1022) {
+    if (!layer.bias_error.size()) layer.bias_error = Eigen::VectorXd::Zero(layer.bias.size());
+    layer.bias_error[i] += 0x1p-1074;
+  }
+}
+
+}  // namespace
 
 NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
   NormalizedProblem out{flat, domain, Eigen::VectorXd(), Eigen::VectorXd(), true};
@@ -32,8 +103,20 @@ NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
   }
   Eigen::MatrixXd& first = out.flat.layers.empty() ? out.flat.out_weight : out.flat.layers.front().weight;
   Eigen::VectorXd& first_bias = out.flat.layers.empty() ? out.flat.out_bias : out.flat.layers.front().bias;
-  first_bias += first * out.centre;
-  first = first * out.scale.asDiagonal();
+  if (out.flat.layers.empty()) {
+    first_bias += first * out.centre;
+  } else {
+    shift_to_centre(out.flat.layers.front(), out.centre);
+  }
+  if (out.flat.layers.empty()) {
+    first = first * out.scale.asDiagonal();
+  } else {
+    for (int k = 0; k < domain.dim(); ++k) {
+      int exponent = 0;
+      std::frexp(out.scale[k], &exponent);
+      scale_column(out.flat.layers.front(), k, exponent - 1);
+    }
+  }
   // Each output's rows (one row, or the rows of a Max unit) are scaled by a power of two to a
   // largest norm in [0.5, 1), and the next layer's column by the inverse: ReLU, leaky ReLU and max
   // are positively homogeneous, so the regions and the outputs are unchanged, no rounding happens,
@@ -49,12 +132,15 @@ NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
       if (!(norm > 0) || !std::isfinite(norm)) continue;
       int exponent = 0;
       std::frexp(norm, &exponent);
-      layer.weight.middleRows(layer.out_row[o], layer.out_rows[o]) *= std::ldexp(1.0, -exponent);
-      layer.bias.segment(layer.out_row[o], layer.out_rows[o]) *= std::ldexp(1.0, -exponent);
-      next.col(o) *= std::ldexp(1.0, exponent);
+      for (int r = layer.out_row[o]; r < layer.out_row[o] + layer.out_rows[o]; ++r) scale_row(layer, r, -exponent);
+      if (l + 1 < out.flat.layers.size())
+        scale_column(out.flat.layers[l + 1], o, exponent);
+      else
+        next.col(o) *= std::ldexp(1.0, exponent);
     }
     out.representable = out.representable && layer.weight.allFinite() && layer.bias.allFinite();
   }
+  out.flat.set_error_bounds();
   for (const Halfspace& h : out.domain.extra)
     out.representable = out.representable && h.a.allFinite() && std::isfinite(h.b);
   out.representable = out.representable && out.domain.lo.allFinite() && out.domain.hi.allFinite();
