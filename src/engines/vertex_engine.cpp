@@ -158,6 +158,26 @@ RELUTOPE_VECTOR_CLONES void row_extremes(const double* x, int num_vertices, int 
 VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs,
                            const ExactFallback& exact, const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
     : flat_(flat), tol_(tolerance_abs), exact_(exact), centre_(centre), scale_(scale) {
+  trust_ = 2 * std::sqrt(static_cast<double>(flat.input_dim)) / tol_;
+  if (flat.layers.size() >= 2) {
+    const SplitLayer& first = flat.layers[0];
+    const SplitLayer& second = flat.layers[1];
+    Eigen::VectorXd error(first.num_rows());
+    row_errors(first, nullptr, 1.0, 1.0, error.data());
+    Eigen::VectorXd carry = Eigen::VectorXd::Zero(first.num_outputs());
+    double largest = 0;
+    for (int o = 0; o < first.num_outputs(); ++o)
+      for (int r = first.out_row[o]; r < first.out_row[o] + first.out_rows[o]; ++r) {
+        const double factor = first.is_max ? 1.0 : std::max(1.0, std::abs(first.slope[r]));
+        const double magnitude = first.weight.row(r).lpNorm<1>() + std::abs(first.bias[r]);
+        carry[o] = std::max(carry[o], factor * row_carry(second, error[r], magnitude));
+        largest = std::max(largest, factor * (magnitude + error[r]));
+      }
+    // The product by |W| rounds (a sum of non-negative terms) by less than 2 gamma_{m+2}.
+    const Eigen::VectorXd carried = second.weight.cwiseAbs() * carry;
+    second_error_.resize(second.num_rows());
+    row_errors(second, carried.data(), 1 + 2 * second.sum_gamma, largest, second_error_.data());
+  }
   if (domain.dim() > 20)
     throw InputError("engine vertex: the box in dimension " + std::to_string(domain.dim()) +
                      " has 2^" + std::to_string(domain.dim()) + " corners; use engine lp");
@@ -207,6 +227,10 @@ VertexEngine::Worker::Worker(const VertexEngine& engine)
       pattern_(engine.flat_.num_neurons, 0),
       weight_(engine.flat_.layers.size()),
       bias_(engine.flat_.layers.size()),
+      error_(engine.flat_.layers.size()),
+      carry_(engine.flat_.layers.size()),
+      widest_(engine.flat_.layers.size(), 0.0),
+      largest_(engine.flat_.layers.size(), 0.0),
       unstable_(engine.flat_.layers.size()),
       next_(engine.flat_.layers.size()),
       below_(engine.flat_.num_neurons + 1),
@@ -247,15 +271,22 @@ void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& f
 bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen::MatrixXd* next) {
   const FlatNetwork& flat = engine_.flat_;
   const int d = cell.dim;
+  const SplitLayer& split_layer = flat.layers[layer];
+  Eigen::VectorXd& error = error_[layer];
+  error.resize(split_layer.num_rows());
   if (layer == 0) {
-    weight_[0] = flat.layers[0].weight;
-    bias_[0] = flat.layers[0].bias;
+    weight_[0] = split_layer.weight;
+    bias_[0] = split_layer.bias;
+    row_errors(split_layer, nullptr, 1.0, 1.0, error.data());
   } else {
     weight_[layer] = next->leftCols(d);
-    bias_[layer] = next->col(d) + flat.layers[layer].bias;
+    bias_[layer] = next->col(d) + split_layer.bias;
+    if (layer == 1)
+      error = engine_.second_error_;
+    else
+      row_errors(split_layer, split_layer.abs_l1.data(), widest_[layer - 1], largest_[layer - 1], error.data());
   }
   const Eigen::MatrixXd& z = weight_[layer];
-  const SplitLayer& split_layer = flat.layers[layer];
   const int offset = split_layer.offset;
   std::vector<int>& unstable = unstable_[layer];  // entries of the layer
   unstable.clear();
@@ -266,11 +297,14 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
     const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> x(
         cell.x.data(), cell.num_vertices, d);
     const Eigen::MatrixXd values = x.lazyProduct(z.transpose());
+    l1_.resize(z.rows());
+    for (Eigen::Index j = 0; j < z.rows(); ++j) l1_[j] = z.row(j).lpNorm<1>();
     for (int e = 0; e < split_layer.num_entries(); ++e) {
       const int state = max_stable_state(layer, split_layer.entry_out[e], values);
       if (state >= 0) pattern_[offset + e] = static_cast<std::uint8_t>(state);
       else unstable.push_back(e);
     }
+    carry_errors(layer, l1_.data());
   } else if (!relu_states(layer, cell)) {
     return false;
   }
@@ -301,23 +335,28 @@ bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
   const double* const l1 = l1_.data();
   const int* const entry_out = split_layer.entry_out.data();
   const double* const bias = bias_[layer].data();
-  const double tol = engine_.tol_;
+  const double* const error = error_[layer].data();
+  const double tol = engine_.tol_, trust = engine_.trust_;
   const int num_entries = split_layer.num_entries();
   for (int e = 0; e < num_entries; ++e) {
     const int j = entry_out[e];
     const double top = hi[j] + bias[j];
     const double bottom = lo[j] + bias[j];
+    // A row whose rounding error may not be small against its band (one that rounds to zero, or
+    // cancels to the order of its error): its rounded row alone does not decide it.
+    if (!(error[j] * trust < l1[j])) {
+      const int state = state_of_untrusted(cell, layer, j, top, bottom);
+      if (state < 0) return false;
+      if (state != kTrusted) {
+        pattern_[offset + e] = static_cast<std::uint8_t>(state);
+        continue;
+      }
+    }
     // The tolerance is tol |z_j| (Euclidean norm); 2 tol |z_j|_1 bounds it from above with room for
     // rounding, and decides most rows without the square root.
     const double bound = 2 * tol * l1[j];
     if (top > bound && bottom < -bound) {
       unstable.push_back(e);
-      continue;
-    }
-    if (l1[j] == 0) {  // a row that rounds to zero: its rounded bias alone does not decide it
-      const int state = zero_row_state(cell, layer, j);
-      if (state < 0) return false;
-      pattern_[offset + e] = static_cast<std::uint8_t>(state);
       continue;
     }
     if (bottom > bound || top < -bound) {
@@ -337,10 +376,68 @@ bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
     }
     pattern_[offset + e] = top > eps ? 1 : 0;
   }
+  carry_errors(layer, l1);
   return true;
 }
 
-int VertexEngine::Worker::zero_row_state(const Cell& cell, int layer, int row) {
+void VertexEngine::Worker::carry_errors(int layer, const double* l1) {
+  const FlatNetwork& flat = engine_.flat_;
+  if (layer + 1 == static_cast<int>(flat.layers.size())) return;
+  const SplitLayer& split_layer = flat.layers[layer];
+  const SplitLayer& next = flat.layers[layer + 1];
+  const int n = split_layer.num_rows();
+  const double* const error = error_[layer].data();
+  const double* const bias = bias_[layer].data();
+  Eigen::VectorXd& carry = carry_[layer];
+  carry.resize(n);
+  row_carries(next, n, error, l1, bias, carry.data());
+  // The widest over every row, whatever its state (an upper bound of those the cell passes on).
+  if (split_layer.is_max || split_layer.slope.cwiseAbs().maxCoeff() <= 1) {
+    widest_[layer] = carry.maxCoeff();
+  } else {
+    widest_[layer] = (carry.array() * split_layer.slope.array().abs().max(1.0)).maxCoeff();
+  }
+  if (next.weight_error_l1.size()) {
+    double largest = 0;
+    for (int j = 0; j < n; ++j)
+      largest = std::max(largest, std::max(1.0, std::abs(split_layer.slope[j])) * (l1[j] + std::abs(bias[j]) + error[j]));
+    largest_[layer] = largest;
+  }
+}
+
+double VertexEngine::Worker::tight_error(int layer, int row) const {
+  if (layer == 0) return error_[0][row];  // the first layer's own
+  const FlatNetwork& flat = engine_.flat_;
+  const SplitLayer& prev = flat.layers[layer - 1];
+  const SplitLayer& split_layer = flat.layers[layer];
+  double carried = 0;
+  for (int o = 0; o < prev.num_outputs(); ++o) {
+    const double w = split_layer.weight(row, o);
+    if (w == 0) continue;
+    int source = 0;
+    double factor = 1;
+    prev.source(o, pattern_.data(), source, factor);
+    carried += std::abs(w * factor) * carry_[layer - 1][source];
+  }
+  // The sum rounds (non-negative terms) by less than 2 gamma_{m+2}.
+  double error = carried * (1 + 2 * split_layer.sum_gamma) + split_layer.error_constant[row];
+  if (split_layer.weight_error_l1.size()) error += split_layer.inflate * split_layer.weight_error_l1[row] * largest_[layer - 1];
+  return std::min(error_[layer][row], error);
+}
+
+int VertexEngine::Worker::state_of_untrusted(const Cell& cell, int layer, int row, double top, double bottom) {
+  const double norm = weight_[layer].row(row).norm();
+  const double error = error_[layer][row] = tight_error(layer, row);  // for carry_errors() too
+  if (norm > 0 && 2 * error <= engine_.tol_ * norm) return kTrusted;
+  // The exact values at the vertices lie within `error` of the rounded ones: beyond it and the band
+  // (as relu_states() bounds it), they keep the rounded sign.
+  const double bound = 2 * engine_.tol_ * weight_[layer].row(row).lpNorm<1>() + error;
+  if (bottom > bound) return 1;
+  if (top < -bound) return 0;
+  return untrusted_row_state(cell, layer, row);
+}
+
+int VertexEngine::Worker::untrusted_row_state(const Cell& cell, int layer, int row) {
   const ExactNetwork::RowOnRegion exact =
       engine_.exact_.network().row_on_region(pattern_, layer, row, engine_.centre_, engine_.scale_);
   if (exact.rational) ++counters.exact_decisions;
@@ -422,8 +519,10 @@ int VertexEngine::Worker::max_stable_state(int layer, int o, const Eigen::Matrix
     const double gap = (values.col(first + best) - values.col(first + r)).minCoeff() + c[first + best] - c[first + r];
     const double norm = (z.row(first + best) - z.row(first + r)).norm();
     // Rows equal in doubles may differ exactly (a difference that cancels or underflows): the gap
-    // of their rounded constants then proves nothing, and max_pieces() decides them exactly.
-    if (norm == 0 || !(gap > engine_.tol_ * norm)) return -1;
+    // of their rounded constants then proves nothing, and max_pieces() decides them exactly. The
+    // exact gap is within the two rows' rounding errors of the rounded one.
+    const double error = error_[layer][first + best] + error_[layer][first + r];
+    if (norm == 0 || !(gap > engine_.tol_ * norm + error)) return -1;
   }
   return best;
 }
@@ -689,6 +788,14 @@ void VertexEngine::Worker::snapshot(const Cell& cell, int layer, int pos) {
     task.unstable = unstable_[layer];
     task.weight = weight_[layer];
     task.bias = bias_[layer];
+    task.error = error_[layer];
+    task.carry = carry_[layer];
+    task.widest = widest_[layer];
+    task.largest = largest_[layer];
+    if (layer > 0) {
+      task.prev_carry = carry_[layer - 1];
+      task.prev_largest = largest_[layer - 1];
+    }
     if (layer + 1 < static_cast<int>(engine_.flat_.layers.size())) task.next = next_[layer][pos];
   }
   frontier_->push_back(std::move(task));
@@ -794,6 +901,13 @@ void VertexEngine::Worker::descend_max(const Cell& cell, int layer, int pos, int
   }
 }
 
+bool VertexEngine::Worker::difference_trusted(int layer, int a, int b, double norm) const {
+  if (!(norm > 0)) return false;
+  const double band = engine_.tol_ * norm;
+  if (2 * (error_[layer][a] + error_[layer][b]) <= band) return true;
+  return 2 * (tight_error(layer, a) + tight_error(layer, b)) <= band;
+}
+
 bool VertexEngine::Worker::on_a_facet_exactly(const Cell& cell, int global, bool& active) {
   // z = 0 on the whole cell is inactive, as the exact engine has it.
   const Exactly side = decide_exactly(cell, neuron_code(global, true));
@@ -831,9 +945,10 @@ bool VertexEngine::Worker::max_pieces(const Cell& cell, int layer, int entry, in
       }
       f = weight_[layer].row(first + state).transpose() - weight_[layer].row(first + j).transpose();
       double c = bias_[layer][first + state] - bias_[layer][first + j];
-      if ((f.array() == 0).all()) {
-        // z_state - z_j rounds to zero: its exact value decides, never the rounded constants; a
-        // real tiny difference cuts the piece like any other (scaled, the sides do not change).
+      if (!difference_trusted(layer, first + state, first + j, f.norm())) {
+        // z_state - z_j rounds to zero, or to the order of its rounding error: its exact value
+        // decides, never the rounded constants; a real tiny difference cuts the piece like any
+        // other (scaled, the sides do not change).
         const ExactNetwork::RowOnRegion exact = engine_.exact_.network().row_on_region(
             pattern_, layer, first + state, engine_.centre_, engine_.scale_, first + j);
         if (exact.rational) ++counters.exact_decisions;
@@ -918,6 +1033,14 @@ void VertexEngine::Worker::run(const Task& task, LeafSink& sink) {
   unstable_[task.layer] = task.unstable;
   weight_[task.layer] = task.weight;
   bias_[task.layer] = task.bias;
+  error_[task.layer] = task.error;
+  carry_[task.layer] = task.carry;
+  widest_[task.layer] = task.widest;
+  largest_[task.layer] = task.largest;
+  if (task.layer > 0) {
+    carry_[task.layer - 1] = task.prev_carry;
+    largest_[task.layer - 1] = task.prev_largest;
+  }
   if (task.layer + 1 < static_cast<int>(engine_.flat_.layers.size())) {
     if (next_[task.layer].size() < task.unstable.size() + 1) next_[task.layer].resize(task.unstable.size() + 1);
     next_[task.layer][task.pos] = task.next;

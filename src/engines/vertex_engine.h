@@ -56,6 +56,11 @@ class VertexEngine {
     std::vector<int> unstable;
     Eigen::MatrixXd weight;  // pre-activation map of `layer` on the cell
     Eigen::VectorXd bias;
+    Eigen::VectorXd error;   // Worker::error_, carry_, widest_ and largest_ of `layer`
+    Eigen::VectorXd carry;
+    double widest = 0, largest = 0;
+    Eigen::VectorXd prev_carry;  // carry_ and largest_ of `layer` - 1 (tight_error)
+    double prev_largest = 0;
     Eigen::MatrixXd next;    // the next layer's pre-activation map accumulated so far (see Worker::next_)
     int exact_from = -1;     // >= 0: the whole task is the exact subtree from this neuron on
   };
@@ -83,11 +88,27 @@ class VertexEngine {
     // neuron constraint of the cell, as with duplicated neurons or relu(relu(z)) (a common case of
     // exact degeneracy)? Then the cell lies on one side of it: its state goes to `active`.
     bool on_a_facet_exactly(const Cell& cell, int global, bool& active);
-    // The state of the ReLU-family neuron of row `row` of `layer`, whose row rounds to zero on the
-    // cell (its products underflow, or cancel in a rounded sum): from its exact row (ExactNetwork::
-    // row_on_region), never from its rounded bias alone. -1 when that row cuts the cell, or comes
-    // within the tolerance of a vertex: exact arithmetic decides the layer.
-    __attribute__((noinline)) int zero_row_state(const Cell& cell, int layer, int row);
+    // relu_states() for row `row` of `layer` when its rounding error (error_) may not be small
+    // against its tolerance band: kTrusted if it is after all (with tight_error(), and the row's
+    // Euclidean norm), else its state: 0 or 1 where its rounded values (`top`, `bottom`: the
+    // largest and smallest at the vertices) keep one sign by more than the error and the band, or
+    // otherwise from untrusted_row_state (-1: exact arithmetic decides the layer).
+    static constexpr int kTrusted = 2;
+    __attribute__((noinline)) int state_of_untrusted(const Cell& cell, int layer, int row, double top, double bottom);
+    // The state of the ReLU-family neuron of row `row` of `layer`, whose row on the cell rounds to
+    // zero or to no more than its rounding error (its products underflow, or cancel in the rounded
+    // sums): from its exact row (ExactNetwork::row_on_region), never from its rounding. -1 when that
+    // row cuts the cell, or comes within the tolerance of a vertex: exact arithmetic decides the layer.
+    __attribute__((noinline)) int untrusted_row_state(const Cell& cell, int layer, int row);
+    // A bound on the error of row `row` of `layer` from the sum of the terms the row sums on the cell
+    // (row_carry of each output of the layer before that passes a row on, times |weight x factor|)
+    // instead of |W_row|_1 times the widest of them (error_); the smaller of the two.
+    __attribute__((noinline)) double tight_error(int layer, int row) const;
+    // Whether the rounded difference of rows a and b of `layer` (Euclidean norm `norm`) is trusted:
+    // its rounding error (the rows' errors, tightened if need be) within half its tolerance band.
+    bool difference_trusted(int layer, int a, int b, double norm) const;
+    // carry_, widest_ and largest_ of `layer` from error_[layer], the map's rows and their l1 norms.
+    void carry_errors(int layer, const double* l1);
     // Where the cell lies relative to constraint `code` (its a·x <= b side), decided in rationals
     // for a cut floating point could not decide: inside or outside when the constraint is constant
     // on the cell or exactly a multiple of one of its facets; kIdentical when it reads 0 <= 0 there.
@@ -119,6 +140,14 @@ class VertexEngine {
     ActivationPattern pattern_;
     std::vector<Eigen::MatrixXd> weight_;  // per split layer, valid along the current path
     std::vector<Eigen::VectorXd> bias_;
+    // Per split layer on the current path, per row of its map: error_, a bound on |rounded - exact|_1
+    // of the row (coefficients and constant, flat_network.h), at first |W_j|_1 times the widest_
+    // carry of the layer before (row_errors), tightened where that does not clear the row's band
+    // (tight_error); carry_, what the row carries into each row of the next layer per unit
+    // |weight x factor| (row_carry). widest_: the largest max(1, |slope|) carry_ of the layer;
+    // largest_: the largest max(1, |slope|) (s_t + E_t), for a next layer with fold errors.
+    std::vector<Eigen::VectorXd> error_, carry_;
+    std::vector<double> widest_, largest_;
     std::vector<std::vector<int>> unstable_;
     // next_[l][pos]: the pre-activation map of layer l+1, rows [w | c], summed over the neurons of
     // layer l decided before position pos of unstable_[l]. A layer's map is then ready when the
@@ -156,6 +185,12 @@ class VertexEngine {
   double tol_;
   const ExactFallback& exact_;
   Eigen::VectorXd centre_, scale_;
+  // A row of error E and l1 norm l1 (coefficients) may not be trusted when E trust_ >= l1: its
+  // error may exceed half its tolerance band, tol |z|_2 / 2 >= tol l1 / (2 sqrt(d)).
+  double trust_ = 0;
+  // error_ of the second split layer's rows, for every cell at once: the rows of the first are the
+  // same on every cell, and the sum over all of them bounds the sum over those a cell passes on.
+  Eigen::VectorXd second_error_;
   Cell root_;
   bool root_undecided_ = false;  // a domain constraint came within the tolerance of a box corner
 };
