@@ -309,6 +309,14 @@ foreach(size 1e9 1e15 1e100 1e200)
   endforeach()
 endforeach()
 
+# tests/data/cancelling_row.json: relu(-h_1 - 2^-60 h_2 + h_3 + 2^-60 h_4) over four ReLUs active on
+# [-1,1]^2 is exactly relu(2^-60 (x_1 - x_0)), 2 regions; its row cancels in doubles to a constant of the
+# order of its rounding error, and both float engines printed 1 region.
+foreach(engine vertex lp)
+  relutope_cli_test(trust.cancelling_row_${engine}_gives_the_exact_count "^2 regions"
+                    count tests/data/cancelling_row.json --box=-1:1 --engine ${engine} --quiet)
+endforeach()
+
 # ---------------------------------------------------------------------------------- issue 10: one set of enumeration options
 
 # Every command that enumerates takes --threads, --engine, --tolerance and --quiet, declared once

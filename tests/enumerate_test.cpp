@@ -303,6 +303,54 @@ TEST(Enumerate, RowThatCancelsInDoublesBesideATinyBiasIsDecidedExactly) {
   }
 }
 
+// A row that cancels in the rounded sums to a small number that is not zero, its rounding error as
+// large as itself: h = relu(x_0 + x_1 + 4), relu(x_0 + 4), relu(x_0 + x_1 + 4), relu(x_1 + 4), all
+// active on [-1,1]^2, read by z = -h_1 - 2^-60 h_2 + h_3 + 2^-60 h_4 = 2^-60 (x_1 - x_0) exactly: 2
+// regions, cut along x_0 = x_1. In doubles -h_1 - 2^-60 h_2 rounds to -h_1 in the coefficients of
+// x_0 and x_1 but not in the constant (-4 - 2^-58), so the rounded row is a constant of the order of
+// its rounding error that says nothing about the sign of z: the floating-point engines once counted
+// 1 region. The same row against a zero row in a Max unit, max(z, 0), has state 0 above x_0 = x_1
+// and 1 below it: the same patterns.
+TEST(Enumerate, RowThatCancelsToItsRoundingErrorIsDecidedExactly) {
+  const Domain box = Domain::cube(2, -1, 1);
+  const double tiny = std::ldexp(1.0, -60);
+  Network net;
+  relutope::Layer hidden;
+  hidden.weight = Eigen::MatrixXd{{1, 1}, {1, 0}, {1, 1}, {0, 1}};
+  hidden.bias = Eigen::VectorXd::Constant(4, 4);
+  relutope::Layer relu;
+  relu.weight = Eigen::MatrixXd{{-1, -tiny, 1, tiny}};
+  relu.bias = Eigen::VectorXd::Zero(1);
+  relutope::Layer max;
+  max.activation = relutope::Activation::kMax;
+  max.unit_rows = {2};
+  max.weight = Eigen::MatrixXd{{-1, -tiny, 1, tiny}, {0, 0, 0, 0}};
+  max.bias = Eigen::VectorXd::Zero(2);
+  for (const relutope::Layer* second : {&relu, &max}) {
+    SCOPED_TRACE(second == &max ? "max" : "relu");
+    net.layers = {hidden, *second};
+    for (Engine engine : {Engine::kExact, Engine::kVertex, Engine::kLp}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(static_cast<int>(engine) * 10 + threads);
+        auto found = patterns(net, box, engine, threads);
+        std::sort(found.begin(), found.end());
+        EXPECT_EQ(found, (std::vector<std::string>{"11110", "11111"}));
+      }
+    }
+  }
+  // The same cancellation in the fold of an affine first layer into the ReLU (FlatNetwork's
+  // products in doubles): one neuron, cut along x_0 = x_1.
+  relutope::Layer affine = hidden;
+  affine.activation = relutope::Activation::kNone;
+  net.layers = {affine, relu};
+  for (Engine engine : {Engine::kExact, Engine::kVertex, Engine::kLp}) {
+    SCOPED_TRACE(static_cast<int>(engine));
+    auto found = patterns(net, box, engine, 1);
+    std::sort(found.begin(), found.end());
+    EXPECT_EQ(found, (std::vector<std::string>{"0", "1"}));
+  }
+}
+
 // The floating-point engines' exact arithmetic folds the network in rationals once: the exact
 // engine it starts shares the network its exact LPs and rows read, whichever is asked first.
 TEST(Enumerate, ExactFallbackFoldsTheNetworkOnce) {

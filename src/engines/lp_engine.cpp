@@ -58,6 +58,7 @@ LpEngine::Worker::Worker(const LpEngine& engine)
       pattern_(engine.flat_.num_neurons, 0),
       weight_(engine.flat_.layers.size()),
       bias_(engine.flat_.layers.size()),
+      error_(engine.flat_.layers.size()),
       margin_lp_(engine.domain_.lo, engine.domain_.hi) {
   const Domain& domain = engine.domain_;
   const int n = domain.dim();
@@ -166,6 +167,38 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
   return upper < -engine_.tol_ ? upper : undecided;
 }
 
+void LpEngine::Worker::enter_layer(int layer) {
+  const FlatNetwork& flat = engine_.flat_;
+  const SplitLayer& split_layer = flat.layers[layer];
+  flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
+                          layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
+  Eigen::VectorXd& error = error_[layer];
+  error.resize(split_layer.num_rows());
+  if (layer == 0) return row_errors(split_layer, nullptr, 1.0, 1.0, error.data());
+  // The sum over the rows the region passes on (row_errors), each at its factor.
+  const SplitLayer& prev = flat.layers[layer - 1];
+  const Eigen::VectorXd l1 = weight_[layer - 1].cwiseAbs().rowwise().sum();
+  Eigen::VectorXd carry(prev.num_rows());
+  row_carries(split_layer, prev.num_rows(), error_[layer - 1].data(), l1.data(), bias_[layer - 1].data(), carry.data());
+  Eigen::VectorXd passed(prev.num_outputs());
+  double largest = 0;
+  for (int o = 0; o < prev.num_outputs(); ++o) {
+    int row = 0;
+    double factor = 1;
+    prev.source(o, pattern_.data(), row, factor);
+    passed[o] = std::abs(factor) * carry[row];
+    largest = std::max(largest, std::abs(factor) * (l1[row] + std::abs(bias_[layer - 1][row]) + error_[layer - 1][row]));
+  }
+  // The product by |W| rounds (a sum of non-negative terms) by less than 2 gamma_{m+2}.
+  const Eigen::VectorXd carried = split_layer.weight.cwiseAbs() * passed;
+  row_errors(split_layer, carried.data(), 1 + 2 * split_layer.sum_gamma, largest, error.data());
+}
+
+bool LpEngine::Worker::untrusted(const Eigen::VectorXd& w, double error) const {
+  const double norm = w.norm();
+  return !(norm > 0) || !(2 * error <= engine_.tol_ * norm);
+}
+
 void LpEngine::Worker::emit() {
   // The witness keeps a margin from every hyperplane but may lie on the box's boundary. Moving it
   // a little towards the box centre makes it strictly interior: by lambda = s / (2 (s + m)), where
@@ -202,6 +235,7 @@ void LpEngine::Worker::snapshot(int layer, int neuron) {
   if (layer >= 0) {
     task.weight = weight_[layer];
     task.bias = bias_[layer];
+    task.error = error_[layer];
   }
   frontier_->push_back(std::move(task));
 }
@@ -212,9 +246,7 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   if (at_cut(splits)) return snapshot(layer, neuron);
   if (layer < 0 || neuron == flat.layers[layer].num_entries()) {
     if (layer + 1 == num_layers) return cutting() ? snapshot(layer, neuron) : emit();
-    ++layer;
-    flat.next_preactivation(layer, pattern_.data(), layer ? weight_[layer - 1] : Eigen::MatrixXd(),
-                            layer ? bias_[layer - 1] : Eigen::VectorXd(), weight_[layer], bias_[layer]);
+    enter_layer(++layer);
     return descend(layer, 0, splits);
   }
   if (flat.layers[layer].is_max) return descend_max(layer, neuron, splits);
@@ -223,10 +255,21 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   Eigen::VectorXd w = weight_[layer].row(row).transpose();
   double c = bias_[layer][row];
   double norm = w.norm();
-  if (norm == 0) {
-    // The row may have cancelled to zero in the rounded products of the layers before it: only its
-    // exact value says whether the neuron is constant on the region (then its sign decides; z = 0
-    // is inactive, as in the other engines) or splits it along a tiny but real hyperplane.
+  const double error = error_[layer][row];
+  const Domain& domain = engine_.domain_;
+  if (untrusted(w, error)) {
+    // The row may have cancelled to zero, or to the order of its rounding error, in the rounded
+    // products of the layers before it: unless its values on the box keep one sign by more than
+    // the error, only its exact value says whether the neuron is constant on the region (then its
+    // sign decides; z = 0 is inactive, as in the other engines) or splits it along a tiny but real
+    // hyperplane.
+    const double lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
+    const double hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
+    const double eps = engine_.tol_ * norm + error;
+    if (lo > eps || hi < -eps) {
+      pattern_[global] = lo > eps;
+      return descend(layer, neuron + 1, splits);
+    }
     const ExactNetwork::RowOnRegion exact = engine_.exact_.network().row_on_region(pattern_, layer, row,
                                                                                  engine_.centre_, engine_.scale_);
     if (exact.rational) ++counters.exact_decisions;
@@ -238,7 +281,6 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
     c = exact.c;
     norm = w.stableNorm();
   }
-  const Domain& domain = engine_.domain_;
   // Interval bounds of the pre-activation over the whole box decide many neurons for free.
   const double lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
   const double hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
@@ -320,12 +362,13 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
       const Eigen::VectorXd a = weight_[layer].row(first + j).transpose() - weight_[layer].row(first + s).transpose();
       const double b = bias_[layer][first + s] - bias_[layer][first + j];
       const double norm = a.norm();
-      if (norm > tol) {
+      if (norm > tol && !untrusted(a, error_[layer][first + j] + error_[layer][first + s])) {
         sides[s].push_back({a / norm, b / norm, max_code(global, s, j)});
         continue;
       }
-      // Within the tolerance of a constant: the exact difference decides, equal rows (the lower
-      // index is the state, they do not split) or a constant (its sign), or cuts like any other row.
+      // Within the tolerance of a constant, or of its rounding error: the exact difference decides,
+      // equal rows (the lower index is the state, they do not split) or a constant (its sign), or
+      // cuts like any other row.
       const ExactNetwork::RowOnRegion exact = engine_.exact_.network().row_on_region(
           pattern_, layer, first + s, engine_.centre_, engine_.scale_, first + j);
       if (exact.rational) ++counters.exact_decisions;
@@ -431,6 +474,7 @@ void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
   if (task.layer >= 0) {
     weight_[task.layer] = task.weight;
     bias_[task.layer] = task.bias;
+    error_[task.layer] = task.error;
   }
   if (engine_.flat_.layers.empty()) return cutting() ? snapshot(-1, 0) : emit();
   descend(task.layer, task.neuron, 0);

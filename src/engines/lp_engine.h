@@ -43,6 +43,7 @@ class LpEngine {
     double depth = 0;
     Eigen::MatrixXd weight;
     Eigen::VectorXd bias;
+    Eigen::VectorXd error;  // Worker::error_ of `layer`
   };
 
   const Task& root_task() const { return root_; }
@@ -79,6 +80,14 @@ class LpEngine {
     ActivationPattern pattern_;
     std::vector<Eigen::MatrixXd> weight_;
     std::vector<Eigen::VectorXd> bias_;
+    // Per split layer on the current path, per row of its map: a bound on |rounded - exact|_1 of the
+    // row, coefficients and constant (flat_network.h, row_errors).
+    std::vector<Eigen::VectorXd> error_;
+    // weight_, bias_ and error_ of `layer`, from those of the layer before.
+    void enter_layer(int layer);
+    // Whether the rounded row (w, c) of error `error` decides nothing alone: rounded to zero, or
+    // with its error not within half its tolerance band tol |w|.
+    bool untrusted(const Eigen::VectorXd& w, double error) const;
     std::vector<Row> rows_;
     Eigen::VectorXd witness_, interior_;
     Basis basis_;  // of the LP whose rows are rows_ (empty: unknown)
