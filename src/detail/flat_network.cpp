@@ -31,11 +31,6 @@ UnitLayout::UnitLayout(const Network& net, int l, int first_entry)
 
 namespace {
 
-double gamma_of(double n) {
-  const double nu = n * 0x1p-53;
-  return nu / (1 - nu);
-}
-
 // Numbers in doubles with an elementwise bound on their distance to the exact ones (empty: exact).
 struct BoundedMatrix {
   Eigen::MatrixXd value, error;
@@ -60,7 +55,7 @@ struct BoundedLayers {
     DoubleLayers{net}.fold(l, w.value, b.value, out_w.value, out_b.value);
     const Layer& layer = net.layers[l];
     const double k = static_cast<double>(layer.num_in());
-    const double gamma = gamma_of(k + 1), inflate = 1 + 2 * gamma_of(k + 4);
+    const double gamma = rounding_gamma(k + 1), inflate = 1 + 2 * rounding_gamma(k + 4);
     const Eigen::MatrixXd abs_weight = layer.weight.cwiseAbs();
     out_w.error = inflate * gamma * (abs_weight * w.value.cwiseAbs());
     out_b.error = inflate * gamma * (abs_weight * b.value.cwiseAbs() + layer.bias.cwiseAbs());
@@ -79,14 +74,14 @@ void FlatNetwork::set_error_bounds() {
     SplitLayer& layer = layers[l];
     if (l == 0) {  // it reads the input itself: no sum of rows, no rounding of its own
       layer.sum_gamma = 0;
-      layer.inflate = 1 + 2 * gamma_of(input_dim + 4);
+      layer.inflate = 1 + 2 * rounding_gamma(input_dim + 4);
       layer.underflow = 0;
     } else {
       const double m = layers[l - 1].num_outputs();
-      layer.sum_gamma = gamma_of(m + 2);
+      layer.sum_gamma = rounding_gamma(m + 2);
       // Every bound is a sum of at most m + 2 non-negative terms, each rounded a few times (d + 1
       // for the magnitudes s_t): 2 gamma_{m+d+8} more than covers it.
-      layer.inflate = 1 + 2 * gamma_of(m + input_dim + 8);
+      layer.inflate = 1 + 2 * rounding_gamma(m + input_dim + 8);
       layer.underflow = (input_dim + 1) * (m + 2) * 0x1p-1074;
     }
     // |W_j|_1, rounded up (a sum of non-negative terms: its rounding is less than inflate's).

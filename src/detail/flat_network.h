@@ -90,6 +90,13 @@ struct SplitLayer : UnitLayout {
   }
 };
 
+// gamma_n = n u / (1 - n u), u = 2^-53 (Higham): a sum of n rounded operations is off by at most gamma_n
+// times the sum of its terms' magnitudes.
+inline double rounding_gamma(double n) {
+  const double nu = n * 0x1p-53;
+  return nu / (1 - nu);
+}
+
 // A rigorous bound on the rounding of the engines' affine maps, carried row by row from layer to
 // layer. Row j of split layer l on a region is r_j = (z_j, c_j) in R^(d+1), z_j its coefficients in
 // u and c_j its constant, summed in doubles from the rows r_t of the outputs t of layer l - 1 that
@@ -114,8 +121,7 @@ inline double row_carry(const SplitLayer& layer, double error, double magnitude)
 // row_carry() of n rows into `layer`, each of error error[t] and magnitude l1[t] + |constant[t]|.
 inline void row_carries(const SplitLayer& layer, int n, const double* error, const double* l1, const double* constant,
                         double* __restrict out) {
-  const double inflate = layer.inflate, gamma = layer.sum_gamma;
-  for (int t = 0; t < n; ++t) out[t] = inflate * (error[t] + gamma * (l1[t] + std::abs(constant[t])));
+  for (int t = 0; t < n; ++t) out[t] = row_carry(layer, error[t], l1[t] + std::abs(constant[t]));
 }
 // E_j for each row j of `layer` from the sums of its terms, carried[j] * factor (carried null: the
 // first split layer), and `largest`, the largest |f_t| (s_t + E_t) over the rows t of the layer

@@ -9,11 +9,6 @@ namespace relutope::detail {
 
 namespace {
 
-double gamma_of(double n) {
-  const double nu = n * 0x1p-53;
-  return nu / (1 - nu);
-}
-
 // The first split layer's bias in coordinates centred on `centre`: b + W centre per row, as a
 // compensated dot product (Dot2 of Ogita, Rump and Oishi, Accurate sum and dot product, SIAM J. Sci.
 // Comput. 26, 2005: error-free products and sums, rounded once), so that a box far from the origin
@@ -22,7 +17,7 @@ double gamma_of(double n) {
 // terms), and that of the folds (|dW| |centre|), join the layer's bias_error.
 void shift_to_centre(SplitLayer& layer, const Eigen::VectorXd& centre) {
   const int d = static_cast<int>(centre.size());
-  const double g = gamma_of(d + 1), slack = 1 + 2 * gamma_of(d + 4);
+  const double g = rounding_gamma(d + 1), slack = 1 + 2 * rounding_gamma(d + 4);
   Eigen::VectorXd error(layer.num_rows());
   for (int i = 0; i < layer.num_rows(); ++i) {
     double sum = layer.bias[i], compensation = 0, magnitude = std::abs(layer.bias[i]);
@@ -101,16 +96,11 @@ NormalizedProblem normalize(const FlatNetwork& flat, const Domain& domain) {
       h.b = std::ldexp(h.b, -exponent);
     }
   }
-  Eigen::MatrixXd& first = out.flat.layers.empty() ? out.flat.out_weight : out.flat.layers.front().weight;
-  Eigen::VectorXd& first_bias = out.flat.layers.empty() ? out.flat.out_bias : out.flat.layers.front().bias;
-  if (out.flat.layers.empty()) {
-    first_bias += first * out.centre;
+  if (out.flat.layers.empty()) {  // an affine network: no split layer, nothing to certify
+    out.flat.out_bias += out.flat.out_weight * out.centre;
+    out.flat.out_weight = out.flat.out_weight * out.scale.asDiagonal();
   } else {
     shift_to_centre(out.flat.layers.front(), out.centre);
-  }
-  if (out.flat.layers.empty()) {
-    first = first * out.scale.asDiagonal();
-  } else {
     for (int k = 0; k < domain.dim(); ++k) {
       int exponent = 0;
       std::frexp(out.scale[k], &exponent);

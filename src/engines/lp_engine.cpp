@@ -194,6 +194,12 @@ void LpEngine::Worker::enter_layer(int layer) {
   row_errors(split_layer, carried.data(), 1 + 2 * split_layer.sum_gamma, largest, error.data());
 }
 
+void LpEngine::Worker::range_on_box(const Eigen::VectorXd& w, double c, double& lo, double& hi) const {
+  const Domain& domain = engine_.domain_;
+  lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
+  hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
+}
+
 bool LpEngine::Worker::untrusted(const Eigen::VectorXd& w, double error) const {
   const double norm = w.norm();
   return !(norm > 0) || !(2 * error <= engine_.tol_ * norm);
@@ -256,15 +262,14 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   double c = bias_[layer][row];
   double norm = w.norm();
   const double error = error_[layer][row];
-  const Domain& domain = engine_.domain_;
   if (untrusted(w, error)) {
     // The row may have cancelled to zero, or to the order of its rounding error, in the rounded
     // products of the layers before it: unless its values on the box keep one sign by more than
     // the error, only its exact value says whether the neuron is constant on the region (then its
     // sign decides; z = 0 is inactive, as in the other engines) or splits it along a tiny but real
     // hyperplane.
-    const double lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
-    const double hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
+    double lo = 0, hi = 0;
+    range_on_box(w, c, lo, hi);
     const double eps = engine_.tol_ * norm + error;
     if (lo > eps || hi < -eps) {
       pattern_[global] = lo > eps;
@@ -282,8 +287,8 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
     norm = w.stableNorm();
   }
   // Interval bounds of the pre-activation over the whole box decide many neurons for free.
-  const double lo = c + (w.array() > 0).select(w.array() * domain.lo.array(), w.array() * domain.hi.array()).sum();
-  const double hi = c + (w.array() > 0).select(w.array() * domain.hi.array(), w.array() * domain.lo.array()).sum();
+  double lo = 0, hi = 0;
+  range_on_box(w, c, lo, hi);
   const double eps = engine_.tol_ * norm;
   if (lo > eps || hi < -eps) {
     pattern_[global] = lo > eps;

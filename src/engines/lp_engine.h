@@ -88,6 +88,8 @@ class LpEngine {
     // Whether the rounded row (w, c) of error `error` decides nothing alone: rounded to zero, or
     // with its error not within half its tolerance band tol |w|.
     bool untrusted(const Eigen::VectorXd& w, double error) const;
+    // The least and largest value of w·x + c over the box, in doubles.
+    void range_on_box(const Eigen::VectorXd& w, double c, double& lo, double& hi) const;
     std::vector<Row> rows_;
     Eigen::VectorXd witness_, interior_;
     Basis basis_;  // of the LP whose rows are rows_ (empty: unknown)
