@@ -532,20 +532,25 @@ def reshape_target(shape, target, allowzero=0):
     return out
 
 
+def input_value(graph, node, env, i):
+    """Input i of `node`: a constant, a computed value (from env), or None where it is left out."""
+    name = node.input[i] if i < len(node.input) else ""
+    if name == "":
+        return None
+    if name in graph.consts:
+        return graph.consts[name]
+    if name in env:
+        return env[name]
+    raise ReferenceError(f"node {node.name!r}: input {name!r} is not computed")
+
+
 def eval_node(graph, node, env):
     """The outputs of one affine or shape node (not a unit) given its inputs in env."""
     op = node.op_type
     attrs = attrs_of(node)
 
     def get(i):
-        name = node.input[i] if i < len(node.input) else ""
-        if name == "":
-            return None
-        if name in graph.consts:
-            return graph.consts[name]
-        if name in env:
-            return env[name]
-        raise ReferenceError(f"node {node.name!r}: input {name!r} is not computed")
+        return input_value(graph, node, env, i)
 
     x = get(0) if len(node.input) else None
     if op == "Constant":
@@ -783,10 +788,7 @@ def units_of(graph, node, env):
     attrs = attrs_of(node)
 
     def get(i):
-        name = node.input[i] if i < len(node.input) else ""
-        if name == "":
-            return None
-        return graph.consts[name] if name in graph.consts else env[name]
+        return input_value(graph, node, env, i)
 
     def constant(i):
         c = get(i)

@@ -16,6 +16,7 @@ are zero together on whole cells: the windows' tie rule is exercised.
 Rerun (deterministic): /usr/bin/python3 tests/data/reference/make_reference_models.py
 """
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -24,6 +25,8 @@ import torch
 from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "graph"))
+from make_graph_models import randomize_batchnorm  # noqa: E402  (the graph fixtures' own)
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 
@@ -43,18 +46,6 @@ class MiniResNet(nn.Module):
         x = self.stem(x)
         y = torch.relu(self.conv2(self.conv1(x)) + self.down(x))
         return self.head(self.depthwise(y))
-
-
-def randomize_batchnorm(model, seed):
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n = m.num_features
-            with torch.no_grad():
-                m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
-                m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
-                m.bias.copy_(torch.rand(n, generator=g) - 0.5)
 
 
 def main():
