@@ -202,6 +202,57 @@ TEST(PlaneWalk, MaxOfTiedInputsMatchesExactReference) {
   EXPECT_EQ(square.regions, static_cast<std::int64_t>(reference::patterns(net, {-1, -1}, {1, 1}).size()));
 }
 
+// PRelu (one slope per value) or LeakyRelu (one slope) of W x + b, then Max windows over its outputs.
+// The zero lines of values 0 and 1 cross inside the triangle, and the line where window {0, 1} changes
+// state, a_0 z_0 = a_1 z_1 on the slope sides, passes exactly through that crossing, where floating
+// point cannot tell its value from zero: the walk must know that a_i z_i vanishes where z_i does
+// (before, it exited with "cannot certify", even after recomputing in triple-double).
+Graph max_over_prelus(const Eigen::VectorXd& slope) {
+  Eigen::MatrixXd w(2, 3);
+  w << 0.3, -0.45, 0.35,  //
+      0.7, 0.6, -0.9;
+  Eigen::VectorXd b(3);
+  b << -0.11, 0.05, 0.13;
+  Graph g = relu_of_matmul(w, b);
+  g.nodes[2].op_type = slope.size() == 1 ? "LeakyRelu" : "PRelu";
+  g.nodes[2].slope = slope;
+  GraphNode max;
+  max.kind = OpKind::kMax;
+  max.name = "pool";
+  max.op_type = "MaxPool";
+  max.inputs = {2};
+  // Windows {0, 1}, {0, 1, 2}, {1, 2}.
+  max.rows.start = {0, 2, 5, 7};
+  max.rows.index = {0, 1, 0, 1, 2, 1, 2};
+  max.shape = {1, 3};
+  g.nodes.push_back(max);
+  g.output = 3;
+  return g;
+}
+
+TEST(PlaneWalk, MaxOfPReluAndLeakyReluOutputsMeetingAtTheirZeroCrossingIsDecidedExactly) {
+  const Eigen::Vector2d a(-2, -2.5), b(3.25, -1.5), c(-0.75, 3);
+  const std::vector<Eigen::VectorXd> slopes = {Eigen::Vector3d(0.25, 0.1, 0.3), Eigen::VectorXd::Constant(1, 0.01),
+                                               Eigen::Vector3d(-0.5, 0.2, 2)};
+  for (const Eigen::VectorXd& slope : slopes) {
+    SCOPED_TRACE("slopes " + std::to_string(slope[0]));
+    const Graph g = max_over_prelus(slope);
+    const Network net = lower_to_network(g);
+    const PlaneRegions walked = regions_in_triangle(g, a, b, c);
+    EXPECT_EQ(walked.regions, static_cast<std::int64_t>(exact_count(net, a, b, c)));
+    EXPECT_GT(walked.regions, 6);
+    for (int threads : {1, 2}) {
+      PlaneOptions options;
+      options.threads = threads;
+      EXPECT_EQ(regions_on_plane(g, Eigen::Vector2d(0, 0), Eigen::Matrix2d::Identity(), Eigen::MatrixXd(),
+                                 {Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, -1), Eigen::Vector2d(1, 1), Eigen::Vector2d(-1, 1)},
+                                 options)
+                    .regions,
+                static_cast<std::int64_t>(reference::patterns(net, {-1, -1}, {1, 1}).size()));
+    }
+  }
+}
+
 // relu(W x) with a first clean line z0 = x_last - 1/4 = s - 1/4, so that the second is tested at
 // vertices that are no corners of the domain (at the corners, exact values decide).
 PlaneRegions two_lines(const Eigen::VectorXd& second, const Eigen::VectorXd& origin, const Eigen::MatrixXd& directions) {

@@ -71,7 +71,8 @@ struct PlaneRegions {
 /// that the true line meets the true cell's edges exactly where the computed one meets the computed
 /// cell's: the count is that of the network as stored, on the plane as given. A line bit-identical to
 /// a line through the vertex (the same hyperplane met again, as a ReLU feeding a MaxPool) vanishes
-/// there; at a corner of the domain on an axis (s = 0 or t = 0) the exact value decides where the
+/// there, and so does one between two values that both vanish there (a PRelu or LeakyRelu output on its
+/// slope side vanishes where its input does); at a corner of the domain on an axis (s = 0 or t = 0) the exact value decides where the
 /// bounds cannot (detail/exact_end.h, on graphs small enough). Where the double-double bounds cannot
 /// decide a unit, every value before it is recomputed in triple-double and the unit decided again.
 /// Inputs of a Max window that are the same function on a whole cell do not split it: its state is

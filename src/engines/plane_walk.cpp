@@ -15,7 +15,8 @@
 // has it on the whole polygon, and a sign change along an edge puts exactly one true crossing on it,
 // so the true cell is cut exactly as the computed one, and the count is that of the network as stored
 // on the plane as given. A vertex that lies on a line bit-identical to h (or -h) has h* = 0 there (the
-// same hyperplane met again, as in the segment walk), and at a domain corner on an axis the exact
+// same hyperplane met again, as in the segment walk), as has h = p - q where p* and q* both vanish there
+// (a PRelu output on its slope side is its input times a constant: zero where the input is), and at a domain corner on an axis the exact
 // value (detail/exact_end.h) decides where the bound cannot.
 #include "relutope/plane_walk.h"
 
@@ -129,8 +130,12 @@ struct Vertex {
 
 // Whether line f vanishes at the true vertex v: its two atoms are equal through the equalities p = q
 // of the lines known to vanish there (for instance two ReLU inputs that are both 0 at their crossing,
-// where any Max of the two is tied).
-bool vanishes(const Line2& f, const Vertex& v) {
+// where any Max of the two is tied), or both are zero there. `zero_with(a, b)` gives, where there is
+// one, an atom b that is zero exactly where a is: a PRelu or LeakyRelu output on its slope side is its
+// input times a nonzero constant (exactly, in the network as stored), so it vanishes where that input
+// does, although its atom is not the input's.
+template <class ZeroWith>
+bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with) {
   if (f.is_zero()) return true;
   std::vector<const Atom*> atoms;
   std::vector<int> group;
@@ -146,12 +151,25 @@ bool vanishes(const Line2& f, const Vertex& v) {
     for (int& g : group)
       if (g == gq) g = gp;
   }
-  int gp = -1, gq = -1;
-  for (std::size_t i = 0; i < atoms.size(); ++i) {
-    if (*atoms[i] == f.p) gp = group[i];
-    if (*atoms[i] == f.q) gq = group[i];
-  }
-  return gp >= 0 && gp == gq;
+  auto group_of = [&](const Atom& a) {
+    for (std::size_t i = 0; i < atoms.size(); ++i)
+      if (*atoms[i] == a) return group[i];
+    return -1;
+  };
+  const int gp = group_of(f.p);
+  if (gp >= 0 && gp == group_of(f.q)) return true;
+  const Atom zero;
+  const int zero_group = group_of(zero);
+  if (zero_group < 0) return false;
+  auto is_zero = [&](const Atom& a) {
+    Atom x = a, next;
+    for (;;) {
+      if (x.is_zero() || group_of(x) == zero_group) return true;
+      if (!zero_with(x, next)) return false;
+      x = next;
+    }
+  };
+  return is_zero(f.p) && is_zero(f.q);
 }
 
 // A convex polygon, counter-clockwise; edge i runs from v[i] to v[i + 1] on line edge[i].
@@ -302,16 +320,32 @@ class PlaneWalker {
     return exact_[c].get();
   }
 
+  // The atom that is zero exactly where atom a is (see vanishes): where a is value `element` of a
+  // PRelu or LeakyRelu node on its slope side (slope not 0, for which a is the zero atom, nor 1), the
+  // same value of its input, as it stands on the current cell; false otherwise.
+  bool zero_with_input(const Atom& a, Atom& b) {
+    if (a.node < 0 || g_.nodes[a.node].kind != OpKind::kRelu) return false;
+    const GraphNode& node = g_.nodes[a.node];
+    const std::vector<std::int64_t>& state = track_.state(a.node);
+    if (a.element >= static_cast<std::int64_t>(state.size()) || state[a.element] != GraphTrack::kSlope) return false;
+    const double slope = GraphTrack::relu_slope(node, a.element);
+    if (slope == 0 || slope == 1) return false;
+    const int in = node.inputs[0];
+    b = atom_of(track_.value(in), track_.error(in), a.element, setup_, {in, a.element});
+    return true;
+  }
+
   // The sign (-1, 0, 1) of f at every vertex of `cell`, certified; false (and `doubt`) where one
   // cannot be.
   bool signs(const Line2& f, const Cell& cell, std::vector<int>& sign, Doubt& doubt) {
     const std::size_t n = cell.v.size();
+    const auto zero_with = [this](const Atom& a, Atom& b) { return zero_with_input(a, b); };
     sign.assign(n, 0);
     if (f.is_zero()) return true;  // exactly zero throughout
     const double gradient = f.gradient();
     for (std::size_t i = 0; i < n; ++i) {
       const Vertex& p = cell.v[i];
-      if (vanishes(f, p)) continue;  // 0
+      if (vanishes(f, p, zero_with)) continue;  // 0
       const double value = f.at(p.s, p.t);
       const double bound = (f.err + gradient * p.delta) * (1 + 4 * kRoundoff) + f.rounding_at(p.s, p.t);
       if (std::abs(value) > bound) {
@@ -370,6 +404,7 @@ class PlaneWalker {
   // the equalities of the lines through v and those that hold exactly at both ends of the edge.
   bool vanishes_on_edges(const Line2& f, const Vertex& v) {
     const std::size_t m = setup_.domain.v.size();
+    const auto zero_with = [this](const Atom& a, Atom& b) { return zero_with_input(a, b); };
     for (std::size_t k = 0; k < m; ++k) {
       const Line2& edge = setup_.domain.edge[k];
       if (std::find(v.on.begin(), v.on.end(), std::pair<Atom, Atom>(edge.p, edge.q)) == v.on.end()) continue;
@@ -386,7 +421,7 @@ class PlaneWalker {
       for (std::size_t i = 0; i < atoms.size(); ++i)
         for (std::size_t j = i + 1; j < atoms.size(); ++j)
           if (known[i] && known[j] && at0[i] == at0[j] && at1[i] == at1[j]) with.on.emplace_back(atoms[i], atoms[j]);
-      if (vanishes(f, with)) return true;
+      if (vanishes(f, with, zero_with)) return true;
     }
     return false;
   }

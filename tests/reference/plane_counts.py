@@ -12,8 +12,6 @@ read the same doubles. Then the reference, deliberately broken in ways a referen
 (MaxPool ties split, MaxPool not split, Clip with one state too few, a neighbouring plane), must
 disagree with those counts: the comparison is sharp enough to see such mistakes.
 
-Cases marked known=... are not run by default: each is a known relutope limitation, run by its own ctest
-(--only NAME), which passes while relutope still behaves as described there.
 Exit status 0 if every count agrees (and every broken reference disagrees), 1 otherwise.
 """
 import json
@@ -30,17 +28,9 @@ ALL = ("default", "segment", "exact")
 GRAPH = "tests/data/graph"
 
 
-def case(name, model, points, plane=(0, 1, 2), scale=None, engines=ALL, known=None):
-    return {"name": name, "model": model, "points": points, "plane": plane, "scale": scale,
-            "engines": engines, "known": known}
+def case(name, model, points, plane=(0, 1, 2), scale=None, engines=ALL):
+    return {"name": name, "model": model, "points": points, "plane": plane, "scale": scale, "engines": engines}
 
-
-# The plane walk (--engine segment) gives up (exit 4, "cannot certify") on conv1d: a line of a MaxPool
-# window passes exactly through a vertex of a cell where two of the window's PRelu inputs are both zero
-# (the walk decides such meetings exactly for ReLU inputs, whose zero side is the constant 0, but not
-# for PRelu's slope times z); the dense engines and the reference agree on the count.
-PRELU_MAXPOOL = ("--engine segment on conv1d (PRelu into MaxPool1d): exit 4 where a window's line passes exactly "
-                 "through the crossing of two of its PRelu inputs' zero lines")
 
 WIDE_2D = [[-2.5, -2.0], [3.0, -1.5], [-0.5, 3.0]]
 WIDE_3D = [[-2.0, -1.0, 0.5], [2.0, -0.5, -1.0], [0.25, 2.0, 1.5]]
@@ -56,13 +46,10 @@ CASES = [
     case("small_cnn_fused_opset13", f"{GRAPH}/small_cnn_fused_opset13.onnx", ("io", "small_cnn_fused_opset13", 1)),
     # strides, dilations, groups, asymmetric pads, LeakyRelu
     case("conv_variants_opset13", f"{GRAPH}/conv_variants_opset13.onnx", ("io", "conv_variants_opset13", 1)),
-    # 1-D Conv, PRelu, MaxPool1d with padding (windows of 3, overlapping), Pad, AveragePool
-    case("conv1d_opset11", f"{GRAPH}/conv1d_opset11.onnx", ("io", "conv1d_opset11", 1), engines=("default", "exact")),
-    case("conv1d_opset17", f"{GRAPH}/conv1d_opset17.onnx", ("io", "conv1d_opset17", 3), engines=("default", "exact")),
-    case("conv1d_opset11_segment", f"{GRAPH}/conv1d_opset11.onnx", ("io", "conv1d_opset11", 1), engines=("segment",),
-         known=PRELU_MAXPOOL),
-    case("conv1d_opset17_segment", f"{GRAPH}/conv1d_opset17.onnx", ("io", "conv1d_opset17", 3), engines=("segment",),
-         known=PRELU_MAXPOOL),
+    # 1-D Conv, PRelu, MaxPool1d with padding (windows of 3, overlapping), Pad, AveragePool; the plane walk
+    # meets a window's line exactly at the crossing of two of its PRelu inputs' zero lines
+    case("conv1d_opset11", f"{GRAPH}/conv1d_opset11.onnx", ("io", "conv1d_opset11", 1)),
+    case("conv1d_opset17", f"{GRAPH}/conv1d_opset17.onnx", ("io", "conv1d_opset17", 3)),
     # AveragePool with count_include_pad 0 and 1 (Pad), GlobalAveragePool
     case("pools_opset11", f"{GRAPH}/pools_opset11.onnx", ("io", "pools_opset11", 2)),
     # auto_pad SAME_LOWER / SAME_UPPER / VALID on Conv, AveragePool and MaxPool (onnx.helper models)
@@ -234,7 +221,7 @@ def main():
     binary, work = os.path.abspath(binary), os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
     os.chdir(source)
-    cases = [c for c in CASES if (c["name"] in only if only else not c["known"])]
+    cases = [c for c in CASES if not only or c["name"] in only]
     if only and len(cases) != len(only):
         print(f"unknown case in {sorted(only)}", file=sys.stderr)
         return 2
@@ -242,8 +229,6 @@ def main():
     bad = 0
     results = {}
     for c in cases:
-        if c["known"]:
-            print(f"known limitation: {c['known']}")
         ok, truth, points = run_case(binary, source, work, c)
         bad += not ok
         results[c["name"]] = (truth, points, c)
