@@ -3,6 +3,7 @@
 #include <gmpxx.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <random>
@@ -102,6 +103,62 @@ TEST(AffineDd, FmaConvolutionIsApplyAffinesAndBitIdenticalInBothKernels) {
       detail::conv_fma(conv, x.hi, portable);
     }
     EXPECT_TRUE(bit_identical(fast, portable));
+  }
+}
+
+// A convolution at some output positions only (conv_dd_at, conv_fma_at) writes exactly the rows of those
+// positions, with the bits of the whole convolution there; conv_positions_reading lists exactly the
+// outputs that change when given inputs do (checked by changing them), with strides, dilations, pads.
+TEST(AffineDd, ConvolutionAtSomePositionsIsTheWholeOnesThereAndReadsWhatItShould) {
+  std::mt19937_64 rng(12);
+  for (const auto& [in, out, groups, stride, dilation] : {std::tuple{3, 7, 1, 1, 1}, {6, 9, 3, 2, 1}, {4, 5, 1, 2, 2}}) {
+    SCOPED_TRACE("conv " + std::to_string(in) + "->" + std::to_string(out) + " stride " + std::to_string(stride) +
+                 " dilation " + std::to_string(dilation));
+    GraphNode conv = random_conv(in, out, groups, 11, 13, rng);
+    ConvGeometry& g = conv.conv;
+    g.stride_h = g.stride_w = stride;
+    g.dilation_h = g.dilation_w = dilation;
+    g.pad_top = 1;
+    g.pad_left = 2;
+    g.out_h = (11 + 2 - dilation * 2 - 1) / stride + 1;
+    g.out_w = (13 + 3 - dilation * 2 - 1) / stride + 1;
+    const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
+    detail::DdFamily x = random_family(static_cast<Eigen::Index>(in) * 11 * 13, rng);
+    detail::DdFamily whole;
+    detail::apply_affine_dd(conv, {&x}, whole);
+    Eigen::MatrixXd whole_fma;
+    detail::conv_fma(conv, x.hi, whole_fma);
+    // A few inputs change (some read by no output at stride 2): the outputs that read them, and only
+    // those, change.
+    const std::vector<std::int64_t> changed = {5, 40, 41, 66, 200, x.hi.rows() - 1};
+    const std::vector<std::int64_t> at = detail::conv_positions_reading(g, changed);
+    ASSERT_FALSE(at.empty());
+    ASSERT_LT(static_cast<Eigen::Index>(at.size()), out_hw);
+    for (std::int64_t r : changed) x.hi.row(r) *= 3;
+    detail::DdFamily after;
+    detail::apply_affine_dd(conv, {&x}, after);
+    for (Eigen::Index q = 0; q < out_hw; ++q) {
+      const bool listed = std::find(at.begin(), at.end(), q) != at.end();
+      bool differs = false;
+      for (int co = 0; co < out; ++co) differs = differs || (after.hi.row(co * out_hw + q).array() != whole.hi.row(co * out_hw + q).array()).any();
+      EXPECT_EQ(differs, listed) << "position " << q;
+    }
+    // At those positions only: the whole convolution's bits there, the rest untouched.
+    detail::DdFamily part = whole;
+    Eigen::MatrixXd part_fma = whole_fma, after_fma;
+    detail::conv_dd_at(conv, x, at, part);
+    detail::conv_fma_at(conv, x.hi, at, part_fma);
+    detail::conv_fma(conv, x.hi, after_fma);
+    EXPECT_TRUE(bit_identical(part.hi, after.hi));
+    EXPECT_TRUE(bit_identical(part.lo, after.lo));
+    EXPECT_TRUE(bit_identical(part_fma, after_fma));
+    {
+      const PortableKernel force;
+      detail::DdFamily portable = whole;
+      detail::conv_dd_at(conv, x, at, portable);
+      EXPECT_TRUE(bit_identical(portable.hi, after.hi));
+      EXPECT_TRUE(bit_identical(portable.lo, after.lo));
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 // fma), so that a dot product of length n has an error below dd_dot_error(n) (|b| + sum |w| |x|).
 // Used by the segment walk (src/engines/segment_walk.cpp), which propagates these bounds.
 #include <Eigen/Core>
+#include <cstdint>
 #include <vector>
 
 #include "relutope/graph.h"
@@ -43,6 +44,20 @@ void apply_affine_dd(const GraphNode& node, const std::vector<const DdFamily*>& 
 /// @param[in] x     node input family, in_channels * in_h * in_w x k
 /// @param[out] y    out_channels * out_h * out_w x k
 void conv_fma(const GraphNode& node, const Eigen::MatrixXd& x, Eigen::MatrixXd& y);
+
+/// The output positions (oh * out_w + ow) of a convolution that read any of the input values
+/// `input_rows` (rows of its input family, channel-major: ci * in_h * in_w + ih * in_w + iw), sorted:
+/// where the output changes when only those inputs do.
+std::vector<std::int64_t> conv_positions_reading(const ConvGeometry& g, const std::vector<std::int64_t>& input_rows);
+
+/// apply_affine_dd of a kConv node at the output positions `at` only (sorted, as conv_positions_reading
+/// gives), every output channel: writes those rows of y, which must already be out_channels * out_h *
+/// out_w x k, and leaves the others. Each output has the same bits as apply_affine_dd gives it (one dot
+/// product per output, whichever outputs are computed with it), so that recomputing only what changed
+/// is the same as recomputing everything.
+void conv_dd_at(const GraphNode& node, const DdFamily& x, const std::vector<std::int64_t>& at, DdFamily& y);
+/// conv_fma at the output positions `at` only, as conv_dd_at: the same bits as conv_fma there.
+void conv_fma_at(const GraphNode& node, const Eigen::MatrixXd& x, const std::vector<std::int64_t>& at, Eigen::MatrixXd& y);
 
 /// Whether the convolutions may use the AVX2/FMA kernel where the processor has one (the default), or
 /// must take the portable loop. A test hook: both give bit-identical results, and the tests check it on

@@ -48,18 +48,23 @@ class GraphTrack {
   /// The states of a unit's values (state(u)): for a Max node the index (into max_input) of the row it
   /// takes; otherwise one of these.
   static constexpr std::int64_t kPass = 0, kSlope = 1, kAtLow = 2, kAtHigh = 3;
+  /// The most columns a family may have.
+  static constexpr int kMaxCols = 3;
 
-  /// @param cols     columns of every family (2: a line, 3: a plane)
+  /// @param cols     columns of every family (2: a line, 3: a plane; at most kMaxCols)
   /// @param certify  false: no error bounds (all zero), for measuring the walk only
   GraphTrack(const Graph& graph, const WalkPrepared& prepared, int cols, bool certify);
 
   /// The input node's family: hi + lo (input_dim x cols; lo holds the directions' second words), exact.
   void set_input(const Eigen::MatrixXd& hi, const Eigen::MatrixXd& lo);
-  /// Affine nodes from `first` up to (not including) `last`, with their error bounds.
+  /// Affine nodes from `first` up to (not including) `last`, with their error bounds. Only what changed
+  /// since a node was last computed is computed again (a convolution at the output positions that read
+  /// a changed input; see changed_at_): the same bits as computing everything.
   /// @throws UncertifiedError if a value comes within kSmallest of zero (underflow)
   void compute_affine(int first, int last);
   /// Unit u's output from its states (state(u), set by the walk).
   void apply_unit(int u);
+
   /// Recomputes the value and error bound of every node before unit `target` in triple-double, with
   /// every unit before it in its recorded state, and stores them rounded to double-double.
   /// @param stopped  asked between nodes (may be empty); once it says true, refine returns false early,
@@ -86,6 +91,15 @@ class GraphTrack {
 
  private:
   [[noreturn]] void uncertain_value(int node, Eigen::Index element) const;
+  /// Affine node i whole, or convolution i at output positions `at` only (conv_dd_at), with its bounds.
+  void compute_whole(int i);
+  void compute_conv_at(int i, const std::vector<std::int64_t>& at);
+  /// Refuses value r of node i if it is near the underflow range (uncertain_value).
+  void check_underflow(int i, Eigen::Index r) const;
+  /// Marks every row of node i changed now.
+  void changed_all(int i);
+  /// The rows of node j that changed after clock value `since`, in order.
+  std::vector<std::int64_t> changed_since(int j, std::uint64_t since) const;
   void refine_unit(int i, std::vector<TdFamily>& td, std::vector<Eigen::MatrixXd>& bound) const;
 
   const Graph& g_;
@@ -97,6 +111,12 @@ class GraphTrack {
   std::vector<DdFamily> stacked_value_;
   std::vector<Eigen::MatrixXd> stacked_error_;  // per Max node with several inputs
   std::vector<std::vector<std::int64_t>> state_;
+  // Recomputing only what changed. clock_ counts the changes; changed_at_[i][r] is the clock value at
+  // which row r of node i (its value or bound) last changed, computed_at_[i] the clock value at which
+  // affine node i was last made up to date with its inputs (0: never, or recompute it whole).
+  std::uint64_t clock_ = 1;
+  std::vector<std::vector<std::uint64_t>> changed_at_;
+  std::vector<std::uint64_t> computed_at_;
 };
 
 }  // namespace relutope::detail

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "detail/exact_end.h"
@@ -93,18 +94,22 @@ WalkPrepared::WalkPrepared(const Graph& graph) {
 
 GraphTrack::GraphTrack(const Graph& graph, const WalkPrepared& prepared, int cols, bool certify)
     : g_(graph), prepared_(prepared), cols_(cols), certify_(certify) {
+  if (cols < 1 || cols > kMaxCols) throw Error("GraphTrack: " + std::to_string(cols) + " columns (at most 3)");
   const std::size_t n = g_.nodes.size();
   value_.resize(n);
   error_.resize(n);
   stacked_value_.resize(n);
   stacked_error_.resize(n);
   state_.resize(n);
+  changed_at_.resize(n);
+  computed_at_.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const GraphNode& node = g_.nodes[i];
     if (node.kind == OpKind::kConstant) {
       value_[i].hi = constant_family(node, cols);
       value_[i].lo = Eigen::MatrixXd::Zero(node.values.size(), cols);
       error_[i] = Eigen::MatrixXd::Zero(node.values.size(), cols);
+      changed_all(static_cast<int>(i));
     }
   }
 }
@@ -113,6 +118,20 @@ void GraphTrack::set_input(const Eigen::MatrixXd& hi, const Eigen::MatrixXd& lo)
   value_[g_.input].hi = hi;
   value_[g_.input].lo = lo;
   error_[g_.input] = Eigen::MatrixXd::Zero(hi.rows(), cols_);
+  changed_all(g_.input);
+}
+
+void GraphTrack::changed_all(int i) {
+  ++clock_;
+  changed_at_[i].assign(static_cast<std::size_t>(value_[i].hi.rows()), clock_);
+}
+
+std::vector<std::int64_t> GraphTrack::changed_since(int j, std::uint64_t since) const {
+  std::vector<std::int64_t> rows;
+  const std::vector<std::uint64_t>& at = changed_at_[j];
+  for (std::size_t r = 0; r < at.size(); ++r)
+    if (at[r] > since) rows.push_back(static_cast<std::int64_t>(r));
+  return rows;
 }
 
 void GraphTrack::uncertain_value(int node, Eigen::Index element) const {
@@ -121,38 +140,100 @@ void GraphTrack::uncertain_value(int node, Eigen::Index element) const {
                          ", comes within 2^-900 of zero, where the error bounds no longer hold (underflow)");
 }
 
+// Why only what changed: a cut changes the states of a few values of one unit, and each piece below it
+// used to recompute every affine node after it in full (issue 9's profile of ResNet-18: some 85-95% of
+// the time in the double-double convolutions and their bounds). A changed value reaches only the output
+// positions of a convolution that read it (3x3 of them per 3x3 kernel), a unit's output changes only
+// where its input or its state did (apply_unit compares), and every output is one dot product computed
+// the same way however many are computed together, so recomputing just those rows gives the same bits.
+// Other affine nodes (elementwise sums, pools, reshapes: cheap) are recomputed whole when anything they
+// read changed, and then count as changed everywhere.
 void GraphTrack::compute_affine(int first, int last) {
   for (int i = first; i < last; ++i) {
     const GraphNode& node = g_.nodes[i];
     if (!is_affine(node.kind)) continue;
-    std::vector<const DdFamily*> in;
-    for (int j : node.inputs) in.push_back(&value_[j]);
-    apply_affine_dd(node, in, value_[i]);
-    if (!certify_) {
-      error_[i].setZero(value_[i].hi.rows(), cols_);
-      continue;
+    const std::uint64_t since = computed_at_[i];
+    const bool conv = node.kind == OpKind::kConv;
+    const Eigen::Index out_hw = static_cast<Eigen::Index>(node.conv.out_h) * node.conv.out_w;
+    // Whether anything it reads changed, and for a convolution the output positions that read it.
+    std::vector<std::int64_t> positions;
+    bool any = since == 0;
+    if (!any && conv) {
+      positions = conv_positions_reading(node.conv, changed_since(node.inputs[0], since));
+      any = !positions.empty();
     }
-    // Error bound: |op|(E_x + g |x|) + g |shift| (apply_affine_dd's dot products are exact but for
-    // their low-order sums; see affine_dd.cpp).
-    std::vector<Eigen::MatrixXd> bound(node.inputs.size());
-    std::vector<const Eigen::MatrixXd*> bound_in;
-    for (std::size_t k = 0; k < node.inputs.size(); ++k) {
-      const int j = node.inputs[k];
-      bound[k] = error_[j] + prepared_.gamma[i] * value_[j].hi.cwiseAbs();
-      bound_in.push_back(&bound[k]);
-    }
-    if (node.kind == OpKind::kConv)
-      conv_fma(prepared_.magnitude[i], bound[0], error_[i]);
+    for (std::size_t k = 0; k < node.inputs.size() && !any && !conv; ++k)
+      for (std::uint64_t at : changed_at_[node.inputs[k]]) any = any || at > since;
+    const bool part = any && since != 0 && conv && static_cast<Eigen::Index>(positions.size()) * 2 <= out_hw;
+    if (!any) continue;
+    computed_at_[i] = 0;  // until it is done (an exception leaves it to be recomputed whole)
+    const std::uint64_t now = clock_;
+    if (part)
+      compute_conv_at(i, positions);
     else
-      error_[i] = apply_affine(prepared_.magnitude[i], bound_in);
-    error_[i].col(0) += prepared_.gamma[i] * prepared_.shift_magnitude[i];
-    error_[i] *= prepared_.inflate[i];
-    // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
-    for (Eigen::Index r = 0; r < error_[i].rows(); ++r)
-      for (Eigen::Index c = 0; c < cols_; ++c) {
-        const double y = std::abs(value_[i].hi(r, c));
-        if (y != 0 && y < kSmallest) uncertain_value(i, r);
-      }
+      compute_whole(i);
+    computed_at_[i] = now;
+  }
+}
+
+void GraphTrack::compute_whole(int i) {
+  const GraphNode& node = g_.nodes[i];
+  std::vector<const DdFamily*> in;
+  for (int j : node.inputs) in.push_back(&value_[j]);
+  apply_affine_dd(node, in, value_[i]);
+  changed_all(i);
+  if (!certify_) {
+    error_[i].setZero(value_[i].hi.rows(), cols_);
+    return;
+  }
+  // Error bound: |op|(E_x + g |x|) + g |shift| (apply_affine_dd's dot products are exact but for
+  // their low-order sums; see affine_dd.cpp).
+  std::vector<Eigen::MatrixXd> bound(node.inputs.size());
+  std::vector<const Eigen::MatrixXd*> bound_in;
+  for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+    const int j = node.inputs[k];
+    bound[k] = error_[j] + prepared_.gamma[i] * value_[j].hi.cwiseAbs();
+    bound_in.push_back(&bound[k]);
+  }
+  if (node.kind == OpKind::kConv)
+    conv_fma(prepared_.magnitude[i], bound[0], error_[i]);
+  else
+    error_[i] = apply_affine(prepared_.magnitude[i], bound_in);
+  error_[i].col(0) += prepared_.gamma[i] * prepared_.shift_magnitude[i];
+  error_[i] *= prepared_.inflate[i];
+  // The bounds assume no underflow (as Higham's do): refuse values near it rather than miss it.
+  for (Eigen::Index r = 0; r < error_[i].rows(); ++r) check_underflow(i, r);
+}
+
+// compute_whole at the output positions `at` of convolution i only: the same operations per row.
+void GraphTrack::compute_conv_at(int i, const std::vector<std::int64_t>& at) {
+  const GraphNode& node = g_.nodes[i];
+  const int j = node.inputs[0];
+  conv_dd_at(node, value_[j], at, value_[i]);
+  ++clock_;
+  const Eigen::Index out_hw = static_cast<Eigen::Index>(node.conv.out_h) * node.conv.out_w;
+  std::vector<std::uint64_t>& changed = changed_at_[i];
+  for (Eigen::Index co = 0; co < node.conv.out_channels; ++co)
+    for (const std::int64_t q : at) changed[co * out_hw + q] = clock_;
+  if (!certify_) return;  // the bounds stay zero
+  const Eigen::MatrixXd bound = error_[j] + prepared_.gamma[i] * value_[j].hi.cwiseAbs();
+  Eigen::MatrixXd& e = error_[i];
+  conv_fma_at(prepared_.magnitude[i], bound, at, e);
+  const double gamma = prepared_.gamma[i], inflate = prepared_.inflate[i];
+  const Eigen::VectorXd& shift = prepared_.shift_magnitude[i];
+  for (Eigen::Index co = 0; co < node.conv.out_channels; ++co)
+    for (const std::int64_t q : at) {
+      const Eigen::Index r = co * out_hw + q;
+      e(r, 0) += gamma * shift[r];
+      e.row(r) *= inflate;
+      check_underflow(i, r);
+    }
+}
+
+void GraphTrack::check_underflow(int i, Eigen::Index r) const {
+  for (Eigen::Index c = 0; c < cols_; ++c) {
+    const double y = std::abs(value_[i].hi(r, c));
+    if (y != 0 && y < kSmallest) uncertain_value(i, r);
   }
 }
 
@@ -194,51 +275,59 @@ std::pair<int, std::int64_t> GraphTrack::max_source(int u, std::int64_t index) c
   return {-1, -1};  // not reached: windows index the stacked inputs
 }
 
+// Row by row, in place: a row is written (and marked changed) only where its bits change, so that the
+// affine nodes after the unit recompute only what reads those rows (compute_affine).
 void GraphTrack::apply_unit(int u) {
   const GraphNode& node = g_.nodes[u];
   DdFamily& y = value_[u];
   Eigen::MatrixXd& ey = error_[u];
   const std::vector<std::int64_t>& state = state_[u];
-  if (node.kind == OpKind::kMax) {
-    const DdFamily& x = max_input(u);
-    const Eigen::MatrixXd& e = max_error(u);
-    const std::int64_t windows = node.rows.num_rows();
-    y.hi.resize(windows, cols_);
-    y.lo.resize(windows, cols_);
-    ey.resize(windows, cols_);
-    for (std::int64_t w = 0; w < windows; ++w) {
-      y.hi.row(w) = x.hi.row(state[w]);
-      y.lo.row(w) = x.lo.row(state[w]);
-      ey.row(w) = e.row(state[w]);
-    }
-    return;
+  const bool max = node.kind == OpKind::kMax;
+  const DdFamily& x = max ? max_input(u) : value_[node.inputs[0]];
+  const Eigen::MatrixXd& e = max ? max_error(u) : error_[node.inputs[0]];
+  const Eigen::Index rows = max ? node.rows.num_rows() : x.hi.rows();
+  std::vector<std::uint64_t>& changed = changed_at_[u];
+  const bool fresh = y.hi.rows() != rows || static_cast<Eigen::Index>(changed.size()) != rows;
+  if (fresh) {
+    y.hi.resize(rows, cols_);
+    y.lo.resize(rows, cols_);
+    ey.resize(rows, cols_);
+    changed.assign(static_cast<std::size_t>(rows), 0);
   }
-  const DdFamily& x = value_[node.inputs[0]];
-  const Eigen::MatrixXd& e = error_[node.inputs[0]];
-  y = x;
-  ey = e;
+  ++clock_;
   const double g = dd_dot_error(1);
-  for (Eigen::Index i = 0; i < x.hi.rows(); ++i) {
-    if (state[i] == kPass) continue;
-    if (state[i] == kSlope) {
-      const double slope = relu_slope(node, i);
-      for (Eigen::Index c = 0; c < cols_; ++c) {
-        if (slope == 0) {
-          y.hi(i, c) = y.lo(i, c) = ey(i, c) = 0;
-          continue;
-        }
+  double hi[kMaxCols], lo[kMaxCols], err[kMaxCols];
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const Eigen::Index from = max ? state[i] : i;  // the input row it takes, if any
+    const std::int64_t s = max ? kPass : state[i];
+    const double slope = s == kSlope ? relu_slope(node, i) : 1.0;
+    for (Eigen::Index c = 0; c < cols_; ++c) {
+      if (s == kPass) {
+        hi[c] = x.hi(from, c);
+        lo[c] = x.lo(from, c);
+        err[c] = e(from, c);
+      } else if (s == kSlope && slope != 0) {
         // slope (hi + lo) as a double-double dot product of length 1.
         const double p = slope * x.hi(i, c);
         const double pe = std::fma(slope, x.hi(i, c), -p);
-        two_sum(p, std::fma(slope, x.lo(i, c), pe), y.hi(i, c), y.lo(i, c));
-        ey(i, c) = std::abs(slope) * (e(i, c) + g * std::abs(x.hi(i, c))) * (1 + 4 * kRoundoff);
+        two_sum(p, std::fma(slope, x.lo(i, c), pe), hi[c], lo[c]);
+        err[c] = std::abs(slope) * (e(i, c) + g * std::abs(x.hi(i, c))) * (1 + 4 * kRoundoff);
+      } else {  // 0, or a clip's bound
+        hi[c] = c > 0 || s == kSlope ? 0.0 : s == kAtLow ? node.lo : node.hi;
+        lo[c] = err[c] = 0;
       }
-      continue;
     }
-    y.hi.row(i).setZero();
-    y.lo.row(i).setZero();
-    y.hi(i, 0) = state[i] == kAtLow ? node.lo : node.hi;
-    ey.row(i).setZero();
+    bool same = !fresh;
+    for (Eigen::Index c = 0; c < cols_ && same; ++c)
+      same = std::memcmp(&hi[c], &y.hi(i, c), sizeof(double)) == 0 && std::memcmp(&lo[c], &y.lo(i, c), sizeof(double)) == 0 &&
+             std::memcmp(&err[c], &ey(i, c), sizeof(double)) == 0;
+    if (same) continue;
+    for (Eigen::Index c = 0; c < cols_; ++c) {
+      y.hi(i, c) = hi[c];
+      y.lo(i, c) = lo[c];
+      ey(i, c) = err[c];
+    }
+    changed[static_cast<std::size_t>(i)] = clock_;
   }
 }
 
@@ -292,6 +381,8 @@ bool GraphTrack::refine(int target, const std::function<bool()>& stopped) {
     value_[i].hi = y.hi;
     value_[i].lo = y.mid + y.lo;
     error_[i] = (e + 2 * kRoundoff * value_[i].lo.cwiseAbs()) * (1 + 4 * kRoundoff);
+    changed_all(i);
+    computed_at_[i] = 0;  // recomputed whole in double-double when next computed, as before the refinement
     for (int j : node.inputs)
       if (j < n && last_use[j] <= i) {
         td[j] = TdFamily{};

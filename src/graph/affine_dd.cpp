@@ -252,6 +252,29 @@ void conv_dd(const GraphNode& node, const DdFamily& x, DdFamily& y) {
     }
 }
 
+// The columns of a convolution's input for one group at the output positions `at` only (as
+// conv_columns, whose loop over every position this is with the positions listed): out is patch x
+// at.size(), row-major.
+void conv_columns_at(const ConvGeometry& g, int group, const double* in, const std::vector<std::int64_t>& at,
+                     double* out) {
+  const int cg = g.in_channels / g.groups;
+  const Eigen::Index in_hw = static_cast<Eigen::Index>(g.in_h) * g.in_w;
+  const Eigen::Index p = static_cast<Eigen::Index>(at.size());
+  for (int ci = 0; ci < cg; ++ci) {
+    const double* plane = in + (static_cast<Eigen::Index>(group) * cg + ci) * in_hw;
+    for (int i = 0; i < g.kernel_h; ++i)
+      for (int j = 0; j < g.kernel_w; ++j) {
+        double* row = out + ((static_cast<Eigen::Index>(ci) * g.kernel_h + i) * g.kernel_w + j) * p;
+        for (Eigen::Index q = 0; q < p; ++q) {
+          const int oh = static_cast<int>(at[q] / g.out_w), ow = static_cast<int>(at[q] % g.out_w);
+          const int ih = oh * g.stride_h - g.pad_top + i * g.dilation_h;
+          const int iw = ow * g.stride_w - g.pad_left + j * g.dilation_w;
+          row[q] = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w ? plane[static_cast<Eigen::Index>(ih) * g.in_w + iw] : 0.0;
+        }
+      }
+  }
+}
+
 void matmul_dd(const GraphNode& node, const DdFamily& x, DdFamily& y) {
   const Eigen::Index k = node.weight.rows(), n = node.weight.cols();
   const Eigen::Index rows = x.hi.rows() / k;
@@ -577,6 +600,88 @@ void conv_fma(const GraphNode& node, const Eigen::MatrixXd& x, Eigen::MatrixXd& 
     Eigen::Map<RowMajor> point(y.col(0).data(), g.out_channels, out_hw);
     point.colwise() += node.bias;
   }
+}
+
+std::vector<std::int64_t> conv_positions_reading(const ConvGeometry& g, const std::vector<std::int64_t>& input_rows) {
+  const std::int64_t in_hw = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  std::vector<char> reads(static_cast<std::size_t>(g.out_h) * g.out_w, 0);
+  for (const std::int64_t r : input_rows) {
+    const int ih = static_cast<int>((r % in_hw) / g.in_w), iw = static_cast<int>(r % g.in_w);
+    for (int i = 0; i < g.kernel_h; ++i) {
+      const int h = ih + g.pad_top - i * g.dilation_h;  // oh * stride_h
+      if (h < 0 || h % g.stride_h != 0 || h / g.stride_h >= g.out_h) continue;
+      for (int j = 0; j < g.kernel_w; ++j) {
+        const int w = iw + g.pad_left - j * g.dilation_w;
+        if (w < 0 || w % g.stride_w != 0 || w / g.stride_w >= g.out_w) continue;
+        reads[static_cast<std::size_t>(h / g.stride_h) * g.out_w + w / g.stride_w] = 1;
+      }
+    }
+  }
+  std::vector<std::int64_t> at;
+  for (std::size_t q = 0; q < reads.size(); ++q)
+    if (reads[q]) at.push_back(static_cast<std::int64_t>(q));
+  return at;
+}
+
+// The positions `at`, repeated at the end up to a multiple of 8: the kernels compute blocks of 8 columns
+// and the rest one by one, about 8 times slower; a repeated position is computed (and written) again
+// with the same bits.
+namespace {
+std::vector<std::int64_t> padded_to_blocks(const std::vector<std::int64_t>& at) {
+  std::vector<std::int64_t> padded = at;
+  while (!padded.empty() && padded.size() % 8 != 0) padded.push_back(at.back());
+  return padded;
+}
+}  // namespace
+
+void conv_dd_at(const GraphNode& node, const DdFamily& x, const std::vector<std::int64_t>& positions, DdFamily& y) {
+  const std::vector<std::int64_t> at = padded_to_blocks(positions);
+  const ConvGeometry& g = node.conv;
+  const int mg = g.out_channels / g.groups;
+  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
+  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const Eigen::Index p = static_cast<Eigen::Index>(at.size());
+  if (p == 0) return;
+  RowMajor ch(patch, p), cl(patch, p), yh(mg, p), yl(mg, p);
+  const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight
+  for (Eigen::Index c = 0; c < x.hi.cols(); ++c)
+    for (int group = 0; group < g.groups; ++group) {
+      conv_columns_at(g, group, x.hi.col(c).data(), at, ch.data());
+      conv_columns_at(g, group, x.lo.col(c).data(), at, cl.data());
+      const Eigen::Index first = static_cast<Eigen::Index>(group) * mg;
+      const double* bias = c == 0 && node.bias.size() > 0 ? node.bias.data() + first : nullptr;
+      dd_gemm(mg, static_cast<int>(patch), static_cast<int>(p), node.weight.data() + first, ws_o, ws_k, bias, ch.data(),
+              cl.data(), yh.data(), yl.data());
+      for (int o = 0; o < mg; ++o)
+        for (Eigen::Index q = 0; q < p; ++q) {
+          y.hi((first + o) * out_hw + at[q], c) = yh(o, q);
+          y.lo((first + o) * out_hw + at[q], c) = yl(o, q);
+        }
+    }
+}
+
+void conv_fma_at(const GraphNode& node, const Eigen::MatrixXd& x, const std::vector<std::int64_t>& positions,
+                 Eigen::MatrixXd& y) {
+  const std::vector<std::int64_t> at = padded_to_blocks(positions);
+  const ConvGeometry& g = node.conv;
+  const int mg = g.out_channels / g.groups;
+  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
+  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const Eigen::Index p = static_cast<Eigen::Index>(at.size());
+  if (p == 0) return;
+  RowMajor columns(patch, p), out(mg, p);
+  const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight
+  for (Eigen::Index c = 0; c < x.cols(); ++c)
+    for (int group = 0; group < g.groups; ++group) {
+      conv_columns_at(g, group, x.col(c).data(), at, columns.data());
+      const Eigen::Index first = static_cast<Eigen::Index>(group) * mg;
+      fma_gemm(mg, static_cast<int>(patch), static_cast<int>(p), node.weight.data() + first, ws_o, ws_k, columns.data(),
+               out.data());
+      const bool add_bias = c == 0 && node.bias.size() > 0;  // as conv_fma: after the sum (and not + 0, which turns -0 into 0)
+      for (int o = 0; o < mg; ++o)
+        for (Eigen::Index q = 0; q < p; ++q)
+          y((first + o) * out_hw + at[q], c) = add_bias ? out(o, q) + node.bias[first + o] : out(o, q);
+    }
 }
 
 double dd_dot_error(std::int64_t n) {
