@@ -137,6 +137,19 @@ struct Vertex {
 template <class ZeroWith>
 bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with) {
   if (f.is_zero()) return true;
+  // First without allocating (most lines meet no line through most vertices): f vanishes only if each
+  // of its atoms is 0, or it or an atom zero exactly where it is is met by a line through v.
+  auto tied = [&](const Atom& a) {
+    if (a.is_zero()) return true;
+    Atom x = a, next;
+    for (;;) {
+      for (const auto& [p, q] : v.on)
+        if (p == x || q == x) return true;
+      if (!zero_with(x, next)) return false;
+      x = next;
+    }
+  };
+  if (!tied(f.p) || !tied(f.q)) return false;
   std::vector<const Atom*> atoms;
   std::vector<int> group;
   auto index = [&](const Atom& a) {
