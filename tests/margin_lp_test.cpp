@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
 #include "support/lp_reference.h"
@@ -48,6 +49,111 @@ TEST(MarginLp, CertifiesTheSameOptimumAsGlpk) {
   }
   EXPECT_GT(feasible, 50);
   EXPECT_GT(infeasible, 20);
+}
+
+}  // namespace
+
+namespace {
+
+// A search path as the LP engine walks it: rows are added one at a time (a random hyperplane's side
+// through the box), each LP warm-started from the tableau of the last LP kept on the path; a side
+// with interior points joins the path. Every answer must certify GLPK's optimum (computed from
+// scratch), and where the dual simplex ran to its end, reach it.
+TEST(MarginLp, WarmStartsAlongAPathCertifyTheSameOptimumAsGlpk) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> g;
+  int warm = 0, feasible = 0, infeasible = 0, stopped = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const int n = 2 + trial % 37;
+    const relutope::Domain box = relutope::Domain::cube(n, -0.5, 0.5);
+    relutope::detail::MarginLp lp(box.lo, box.hi);
+    Eigen::MatrixXd a(0, n);
+    Eigen::VectorXd b(0);
+    std::vector<lp_reference::Constraint> rows;
+    int state = -1, next_slot = 0;
+    for (int step = 0; step < 25 && a.rows() < 18; ++step) {
+      Eigen::VectorXd row = Eigen::VectorXd::NullaryExpr(n, [&] { return g(rng); });
+      row.normalize();
+      const double offset = 0.15 * g(rng);
+      Eigen::MatrixXd a1(a.rows() + 1, n);
+      Eigen::VectorXd b1(b.size() + 1);
+      a1 << a, row.transpose();
+      b1 << b, offset;
+      std::vector<lp_reference::Constraint> rows1 = rows;
+      rows1.push_back({-row, offset});
+      const double truth = lp_reference::margin(rows1, box);
+      const int to = next_slot++;
+      relutope::detail::MarginLp::Answer answer;
+      // Half the LPs may stop once their bound is below 0, as the engine's do below -tol.
+      const double stop = step % 2 ? 0.0 : -std::numeric_limits<double>::infinity();
+      if (lp.usable(state) && lp.resolve(state, to, a1, b1, stop, answer)) {
+        ++warm;
+      } else {
+        answer = lp.solve(a1, b1, Eigen::VectorXd::Zero(n), to);
+      }
+      const bool capped = truth >= 1 - 1e-12;  // GLPK's t is capped at 1: the optimum is at least 1
+      EXPECT_GE(answer.upper, truth - 1e-9) << trial << " " << step;
+      if (!capped) {
+        EXPECT_LE(answer.lower, truth + 1e-9) << trial << " " << step;
+      }
+      EXPECT_LE((b1 - a1 * answer.x).minCoeff(), answer.lower + 1e-12);
+      if (lp.usable(to) && capped) {
+        EXPECT_GE(answer.lower, 1 - 1e-9) << trial << " " << step;
+      }
+      if (lp.usable(to) && !capped) {
+        EXPECT_NEAR(answer.lower, truth, 1e-9) << trial << " " << step;
+        EXPECT_NEAR(answer.upper, truth, 1e-9) << trial << " " << step;
+      }
+      if (truth < -1e-6) {
+        EXPECT_LT(answer.upper, 0) << trial << " " << step;
+        ++infeasible;
+        if (!lp.usable(to)) ++stopped;
+        continue;
+      }
+      if (truth > 1e-6) {
+        EXPECT_GT(answer.lower, 0) << trial << " " << step;
+        ++feasible;
+        a = a1;
+        b = b1;
+        rows = rows1;
+        if (lp.usable(to)) state = to;  // else the next LP adds this row too, from the old tableau
+      }
+    }
+  }
+  EXPECT_GT(warm, 500);
+  EXPECT_GT(feasible, 300);
+  EXPECT_GT(infeasible, 50);
+  EXPECT_GT(stopped, 20);
+}
+
+// resolve() reads its `from` slot without changing it: two siblings started from one parent give
+// what a cold start gives.
+TEST(MarginLp, SiblingsStartFromTheSameParent) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> g;
+  const int n = 12;
+  const relutope::Domain box = relutope::Domain::cube(n, -0.5, 0.5);
+  relutope::detail::MarginLp lp(box.lo, box.hi), cold(box.lo, box.hi);
+  Eigen::MatrixXd a(6, n);
+  Eigen::VectorXd b(6);
+  for (int i = 0; i < 6; ++i) {
+    const Eigen::VectorXd row = Eigen::VectorXd::NullaryExpr(n, [&] { return g(rng); }).normalized();
+    a.row(i) = row.transpose();
+    b[i] = 0.2;
+  }
+  lp.solve(a.topRows(5), b.head(5), Eigen::VectorXd::Zero(n), 0);
+  ASSERT_TRUE(lp.usable(0));
+  for (int sibling = 0; sibling < 2; ++sibling) {
+    Eigen::MatrixXd a1 = a;
+    Eigen::VectorXd b1 = b;
+    if (sibling) a1.row(5) *= -1, b1[5] = -b1[5] + 0.1;
+    relutope::detail::MarginLp::Answer answer;
+    ASSERT_TRUE(lp.resolve(0, 1 + sibling, a1, b1, -std::numeric_limits<double>::infinity(), answer));
+    const auto reference = cold.solve(a1, b1, Eigen::VectorXd::Zero(n));
+    EXPECT_NEAR(answer.lower, reference.lower, 1e-9) << sibling;
+    EXPECT_NEAR(answer.upper, reference.upper, 1e-9) << sibling;
+    EXPECT_EQ(lp.num_rows(0), 5);
+  }
 }
 
 }  // namespace

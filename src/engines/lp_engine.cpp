@@ -44,7 +44,7 @@ LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double toleran
   if (!root_.rows.empty()) {
     Worker worker(*this);
     worker.rows_ = root_.rows;
-    const double margin = worker.max_margin(nullptr, 0, root_.witness, nullptr);
+    const double margin = worker.max_margin(nullptr, 0, root_.witness, 0);
     if (margin < -tol_) throw InputError("domain: empty: the box and the extra constraints share no interior point");
     if (!(margin > tol_))
       throw UncertifiedError("the domain's interior is thinner than the tolerance: cannot tell whether it is empty");
@@ -77,27 +77,27 @@ LpEngine::Worker::Worker(const LpEngine& engine)
 
 LpEngine::Worker::~Worker() = default;
 
-double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, Basis* basis_out) {
+double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, int to) {
   ++counters.lps;
   const int n = engine_.domain_.dim();
   const int wanted = static_cast<int>(rows_.size()) + (extra ? num_extra : 0);
-  // First the small dense simplex, which certifies its answer either way; GLPK decides the rest
-  // (answers within the tolerance, or a simplex that did not converge).
+  const double tol = engine_.tol_;
+  // First the small dense simplex, which certifies its answer either way: warm from the node's
+  // tableau (the dual simplex, which may stop once its bound is below -tol), else cold. GLPK
+  // decides the rest (answers within the tolerance, or a simplex that did not converge).
   if (wanted > 0) {
-    rows_a_.resize(wanted, n);
-    rows_b_.resize(wanted);
-    for (int r = 0; r < wanted; ++r) {
-      const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : extra[r - rows_.size()];
-      rows_a_.row(r) = row.a.transpose();
-      rows_b_[r] = row.b;
-    }
-    const MarginLp::Answer answer = margin_lp_.solve(rows_a_, rows_b_, witness_.size() ? witness_ : engine_.root_.witness);
-    if (answer.lower > engine_.tol_) {
+    load_rows(extra, num_extra);
+    const auto a = rows_a_.topRows(wanted);
+    const auto b = rows_b_.head(wanted);
+    MarginLp::Answer answer;
+    const bool warm = margin_lp_.usable(state_) && margin_lp_.resolve(state_, to, a, b, -tol, answer) &&
+                      (answer.lower > tol || answer.upper < -tol);
+    if (!warm) answer = margin_lp_.solve(a, b, witness_.size() ? witness_ : engine_.root_.witness, to);
+    if (answer.lower > tol) {
       x = answer.x;
-      if (basis_out) *basis_out = Basis{};
       return answer.lower;
     }
-    if (answer.upper < -engine_.tol_) return answer.upper;
+    if (answer.upper < -tol) return answer.upper;
     ++counters.lps_fallback;
   }
   glp_prob* prob = lp_->prob;
@@ -115,28 +115,14 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
     glp_set_mat_row(prob, r + 1, n + 1, lp_->index.data(), lp_->value.data());
     glp_set_row_bnds(prob, r + 1, GLP_UP, 0.0, row.b);
   }
-  // Warm start: the optimal basis of the LP that made this node, with the new row basic, is
-  // dual feasible for this LP (same objective, one more constraint), so the dual simplex needs
-  // few pivots. Without one (the root, a resumed task), start from the standard basis.
-  const bool warm = basis_.rows.size() == rows_.size() && !basis_.cols.empty();
-  if (warm) {
-    for (int r = 0; r < static_cast<int>(rows_.size()); ++r) glp_set_row_stat(prob, r + 1, basis_.rows[r]);
-    for (int r = static_cast<int>(rows_.size()); r < wanted; ++r) glp_set_row_stat(prob, r + 1, GLP_BS);
-    for (int c = 0; c <= n; ++c) glp_set_col_stat(prob, c + 1, basis_.cols[c]);
-  } else {
-    glp_std_basis(prob);
-  }
-  lp_->params.meth = warm ? GLP_DUALP : GLP_PRIMAL;
+  // GLPK sees only the few LPs the dense simplex cannot settle: it starts from the standard basis.
+  glp_std_basis(prob);
+  lp_->params.meth = GLP_PRIMAL;
   // Limits, so that no LP can run away (GLPK cycled for minutes on badly scaled boxes before the
   // problem was normalised); an LP that hits them is left undecided and goes to exact arithmetic.
   lp_->params.it_lim = 1000 + 50 * (wanted + n + 1);
   lp_->params.tm_lim = 10000;
-  int status = glp_simplex(prob, &lp_->params);
-  if (status != 0 && warm) {  // a singular warm start: retry from scratch
-    glp_std_basis(prob);
-    lp_->params.meth = GLP_PRIMAL;
-    status = glp_simplex(prob, &lp_->params);
-  }
+  const int status = glp_simplex(prob, &lp_->params);
   const double undecided = std::numeric_limits<double>::quiet_NaN();
   if (status != 0 || glp_get_status(prob) != GLP_OPT) return undecided;
   // GLPK's own feasibility tolerances (1e-7) are far coarser than ours, so its answer counts only
@@ -149,12 +135,6 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
                               : std::numeric_limits<double>::infinity();
   if (lower > engine_.tol_) {
     x = point;
-    if (basis_out) {
-      basis_out->rows.resize(wanted);
-      basis_out->cols.resize(n + 1);
-      for (int r = 0; r < wanted; ++r) basis_out->rows[r] = glp_get_row_stat(prob, r + 1);
-      for (int c = 0; c <= n; ++c) basis_out->cols[c] = glp_get_col_stat(prob, c + 1);
-    }
     return lower;
   }
   Eigen::VectorXd y(wanted);
@@ -165,6 +145,22 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
   double upper = y.dot(rows_b_.head(wanted));
   for (int j = 0; j < n; ++j) upper -= std::min(g[j] * engine_.domain_.lo[j], g[j] * engine_.domain_.hi[j]);
   return upper < -engine_.tol_ ? upper : undecided;
+}
+
+int LpEngine::Worker::child_state(int to) const { return margin_lp_.usable(to) ? to : state_; }
+
+void LpEngine::Worker::load_rows(const Row* extra, int num_extra) {
+  const int n = engine_.domain_.dim();
+  const int wanted = static_cast<int>(rows_.size()) + (extra ? num_extra : 0);
+  // Exactly wanted x n (as a stride that depended on the rows seen before would make the products
+  // below round differently from one worker to the next).
+  rows_a_.resize(wanted, n);
+  rows_b_.resize(wanted);
+  for (int r = 0; r < wanted; ++r) {
+    const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : extra[r - rows_.size()];
+    rows_a_.row(r) = row.a.transpose();
+    rows_b_[r] = row.b;
+  }
 }
 
 void LpEngine::Worker::enter_layer(int layer) {
@@ -238,6 +234,7 @@ void LpEngine::Worker::snapshot(int layer, int neuron) {
   task.rows = rows_;
   task.witness = witness_;
   task.depth = depth_;
+  if (margin_lp_.usable(state_)) task.lp = std::make_shared<const MarginLp::State>(margin_lp_.saved(state_));
   if (layer >= 0) {
     task.weight = weight_[layer];
     task.bias = bias_[layer];
@@ -299,25 +296,23 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   bool feasible[2] = {false, false};
   Eigen::VectorXd point[2];
   double margin[2] = {0, 0};
-  Basis basis[2];
   const double at_witness = (w.dot(witness_) + c) / norm;
+  int state[2] = {state_, state_};  // the child's tableau (the node's: the new row is pending)
   for (int k = 0; k < 2; ++k) {
     const bool witness_here = k == 1 ? at_witness > engine_.tol_ : at_witness < -engine_.tol_;
     if (witness_here) {
       feasible[k] = true;
       point[k] = witness_;
       margin[k] = std::abs(at_witness);
-      basis[k] = basis_;  // the node's basis; the new row joins it as basic
-      if (!basis[k].cols.empty()) basis[k].rows.push_back(GLP_BS);
       continue;
     }
-    margin[k] = max_margin(&sides[k], 1, point[k], &basis[k]);
+    margin[k] = max_margin(&sides[k], 1, point[k], free_slot_ + k);
+    state[k] = child_state(free_slot_ + k);
     feasible[k] = margin[k] > engine_.tol_;
     // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
     if (!feasible[k] && !(margin[k] < -engine_.tol_)) {
       feasible[k] = exact_side(&sides[k], 1, point[k]);
       margin[k] = 0;  // thin: a region found here is near-degenerate
-      basis[k] = Basis{};
     }
   }
   if (!(feasible[0] && feasible[1])) {
@@ -331,19 +326,21 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   }
   const Eigen::VectorXd saved_witness = witness_;
   const double saved_depth = depth_;
-  const Basis saved_basis = basis_;
+  const int saved_state = state_, saved_free_slot = free_slot_;
+  free_slot_ += 2;
   for (int k = 0; k < 2; ++k) {
     pattern_[global] = static_cast<std::uint8_t>(k);
     rows_.push_back(sides[k]);
     witness_ = point[k];
-    basis_ = basis[k];
+    state_ = state[k];
     depth_ = std::min(saved_depth, margin[k]);
     descend(layer, neuron + 1, splits + 1);
     rows_.pop_back();
   }
+  free_slot_ = saved_free_slot;
   witness_ = saved_witness;
   depth_ = saved_depth;
-  basis_ = saved_basis;
+  state_ = saved_state;
 }
 
 void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
@@ -388,7 +385,7 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
   std::vector<int> feasible;
   std::vector<Eigen::VectorXd> point(k);
   std::vector<double> margin(k, 0.0);
-  std::vector<Basis> basis(k);
+  std::vector<int> state(k, state_);
   for (int s = 0; s < k; ++s) {
     if (!possible[s]) continue;
     double slack = std::numeric_limits<double>::infinity();
@@ -397,17 +394,15 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
       feasible.push_back(s);
       point[s] = witness_;
       margin[s] = slack;
-      basis[s] = basis_;
-      if (!basis[s].cols.empty()) basis[s].rows.insert(basis[s].rows.end(), sides[s].size(), GLP_BS);
       continue;
     }
-    margin[s] = max_margin(sides[s].data(), static_cast<int>(sides[s].size()), point[s], &basis[s]);
+    margin[s] = max_margin(sides[s].data(), static_cast<int>(sides[s].size()), point[s], free_slot_ + s);
+    state[s] = child_state(free_slot_ + s);
     bool inside = margin[s] > tol;
     // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
     if (!inside && !(margin[s] < -tol)) {
       inside = exact_side(sides[s].data(), static_cast<int>(sides[s].size()), point[s]);
       margin[s] = 0;
-      basis[s] = Basis{};
     }
     if (inside) feasible.push_back(s);
   }
@@ -425,20 +420,22 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
   }
   const Eigen::VectorXd saved_witness = witness_;
   const double saved_depth = depth_;
-  const Basis saved_basis = basis_;
+  const int saved_state = state_, saved_free_slot = free_slot_;
   const std::size_t saved_rows = rows_.size();
+  free_slot_ += k;
   for (int s : feasible) {
     pattern_[global] = static_cast<std::uint8_t>(s);
     rows_.insert(rows_.end(), sides[s].begin(), sides[s].end());
     witness_ = point[s];
-    basis_ = basis[s];
+    state_ = state[s];
     depth_ = std::min(saved_depth, margin[s]);
     descend(layer, entry + 1, splits + 1);
     rows_.resize(saved_rows);
   }
+  free_slot_ = saved_free_slot;
   witness_ = saved_witness;
   depth_ = saved_depth;
-  basis_ = saved_basis;
+  state_ = saved_state;
 }
 
 bool LpEngine::Worker::exact_side(const Row* extra, int num_extra, Eigen::VectorXd& point) {
@@ -474,7 +471,13 @@ void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
   pattern_ = task.pattern;
   rows_ = task.rows;
   witness_ = task.witness;
-  basis_ = Basis{};  // a task starts cold: bases are not part of it
+  state_ = -1;
+  free_slot_ = 0;
+  if (task.lp) {  // the tableau the search from the root had here
+    margin_lp_.load(*task.lp, 0);
+    state_ = 0;
+    free_slot_ = 1;
+  }
   depth_ = task.depth;
   if (task.layer >= 0) {
     weight_[task.layer] = task.weight;

@@ -5,7 +5,8 @@
 // a point from every constraint of the path (a·x + t <= b, rows normalised, x in the box). The
 // side has positive volume iff the optimal t exceeds the tolerance. Neurons whose sign is fixed on
 // the whole box (interval bounds) cost nothing. The LP goes to a small dense simplex that certifies
-// its answer (margin_lp.h); GLPK, warm-started from the node's basis, decides what it cannot.
+// its answer (margin_lp.h), warm-started from the tableau of the LP that made the node; GLPK
+// decides what it cannot.
 // A side whose margin lies within the tolerance of 0, or an LP neither solver settles, is not
 // decided in floating point but by the same LP in exact rational arithmetic (exact_margin_lp.h)
 // on the network and domain as given.
@@ -44,6 +45,8 @@ class LpEngine {
     Eigen::MatrixXd weight;
     Eigen::VectorXd bias;
     Eigen::VectorXd error;  // Worker::error_ of `layer`
+    // The dense simplex's tableau for a prefix of `rows` (Worker::state_), or none.
+    std::shared_ptr<const MarginLp::State> lp;
   };
 
   const Task& root_task() const { return root_; }
@@ -57,11 +60,14 @@ class LpEngine {
    private:
     friend class LpEngine;
     // Largest margin t of a point from all rows plus `extra`, with the point in the box.
-    // Returns t (or -inf when the LP fails) and the point in `x`.
-    struct Basis {  // GLPK statuses of the rows and columns of an optimal basis
-      std::vector<int> rows, cols;
-    };
-    double max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, Basis* basis);
+    // Returns t (NaN when no solver settles it) and the point in `x`. The dense simplex starts
+    // from slot state_'s tableau when it has one, and leaves its own in slot `to` (margin_lp.h).
+    double max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, int to);
+    // The slot for a child whose rows are rows_ (+ the side's) after max_margin(..., to): `to` when
+    // it holds an optimal tableau, else the node's state_ (a prefix of the child's rows).
+    int child_state(int to) const;
+    // Puts rows_ and `extra` into rows_a_ and rows_b_.
+    void load_rows(const Row* extra, int num_extra);
     void descend(int layer, int neuron, int splits);
     // Max entry `entry` of `layer`: an LP (or the witness) per state s for the piece {z_s >= z_j
     // for all j}, one subtree per piece with interior points. Rows equal in rationals do not split
@@ -92,7 +98,9 @@ class LpEngine {
     void range_on_box(const Eigen::VectorXd& w, double c, double& lo, double& hi) const;
     std::vector<Row> rows_;
     Eigen::VectorXd witness_, interior_;
-    Basis basis_;  // of the LP whose rows are rows_ (empty: unknown)
+    // The dense simplex's slot holding an optimal tableau for a prefix of rows_ (-1: none), and
+    // the first slot no node on the current path uses: the slots are a stack along the path.
+    int state_ = -1, free_slot_ = 0;
     MarginLp margin_lp_;
     Eigen::MatrixXd rows_a_;
     Eigen::VectorXd rows_b_;
