@@ -16,6 +16,7 @@
 #endif
 
 #include "detail/engine_setup.h"
+#include "detail/enumerate_leaves.h"
 #include "detail/flat_network.h"
 #include "detail/leaf_sink.h"
 #include "detail/search_worker.h"
@@ -74,8 +75,9 @@ struct Shared {
   const RegionVisitor* visit;     // null when only counting
   const RegionFormatter* format;  // with `consume`: regions become text in the workers
   const TextConsumer* consume;
+  const detail::LeafKey* leaf_key;  // with `consume`: the leaf-level hook, leaves become keys in the workers
 
-  bool keeps_regions() const { return visit || format; }
+  bool keeps_regions() const { return visit || format || leaf_key; }
   bool cancelled() const { return options.cancel && options.cancel->load(std::memory_order_relaxed); }
   double near_degenerate_depth;
   Clock::time_point start = Clock::now();
@@ -171,6 +173,10 @@ class TaskSink : public detail::LeafSink {
       pending_ = 0;
     }
     if (!out_) return;
+    if (shared_.leaf_key) {  // no Region: the caller wants the engine's own leaf
+      out_->texts.push_back((*shared_.leaf_key)(leaf));
+      return;
+    }
     const detail::FlatNetwork& flat = shared_.flat;
     Region region;
     region.pattern.assign(leaf.pattern, leaf.pattern + flat.num_neurons);
@@ -638,7 +644,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
 
 EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const EnumerateOptions& options,
                               const RegionVisitor* visit, const RegionFormatter* format = nullptr,
-                              const TextConsumer* consume = nullptr) {
+                              const TextConsumer* consume = nullptr, const detail::LeafKey* leaf_key = nullptr) {
   const auto start = Clock::now();
   detail::check_enumerate_inputs(net, domain, options);
   const detail::FlatNetwork flat(net);
@@ -648,7 +654,7 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   stats.tolerance_abs = options.tolerance * domain.diameter();
   detail::with_engine(net, domain, flat, stats.engine, options.tolerance,
                       [&](const auto& engine, const detail::EngineFrame& frame) {
-                        Shared shared{flat, domain, frame.centre, frame.scale, options, visit, format, consume,
+                        Shared shared{flat, domain, frame.centre, frame.scale, options, visit, format, consume, leaf_key,
                                       frame.near_degenerate_depth};
                         run_engine(engine, shared, stats.num_threads, stats);
                       });
@@ -667,6 +673,11 @@ int resolve_threads(int requested) {
   (void)requested;
   return 1;
 #endif
+}
+
+EnumerateStats enumerate_leaves(const Network& net, const Domain& domain, const EnumerateOptions& options,
+                                const LeafKey& key, const TextConsumer& consume) {
+  return enumerate_impl(net, domain, options, nullptr, nullptr, &consume, &key);
 }
 
 void check_enumerate_inputs(const Network& net, const Domain& domain, const EnumerateOptions& options) {

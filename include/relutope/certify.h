@@ -15,7 +15,9 @@ struct Certificate {
   std::uint64_t num_regions = 0;     ///< the exact count
   std::uint64_t float_regions = 0;   ///< what the floating-point pass counted
   std::uint64_t float_missed = 0;    ///< regions of positive volume the float pass did not report
-  std::uint64_t float_invented = 0;  ///< patterns the float pass reported that have no positive volume
+  /// regions the float pass reported that are none: patterns with no positive volume, and a region
+  /// reported again (so num_regions - float_missed == float_regions - float_invented)
+  std::uint64_t float_invented = 0;
   std::uint64_t facets_certified = 0;    ///< facets re-established exactly (maximal faces)
   std::uint64_t float_facets_wrong = 0;  ///< regions found by both passes whose facet sets differ
   std::vector<std::string> missed_patterns;    ///< the first few, as pattern_string()
@@ -28,8 +30,10 @@ struct Certificate {
 /// satisfies its equation exactly, and a region counts iff it has a vertex strictly on each side of
 /// every cut that made it, i.e. positive volume; a constraint is a facet iff the face it cuts out is
 /// maximal (its vertex set lies in no other constraint's). The exact pass is Engine::kExact (the vertex engine's algorithm on
-/// rationals, on all threads like any engine); it is compared region by region, and facet by facet,
-/// with the floating-point vertex engine run with `options`.
+/// rationals, on all threads like any engine); it is compared region by region (activation pattern),
+/// and facet by facet, with the floating-point vertex engine run with `options`, whose facets are the
+/// constraints it reports for a region (those tight at at least d of its vertices). The two passes
+/// are compared by the engines' leaves (pattern bytes and constraint codes), no Region is built.
 /// Cost grows with the bit length of the coordinates: meant for small and medium networks in low
 /// dimension (box and polytope domains up to kMaxVertexGeometryDim inputs).
 /// @param[in] net      network with d inputs, d <= kMaxVertexGeometryDim
@@ -38,7 +42,8 @@ struct Certificate {
 ///                     chosen here (kExact, then kVertex), options.engine is not used
 /// @return the exact count and what the floating-point pass got wrong (at most 10 patterns of each kind)
 /// @throws InputError as enumerate_regions does, or if the dimension is too high for it; Cancelled
-///         when options.cancel becomes true
+///         when options.cancel becomes true; UncertifiedError as enumerate_regions with Engine::kExact,
+///         or if the exact pass reports one pattern twice
 Certificate certify_count(const Network& net, const Domain& domain, const EnumerateOptions& options = {});
 
 }  // namespace relutope
