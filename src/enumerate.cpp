@@ -108,6 +108,11 @@ struct Shared {
     return stopping.load(std::memory_order_relaxed);
   }
 
+  // EnumerateOptions::serial_start_seconds: waking the other threads costs 10-30 ms at load 3-4 on 2
+  // cores, for a run of 0.3 ms on one thread; the cut and the tasks stay on one thread until then,
+  // which loses at most half of it in parallel time on a big run.
+  bool worth_sharing() const { return now_ns() >= options.serial_start_seconds * 1e9; }
+
   static constexpr std::int64_t kProgressNs = 250'000'000;
   std::int64_t now_ns() const { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(); }
   bool progress_due() const {
@@ -360,11 +365,12 @@ std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& sha
   Worker first(engine);
   first.stop_cut = stop_cut;
   detail::WorkerCounters others;  // of the workers of the other threads
-  // A round of fewer subtrees than two per thread stays on this thread (a parallel region costs more).
+  // A round of fewer subtrees than two per thread, or one early in the run (Shared::worth_sharing), stays on
+  // this thread (a parallel region costs more).
   // The other threads' workers live within the parallel region, on their own thread, as the run's
   // workers do (an LP engine's GLPK problems belong to the thread that made them).
   const typename Base::ForEach for_each = [&](std::size_t n, const std::function<void(std::size_t, Base&)>& body) {
-    if (threads <= 1 || n < 2 * static_cast<std::size_t>(threads)) {
+    if (threads <= 1 || n < 2 * static_cast<std::size_t>(threads) || !shared.worth_sharing()) {
       for (std::size_t i = 0; i < n; ++i) body(i, first);
       return;
     }
@@ -471,31 +477,33 @@ RunState start_state(const Shared& shared, int min_tasks, std::uint64_t num_task
 }
 
 // Step 2 on all threads: each runs the tasks `source` hands it and gives their results to `results`,
-// until the source has none left, the run stops or an error comes (rethrown here).
+// until the source has none left, the run stops or an error comes (rethrown here). With
+// `serial_start`, the calling thread runs the first tasks alone until the run is worth sharing
+// (Shared::worth_sharing): a small run never opens a parallel region.
 template <class EngineT>
 void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>& tasks, Shared& shared, int threads,
-               detail::TaskSource& source, detail::TaskResults& results) {
+               detail::TaskSource& source, detail::TaskResults& results, bool serial_start) {
+  using Worker = typename EngineT::Worker;
   std::exception_ptr first_error;
-#pragma omp parallel num_threads(threads)
-  {
-    std::unique_ptr<typename EngineT::Worker> worker;
-    try {
-      worker = std::make_unique<typename EngineT::Worker>(engine);
-    } catch (...) {
+  const auto keep_first_error = [&first_error](std::exception_ptr error) {
 #pragma omp critical(relutope_first_error)
-      if (!first_error) first_error = std::current_exception();
-    }
-    for (std::int64_t i; worker && (i = source.next()) >= 0;) {
+    if (!first_error) first_error = std::move(error);
+  };
+  // Runs tasks from the source on `worker` while `more()` holds; false once the thread should take
+  // no more (none left, the run stops, an error).
+  const auto run_from_source = [&](Worker& worker, const auto& more) {
+    while (more()) {
+      const std::int64_t i = source.next();
+      if (i < 0) return false;
       if (shared.cancelled()) {
-#pragma omp critical(relutope_first_error)
-        if (!first_error) first_error = std::make_exception_ptr(Cancelled("enumeration cancelled"));
-        break;
+        keep_first_error(std::make_exception_ptr(Cancelled("enumeration cancelled")));
+        return false;
       }
-      if (shared.should_stop()) break;
+      if (shared.should_stop()) return false;
       try {
         TaskOutput output;
         const auto task_start = Clock::now();
-        const auto [totals, finished] = run_task(*worker, tasks[i], shared, shared.keeps_regions() ? &output : nullptr);
+        const auto [totals, finished] = run_task(worker, tasks[i], shared, shared.keeps_regions() ? &output : nullptr);
         shared.busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - task_start).count();
 #pragma omp critical(relutope_visit)
         {
@@ -509,16 +517,41 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
               results.abandoned(totals);
             }
           } catch (...) {
-#pragma omp critical(relutope_first_error)
-            if (!first_error) first_error = std::current_exception();
+            keep_first_error(std::current_exception());
           }
         }
       } catch (...) {
-#pragma omp critical(relutope_first_error)
-        if (!first_error) first_error = std::current_exception();
+        keep_first_error(std::current_exception());
       }
-      if (first_error) break;
+      if (first_error) return false;
     }
+    return true;
+  };
+  std::unique_ptr<Worker> first;
+  if (serial_start || threads <= 1) {
+    first = std::make_unique<Worker>(engine);
+    const bool more = run_from_source(*first, [&] { return threads <= 1 || !shared.worth_sharing(); });
+    if (first_error) std::rethrow_exception(first_error);
+    if (!more) return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    std::unique_ptr<Worker> own;
+    Worker* worker = first.get();
+    try {
+#ifdef _OPENMP
+      if (!worker || omp_get_thread_num() != 0) {
+#else
+      if (!worker) {
+#endif
+        own = std::make_unique<Worker>(engine);
+        worker = own.get();
+      }
+    } catch (...) {
+      keep_first_error(std::current_exception());
+      worker = nullptr;
+    }
+    if (worker) run_from_source(*worker, [] { return true; });
   }
   if (first_error) std::rethrow_exception(first_error);
 }
@@ -612,7 +645,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   shared.found = collector.resumed().num_regions;
   if (!world) {
     detail::LocalTaskSource source(std::move(pending));
-    run_tasks(engine, tasks, shared, threads, source, collector);
+    run_tasks(engine, tasks, shared, threads, source, collector, /*serial_start=*/true);
     finish_stats(collector, shared, stats);
     stats.busy_seconds = {busy_seconds(shared)};
     collector.final_checkpoint();
@@ -623,7 +656,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   detail::MpiTaskChannel channel(*world, control, threads, total_threads, std::move(pending), root ? &collector : nullptr);
   std::exception_ptr error;
   try {
-    run_tasks(engine, tasks, shared, threads, channel.source(), channel.results());
+    run_tasks(engine, tasks, shared, threads, channel.source(), channel.results(), /*serial_start=*/false);
   } catch (...) {
     error = std::current_exception();
   }
@@ -694,16 +727,15 @@ void check_enumerate_inputs(const Network& net, const Domain& domain, const Enum
     msg << "tolerance: expected a positive number, got " << options.tolerance;
     throw InputError(msg.str());
   }
-  if (!(options.time_limit >= 0) || !std::isfinite(options.time_limit)) {
+  const auto require_seconds = [](const char* name, double seconds, const char* zero_means) {
+    if (seconds >= 0 && std::isfinite(seconds)) return;
     std::ostringstream msg;
-    msg << "time_limit: expected a number of seconds >= 0 (0 = none), got " << options.time_limit;
+    msg << name << ": expected a number of seconds >= 0" << zero_means << ", got " << seconds;
     throw InputError(msg.str());
-  }
-  if (!(options.checkpoint_seconds >= 0) || !std::isfinite(options.checkpoint_seconds)) {
-    std::ostringstream msg;
-    msg << "checkpoint_seconds: expected a number of seconds >= 0, got " << options.checkpoint_seconds;
-    throw InputError(msg.str());
-  }
+  };
+  require_seconds("time_limit", options.time_limit, " (0 = none)");
+  require_seconds("checkpoint_seconds", options.checkpoint_seconds, "");
+  require_seconds("serial_start_seconds", options.serial_start_seconds, "");
   if (options.min_tasks < 0 || options.min_tasks > kMaxTasks)
     throw InputError("min_tasks: expected 0 (64 per thread) or a number from 1 to " + std::to_string(kMaxTasks) +
                      ", got " + std::to_string(options.min_tasks));

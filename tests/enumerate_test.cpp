@@ -40,6 +40,7 @@ std::vector<std::string> patterns(const Network& net, const Domain& domain, Engi
   EnumerateOptions options;
   options.engine = engine;
   options.num_threads = threads;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   options.with_geometry = false;
   std::vector<std::string> out;
   relutope::enumerate_regions(net, domain, options, [&](const relutope::Region& r) { out.push_back(joined(r.pattern)); });
@@ -50,6 +51,7 @@ std::uint64_t count(const Network& net, const Domain& domain, Engine engine, int
   EnumerateOptions options;
   options.engine = engine;
   options.num_threads = threads;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   return relutope::count_regions(net, domain, options).num_regions;
 }
 
@@ -159,6 +161,31 @@ TEST_P(RandomDeepNet, BothEnginesFindTheSamePatternsForAnyThreadCount) {
   EXPECT_EQ(patterns(net(), domain(), Engine::kVertex, 3), reference);
   EXPECT_EQ(patterns(net(), domain(), Engine::kLp, 1), reference);
   EXPECT_EQ(patterns(net(), domain(), Engine::kLp, 2), reference);
+}
+
+// A run stays on the calling thread for its first serial_start_seconds (waking threads costs more
+// than a small run): the same regions, all visited from this thread when the run ends within it.
+TEST_P(RandomDeepNet, ARunStaysOnTheCallingThreadUntilItIsWorthSharing) {
+  const auto reference = patterns(net(), domain(), Engine::kVertex, 1);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::uint64_t tasks_when_shared_at_once = 0;
+  for (const double serial_start : {0.0, 5e-4, 1e9}) {
+    EnumerateOptions options;
+    options.engine = Engine::kVertex;
+    options.num_threads = 2;
+    options.serial_start_seconds = serial_start;
+    options.with_geometry = false;
+    std::vector<std::string> found;
+    std::set<std::thread::id> visitors;
+    const auto stats = relutope::enumerate_regions(net(), domain(), options, [&](const relutope::Region& r) {
+      found.push_back(joined(r.pattern));
+      visitors.insert(std::this_thread::get_id());
+    });
+    EXPECT_EQ(found, reference) << "serial_start_seconds " << serial_start;
+    if (serial_start == 0) tasks_when_shared_at_once = stats.num_tasks;
+    EXPECT_EQ(stats.num_tasks, tasks_when_shared_at_once) << "the cut does not depend on when the threads share it";
+    if (serial_start == 1e9) EXPECT_EQ(visitors, std::set<std::thread::id>{caller});
+  }
 }
 
 TEST_P(RandomDeepNet, EverySampledPatternIsFound) {
@@ -446,6 +473,13 @@ TEST(Enumerate, RejectsMismatchedInputs) {
   EnumerateOptions bad;
   bad.tolerance = -1;
   EXPECT_THROW(relutope::count_regions(net, Domain::cube(3, -1, 1), bad), relutope::InputError);
+  for (const double seconds : {-1.0, std::nan("")}) {
+    EnumerateOptions wrong;
+    wrong.serial_start_seconds = seconds;
+    EXPECT_THAT([&] { relutope::count_regions(net, Domain::cube(3, -1, 1), wrong); },
+                testing::ThrowsMessage<relutope::InputError>(
+                    testing::HasSubstr("serial_start_seconds: expected a number of seconds >= 0")));
+  }
 }
 
 }  // namespace
@@ -631,6 +665,7 @@ TEST(Enumerate, CancelFlagStopsEveryEngine) {
     EnumerateOptions options;
     options.engine = engine;
     options.num_threads = 2;
+    options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
     options.cancel = &cancel;
     EXPECT_THROW(relutope::count_regions(net, box, options), relutope::Cancelled) << engine_name(engine);
   }
@@ -648,6 +683,7 @@ TEST(Enumerate, issue11_ACancelFromTheVisitorStopsTheVisitingAtOnce) {
       EnumerateOptions options;
       options.engine = engine;
       options.num_threads = threads;
+      options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
       options.cancel = &cancel;
       std::uint64_t seen = 0;
       EXPECT_THROW(relutope::enumerate_regions(net, box, options,
@@ -669,6 +705,7 @@ TEST(Enumerate, AnExceptionFromTheVisitorReachesTheCaller) {
   for (int threads : {1, 2}) {
     EnumerateOptions options;
     options.num_threads = threads;
+    options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
     int seen = 0;
     EXPECT_THAT([&] {
       relutope::enumerate_regions(net, box, options, [&](const relutope::Region&) {
@@ -701,6 +738,7 @@ EnumerateOptions run_options(Engine engine, int threads) {
   EnumerateOptions options;
   options.engine = engine;
   options.num_threads = threads;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   options.with_geometry = false;
   return options;
 }
@@ -820,6 +858,7 @@ TEST(LongRuns, ASmallTreeIsNotCutIntoATaskPerRegion) {
   EXPECT_LT(one.num_tasks, one.num_regions / 2);
   EXPECT_GE(one.num_tasks, 64u);
   options.num_threads = 2;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   expect_same_totals(one, relutope::count_regions(net, box, options), "2 threads");
 }
 

@@ -219,6 +219,7 @@ std::vector<std::string> slice_patterns(const relutope::CountingDomain& where, r
   relutope::EnumerateOptions options;
   options.engine = engine;
   options.num_threads = threads;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   options.with_geometry = false;
   std::vector<std::string> out;
   relutope::enumerate_regions(where.net, where.domain, options, [&](const relutope::Region& r) {

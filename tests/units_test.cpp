@@ -46,6 +46,7 @@ std::uint64_t count(const Network& net, const Domain& domain, Engine engine, int
   EnumerateOptions options;
   options.engine = engine;
   options.num_threads = threads;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   return relutope::count_regions(net, domain, options).num_regions;
 }
 
@@ -120,6 +121,7 @@ std::vector<std::string> patterns(const Network& net, const Domain& domain, Engi
   EnumerateOptions options;
   options.engine = engine;
   options.num_threads = threads;
+  options.serial_start_seconds = 0;  // the threads share the work from the start: the parallel path
   options.with_geometry = false;
   std::vector<std::string> out;
   relutope::enumerate_regions(net, domain, options, [&](const relutope::Region& r) {

@@ -76,6 +76,10 @@ const char* stop_reason_name(StopReason reason);
 /// each call (InputError naming the field: "threads: ...", "tolerance: ...").
 struct EnumerateOptions {
   int num_threads = 0;  ///< 0 = OpenMP's default (all cores); at most kMaxThreads
+  /// A run stays on one thread for its first this many seconds and only then shares what is left with
+  /// the others: waking threads costs up to a scheduler's time slice on a busy machine, more than a
+  /// small run takes alone. 0 shares from the start. Counts and regions do not depend on it.
+  double serial_start_seconds = 5e-4;
   Engine engine = Engine::kAuto;  ///< which algorithm runs (resolve_engine)
   /// Relative tolerance of the floating-point engines: a cut with a vertex (vertex engine) or a
   /// margin (LP engine) within tolerance * diameter of its hyperplane (in normalised coordinates,
