@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "detail/face_lattice.h"
 #include "relutope/error.h"
@@ -151,6 +152,103 @@ RELUTOPE_VECTOR_CLONES void row_extremes(const double* x, int num_vertices, int 
     const double* __restrict zk = z + static_cast<std::size_t>(k) * n;
     for (int j = 0; j < n; ++j) l1[j] += std::abs(zk[j]);
   }
+}
+
+// split()'s loops over the vertices, with the dimension D fixed at compile time (D = 0: d at run
+// time), so that the per-vertex loops over d coordinates unroll instead of calling memmove.
+//
+// values[v] = c + w_0 x_v0 + w_1 x_v1 + ..., summed in that order.
+template <int D>
+void vertex_values(const double* x, int num_vertices, int d, const double* w, double c, double* values) {
+  const int dd = D > 0 ? D : d;
+  for (int v = 0; v < num_vertices; ++v, x += dd) {
+    double s = c;
+    for (int i = 0; i < dd; ++i) s += w[i] * x[i];
+    values[v] = s;
+  }
+}
+
+// The vertices above eps into pos, those below -eps into neg (in order), and the largest |value| on
+// each side, without a branch per vertex (the side of a vertex of a cell the cut crosses is a coin
+// toss for the branch predictor). False, with pos and neg unspecified, if some value is neither
+// (within the tolerance, or NaN): split() then takes its careful path.
+bool vertex_sides(const double* values, int num_vertices, double eps, int* pos, int& num_pos, int* neg, int& num_neg,
+                  double& max_pos, double& max_neg) {
+  int np = 0, nn = 0;
+  bool clear = true;
+  double top = 0, bottom = 0;
+  for (int v = 0; v < num_vertices; ++v) {
+    const double s = values[v];
+    const bool above = s > eps;
+    clear &= above | (s < -eps);
+    pos[np] = v;
+    neg[nn] = v;
+    np += above;
+    nn += !above;
+    // A vertex below the cut never raises top above its start, 0 (nor one above it bottom).
+    top = std::max(top, s);
+    bottom = std::max(bottom, -s);
+  }
+  num_pos = np;
+  num_neg = nn;
+  max_pos = top;
+  max_neg = bottom;
+  return clear;
+}
+
+// The vertices of the cell (x: num_vertices x d, m: num_vertices x words) to the child on their side
+// (values above eps: to *ax and *am, the others to *bx and *bm), in order; advances the four pointers.
+template <int D>
+void copy_to_sides(const double* x, const std::uint64_t* m, int num_vertices, int d, int words, const double* values,
+                   double eps, double*& ax, std::uint64_t*& am, double*& bx, std::uint64_t*& bm) {
+  const int dd = D > 0 ? D : d;
+  double* a = ax;
+  double* b = bx;
+  std::uint64_t* ma = am;
+  std::uint64_t* mb = bm;
+  for (int v = 0; v < num_vertices; ++v, x += dd, m += words) {
+    const bool above = values[v] > eps;
+    double* to = above ? a : b;
+    std::uint64_t* mask_to = above ? ma : mb;
+    for (int i = 0; i < dd; ++i) to[i] = x[i];
+    if (words == 1) {
+      mask_to[0] = m[0];
+    } else {
+      for (int k = 0; k < words; ++k) mask_to[k] = m[k];
+    }
+    a = above ? a + dd : a;
+    b = above ? b : b + dd;
+    ma = above ? ma + words : ma;
+    mb = above ? mb : mb + words;
+  }
+  ax = a, bx = b, am = ma, bm = mb;
+}
+
+// Calls f(std::integral_constant<int, D>) with D = d for the common dimensions, else D = 0.
+template <class F>
+void with_dimension(int d, F&& f) {
+  switch (d) {
+    case 2: return f(std::integral_constant<int, 2>());
+    case 3: return f(std::integral_constant<int, 3>());
+    case 4: return f(std::integral_constant<int, 4>());
+    case 5: return f(std::integral_constant<int, 5>());
+    case 6: return f(std::integral_constant<int, 6>());
+    case 7: return f(std::integral_constant<int, 7>());
+    case 8: return f(std::integral_constant<int, 8>());
+    default: return f(std::integral_constant<int, 0>());
+  }
+}
+
+// A cell shaped for `num_vertices` vertices, its contents to be written: as reset(), without
+// clearing x and mask first (resizing from empty would zero them all, to be overwritten at once).
+void shape(Cell& cell, int dim, int words, const std::vector<ConstraintCode>& slots, int num_vertices) {
+  cell.dim = dim;
+  cell.words = words;
+  cell.num_vertices = num_vertices;
+  cell.simple = true;
+  cell.slots = slots;
+  cell.x.resize(static_cast<std::size_t>(num_vertices) * dim);
+  cell.mask.resize(static_cast<std::size_t>(num_vertices) * words);
 }
 
 }  // namespace
@@ -568,31 +666,42 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   for (int i = 0; i < d; ++i) norm2 += w[i] * w[i];
   const double norm = std::sqrt(norm2);
   const double eps = engine_.tol_ * norm;
-  values_.resize(in.num_vertices);
-  pos_.clear();
-  neg_.clear();
+  const int num_vertices = in.num_vertices;
+  values_.resize(num_vertices);
+  with_dimension(d, [&](auto dim) {
+    vertex_values<decltype(dim)::value>(in.x.data(), num_vertices, d, w, c, values_.data());
+  });
+  pos_.resize(num_vertices);
+  neg_.resize(num_vertices);
+  int num_pos = 0, num_neg_found = 0;
   bool any_on = false;  // on_ is only filled once a vertex is found on the cut
   double max_pos = 0, max_neg = 0;
-  for (int v = 0; v < in.num_vertices; ++v) {
-    const double* x = in.vertex(v);
-    double s = c;
-    for (int i = 0; i < d; ++i) s += w[i] * x[i];
-    values_[v] = s;
-    if (s > eps) {
-      pos_.push_back(v);
-      max_pos = std::max(max_pos, s);
-    } else if (s < -eps) {
-      neg_.push_back(v);
-      max_neg = std::max(max_neg, -s);
-    } else if (exactly_on && (*exactly_on)(in, v)) {
-      // Proved to lie exactly on the hyperplane: it goes to both sides, tight on the new facet.
-      if (!any_on) on_.assign(in.num_vertices, 0);
-      on_[v] = 1;
-      any_on = true;
-    } else {
-      // Within the tolerance of the hyperplane, floating point cannot tell on which side the
-      // vertex is, nor whether a sliver of the cell lies beyond it.
-      return Side::kUndecided;
+  if (vertex_sides(values_.data(), num_vertices, eps, pos_.data(), num_pos, neg_.data(), num_neg_found, max_pos,
+                   max_neg)) {
+    pos_.resize(num_pos);
+    neg_.resize(num_neg_found);
+  } else {
+    pos_.clear();
+    neg_.clear();
+    max_pos = max_neg = 0;
+    for (int v = 0; v < num_vertices; ++v) {
+      const double s = values_[v];
+      if (s > eps) {
+        pos_.push_back(v);
+        max_pos = std::max(max_pos, s);
+      } else if (s < -eps) {
+        neg_.push_back(v);
+        max_neg = std::max(max_neg, -s);
+      } else if (exactly_on && (*exactly_on)(in, v)) {
+        // Proved to lie exactly on the hyperplane: it goes to both sides, tight on the new facet.
+        if (!any_on) on_.assign(num_vertices, 0);
+        on_[v] = 1;
+        any_on = true;
+      } else {
+        // Within the tolerance of the hyperplane, floating point cannot tell on which side the
+        // vertex is, nor whether a sliver of the cell lies beyond it.
+        return Side::kUndecided;
+      }
     }
   }
   if (pos_.empty() || neg_.empty()) return pos_.empty() ? Side::kBelow : Side::kAbove;
@@ -682,43 +791,43 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
     for (int v = 0; v < nv; ++v) num_on += on_[v];
   const int num_above = static_cast<int>(pos_.size() + num_edges) + num_on;
   const int num_below = static_cast<int>(neg_.size() + num_edges) + num_on;
-  reset(below, d, words, cell->slots);
-  reset(above, d, words, cell->slots);
+  shape(below, d, words, cell->slots, num_below);
+  shape(above, d, words, cell->slots, num_above);
   below.slots[slot] = below_code;
   above.slots[slot] = above_code;
   const std::uint64_t bit = std::uint64_t{1} << (slot % 64);
   const int bit_word = slot / 64;
-  below.num_vertices = num_below;
-  above.num_vertices = num_above;
-  below.x.resize(static_cast<std::size_t>(num_below) * d);
-  above.x.resize(static_cast<std::size_t>(num_above) * d);
-  below.mask.resize(static_cast<std::size_t>(num_below) * words);
-  above.mask.resize(static_cast<std::size_t>(num_above) * words);
   double* bx = below.x.data();
   double* ax = above.x.data();
   std::uint64_t* bm = below.mask.data();
   std::uint64_t* am = above.mask.data();
   const double* const x = cell->x.data();
   const std::uint64_t* const m = cell->mask.data();
-  for (int v = 0; v < nv; ++v) {
-    const double* xv = x + static_cast<std::size_t>(v) * d;
-    const std::uint64_t* mv = m + static_cast<std::size_t>(v) * words;
-    if (any_on && on_[v]) {
-      std::copy(xv, xv + d, ax);
-      std::copy(xv, xv + d, bx);
-      std::copy(mv, mv + words, am);
-      std::copy(mv, mv + words, bm);
-      am[bit_word] |= bit;
-      bm[bit_word] |= bit;
-      ax += d, bx += d, am += words, bm += words;
-    } else if (values_[v] > eps) {
-      std::copy(xv, xv + d, ax);
-      std::copy(mv, mv + words, am);
-      ax += d, am += words;
-    } else {
-      std::copy(xv, xv + d, bx);
-      std::copy(mv, mv + words, bm);
-      bx += d, bm += words;
+  if (!any_on) {
+    with_dimension(d, [&](auto dim) {
+      copy_to_sides<decltype(dim)::value>(x, m, nv, d, words, values_.data(), eps, ax, am, bx, bm);
+    });
+  } else {
+    for (int v = 0; v < nv; ++v) {
+      const double* xv = x + static_cast<std::size_t>(v) * d;
+      const std::uint64_t* mv = m + static_cast<std::size_t>(v) * words;
+      if (any_on && on_[v]) {
+        std::copy(xv, xv + d, ax);
+        std::copy(xv, xv + d, bx);
+        std::copy(mv, mv + words, am);
+        std::copy(mv, mv + words, bm);
+        am[bit_word] |= bit;
+        bm[bit_word] |= bit;
+        ax += d, bx += d, am += words, bm += words;
+      } else if (values_[v] > eps) {
+        std::copy(xv, xv + d, ax);
+        std::copy(mv, mv + words, am);
+        ax += d, am += words;
+      } else {
+        std::copy(xv, xv + d, bx);
+        std::copy(mv, mv + words, bm);
+        bx += d, bm += words;
+      }
     }
   }
   for (std::size_t e = 0; e < num_edges; ++e) {
