@@ -276,8 +276,15 @@ int MarginLp::dual(State& s, double stop_below) {
       const int v = s.basis[i];
       const double infeasibility = std::max(s.lower[v] - s.z[v], s.z[v] - s.upper[v]);
       if (!(infeasibility > kFeasibility)) continue;
-      double norm = 0;  // a plain loop: the same sum whatever the row's alignment in this slot
-      for (int j = n + 1; j < cols; ++j) norm += tableau(i, j) * tableau(i, j);
+      // Four running sums in a fixed order: the same result whatever the row's alignment in this
+      // slot, and four times the throughput of one.
+      const double* b_row = &tableau(i, n + 1);
+      double sum[4] = {0, 0, 0, 0};
+      int j = 0;
+      for (; j + 4 <= m; j += 4)
+        for (int l = 0; l < 4; ++l) sum[l] += b_row[j + l] * b_row[j + l];
+      for (; j < m; ++j) sum[0] += b_row[j] * b_row[j];
+      const double norm = (sum[0] + sum[1]) + (sum[2] + sum[3]);
       const double score = infeasibility * infeasibility / norm;
       if (score > best) best = score, worst = infeasibility, row = i;
     }
@@ -293,7 +300,6 @@ int MarginLp::dual(State& s, double stop_below) {
     // Nonbasic j moving by `direction` changes v by -T(row, j) * direction: the candidates move v
     // towards its bound (basic columns have direction 0). Their breakpoints are |d_j| / gain_j,
     // taken in increasing order (one at a time: most rows pass only a few before one enters).
-    // Ratios compared as slope_a gain_b < slope_b gain_a (gains are positive): no division.
     // Written without a branch (which half the columns would mispredict): each column is stored,
     // and kept by moving on.
     if (candidates_.size() < static_cast<std::size_t>(cols)) candidates_.resize(cols);
@@ -303,7 +309,7 @@ int MarginLp::dual(State& s, double stop_below) {
     for (int j = 0; j < cols; ++j) {
       const double gain = -t_row[j] * s.direction[j] * sign;
       const double slope = -s.d[j] * s.direction[j];  // >= 0 up to rounding: clipped, (x + |x|) / 2
-      candidates_[found] = {(slope + std::abs(slope)) * 0.5, gain, j};
+      candidates_[found] = {(slope + std::abs(slope)) * 0.5 / gain, gain, j};
       found += gain > kPivot;
     }
     flips_.clear();
@@ -311,7 +317,7 @@ int MarginLp::dual(State& s, double stop_below) {
     for (std::size_t left = found; left > 0; --left) {
       std::size_t next = 0;
       for (std::size_t c = 1; c < left; ++c)
-        if (candidates_[c].slope * candidates_[next].gain < candidates_[next].slope * candidates_[c].gain) next = c;
+        if (candidates_[c].ratio < candidates_[next].ratio) next = c;
       const int j = candidates_[next].column;
       const double room = candidates_[next].gain * (s.upper[j] - s.lower[j]);
       candidates_[next] = candidates_[left - 1];

@@ -76,8 +76,8 @@ class MarginLp {
   Eigen::VectorXd vertex(const State& s, const Matrix& a, const Vector& b) const;
   Eigen::VectorXd lo_, hi_;
   std::vector<State> slots_;
-  struct Candidate {  // of the dual ratio test: its breakpoint is slope / gain
-    double slope, gain;
+  struct Candidate {  // of the dual ratio test: its breakpoint |d_j| / gain
+    double ratio, gain;
     int column;
   };
   std::vector<Candidate> candidates_;
