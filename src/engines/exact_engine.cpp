@@ -4,7 +4,7 @@
 #include <cmath>
 #include <iterator>
 #include <limits>
-#include <map>
+#include <cstdint>
 #include <sstream>
 #include <utility>
 
@@ -260,29 +260,43 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   if (sink_->wants_constraints() || want_vertices || want_volume) {
     // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
     // contained in no other constraint's (exact, since the tight sets are exact).
-    std::map<ConstraintCode, std::vector<int>> on;
+    // The incidences sorted by (constraint, vertex) give each constraint's vertex set, in the order
+    // a map would; the sets as bit masks make the containment test a few word operations.
+    std::vector<std::pair<ConstraintCode, int>> incidences;
     for (std::size_t v = 0; v < num_vertices; ++v)
-      for (ConstraintCode id : cell.on[v]) on[id].push_back(static_cast<int>(v));
-    for (const auto& [id, vertices] : on) {
-      if (static_cast<int>(vertices.size()) < d) continue;
+      for (ConstraintCode id : cell.on[v]) incidences.emplace_back(id, static_cast<int>(v));
+    std::sort(incidences.begin(), incidences.end());
+    const std::size_t words = (num_vertices + 63) / 64;
+    std::vector<std::size_t> starts;  // group g: incidences[starts[g] .. starts[g + 1])
+    for (std::size_t i = 0; i < incidences.size(); ++i)
+      if (i == 0 || incidences[i].first != incidences[i - 1].first) starts.push_back(i);
+    const std::size_t num_groups = starts.size();
+    starts.push_back(incidences.size());
+    std::vector<std::uint64_t> masks(num_groups * words, 0);
+    for (std::size_t g = 0; g < num_groups; ++g)
+      for (std::size_t i = starts[g]; i < starts[g + 1]; ++i)
+        masks[g * words + incidences[i].second / 64] |= std::uint64_t{1} << (incidences[i].second % 64);
+    for (std::size_t g = 0; g < num_groups; ++g) {
+      const std::size_t size = starts[g + 1] - starts[g];
+      if (static_cast<int>(size) < d) continue;
       bool maximal = true;
-      for (const auto& [other, more] : on)
-        if (more.size() > vertices.size() && std::includes(more.begin(), more.end(), vertices.begin(), vertices.end())) {
-          maximal = false;
-          break;
-        }
+      for (std::size_t h = 0; h < num_groups && maximal; ++h) {
+        if (starts[h + 1] - starts[h] <= size) continue;
+        bool inside = true;
+        for (std::size_t w = 0; w < words && inside; ++w) inside = (masks[g * words + w] & ~masks[h * words + w]) == 0;
+        if (inside) maximal = false;
+      }
       if (!maximal) continue;
-      leaf.constraints.push_back(side_code(id));
-      leaf.constraint_vertices.push_back(vertices);
+      leaf.constraints.push_back(side_code(incidences[starts[g]].first));
+      std::vector<int> vertices;
+      for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) vertices.push_back(incidences[i].second);
+      leaf.constraint_vertices.push_back(std::move(vertices));
     }
-    leaf.vertices = cell.approx;
     if (want_volume)
-      leaf.volume = volume_and_centroid(leaf.vertices.data(), static_cast<int>(num_vertices), d,
+      leaf.volume = volume_and_centroid(cell.approx.data(), static_cast<int>(num_vertices), d,
                                         leaf.constraint_vertices).volume;
-    if (!want_vertices) {
-      leaf.vertices.clear();
-      leaf.constraint_vertices.clear();
-    }
+    if (want_vertices) leaf.vertices = cell.approx;
+    else leaf.constraint_vertices.clear();
   }
   sink_->leaf(leaf);
 }
