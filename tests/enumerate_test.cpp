@@ -184,7 +184,9 @@ TEST_P(RandomDeepNet, ARunStaysOnTheCallingThreadUntilItIsWorthSharing) {
     EXPECT_EQ(found, reference) << "serial_start_seconds " << serial_start;
     if (serial_start == 0) tasks_when_shared_at_once = stats.num_tasks;
     EXPECT_EQ(stats.num_tasks, tasks_when_shared_at_once) << "the cut does not depend on when the threads share it";
-    if (serial_start == 1e9) EXPECT_EQ(visitors, std::set<std::thread::id>{caller});
+    if (serial_start == 1e9) {
+      EXPECT_EQ(visitors, std::set<std::thread::id>{caller});
+    }
   }
 }
 
