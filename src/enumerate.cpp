@@ -108,8 +108,8 @@ struct Shared {
     return stopping.load(std::memory_order_relaxed);
   }
 
-  // EnumerateOptions::serial_start_seconds: waking the other threads costs 10-30 ms at load 3-4 on 2
-  // cores, for a run of 0.3 ms on one thread; the cut and the tasks stay on one thread until then,
+  // EnumerateOptions::serial_start_seconds: waking the other threads cost 3-49 ms at load 3-6 on 2
+  // cores, for a run of 0.18 ms on one thread; the cut and the tasks stay on one thread until then,
   // which loses at most half of it in parallel time on a big run.
   bool worth_sharing() const { return now_ns() >= options.serial_start_seconds * 1e9; }
 
