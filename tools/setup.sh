@@ -9,7 +9,7 @@ packages=(g++ cmake make pkg-config libeigen3-dev libboost-program-options-dev n
           libonnx-dev libprotobuf-dev protobuf-compiler libglpk-dev libgmp-dev libcairo2-dev libcgal-dev
           libgtest-dev libgmock-dev libopenmpi-dev openmpi-bin
           pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib
-          python3-torchvision python3-sklearn)
+          python3-torchvision python3-sklearn python3-onnx)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
 fi

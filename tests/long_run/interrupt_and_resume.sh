@@ -6,7 +6,9 @@
 # usage: interrupt_and_resume.sh RELUTOPE WORK_DIR count|export kill9|INT|TERM|time|regions
 #   kill9        kill -9 after the first checkpoint
 #   INT, TERM    the signal after the first checkpoint: exit 5, a lower bound, a checkpoint at the end
-#   time         --time-limit 0.3: the same (the whole run takes ~0.6 s on one thread, its cut ~0.15 s)
+#   time         --time-limit 1: the same, on long_run_exact_4x20x20x20.json (215,760 regions, ~3 s on one thread
+#                with the LP engine, its cut well under 0.3 s even at load 5), so that the limit falls after the cut
+#                and well before the end whether the engine or the machine gets faster or slower
 #   regions      --max-regions 5000: the same
 # Run from the source folder. Prints what it checked; the test's regular expression wants every "ok".
 set -u
@@ -15,6 +17,7 @@ work=$2
 kind=$3
 how=$4
 model=tests/data/long_run_3x24x24x24.json
+if [ "$how" = time ]; then model=tests/data/long_run_exact_4x20x20x20.json; fi
 rm -rf "$work"
 mkdir -p "$work"
 
@@ -53,7 +56,7 @@ case $how in
     code=$?
     ;;
   time)
-    (run part --threads 1 --checkpoint "$work/part.ckpt" --time-limit 0.3)
+    (run part --threads 1 --checkpoint "$work/part.ckpt" --time-limit 1)
     code=$?
     ;;
   regions)
