@@ -259,44 +259,47 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   const bool want_vertices = sink_->wants_vertices(), want_volume = sink_->wants_volume();
   if (sink_->wants_constraints() || want_vertices || want_volume) {
     // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
-    // contained in no other constraint's (exact, since the tight sets are exact).
-    // The incidences sorted by (constraint, vertex) give each constraint's vertex set, in the order
-    // a map would; the sets as bit masks make the containment test a few word operations.
-    std::vector<std::pair<ConstraintCode, int>> incidences;
+    // contained in no other constraint's (exact, since the tight sets are exact). The cell's distinct
+    // constraints in order (as a map of them would be), each one's vertex set as a bit mask and its
+    // size; the vertex lists, in vertex order, only for a sink that uses them.
+    collect_codes(cell);
+    const std::size_t words = (num_vertices + 63) / 64, num_codes = codes_.size();
+    masks_.assign(num_codes * words, 0);
+    counts_.assign(num_codes, 0);
     for (std::size_t v = 0; v < num_vertices; ++v)
-      for (ConstraintCode id : cell.on[v]) incidences.emplace_back(id, static_cast<int>(v));
-    std::sort(incidences.begin(), incidences.end());
-    const std::size_t words = (num_vertices + 63) / 64;
-    std::vector<std::size_t> starts;  // group g: incidences[starts[g] .. starts[g + 1])
-    for (std::size_t i = 0; i < incidences.size(); ++i)
-      if (i == 0 || incidences[i].first != incidences[i - 1].first) starts.push_back(i);
-    const std::size_t num_groups = starts.size();
-    starts.push_back(incidences.size());
-    std::vector<std::uint64_t> masks(num_groups * words, 0);
-    for (std::size_t g = 0; g < num_groups; ++g)
-      for (std::size_t i = starts[g]; i < starts[g + 1]; ++i)
-        masks[g * words + incidences[i].second / 64] |= std::uint64_t{1} << (incidences[i].second % 64);
-    for (std::size_t g = 0; g < num_groups; ++g) {
-      const std::size_t size = starts[g + 1] - starts[g];
-      if (static_cast<int>(size) < d) continue;
+      for (ConstraintCode id : cell.on[v]) {
+        const std::size_t g = std::lower_bound(codes_.begin(), codes_.end(), id) - codes_.begin();
+        masks_[g * words + v / 64] |= std::uint64_t{1} << (v % 64);
+        ++counts_[g];
+      }
+    const bool want_lists = want_vertices || want_volume;
+    for (std::size_t g = 0; g < num_codes; ++g) {
+      const int size = counts_[g];
+      if (size < d) continue;
+      const std::uint64_t* mine = &masks_[g * words];
       bool maximal = true;
-      for (std::size_t h = 0; h < num_groups && maximal; ++h) {
-        if (starts[h + 1] - starts[h] <= size) continue;
+      for (std::size_t h = 0; h < num_codes && maximal; ++h) {
+        if (counts_[h] <= size) continue;
+        const std::uint64_t* theirs = &masks_[h * words];
         bool inside = true;
-        for (std::size_t w = 0; w < words && inside; ++w) inside = (masks[g * words + w] & ~masks[h * words + w]) == 0;
-        if (inside) maximal = false;
+        for (std::size_t w = 0; w < words && inside; ++w) inside = (mine[w] & ~theirs[w]) == 0;
+        maximal = !inside;
       }
       if (!maximal) continue;
-      leaf.constraints.push_back(side_code(incidences[starts[g]].first));
+      leaf.constraints.push_back(side_code(codes_[g]));
+      if (!want_lists) continue;
       std::vector<int> vertices;
-      for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) vertices.push_back(incidences[i].second);
+      vertices.reserve(size);
+      for (std::size_t w = 0; w < words; ++w)
+        for (std::uint64_t bits = mine[w]; bits; bits &= bits - 1)
+          vertices.push_back(static_cast<int>(w * 64 + __builtin_ctzll(bits)));
       leaf.constraint_vertices.push_back(std::move(vertices));
     }
     if (want_volume)
       leaf.volume = volume_and_centroid(cell.approx.data(), static_cast<int>(num_vertices), d,
                                         leaf.constraint_vertices).volume;
     if (want_vertices) leaf.vertices = cell.approx;
-    else leaf.constraint_vertices.clear();
+    else leaf.constraint_vertices.clear();  // the volume's
   }
   sink_->leaf(leaf);
 }
@@ -576,6 +579,16 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
   return pos && neg ? Side::kBoth : pos ? Side::kAbove : Side::kBelow;
 }
 
+void ExactEngine::Worker::collect_codes(const Cell& cell) {
+  // A cell has a few dozen distinct constraints among n d tight ones: inserted in order, not sorted.
+  codes_.clear();
+  for (std::size_t v = 0; v < cell.num_vertices(); ++v)
+    for (ConstraintCode c : cell.on[v]) {
+      const auto at = std::lower_bound(codes_.begin(), codes_.end(), c);
+      if (at == codes_.end() || *at != c) codes_.insert(at, c);
+    }
+}
+
 ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz_class* f, ConstraintCode id,
                                                      Cell& below, Cell& above) {
   const int d = engine_.dim_, stride = d + 1;
@@ -649,13 +662,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
   // Two vertices span an edge iff they share d - 1 constraints that no third vertex lies on all of.
   // The tight sets as bit masks over the constraints of the cell when there are at most 64 (the
   // float vertex engine's test), else as sorted lists.
-  // (A cell has a few dozen distinct constraints among n d tight ones: inserted in order, not sorted.)
-  codes_.clear();
-  for (std::size_t v = 0; v < num_vertices; ++v)
-    for (ConstraintCode c : cell.on[v]) {
-      const auto at = std::lower_bound(codes_.begin(), codes_.end(), c);
-      if (at == codes_.end() || *at != c) codes_.insert(at, c);
-    }
+  collect_codes(cell);
   if (codes_.size() <= 64) {
     masks_.assign(num_vertices, 0);
     for (std::size_t v = 0; v < num_vertices; ++v)

@@ -143,6 +143,8 @@ class ExactEngine {
     // The piece of state `state` in `piece`; false when it has no interior.
     bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece);
     void emit(const Cell& cell);
+    // codes_ = the distinct constraints tight at the cell's vertices, sorted.
+    void collect_codes(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int neuron, const IntMap& next);
     // next = the bias of layer + 1 (the start of its pre-activations from pre_[layer]); adds output
     // o of `layer`, active or not, to it.
@@ -173,6 +175,7 @@ class ExactEngine {
     std::vector<char> has_value_;
     std::vector<ConstraintCode> common_, codes_;
     std::vector<std::uint64_t> masks_;
+    std::vector<int> counts_;
     std::vector<double> fd_;
     std::vector<long> exponent_;
     Integer t0_;
