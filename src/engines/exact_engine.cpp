@@ -5,6 +5,7 @@
 #include <iterator>
 #include <limits>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 #include <utility>
 
@@ -31,17 +32,25 @@ IntVector over_common_denominator(const std::vector<const ExactNetwork::Rational
   return out;
 }
 
+// 2^e for e in [-1022, 1023] (a normal double): a product with it is rounded as ldexp rounds.
+double power_of_two(int e) {
+  const std::uint64_t bits = static_cast<std::uint64_t>(e + 1023) << 52;
+  double out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
 // X / w in doubles, with relative error < 3 2^-52: X and w truncated to 53 bits (< 2^-52 each) and
 // divided (< 2^-53), as long as the result is of normal size (push checks). A fifth of a 5-input
-// count was mpq_get_d's division of the integers.
-double quotient(const mpz_class& num, const mpz_class& den) {
-  long e_num = 0, e_den = 0;
+// count was mpq_get_d's division of the integers. w is given as its truncation m_den 2^e_den.
+double quotient(const mpz_class& num, double m_den, long e_den) {
+  long e_num = 0;
   const double m_num = mpz_get_d_2exp(&e_num, num.get_mpz_t());
-  const double m_den = mpz_get_d_2exp(&e_den, den.get_mpz_t());
   const long e = e_num - e_den;
   if (m_num == 0) return 0;
   if (e > 1100) return m_num > 0 ? HUGE_VAL : -HUGE_VAL;
   if (e < -1100) return 0;
+  if (e >= -1022 && e <= 1023) return m_num / m_den * power_of_two(static_cast<int>(e));
   return std::ldexp(m_num / m_den, static_cast<int>(e));
 }
 
@@ -50,8 +59,10 @@ double quotient(const mpz_class& num, const mpz_class& den) {
 void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor) {
   const std::size_t stride = d + 1;
   bool ok = true;
+  long e_den = 0;
+  const double m_den = mpz_get_d_2exp(&e_den, xw[d].get_mpz_t());
   for (int j = 0; j < d; ++j) {
-    const double a = quotient(xw[j], xw[d]);
+    const double a = quotient(xw[j], m_den, e_den);
     approx.push_back(a);
     // The filter's error bound holds for doubles of normal size; a coordinate rounded to 0 must be 0.
     const double m = std::abs(a);
@@ -262,13 +273,13 @@ void ExactEngine::Worker::emit(const Cell& cell) {
     // contained in no other constraint's (exact, since the tight sets are exact). The cell's distinct
     // constraints in order (as a map of them would be), each one's vertex set as a bit mask and its
     // size; the vertex lists, in vertex order, only for a sink that uses them.
-    collect_codes(cell);
+    index_codes(cell);
     const std::size_t words = (num_vertices + 63) / 64, num_codes = codes_.size();
     masks_.assign(num_codes * words, 0);
     counts_.assign(num_codes, 0);
-    for (std::size_t v = 0; v < num_vertices; ++v)
-      for (ConstraintCode id : cell.on[v]) {
-        const std::size_t g = std::lower_bound(codes_.begin(), codes_.end(), id) - codes_.begin();
+    for (std::size_t v = 0, i = 0; v < num_vertices; ++v)
+      for (std::size_t t = 0; t < cell.on[v].size(); ++t, ++i) {
+        const std::size_t g = code_index_[i];
         masks_[g * words + v / 64] |= std::uint64_t{1} << (v % 64);
         ++counts_[g];
       }
@@ -579,14 +590,48 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
   return pos && neg ? Side::kBoth : pos ? Side::kAbove : Side::kBelow;
 }
 
-void ExactEngine::Worker::collect_codes(const Cell& cell) {
-  // A cell has a few dozen distinct constraints among n d tight ones: inserted in order, not sorted.
-  codes_.clear();
+void ExactEngine::Worker::index_codes(const Cell& cell) {
+  // A cell has a few dozen distinct constraints among its n d incidences: an open-addressing table
+  // (at most half full; a slot counts only with the current stamp, so it is never cleared) numbers
+  // them as they come, then the numbers are put in code order.
+  std::size_t incidences = 0;
+  for (std::size_t v = 0; v < cell.num_vertices(); ++v) incidences += cell.on[v].size();
+  std::size_t size = 64;
+  int bits = 6;
+  while (size < 2 * incidences) size *= 2, ++bits;
+  if (slots_.size() < size) slots_.assign(size, Slot{}), stamp_ = 0;
+  while (size < slots_.size()) size *= 2, ++bits;
+  if (++stamp_ == 0) {
+    for (Slot& slot : slots_) slot.stamp = 0;
+    stamp_ = 1;
+  }
+  const std::size_t mask = size - 1;
+  unsorted_.clear();
+  code_index_.clear();
   for (std::size_t v = 0; v < cell.num_vertices(); ++v)
     for (ConstraintCode c : cell.on[v]) {
-      const auto at = std::lower_bound(codes_.begin(), codes_.end(), c);
-      if (at == codes_.end() || *at != c) codes_.insert(at, c);
+      std::size_t h = (static_cast<std::uint64_t>(c) * 0x9E3779B97F4A7C15ull) >> (64 - bits);
+      while (slots_[h].stamp == stamp_ && slots_[h].code != c) h = (h + 1) & mask;
+      Slot& slot = slots_[h];
+      if (slot.stamp != stamp_) {
+        slot.stamp = stamp_;
+        slot.code = c;
+        slot.index = static_cast<std::uint32_t>(unsorted_.size());
+        unsorted_.push_back(c);
+      }
+      code_index_.push_back(slot.index);
     }
+  const std::size_t num_codes = unsorted_.size();
+  order_.resize(num_codes);
+  for (std::size_t k = 0; k < num_codes; ++k) order_[k] = static_cast<std::uint32_t>(k);
+  std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) { return unsorted_[a] < unsorted_[b]; });
+  codes_.resize(num_codes);
+  rank_.resize(num_codes);
+  for (std::size_t k = 0; k < num_codes; ++k) {
+    codes_[k] = unsorted_[order_[k]];
+    rank_[order_[k]] = static_cast<std::uint32_t>(k);
+  }
+  for (std::uint32_t& i : code_index_) i = rank_[i];
 }
 
 ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz_class* f, ConstraintCode id,
@@ -633,11 +678,10 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
       for (int j = 0; j < d; ++j) mpz_addmul(D.get_mpz_t(), h[j].get_mpz_t(), xn[j].get_mpz_t());
       if (sgn(D) != 0) {
         is_cofactor = true;
-        mpz_class& check = t0_;
+        mpz_class& remainder = t0_;
         for (int j = 0; j <= d && is_cofactor; ++j) {
-          mpz_divexact(point2_[j].get_mpz_t(), x[j].get_mpz_t(), D.get_mpz_t());
-          mpz_mul(check.get_mpz_t(), point2_[j].get_mpz_t(), D.get_mpz_t());
-          is_cofactor = check == x[j];
+          mpz_tdiv_qr(point2_[j].get_mpz_t(), remainder.get_mpz_t(), x[j].get_mpz_t(), D.get_mpz_t());
+          is_cofactor = sgn(remainder) == 0;
         }
         if (is_cofactor) {
           const bool negate = sgn(point2_[d]) < 0;
@@ -657,17 +701,16 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
     }
     common_.insert(std::upper_bound(common_.begin(), common_.end(), id), id);
     above.push(x, d, common_, is_cofactor);
-    below.push(x, d, common_, is_cofactor);
+    below.push(above, above.num_vertices() - 1, d, 0);  // its rounding computed once
   };
   // Two vertices span an edge iff they share d - 1 constraints that no third vertex lies on all of.
   // The tight sets as bit masks over the constraints of the cell when there are at most 64 (the
   // float vertex engine's test), else as sorted lists.
-  collect_codes(cell);
+  index_codes(cell);
   if (codes_.size() <= 64) {
     masks_.assign(num_vertices, 0);
-    for (std::size_t v = 0; v < num_vertices; ++v)
-      for (ConstraintCode c : cell.on[v])
-        masks_[v] |= std::uint64_t{1} << (std::lower_bound(codes_.begin(), codes_.end(), c) - codes_.begin());
+    for (std::size_t v = 0, i = 0; v < num_vertices; ++v)
+      for (std::size_t t = 0; t < cell.on[v].size(); ++t, ++i) masks_[v] |= std::uint64_t{1} << code_index_[i];
     for (std::size_t p = 0; p < num_vertices; ++p) {
       if (sign_[p] <= 0) continue;
       for (std::size_t n = 0; n < num_vertices; ++n) {

@@ -143,8 +143,9 @@ class ExactEngine {
     // The piece of state `state` in `piece`; false when it has no interior.
     bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece);
     void emit(const Cell& cell);
-    // codes_ = the distinct constraints tight at the cell's vertices, sorted.
-    void collect_codes(const Cell& cell);
+    // codes_ = the distinct constraints tight at the cell's vertices, sorted; code_index_ = for each
+    // (vertex, tight constraint) in the order of Cell::on, the constraint's index in codes_.
+    void index_codes(const Cell& cell);
     void snapshot(const Cell& cell, int layer, int neuron, const IntMap& next);
     // next = the bias of layer + 1 (the start of its pre-activations from pre_[layer]); adds output
     // o of `layer`, active or not, to it.
@@ -176,6 +177,14 @@ class ExactEngine {
     std::vector<ConstraintCode> common_, codes_;
     std::vector<std::uint64_t> masks_;
     std::vector<int> counts_;
+    struct Slot {  // index_codes' table
+      ConstraintCode code = 0;
+      std::uint32_t stamp = 0, index = 0;
+    };
+    std::vector<Slot> slots_;
+    std::uint32_t stamp_ = 0;
+    std::vector<ConstraintCode> unsorted_;
+    std::vector<std::uint32_t> code_index_, order_, rank_;
     std::vector<double> fd_;
     std::vector<long> exponent_;
     Integer t0_;
