@@ -1,9 +1,14 @@
 #include "engines/vertex_engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "detail/face_lattice.h"
 #include "relutope/error.h"
@@ -224,6 +229,63 @@ void copy_to_sides(const double* x, const std::uint64_t* m, int num_vertices, in
   ax = a, bx = b, am = ma, bm = mb;
 }
 
+// split()'s pair test for a cell of one-word masks: (p, neg[k]) for every p of pos (in order) and k
+// (in order) where popcount(mask[p] & neg_mask[k]) >= d - 1, appended to ep and en; returns how many.
+// Both forms below give the same pairs in the same order. ep and en have room for 8 entries more than
+// num_pos x num_neg: the AVX-512 form stores eight at a time.
+std::size_t crossed_pairs_scalar(const int* pos, int num_pos, const std::uint64_t* mask, const int* neg,
+                                 const std::uint64_t* neg_mask, int num_neg, int d, int* ep, int* en) {
+  std::size_t num_edges = 0;
+  for (int i = 0; i < num_pos; ++i) {
+    const int p = pos[i];
+    const std::uint64_t mp = mask[p];
+    for (int k = 0; k < num_neg; ++k) {
+      ep[num_edges] = p;
+      en[num_edges] = neg[k];
+      num_edges += popcount(mp & neg_mask[k]) >= d - 1;
+    }
+  }
+  return num_edges;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define RELUTOPE_AVX512_PAIRS 1
+// Eight pairs at a time. With c = popcount(m_p), popcount(m_p & m_n) >= d - 1 iff y = m_p & ~m_n has
+// at most c - (d - 1) bits: none (y == 0) or one (y & (y - 1) == 0) in a simple cell, where c = d;
+// a vertex with c > d (a cell that is not simple) takes the scalar test. Only AVX-512F and VL, so no
+// vector popcount is needed (AVX512_VPOPCNTDQ is missing on many AVX-512 CPUs).
+__attribute__((target("avx512f,avx512vl"))) std::size_t crossed_pairs_avx512(
+    const int* pos, int num_pos, const std::uint64_t* mask, const int* neg, const std::uint64_t* neg_mask,
+    int num_neg, int d, int* ep, int* en) {
+  std::size_t num_edges = 0;
+  const __mmask8 tail = static_cast<__mmask8>((1u << (num_neg & 7)) - 1);
+  const __m512i minus_one = _mm512_set1_epi64(-1);
+  for (int i = 0; i < num_pos; ++i) {
+    const int p = pos[i];
+    const std::uint64_t mp = mask[p];
+    const int spare = popcount(mp) - (d - 1);  // bits of m_p that a neighbour may lack
+    if (spare < 0) continue;                   // no pair at all
+    if (spare > 1) {
+      num_edges += crossed_pairs_scalar(&pos[i], 1, mask, neg, neg_mask, num_neg, d, ep + num_edges, en + num_edges);
+      continue;
+    }
+    const __m512i vp = _mm512_set1_epi64(static_cast<long long>(mp));
+    const __m256i pv = _mm256_set1_epi32(p);
+    for (int k = 0; k < num_neg; k += 8) {
+      const __mmask8 valid = k + 8 <= num_neg ? static_cast<__mmask8>(0xff) : tail;
+      const __m512i y = vp & ~_mm512_maskz_loadu_epi64(valid, neg_mask + k);  // (_mm512_andnot_si512 warns in GCC 12)
+      const __mmask8 hit =
+          valid & (spare == 0 ? _mm512_testn_epi64_mask(y, y) : _mm512_testn_epi64_mask(y, _mm512_add_epi64(y, minus_one)));
+      const __m256i found = _mm256_maskz_compress_epi32(hit, _mm256_maskz_loadu_epi32(valid, neg + k));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(en + num_edges), found);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ep + num_edges), pv);
+      num_edges += popcount(hit);
+    }
+  }
+  return num_edges;
+}
+#endif
+
 // Calls f(std::integral_constant<int, D>) with D = d for the common dimensions, else D = 0.
 template <class F>
 void with_dimension(int d, F&& f) {
@@ -251,7 +313,31 @@ void shape(Cell& cell, int dim, int words, const std::vector<ConstraintCode>& sl
   cell.mask.resize(static_cast<std::size_t>(num_vertices) * words);
 }
 
+std::atomic<bool>& simd_switch() {
+  static std::atomic<bool> on([] {
+#ifdef RELUTOPE_AVX512_PAIRS
+    const char* env = std::getenv("RELUTOPE_VERTEX_SIMD");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           !(env != nullptr && std::strcmp(env, "0") == 0);
+#else
+    return false;
+#endif
+  }());
+  return on;
+}
+
 }  // namespace
+
+bool vertex_simd() { return simd_switch().load(std::memory_order_relaxed); }
+
+void set_vertex_simd(bool enabled) {
+#ifdef RELUTOPE_AVX512_PAIRS
+  enabled = enabled && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#else
+  enabled = false;
+#endif
+  simd_switch().store(enabled, std::memory_order_relaxed);
+}
 
 VertexEngine::VertexEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs,
                            const ExactFallback& exact, const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
@@ -727,7 +813,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   // over the masks of neg_ gathered in one array (one word each in the common case) and stores every
   // pair without a branch, and the rest of the work is done for the edges alone.
   const int num_neg = static_cast<int>(neg_.size());
-  const std::size_t most = pos_.size() * neg_.size();
+  const std::size_t most = pos_.size() * neg_.size() + 8;
   if (edge_p_.size() < most) {  // buffers that only grow: the loops below store without branching
     edge_p_.resize(most);
     edge_n_.resize(most);
@@ -738,16 +824,15 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   if (words == 1) {
     neg_mask_.resize(num_neg);
     for (int k = 0; k < num_neg; ++k) neg_mask_[k] = cell->mask[neg_[k]];
-    const std::uint64_t* const nm = neg_mask_.data();
-    const int* const neg = neg_.data();
-    for (int p : pos_) {
-      const std::uint64_t mp = cell->mask[p];
-      for (int k = 0; k < num_neg; ++k) {
-        ep[num_edges] = p;
-        en[num_edges] = neg[k];
-        num_edges += popcount(mp & nm[k]) >= d - 1;
-      }
-    }
+    const int num_pos_found = static_cast<int>(pos_.size());
+#ifdef RELUTOPE_AVX512_PAIRS
+    if (engine_.avx512_)
+      num_edges = crossed_pairs_avx512(pos_.data(), num_pos_found, cell->mask.data(), neg_.data(), neg_mask_.data(),
+                                       num_neg, d, ep, en);
+    else
+#endif
+      num_edges = crossed_pairs_scalar(pos_.data(), num_pos_found, cell->mask.data(), neg_.data(), neg_mask_.data(),
+                                       num_neg, d, ep, en);
   } else {
     for (int p : pos_) {
       const std::uint64_t* mp = cell->vertex_mask(p);

@@ -37,6 +37,15 @@ struct Cell {
   const std::uint64_t* vertex_mask(int v) const { return mask.data() + static_cast<std::size_t>(v) * words; }
 };
 
+// The split's test of vertex pairs runs eight pairs at a time on AVX-512 where the CPU has AVX-512F
+// and VL, in scalar code otherwise; both find the same edges in the same order, so the same regions
+// and the same exports. vertex_simd() says which an engine built now uses: the CPU's, unless the
+// process started with RELUTOPE_VERTEX_SIMD=0 or set_vertex_simd(false) was called (the scalar
+// code on any CPU: tests compare the two, benchmarks time them). set_vertex_simd(true) cannot turn
+// it on where the CPU lacks it. Engines built before a call keep their choice.
+bool vertex_simd();
+void set_vertex_simd(bool enabled);
+
 // A split is decided in floating point only when every vertex lies farther than the tolerance from
 // the hyperplane; otherwise the subtree below it goes to `exact` (input coordinates, the same
 // network and domain), or, without one, the run stops with UncertifiedError.
@@ -193,6 +202,7 @@ class VertexEngine {
   Eigen::VectorXd second_error_;
   Cell root_;
   bool root_undecided_ = false;  // a domain constraint came within the tolerance of a box corner
+  bool avx512_ = vertex_simd();  // split(): the pair test eight pairs at a time
 };
 
 }  // namespace relutope::detail
