@@ -77,20 +77,29 @@ void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<Const
   ++n;
 }
 
-void ExactEngine::Cell::push(const Cell& from, std::size_t v, int d, ConstraintCode id) {
+template <bool kMove, class From>
+void ExactEngine::Cell::append(From& from, std::size_t v, int d, ConstraintCode id) {
   const std::size_t stride = d + 1;
   if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);
-  const mpz_class* src = from.vertex(v, d);
-  for (std::size_t j = 0; j < stride; ++j) mpz_set(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+  auto* src = &from.x[v * stride];
+  for (std::size_t j = 0; j < stride; ++j) {
+    if constexpr (kMove) mpz_swap(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+    else mpz_set(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+  }
   approx.insert(approx.end(), from.approx.begin() + v * d, from.approx.begin() + (v + 1) * d);
   filterable.push_back(from.filterable[v]);
   cofactor.push_back(from.cofactor[v]);
   if (on.size() < n + 1) on.resize(n + 1);
   std::vector<ConstraintCode>& t = on[n];
-  t = from.on[v];
+  if constexpr (kMove) t.swap(from.on[v]);
+  else t = from.on[v];
   if (id != 0) t.insert(std::upper_bound(t.begin(), t.end(), id), id);
   ++n;
 }
+
+void ExactEngine::Cell::push(const Cell& from, std::size_t v, int d, ConstraintCode id) { append<false>(from, v, d, id); }
+
+void ExactEngine::Cell::take(Cell& from, std::size_t v, int d, ConstraintCode id) { append<true>(from, v, d, id); }
 
 ExactEngine::ExactEngine(const Network& net, const Domain& domain)
     : ExactEngine(std::make_shared<const ExactNetwork>(net), domain) {}
@@ -214,7 +223,8 @@ void ExactEngine::Worker::run(const Task& task, LeafSink& sink) {
   for (std::size_t l = 0; l < task.pre.size(); ++l) pre_[l] = task.pre[l];
   if (task.layer < static_cast<int>(pre_.size()) && task.neuron > 0) stable_[task.layer] = task.stable;
   next_ = task.next;
-  descend(task.cell, task.layer, task.neuron, next_, 0);
+  start_ = task.cell;  // the splits move the vertices out of the cells they split
+  descend(start_, task.layer, task.neuron, next_, 0);
 }
 
 void ExactEngine::Worker::run_subtree(const ActivationPattern& prefix, int first, LeafSink& sink) {
@@ -375,7 +385,7 @@ const mpz_class* ExactEngine::Worker::row(ConstraintCode code) {
   return max_row_.data();
 }
 
-void ExactEngine::Worker::descend(const Cell& cell, int layer, int neuron, IntMap& next, int splits) {
+void ExactEngine::Worker::descend(Cell& cell, int layer, int neuron, IntMap& next, int splits) {
   const int d = engine_.dim_, stride = d + 1;
   const int num_layers = static_cast<int>(engine_.network_->layers.size());
   if (at_cut(splits)) return snapshot(cell, layer, neuron, next);
@@ -634,7 +644,7 @@ void ExactEngine::Worker::index_codes(const Cell& cell) {
   for (std::uint32_t& i : code_index_) i = rank_[i];
 }
 
-ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz_class* f, ConstraintCode id,
+ExactEngine::Worker::Side ExactEngine::Worker::split(Cell& cell, const mpz_class* f, ConstraintCode id,
                                                      Cell& below, Cell& above) {
   const int d = engine_.dim_, stride = d + 1;
   const Side side = classify(cell, f);
@@ -642,10 +652,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
   const std::size_t num_vertices = cell.num_vertices();
   below.clear();
   above.clear();
-  for (std::size_t v = 0; v < num_vertices; ++v) {
-    if (sign_[v] >= 0) above.push(cell, v, d, sign_[v] == 0 ? id : 0);
-    if (sign_[v] <= 0) below.push(cell, v, d, sign_[v] == 0 ? id : 0);
-  }
+  cuts_.clear();  // the new vertices, found first: the crossings read the cell's, which are then moved
   point_.resize(stride);
   point2_.resize(stride);
   mpz_class* x = point_.data();
@@ -700,8 +707,7 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
         for (int j = 0; j <= d; ++j) mpz_divexact(x[j].get_mpz_t(), x[j].get_mpz_t(), g.get_mpz_t());
     }
     common_.insert(std::upper_bound(common_.begin(), common_.end(), id), id);
-    above.push(x, d, common_, is_cofactor);
-    below.push(above, above.num_vertices() - 1, d, 0);  // its rounding computed once
+    cuts_.push(x, d, common_, is_cofactor);
   };
   // Two vertices span an edge iff they share d - 1 constraints that no third vertex lies on all of.
   // The tight sets as bit masks over the constraints of the cell when there are at most 64 (the
@@ -726,22 +732,38 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(const Cell& cell, const mpz
         cross(p, n);
       }
     }
-    return Side::kBoth;
-  }
-  for (std::size_t p = 0; p < num_vertices; ++p) {
-    if (sign_[p] <= 0) continue;
-    for (std::size_t n = 0; n < num_vertices; ++n) {
-      if (sign_[n] >= 0) continue;
-      common_.clear();
-      std::set_intersection(cell.on[p].begin(), cell.on[p].end(), cell.on[n].begin(), cell.on[n].end(),
-                            std::back_inserter(common_));
-      if (static_cast<int>(common_.size()) < d - 1) continue;
-      bool third = false;
-      for (std::size_t w = 0; w < num_vertices && !third; ++w)
-        third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common_.begin(), common_.end());
-      if (third) continue;
-      cross(p, n);
+  } else {
+    for (std::size_t p = 0; p < num_vertices; ++p) {
+      if (sign_[p] <= 0) continue;
+      for (std::size_t n = 0; n < num_vertices; ++n) {
+        if (sign_[n] >= 0) continue;
+        common_.clear();
+        std::set_intersection(cell.on[p].begin(), cell.on[p].end(), cell.on[n].begin(), cell.on[n].end(),
+                              std::back_inserter(common_));
+        if (static_cast<int>(common_.size()) < d - 1) continue;
+        bool third = false;
+        for (std::size_t w = 0; w < num_vertices && !third; ++w)
+          third = w != p && w != n && std::includes(cell.on[w].begin(), cell.on[w].end(), common_.begin(), common_.end());
+        if (third) continue;
+        cross(p, n);
+      }
     }
+  }
+  // The children: the cell's vertices on their sides (those on f in both, tight on it too), then the
+  // new ones, in order; each moved where it goes last.
+  for (std::size_t v = 0; v < num_vertices; ++v) {
+    if (sign_[v] > 0) {
+      above.take(cell, v, d, 0);
+    } else if (sign_[v] < 0) {
+      below.take(cell, v, d, 0);
+    } else {
+      above.push(cell, v, d, id);
+      below.take(cell, v, d, id);
+    }
+  }
+  for (std::size_t v = 0; v < cuts_.num_vertices(); ++v) {
+    above.push(cuts_, v, d, 0);
+    below.take(cuts_, v, d, 0);
   }
   return Side::kBoth;
 }

@@ -60,6 +60,8 @@ class ExactEngine {
     void push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor);
     // Appends vertex v of `from`, tight also on `id` when id != 0.
     void push(const Cell& from, std::size_t v, int d, ConstraintCode id);
+    // The same, moving vertex v's integers and tight set out of `from` (left unspecified there).
+    void take(Cell& from, std::size_t v, int d, ConstraintCode id);
 
     std::size_t n = 0;
     IntVector x;                 // num_vertices x (d + 1)
@@ -72,6 +74,10 @@ class ExactEngine {
     // faces first, then its extra half-spaces), a neuron's hyperplane as neuron_code(g, false), a
     // Max unit's hyperplane z_i = z_j (i < j) as max_code(g, i, j).
     std::vector<std::vector<ConstraintCode>> on;
+
+   private:
+    template <bool kMove, class From>
+    void append(From& from, std::size_t v, int d, ConstraintCode id);
   };
 
   // Affine maps of x as integer rows [w_0 .. w_{d-1}, c], num_rows x (d + 1), equal to the maps
@@ -130,13 +136,14 @@ class ExactEngine {
     // f·[X, w] at vertex v of `cell`, computed once per classify (value_, has_value_).
     const mpz_class& exact_value(const Cell& cell, const mpz_class* f, std::size_t v);
     // Splits `cell` by f: below keeps f <= 0, above f >= 0; vertices with f = 0 go to both and
-    // become tight on constraint `id`. below and above are filled only when the side is kBoth.
-    Side split(const Cell& cell, const mpz_class* f, ConstraintCode id, Cell& below, Cell& above);
+    // become tight on constraint `id`. below and above are filled only when the side is kBoth, and
+    // then the cell's vertices are moved into them: the cell is left unspecified.
+    Side split(Cell& cell, const mpz_class* f, ConstraintCode id, Cell& below, Cell& above);
     // The constraint code of the cell's side of hyperplane `id` (Cell::on) in the current pattern.
     ConstraintCode side_code(ConstraintCode id) const;
     // `next` holds the next layer's pre-activations summed so far (see Task::next) in a ReLU-family
     // layer before the last, else it is spare storage; descend may change it either way.
-    void descend(const Cell& cell, int layer, int neuron, IntMap& next, int splits);
+    void descend(Cell& cell, int layer, int neuron, IntMap& next, int splits);
     // Max entry `entry` of `layer`: one subtree per state whose piece {z_s >= z_j for all j} has
     // positive volume. Rows equal on the whole cell do not split it; the lowest is the state.
     void descend_max(const Cell& cell, int layer, int entry, IntMap& next, int splits);
@@ -174,6 +181,7 @@ class ExactEngine {
     std::vector<int> sign_;
     IntVector value_;
     std::vector<char> has_value_;
+    Cell start_, cuts_;  // run's copy of the task's cell; split's new vertices
     std::vector<ConstraintCode> common_, codes_;
     std::vector<std::uint64_t> masks_;
     std::vector<int> counts_;
