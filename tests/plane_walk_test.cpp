@@ -10,6 +10,7 @@
 #include <atomic>
 #include <string>
 
+#include "detail/affine_dd.h"
 #include "relutope/counting_domain.h"
 #include "relutope/enumerate.h"
 #include "relutope/error.h"
@@ -200,6 +201,42 @@ TEST(PlaneWalk, MaxOfTiedInputsMatchesExactReference) {
                                                {Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, -1), Eigen::Vector2d(1, 1),
                                                 Eigen::Vector2d(-1, 1)});
   EXPECT_EQ(square.regions, static_cast<std::int64_t>(reference::patterns(net, {-1, -1}, {1, 1}).size()));
+}
+
+// z1 = a x1 and z2 = a x1 + 2^-200 x2 (a = 1 + 2^-52), then one Max window over them: the window
+// changes state where x2 = 0, but 2^-200 x2 is lost in the rounding of the low word of a x1, so the
+// two are computed to the same bits on the whole plane. Taken as one function (a tie) they would give
+// one region, silently wrong; the bounds cannot separate them: no count. With duplicated weights they
+// are one function, proven from the graph: one region.
+TEST(PlaneWalk, IdenticalBitsOfTwoFunctionsAreNoTieUnlessProven) {
+  Eigen::MatrixXd w(2, 2);
+  w << 1 + 0x1p-52, 1 + 0x1p-52,  //
+      0, 0x1p-200;
+  const Eigen::Vector2d a(0.1, -0.3), b(0.7, 0.9), c(-0.5, 0.6);
+  for (const bool twins : {false, true}) {
+    SCOPED_TRACE(twins ? "duplicated weights" : "different functions");
+    if (twins) w(1, 1) = 0;
+    Graph g = relu_of_matmul(w);
+    GraphNode& max = g.nodes[2];
+    max.kind = OpKind::kMax;
+    max.op_type = "MaxPool";
+    max.slope.resize(0);
+    max.rows.start = {0, 2};
+    max.rows.index = {0, 1};
+    max.shape = {1, 1};
+    detail::DdFamily x, y;
+    x.hi.resize(2, 3);
+    x.hi << a, b - a, c - a;
+    x.lo = Eigen::MatrixXd::Zero(2, 3);
+    detail::apply_affine_dd(g.nodes[1], {&x}, y);
+    ASSERT_TRUE(y.hi.row(0) == y.hi.row(1) && y.lo.row(0) == y.lo.row(1)) << "the test needs the same bits";
+    const std::size_t exact = exact_count(lower_to_network(g), a, b, c);
+    EXPECT_EQ(exact, twins ? 1u : 2u);
+    if (twins)
+      EXPECT_EQ(regions_in_triangle(g, a, b, c).regions, 1);
+    else
+      EXPECT_THROW(regions_in_triangle(g, a, b, c), UncertifiedError);
+  }
 }
 
 // PRelu (one slope per value) or LeakyRelu (one slope) of W x + b, then Max windows over its outputs.

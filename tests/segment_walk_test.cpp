@@ -10,6 +10,7 @@
 #include <atomic>
 #include <string>
 
+#include "detail/affine_dd.h"
 #include "relutope/count_report.h"
 #include "relutope/counting_domain.h"
 #include "relutope/error.h"
@@ -73,6 +74,7 @@ class ExactSegmentReference {
   }
 
   long long walk(std::size_t l, const QVector& ha, const QVector& hb, const Q& t0, const Q& t1) const {
+    if (l == net_.layers.size()) return 1;  // a network whose last layer splits
     const Layer& layer = net_.layers[l];
     QVector za, zb;
     affine(layer, ha, hb, za, zb);
@@ -250,6 +252,54 @@ Graph relu_of_matmul(const Eigen::MatrixXd& weight) {
   g.output = 2;
   g.source = "hand-built";
   return g;
+}
+
+// input (2) -> MatMul -> one MaxPool window over its two outputs.
+Graph max_of_matmul(const Eigen::MatrixXd& weight) {
+  Graph g = relu_of_matmul(weight);
+  GraphNode& max = g.nodes[2];
+  max.kind = OpKind::kMax;
+  max.name = "pool";
+  max.op_type = "MaxPool";
+  max.slope.resize(0);
+  max.rows.start = {0, 2};
+  max.rows.index = {0, 1};
+  max.shape = {1, 1};
+  return g;
+}
+
+// Whether the MatMul of `g` gives its two outputs the same double-double bits at both points.
+bool same_bits(const Graph& g, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  detail::DdFamily x, y;
+  x.hi.resize(2, 2);
+  x.hi << a, b - a;
+  x.lo = Eigen::MatrixXd::Zero(2, 2);
+  detail::apply_affine_dd(g.nodes[1], {&x}, y);
+  return y.hi.row(0) == y.hi.row(1) && y.lo.row(0) == y.lo.row(1);
+}
+
+TEST(SegmentWalk, IdenticalBitsOfTwoFunctionsAreNoTieUnlessProven) {
+  // z1 = a x1 and z2 = a x1 + 2^-200 x2 (a = 1 + 2^-52): the Max of the two changes state where x2 = 0,
+  // two pieces, but 2^-200 x2 is lost in the rounding of the low word of a x1, so the two are computed
+  // to the same bits on the whole segment. Taken as one function they would give one piece, silently
+  // wrong; the bounds cannot separate them (not even in triple-double): no count.
+  Eigen::MatrixXd w(2, 2);
+  w << 1 + 0x1p-52, 1 + 0x1p-52,  //
+      0, 0x1p-200;
+  const Graph g = max_of_matmul(w);
+  const Eigen::Vector2d a(0.1, -0.3), b(0.7, 0.9);
+  ASSERT_TRUE(same_bits(g, a, b)) << "the test needs the two outputs computed to the same bits";
+  const Network net = lower_to_network(g);
+  EXPECT_EQ(ExactSegmentReference(net).count(rational(a), rational(b - a), Q(0), Q(1)), 2);
+  EXPECT_THROW(pieces_between(g, a, b), UncertifiedError);
+  // Duplicated weights: the same operation of the same inputs, one function (proven from the graph,
+  // not from the bits): the window is tied on the whole segment, one piece.
+  w(1, 1) = 0;
+  const Graph twins = max_of_matmul(w);
+  ASSERT_TRUE(same_bits(twins, a, b));
+  EXPECT_EQ(pieces_between(twins, a, b).pieces, 1);
+  const Network twins_net = lower_to_network(twins);
+  EXPECT_EQ(ExactSegmentReference(twins_net).count(rational(a), rational(b - a), Q(0), Q(1)), 1);
 }
 
 TEST(SegmentWalk, DoubleDoubleCertifiesACancellationDoubleCouldNot) {

@@ -69,9 +69,9 @@ struct PlaneRegions {
 /// lines' errors, M their 2x2 matrix of gradients. A line is decided on a cell only if at every
 /// vertex its value exceeds its error bound plus its gradient times the vertex's distance bound, so
 /// that the true line meets the true cell's edges exactly where the computed one meets the computed
-/// cell's: the count is that of the network as stored, on the plane as given. A line bit-identical to
-/// a line through the vertex (the same hyperplane met again, as a ReLU feeding a MaxPool) vanishes
-/// there, and so does one between two values that both vanish there (a PRelu or LeakyRelu output on its
+/// cell's: the count is that of the network as stored, on the plane as given. A line proven to be a
+/// line through the vertex (the same hyperplane met again, as a ReLU feeding a MaxPool; proven from the
+/// graph and the states, never from identical bits alone) vanishes there, and so does one between two values that both vanish there (a PRelu or LeakyRelu output on its
 /// slope side vanishes where its input does); at a corner of the domain on an axis (s = 0 or t = 0) the exact value decides where the
 /// bounds cannot (detail/exact_end.h, on graphs small enough). Where the double-double bounds cannot
 /// decide a unit, every value before it is recomputed in triple-double and the unit decided again.

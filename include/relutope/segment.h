@@ -86,8 +86,9 @@ struct SegmentPieces {
 /// Algorithms, 2nd ed., section 3.1: |fl(w.x) - w.x| <= gamma_n |w|.|x|), and a cut is made only
 /// where the bounds separate it from every other cut. Values are carried in double-double; where its
 /// bounds cannot decide a unit, every value before it is recomputed in triple-double (a posteriori
-/// bounds) and the unit decided again (SegmentPieces::refinements). Breakpoints computed from bit-identical
-/// values (the same hyperplane met twice, as a ReLU feeding a MaxPool) coincide exactly.
+/// bounds) and the unit decided again (SegmentPieces::refinements). Breakpoints of what is proven to be
+/// one function (the same hyperplane met twice, as a ReLU feeding a MaxPool: proven from the graph and
+/// the states, never from identical bits alone) coincide exactly.
 ///
 /// @param graph      the network (see load_graph_onnx); units Relu, LeakyRelu, PRelu, Clip, Max
 /// @param origin     input_dim values, the point at t = 0

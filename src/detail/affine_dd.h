@@ -93,6 +93,17 @@ void apply_affine_td(const GraphNode& node, const std::vector<const TdFamily*>& 
 /// err bounds |y - s x| elementwise.
 void scale_td(double s, const TdFamily& x, Eigen::Index row, TdFamily& y, Eigen::MatrixXd& err);
 
+/// The input row and column that output row oh and column ow of a convolution read at kernel offset i
+/// and j: outside [0, in_h) and [0, in_w) in the padding.
+inline int conv_input_row(const ConvGeometry& g, int oh, int i) { return oh * g.stride_h - g.pad_top + i * g.dilation_h; }
+inline int conv_input_col(const ConvGeometry& g, int ow, int j) { return ow * g.stride_w - g.pad_left + j * g.dilation_w; }
+/// The input position (ih * in_w + iw, within a channel) that output position q (oh * out_w + ow)
+/// reads at kernel offset (i, j), or -1 in the padding.
+inline std::int64_t conv_input_at(const ConvGeometry& g, std::int64_t q, int i, int j) {
+  const int ih = conv_input_row(g, static_cast<int>(q / g.out_w), i), iw = conv_input_col(g, static_cast<int>(q % g.out_w), j);
+  return ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w ? static_cast<std::int64_t>(ih) * g.in_w + iw : -1;
+}
+
 /// The columns of a convolution's input for one group (im2col): row (ci, i, j) of the patch, column
 /// (oh, ow) of the output, 0 where the kernel reads padding. Writes out[r * row_stride + p * col_stride].
 void conv_columns(const ConvGeometry& g, int group, const double* in, double* out, Eigen::Index row_stride,

@@ -11,6 +11,8 @@
 #include <Eigen/Core>
 #include <functional>
 #include <cstdint>
+#include <map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -40,6 +42,17 @@ struct WalkPrepared {
   std::vector<Eigen::VectorXd> shift_magnitude;
   std::vector<double> gamma, inflate;
   double exact_work = 0;  ///< detail::exact_end_work(graph)
+};
+
+/// What a computed value stands for, as a true function on the current cell: element `element` of node
+/// `node` (node >= 0), the constant `level` (node -1), or something outside the graph (node -2: a
+/// domain edge or an end of a segment, `element` telling which). Equal terms are the same function;
+/// two computed values with identical bits are not, unless GraphTrack::same_function proves it.
+struct Term {
+  int node = -1;
+  std::int64_t element = 0;
+  double level = 0;
+  bool operator==(const Term& o) const { return node == o.node && element == o.element && level == o.level; }
 };
 
 /// The values and error bounds of a graph's nodes on one cell (see the file comment).
@@ -84,6 +97,16 @@ class GraphTrack {
   /// The node and element of entry `index` of Max node u's stacked inputs.
   std::pair<int, std::int64_t> max_source(int u, std::int64_t index) const;
   int cols() const { return cols_; }
+  /// Value `element` of node `node` as a term, followed back through what passes a value on unchanged
+  /// in the states of the current cell (a ReLU or clip passing, a Max's chosen input, a copy in an
+  /// index map or a scale of 1): a ReLU passing and its input are one term. A unit at a constant (a
+  /// ReLU at 0, a clip at a bound) is that constant.
+  Term term(int node, std::int64_t element) const;
+  /// Whether terms a and b are proven to be the same true function on the current cell (never from
+  /// bits alone): they are equal; or their computed values are identical and either both exact (error
+  /// bound 0: the computed function is the true one) or both the same operation (the same node, the
+  /// same weights, shifts and states) of inputs that are so in turn, padding matching exact zeros.
+  bool same_function(const Term& a, const Term& b);
   /// The slope below 0 of element r of ReLU-family node `node`.
   static double relu_slope(const GraphNode& node, Eigen::Index r) {
     return node.slope.size() == 1 ? node.slope[0] : node.slope.size() ? node.slope[r] : 0.0;
@@ -101,6 +124,10 @@ class GraphTrack {
   /// The rows of node j that changed after clock value `since`, in order.
   std::vector<std::int64_t> changed_since(int j, std::uint64_t since) const;
   void refine_unit(int i, std::vector<TdFamily>& td, std::vector<Eigen::MatrixXd>& bound) const;
+  /// same_function below the terms' equality, with what is already known in proven_.
+  bool proven_same(const Term& a, const Term& b);
+  /// Whether the computed values of terms a and b have the same bits, and whether both are exact.
+  bool same_bits(const Term& a, const Term& b, bool& exact) const;
 
   const Graph& g_;
   const WalkPrepared& prepared_;
@@ -117,6 +144,7 @@ class GraphTrack {
   std::uint64_t clock_ = 1;
   std::vector<std::vector<std::uint64_t>> changed_at_;
   std::vector<std::uint64_t> computed_at_;
+  std::map<std::tuple<int, std::int64_t, std::int64_t>, bool> proven_;  // per same_function call
 };
 
 }  // namespace relutope::detail

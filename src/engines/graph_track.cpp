@@ -275,6 +275,169 @@ std::pair<int, std::int64_t> GraphTrack::max_source(int u, std::int64_t index) c
   return {-1, -1};  // not reached: windows index the stacked inputs
 }
 
+namespace {
+
+// Column `index` of the inputs of a node stacked one after the other, as (input node, element).
+std::pair<int, std::int64_t> stacked_source(const Graph& g, const GraphNode& node, std::int64_t index) {
+  for (int j : node.inputs) {
+    if (index < g.nodes[j].size()) return {j, index};
+    index -= g.nodes[j].size();
+  }
+  return {-1, -1};
+}
+
+}  // namespace
+
+Term GraphTrack::term(int node, std::int64_t element) const {
+  for (;;) {
+    const GraphNode& n = g_.nodes[node];
+    const std::vector<std::int64_t>& state = state_[node];
+    const bool decided = element < static_cast<std::int64_t>(state.size());
+    if (n.kind == OpKind::kConstant) return Term{-1, 0, n.values[element]};
+    if ((n.kind == OpKind::kRelu || n.kind == OpKind::kClip) && decided) {
+      const std::int64_t s = state[element];
+      if (s == kPass || (s == kSlope && relu_slope(n, element) == 1)) {
+        node = n.inputs[0];
+        continue;
+      }
+      if (s == kSlope && relu_slope(n, element) == 0) return Term{-1, 0, 0.0};
+      if (s == kAtLow) return Term{-1, 0, n.lo};
+      if (s == kAtHigh) return Term{-1, 0, n.hi};
+    } else if (n.kind == OpKind::kMax && decided) {
+      std::tie(node, element) = max_source(node, state[element]);
+      continue;
+    } else if (n.kind == OpKind::kSparse) {
+      const std::int64_t k = n.rows.start[element];
+      if (n.rows.start[element + 1] == k + 1 && !n.rows.weight.empty() && n.rows.weight[k] == 1 &&
+          (n.shift.size() == 0 || n.shift[element] == 0)) {
+        std::tie(node, element) = stacked_source(g_, n, n.rows.index[k]);
+        continue;
+      }
+    } else if (n.kind == OpKind::kScale) {
+      if ((n.scale.size() == 0 || n.scale[element] == 1) && (n.shift.size() == 0 || n.shift[element] == 0)) {
+        node = n.inputs[0];
+        continue;
+      }
+    }
+    return Term{node, element, 0};
+  }
+}
+
+bool GraphTrack::same_bits(const Term& a, const Term& b, bool& exact) const {
+  exact = true;
+  for (Eigen::Index c = 0; c < cols_; ++c) {
+    double v[2][3];  // hi, lo, error bound
+    const Term* t[2] = {&a, &b};
+    for (int k = 0; k < 2; ++k) {
+      if (t[k]->node < 0) {
+        v[k][0] = c == 0 ? t[k]->level : 0.0;
+        v[k][1] = v[k][2] = 0;
+      } else {
+        v[k][0] = value_[t[k]->node].hi(t[k]->element, c);
+        v[k][1] = value_[t[k]->node].lo(t[k]->element, c);
+        v[k][2] = error_[t[k]->node](t[k]->element, c);
+      }
+    }
+    if (v[0][0] != v[1][0] || v[0][1] != v[1][1]) return false;
+    exact = exact && v[0][2] == 0 && v[1][2] == 0;
+  }
+  return true;
+}
+
+bool GraphTrack::same_function(const Term& a, const Term& b) {
+  if (a == b) return true;
+  if (a.node == -2 || b.node == -2) return false;
+  proven_.clear();
+  return proven_same(a, b);
+}
+
+// The proof behind same_function: by induction over the graph, two values computed by the same
+// operation from inputs that are the same true functions are the same true function. Identical bits
+// are asked for at every step only to keep the search small (values that are one function are
+// computed alike, so they have them).
+bool GraphTrack::proven_same(const Term& a, const Term& b) {
+  if (a == b) return true;
+  bool exact = false;
+  if (!same_bits(a, b, exact)) return false;
+  if (exact) return true;  // both computed without error: each is its true function
+  if (a.node < 0 || a.node != b.node) return false;
+  const std::tuple<int, std::int64_t, std::int64_t> key{a.node, std::min(a.element, b.element),
+                                                        std::max(a.element, b.element)};
+  if (const auto known = proven_.find(key); known != proven_.end()) return known->second;
+  const GraphNode& n = g_.nodes[a.node];
+  const std::int64_t ea = a.element, eb = b.element;
+  auto inputs_same = [&](int ja, std::int64_t ia, int jb, std::int64_t ib) {
+    return proven_same(term(ja, ia), term(jb, ib));
+  };
+  bool same = false;
+  switch (n.kind) {
+    case OpKind::kScale:
+      same = (n.scale.size() == 0 || n.scale[ea] == n.scale[eb]) && (n.shift.size() == 0 || n.shift[ea] == n.shift[eb]) &&
+             inputs_same(n.inputs[0], ea, n.inputs[0], eb);
+      break;
+    case OpKind::kSum:
+      same = true;
+      for (std::size_t k = 0; k < n.inputs.size() && same; ++k) same = inputs_same(n.inputs[k], ea, n.inputs[k], eb);
+      break;
+    case OpKind::kSparse: {
+      const std::int64_t sa = n.rows.start[ea], sb = n.rows.start[eb], len = n.rows.start[ea + 1] - sa;
+      same = len == n.rows.start[eb + 1] - sb && (n.shift.size() == 0 || n.shift[ea] == n.shift[eb]);
+      for (std::int64_t k = 0; k < len && same; ++k) {
+        if (!n.rows.weight.empty() && n.rows.weight[sa + k] != n.rows.weight[sb + k]) {
+          same = false;
+          break;
+        }
+        const auto [ja, ia] = stacked_source(g_, n, n.rows.index[sa + k]);
+        const auto [jb, ib] = stacked_source(g_, n, n.rows.index[sb + k]);
+        same = inputs_same(ja, ia, jb, ib);
+      }
+      break;
+    }
+    case OpKind::kMatMul: {
+      const std::int64_t k = n.weight.rows(), m = n.weight.cols();
+      const std::int64_t ja = ea % m, jb = eb % m, ra = ea / m, rb = eb / m;
+      same = (n.weight.col(ja).array() == n.weight.col(jb).array()).all() &&
+             (n.bias.size() == 0 || n.bias[ja] == n.bias[jb]);
+      for (std::int64_t i = 0; i < k && same; ++i) same = inputs_same(n.inputs[0], ra * k + i, n.inputs[0], rb * k + i);
+      break;
+    }
+    case OpKind::kConv: {
+      const ConvGeometry& g = n.conv;
+      const std::int64_t out_hw = static_cast<std::int64_t>(g.out_h) * g.out_w;
+      const std::int64_t ca = ea / out_hw, cb = eb / out_hw;
+      const int mg = g.out_channels / g.groups, cg = g.in_channels / g.groups;
+      same = (n.weight.row(ca).array() == n.weight.row(cb).array()).all() &&
+             (n.bias.size() == 0 || n.bias[ca] == n.bias[cb]);
+      const Term zero;
+      const std::int64_t in_hw = static_cast<std::int64_t>(g.in_h) * g.in_w;
+      for (int ci = 0; ci < cg && same; ++ci)
+        for (int i = 0; i < g.kernel_h && same; ++i)
+          for (int j = 0; j < g.kernel_w && same; ++j) {
+            Term t[2];
+            for (int k = 0; k < 2; ++k) {
+              const std::int64_t e = k == 0 ? ea : eb;
+              const std::int64_t channel = (e / out_hw) / mg * cg + ci;
+              const std::int64_t at = conv_input_at(g, static_cast<int>(e % out_hw), i, j);
+              t[k] = at < 0 ? zero : term(n.inputs[0], channel * in_hw + at);
+            }
+            same = proven_same(t[0], t[1]);
+          }
+      break;
+    }
+    case OpKind::kRelu: {  // both on the slope side (the other states are terms of their own)
+      const std::vector<std::int64_t>& state = state_[a.node];
+      same = ea < static_cast<std::int64_t>(state.size()) && eb < static_cast<std::int64_t>(state.size()) &&
+             state[ea] == kSlope && state[eb] == kSlope && relu_slope(n, ea) == relu_slope(n, eb) &&
+             inputs_same(n.inputs[0], ea, n.inputs[0], eb);
+      break;
+    }
+    default:
+      break;
+  }
+  proven_[key] = same;
+  return same;
+}
+
 // Row by row, in place: a row is written (and marked changed) only where its bits change, so that the
 // affine nodes after the unit recompute only what reads those rows (compute_affine).
 void GraphTrack::apply_unit(int u) {

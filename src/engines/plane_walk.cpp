@@ -14,8 +14,9 @@
 // sign at the true vertex. An affine function that has one sign at every vertex of a convex polygon
 // has it on the whole polygon, and a sign change along an edge puts exactly one true crossing on it,
 // so the true cell is cut exactly as the computed one, and the count is that of the network as stored
-// on the plane as given. A vertex that lies on a line bit-identical to h (or -h) has h* = 0 there (the
-// same hyperplane met again, as in the segment walk), as has h = p - q where p* and q* both vanish there
+// on the plane as given. A vertex that lies on a line that is h (or -h) as a true function has h* = 0
+// there (the same hyperplane met again, as in the segment walk; the atoms' terms prove it, never
+// identical bits alone: GraphTrack::same_function), as has h = p - q where p* and q* both vanish there
 // (a PRelu output on its slope side is its input times a constant: zero where the input is), and at a domain corner on an axis the exact
 // value (detail/exact_end.h) decides where the bound cannot.
 #include "relutope/plane_walk.h"
@@ -45,27 +46,24 @@ namespace {
 using detail::DdFamily;
 using detail::GraphTrack;
 using detail::kRoundoff;
+using detail::Term;
 using detail::two_sum;
 
 // An affine function a + b s + c t of the plane's coordinates as computed: the coefficients in
-// double-double (hi + lo), and a bound `err` on its distance to the true function over the domain.
-// Bit-identical atoms stand for the same true function (as in the segment walk: the same values met
-// again, such as a ReLU's input and its output where it passes); the zero atom (all 0, err 0) is 0.
+// double-double (hi + lo), a bound `err` on its distance to the true function over the domain, and
+// the term it computes (detail::Term: a graph value, a constant or a domain edge). Two atoms are the
+// same true function where the walker proves it from their terms (PlaneWalker::same), never from
+// identical bits alone; the zero atom (all 0, err 0) is exactly 0.
 struct Atom {
   double hi[3] = {0, 0, 0}, lo[3] = {0, 0, 0};
   double err = 0;
-  // Where its exact value comes from (not part of its identity): element `element` of graph node
-  // `node`, or the constant `level` (node -1), or nowhere (node -2: a domain edge).
-  int node = -1;
-  std::int64_t element = 0;
-  double level = 0;
+  Term term;
 
-  bool operator==(const Atom& o) const {
+  bool is_zero() const {
     for (int k = 0; k < 3; ++k)
-      if (hi[k] != o.hi[k] || lo[k] != o.lo[k]) return false;
-    return err == o.err;
+      if (hi[k] != 0 || lo[k] != 0) return false;
+    return err == 0;
   }
-  bool is_zero() const { return *this == Atom{}; }
 };
 
 // A line where the state changes: p - q = 0 for two atoms (a ReLU's input and zero, a clip's input
@@ -75,10 +73,9 @@ struct Line2 {
   Atom p, q;
   double hi[3] = {0, 0, 0}, lo[3] = {0, 0, 0};
   double err = 0;
+  bool zero = false;  // p and q are proven the same function: the line is 0
 
-  // Whether the lines are the same function (up to sign) by their atoms.
-  bool same_function(const Line2& f) const { return (p == f.p && q == f.q) || (p == f.q && q == f.p); }
-  bool is_zero() const { return p == q; }
+  bool is_zero() const { return zero; }
   double at(double s, double t) const { return (hi[0] + hi[1] * s + hi[2] * t) + (lo[0] + lo[1] * s + lo[2] * t); }
   // A bound on |at(s, t) - (the double-double line at (s, t))|: two sums of three terms, then one more.
   double rounding_at(double s, double t) const {
@@ -96,12 +93,14 @@ struct Line2 {
   }
 };
 
-// The line p - q. Where q is zero it is p itself (no rounding); otherwise TwoSum of the high words
-// is exact and adding the low parts rounds (at most u of them, over the domain's |s|, |t|).
-Line2 line_between(const Atom& p, const Atom& q, double s_max, double t_max) {
+// The line p - q; `same`: p and q are proven the same function (the line is 0). Where q is zero it
+// is p itself (no rounding); otherwise TwoSum of the high words is exact and adding the low parts
+// rounds (at most u of them, over the domain's |s|, |t|).
+Line2 line_between(const Atom& p, const Atom& q, double s_max, double t_max, bool same) {
   Line2 d;
   d.p = p;
   d.q = q;
+  d.zero = same;
   if (q.is_zero()) {
     for (int k = 0; k < 3; ++k) d.hi[k] = p.hi[k], d.lo[k] = p.lo[k];
     d.err = p.err;
@@ -133,9 +132,10 @@ struct Vertex {
 // where any Max of the two is tied), or both are zero there. `zero_with(a, b)` gives, where there is
 // one, an atom b that is zero exactly where a is: a PRelu or LeakyRelu output on its slope side is its
 // input times a nonzero constant (exactly, in the network as stored), so it vanishes where that input
-// does, although its atom is not the input's.
-template <class ZeroWith>
-bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with) {
+// does, although its atom is not the input's. `same(a, b)` tells whether atoms a and b are proven the
+// same function.
+template <class ZeroWith, class Same>
+bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with, const Same& same) {
   if (f.is_zero()) return true;
   // First without allocating (most lines meet no line through most vertices): f vanishes only if each
   // of its atoms is 0, or it or an atom zero exactly where it is is met by a line through v.
@@ -144,7 +144,7 @@ bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with) {
     Atom x = a, next;
     for (;;) {
       for (const auto& [p, q] : v.on)
-        if (p == x || q == x) return true;
+        if (same(p, x) || same(q, x)) return true;
       if (!zero_with(x, next)) return false;
       x = next;
     }
@@ -154,7 +154,7 @@ bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with) {
   std::vector<int> group;
   auto index = [&](const Atom& a) {
     for (std::size_t i = 0; i < atoms.size(); ++i)
-      if (*atoms[i] == a) return static_cast<int>(i);
+      if (same(*atoms[i], a)) return static_cast<int>(i);
     atoms.push_back(&a);
     group.push_back(static_cast<int>(group.size()));
     return static_cast<int>(atoms.size()) - 1;
@@ -166,7 +166,7 @@ bool vanishes(const Line2& f, const Vertex& v, const ZeroWith& zero_with) {
   }
   auto group_of = [&](const Atom& a) {
     for (std::size_t i = 0; i < atoms.size(); ++i)
-      if (*atoms[i] == a) return group[i];
+      if (same(*atoms[i], a)) return group[i];
     return -1;
   };
   const int gp = group_of(f.p);
@@ -222,11 +222,9 @@ double uniform(const Eigen::MatrixXd& e, Eigen::Index r, const PlaneSetup& p) {
 }
 
 // Row r of a family as an atom, its error bound made uniform over the domain.
-Atom atom_of(const DdFamily& x, const Eigen::MatrixXd& e, Eigen::Index r, const PlaneSetup& p,
-             std::pair<int, std::int64_t> source) {
+Atom atom_of(const DdFamily& x, const Eigen::MatrixXd& e, Eigen::Index r, const PlaneSetup& p, const Term& term) {
   Atom a;
-  a.node = source.first;
-  a.element = source.second;
+  a.term = term;
   for (int k = 0; k < 3; ++k) {
     a.hi[k] = x.hi(r, k);
     a.lo[k] = x.lo(r, k);
@@ -337,15 +335,27 @@ class PlaneWalker {
   // PRelu or LeakyRelu node on its slope side (slope not 0, for which a is the zero atom, nor 1), the
   // same value of its input, as it stands on the current cell; false otherwise.
   bool zero_with_input(const Atom& a, Atom& b) {
-    if (a.node < 0 || g_.nodes[a.node].kind != OpKind::kRelu) return false;
-    const GraphNode& node = g_.nodes[a.node];
-    const std::vector<std::int64_t>& state = track_.state(a.node);
-    if (a.element >= static_cast<std::int64_t>(state.size()) || state[a.element] != GraphTrack::kSlope) return false;
-    const double slope = GraphTrack::relu_slope(node, a.element);
+    const Term& t = a.term;
+    if (t.node < 0 || g_.nodes[t.node].kind != OpKind::kRelu) return false;
+    const GraphNode& node = g_.nodes[t.node];
+    const std::vector<std::int64_t>& state = track_.state(t.node);
+    if (t.element >= static_cast<std::int64_t>(state.size()) || state[t.element] != GraphTrack::kSlope) return false;
+    const double slope = GraphTrack::relu_slope(node, t.element);
     if (slope == 0 || slope == 1) return false;
     const int in = node.inputs[0];
-    b = atom_of(track_.value(in), track_.error(in), a.element, setup_, {in, a.element});
+    b = atom_of(track_.value(in), track_.error(in), t.element, setup_, track_.term(in, t.element));
     return true;
+  }
+
+  // Whether atoms a and b are proven the same true function: the same term, or identical bits with
+  // no error in either (each is then its true function), or GraphTrack::same_function's proof. Atoms
+  // of one function are computed alike, so identical bits are asked for first (cheap).
+  bool same(const Atom& a, const Atom& b) {
+    if (a.term == b.term) return true;
+    for (int k = 0; k < 3; ++k)
+      if (a.hi[k] != b.hi[k] || a.lo[k] != b.lo[k]) return false;
+    if (a.err == 0 && b.err == 0) return true;
+    return track_.same_function(a.term, b.term);
   }
 
   // The sign (-1, 0, 1) of f at every vertex of `cell`, certified; false (and `doubt`) where one
@@ -353,12 +363,13 @@ class PlaneWalker {
   bool signs(const Line2& f, const Cell& cell, std::vector<int>& sign, Doubt& doubt) {
     const std::size_t n = cell.v.size();
     const auto zero_with = [this](const Atom& a, Atom& b) { return zero_with_input(a, b); };
+    const auto same_atoms = [this](const Atom& a, const Atom& b) { return same(a, b); };
     sign.assign(n, 0);
     if (f.is_zero()) return true;  // exactly zero throughout
     const double gradient = f.gradient();
     for (std::size_t i = 0; i < n; ++i) {
       const Vertex& p = cell.v[i];
-      if (vanishes(f, p, zero_with)) continue;  // 0
+      if (vanishes(f, p, zero_with, same_atoms)) continue;  // 0
       const double value = f.at(p.s, p.t);
       const double bound = (f.err + gradient * p.delta) * (1 + 4 * kRoundoff) + f.rounding_at(p.s, p.t);
       if (std::abs(value) > bound) {
@@ -382,8 +393,8 @@ class PlaneWalker {
 
   // The exact value of atom a at domain corner c, if at hand.
   bool exact_value(const Atom& a, int c, mpq_class& v) {
-    if (a.node == -1) {
-      v = a.level;
+    if (a.term.node == -1) {
+      v = a.term.level;
       return true;
     }
     if (a.err == 0) {  // the computed function is the true one
@@ -392,9 +403,9 @@ class PlaneWalker {
       v = f.exact_at(setup_.domain.v[c].s, setup_.domain.v[c].t);
       return true;
     }
-    const detail::ExactEnd* at = a.node >= 0 ? exact_at(c) : nullptr;
+    const detail::ExactEnd* at = a.term.node >= 0 ? exact_at(c) : nullptr;
     if (!at) return false;
-    v = at->value[a.node][a.element];
+    v = at->value[a.term.node][a.term.element];
     return true;
   }
 
@@ -418,13 +429,17 @@ class PlaneWalker {
   bool vanishes_on_edges(const Line2& f, const Vertex& v) {
     const std::size_t m = setup_.domain.v.size();
     const auto zero_with = [this](const Atom& a, Atom& b) { return zero_with_input(a, b); };
+    const auto same_atoms = [this](const Atom& a, const Atom& b) { return same(a, b); };
     for (std::size_t k = 0; k < m; ++k) {
       const Line2& edge = setup_.domain.edge[k];
-      if (std::find(v.on.begin(), v.on.end(), std::pair<Atom, Atom>(edge.p, edge.q)) == v.on.end()) continue;
+      if (std::none_of(v.on.begin(), v.on.end(), [&](const std::pair<Atom, Atom>& on) {
+            return on.first.term == edge.p.term && on.second.term == edge.q.term;
+          }))
+        continue;
       std::vector<Atom> atoms{f.p, f.q, Atom{}};
       for (const auto& [a, b] : v.on) {
-        if (a.node != -2) atoms.push_back(a);
-        if (b.node != -2) atoms.push_back(b);
+        if (a.term.node != -2) atoms.push_back(a);
+        if (b.term.node != -2) atoms.push_back(b);
       }
       Vertex with = v;
       const int c0 = static_cast<int>(k), c1 = static_cast<int>((k + 1) % m);
@@ -434,7 +449,7 @@ class PlaneWalker {
       for (std::size_t i = 0; i < atoms.size(); ++i)
         for (std::size_t j = i + 1; j < atoms.size(); ++j)
           if (known[i] && known[j] && at0[i] == at0[j] && at1[i] == at1[j]) with.on.emplace_back(atoms[i], atoms[j]);
-      if (vanishes(f, with, zero_with)) return true;
+      if (vanishes(f, with, zero_with, same_atoms)) return true;
     }
     return false;
   }
@@ -559,8 +574,9 @@ class PlaneWalker {
         const double c = bound == 1 ? node.lo : bound == 2 ? node.hi : 0.0;
         if (!std::isfinite(c)) continue;
         Atom level;  // 0, or the clip's bound
-        level.hi[0] = level.level = c;
-        const Line2 f = line_between(atom_of(x, e, i, setup_, {in, i}), level, setup_.s_max, setup_.t_max);
+        level.hi[0] = level.term.level = c;
+        const Atom value = atom_of(x, e, i, setup_, track_.term(in, i));
+        const Line2 f = line_between(value, level, setup_.s_max, setup_.t_max, same(value, level));
 if (!signs(f, cell, sign, doubt)) throw_doubt(u, i, doubt);
         const int v = verdict(sign);
         if (v == 2) {
@@ -608,10 +624,14 @@ split(u, c.element, c.f, pieces, [&](Piece& piece, int side) {
     state.resize(windows.num_rows());
     std::vector<int> sign;
     Doubt doubt;
-    auto atom = [&](std::int64_t i) { return atom_of(x, e, i, setup_, track_.max_source(u, i)); };
-    auto identical = [&](std::int64_t i, std::int64_t j) { return atom(i) == atom(j); };
+    auto atom = [&](std::int64_t i) {
+      const auto [node, element] = track_.max_source(u, i);
+      return atom_of(x, e, i, setup_, track_.term(node, element));
+    };
+    auto identical = [&](std::int64_t i, std::int64_t j) { return same(atom(i), atom(j)); };
     auto difference = [&](std::int64_t i, std::int64_t j) {
-      return line_between(atom(i), atom(j), setup_.s_max, setup_.t_max);
+      const Atom a = atom(i), b = atom(j);
+      return line_between(a, b, setup_.s_max, setup_.t_max, same(a, b));
     };
     const Eigen::Vector2d mid = cell.centroid();
     changing.clear();
@@ -771,7 +791,7 @@ split(u, c.element, c.f, pieces, [&](Piece& piece, int side) {
 
 // The edge line through two corners: coefficients exactly as rationals, rounded to double-double,
 // the rest (if any) in err.
-Line2 edge_through(const Vertex& p, const Vertex& q, double s_max, double t_max) {
+Line2 edge_through(const Vertex& p, const Vertex& q, std::int64_t index, double s_max, double t_max) {
   const mpq_class ds = mpq_class(q.s) - mpq_class(p.s), dt = mpq_class(q.t) - mpq_class(p.t);
   // dt (s - p.s) - ds (t - p.t)
   const mpq_class coef[3] = {-dt * mpq_class(p.s) + ds * mpq_class(p.t), dt, -ds};
@@ -785,8 +805,8 @@ Line2 edge_through(const Vertex& p, const Vertex& q, double s_max, double t_max)
     rest += (left == 0 ? 0 : std::nextafter(left, 1e300)) * (k == 0 ? 1 : k == 1 ? s_max : t_max);
   }
   f.err = rest * (1 + 4 * kRoundoff);
-  f.node = -2;
-  return line_between(f, Atom{}, s_max, t_max);
+  f.term = Term{-2, index, 0};
+  return line_between(f, Atom{}, s_max, t_max, false);
 }
 
 }  // namespace
@@ -833,7 +853,8 @@ PlaneRegions regions_on_plane(const Graph& graph, const Eigen::VectorXd& origin,
     setup.domain.v.push_back(v);
   }
   for (std::size_t i = 0; i < n; ++i)
-    setup.domain.edge.push_back(edge_through(setup.domain.v[i], setup.domain.v[(i + 1) % n], setup.s_max, setup.t_max));
+    setup.domain.edge.push_back(
+        edge_through(setup.domain.v[i], setup.domain.v[(i + 1) % n], static_cast<std::int64_t>(i), setup.s_max, setup.t_max));
   for (std::size_t i = 0; i < n; ++i)
     for (const Line2* edge : {&setup.domain.edge[(i + n - 1) % n], &setup.domain.edge[i]})
       setup.domain.v[i].on.emplace_back(edge->p, edge->q);

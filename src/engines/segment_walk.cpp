@@ -32,19 +32,15 @@ namespace {
 using detail::DdFamily;
 using detail::GraphTrack;
 using detail::kRoundoff;
+using detail::Term;
 using detail::two_sum;
 
 
-// A point where the state changes, with the half-width of the interval its true position lies in,
-// and the affine function (a + b t, computed) that vanishes there, so that the same function met
-// again (bit for bit) is recognised as the same cut.
 // An affine function a + b t of the segment's parameter, a and b in double-double.
 struct Line {
   double a = std::numeric_limits<double>::quiet_NaN(), a_lo = 0;
   double b = std::numeric_limits<double>::quiet_NaN(), b_lo = 0;
 
-  bool operator==(const Line& o) const { return a == o.a && a_lo == o.a_lo && b == o.b && b_lo == o.b_lo; }
-  Line operator-() const { return {-a, -a_lo, -b, -b_lo}; }
   // The value at t, and a bound on the error of computing it in double.
   double at(double t) const { return (a + b * t) + (a_lo + b_lo * t); }
   double rounding_at(double t) const { return 3 * kRoundoff * (std::abs(a) + std::abs(b * t) + std::abs(a_lo) + std::abs(b_lo * t)); }
@@ -70,14 +66,16 @@ Line difference(const DdFamily& x, Eigen::Index i, Eigen::Index j, double& round
   return d;
 }
 
+// A point where the state changes, with the half-width of the interval its true position lies in,
+// and the terms p, q (detail::Term) whose difference vanishes there, so that the same function met
+// again is recognised as the same cut (Walker::same_cut: proven from the terms, never from identical
+// bits alone).
 struct Cut {
   double t = 0;
   double window = 0;
-  Line line;                 // the function that vanishes at the cut
+  Term p{-2, -1, 0}, q{-2, -1, 0};  // an end or chunk boundary: no function
   bool segment_end = false;  // an end of the whole segment (exact), not a cut nor a chunk boundary
   bool chunk_boundary = false;  // a boundary between two chunks the threads walk (see pieces_on_segment)
-
-  bool same_function(const Line& f) const { return line == f || line == -f; }
 };
 
 // Shared between the threads: the pieces and the length of segment finished, for progress, and
@@ -147,6 +145,12 @@ class Walker {
 
   double error_at(const Eigen::MatrixXd& e, Eigen::Index r, double t) const { return e(r, 0) + std::abs(t) * e(r, 1); }
 
+  // Whether p - q (up to sign) is proven to be the function that vanishes at `cut`.
+  bool same_cut(const Cut& cut, const Term& p, const Term& q) {
+    return (track_.same_function(cut.p, p) && track_.same_function(cut.q, q)) ||
+           (track_.same_function(cut.p, q) && track_.same_function(cut.q, p));
+  }
+
   [[noreturn]] void uncertain(int unit, Eigen::Index element, double t, const std::string& why) const {
     std::ostringstream out;
     out.precision(17);
@@ -179,12 +183,13 @@ class Walker {
     return cmp(abs(v), abs(s) * (mpq_class(hi.t) - mpq_class(lo.t))) > 0 ? sv : 2;
   }
 
-  // The crossing of f(t) = a + b t (error ea + |t| eb) with 0 on [lo, hi], if it crosses there.
-  // Returns false when f keeps one certified sign on the sub-segment. `exact` gives f's exact value and
-  // slope at an exact end of the segment, for where the bound cannot tell its sign there.
+  // The crossing of f(t) = a + b t (error ea + |t| eb), computed for terms p - q, with 0 on [lo, hi],
+  // if it crosses there. Returns false when f keeps one certified sign on the sub-segment. `exact`
+  // gives f's exact value and slope at an exact end of the segment, for where the bound cannot tell
+  // its sign there.
   template <class Exact>
-  bool crossing(int unit, Eigen::Index element, const Line& f, double ea, double eb, const Cut& lo, const Cut& hi,
-                Cut& cut, const Exact& exact) {
+  bool crossing(int unit, Eigen::Index element, const Line& f, const Term& p, const Term& q, double ea, double eb,
+                const Cut& lo, const Cut& hi, Cut& cut, const Exact& exact) {
     const double f_lo = f.at(lo.t), f_hi = f.at(hi.t);
     const double slope = std::abs(f.b) + std::abs(f.b_lo);
     const double err_lo = ea + std::abs(lo.t) * eb + slope * lo.window + f.rounding_at(lo.t);
@@ -196,7 +201,8 @@ class Walker {
       if (least_slope <= 0) uncertain(unit, element, lo.t, "its slope is within its error bound");
       cut.t = f.zero();
       cut.window = (ea + std::abs(cut.t) * eb) / least_slope + 4 * kRoundoff * std::abs(cut.t);
-      cut.line = f;
+      cut.p = p;
+      cut.q = q;
       return true;
     };
     if (lo_sure && hi_sure) {
@@ -204,10 +210,10 @@ class Walker {
       return place();
     }
     // An end within the error bound: fine only if that end is exactly this function's zero (the same
-    // hyperplane met again, bit for bit, or an exact zero with no error at an exact end), and then
-    // the other end decides.
+    // hyperplane met again, as proven by the terms, or an exact zero with no error at an exact end),
+    // and then the other end decides.
     auto zero_at = [&](const Cut& end, double value, double err) {
-      return end.same_function(f) || (value == 0 && err == 0 && end.segment_end);
+      return same_cut(end, p, q) || (value == 0 && err == 0 && end.segment_end);
     };
     if (!lo_sure && hi_sure && zero_at(lo, f_lo, err_lo)) return false;
     if (!hi_sure && lo_sure && zero_at(hi, f_hi, err_hi)) return false;
@@ -253,7 +259,8 @@ class Walker {
           s = at->slope[node.inputs[0]][i];
           return true;
         };
-        if (crossing(u, i, line_of(x, i), e(i, 0), e(i, 1), lo, hi, cut, exact)) cuts.push_back(cut);
+        if (crossing(u, i, line_of(x, i), track_.term(node.inputs[0], i), Term{}, e(i, 0), e(i, 1), lo, hi, cut, exact))
+          cuts.push_back(cut);
         continue;
       }
       for (double c : {node.lo, node.hi}) {
@@ -272,9 +279,17 @@ class Walker {
           s = at->slope[node.inputs[0]][i];
           return true;
         };
-        if (crossing(u, i, f, e(i, 0) + rounding, e(i, 1), lo, hi, cut, exact)) cuts.push_back(cut);
+        if (crossing(u, i, f, track_.term(node.inputs[0], i), Term{-1, 0, c}, e(i, 0) + rounding, e(i, 1), lo, hi, cut,
+                     exact))
+          cuts.push_back(cut);
       }
     }
+  }
+
+  // Entry `index` of the stacked inputs of Max node u as a term.
+  Term term(int u, std::int64_t index) const {
+    const auto [node, element] = track_.max_source(u, index);
+    return track_.term(node, element);
   }
 
   // The exact value and slope of entry `index` of the stacked inputs of Max node u.
@@ -310,7 +325,7 @@ class Walker {
     const DdFamily& x = track_.max_input(u);
     const Eigen::MatrixXd& e = track_.max_error(u);
     const SparseRows& windows = node.rows;
-    auto identical = [&](std::int64_t i, std::int64_t j) { return line_of(x, i) == line_of(x, j); };
+    auto identical = [&](std::int64_t i, std::int64_t j) { return track_.same_function(term(u, i), term(u, j)); };
     // The slope of line i minus that of line j, in double-double, compared with 0.
     auto steeper = [&](std::int64_t i, std::int64_t j) {
       double ra, rb;
@@ -327,7 +342,7 @@ class Walker {
       const double err = e(i, 0) + e(j, 0) + ra + std::abs(at.t) * (e(i, 1) + e(j, 1) + rb) +
                          (std::abs(d.b) + std::abs(d.b_lo)) * at.window + d.rounding_at(at.t);
       if (gap > err) return false;
-      if (at.same_function(d)) return true;
+      if (same_cut(at, term(u, i), term(u, j))) return true;
       // Exactly equal, with no error, at an exact end of the segment (two blank patches of an image
       // that the segment's direction tells apart): they meet there and nowhere inside.
       if (gap == 0 && err == 0 && at.segment_end) return true;
@@ -378,7 +393,8 @@ class Walker {
             const double least_slope = std::abs(d.b) * (1 - 2 * kRoundoff) - eb;
             if (least_slope <= 0) uncertain(u, w, t, "two inputs of the window have slopes within their error bounds");
             next.window = (ea + std::abs(t) * eb) / least_slope + 4 * kRoundoff * std::abs(t);
-            next.line = d;
+            next.p = term(u, current);
+            next.q = term(u, j);
           }
         }
         if (next_line < 0) break;
@@ -411,7 +427,7 @@ class Walker {
         std::int64_t pick = best;
         for (std::int64_t k = windows.start[w]; k < windows.start[w + 1]; ++k) {
           const std::int64_t j = windows.index[k];
-          if (j < pick && line_of(x, j) == line_of(x, best)) pick = j;
+          if (j < pick && track_.same_function(term(u, j), term(u, best))) pick = j;
         }
         state[w] = pick;
       }
@@ -493,12 +509,12 @@ class Walker {
     else
       unit_cuts(u, lo, hi, cuts);
     std::sort(cuts.begin(), cuts.end(), [](const Cut& p, const Cut& q) { return p.t < q.t; });
-    // One cut per point: bit-identical positions of the same function merge; any other two cuts
-    // (or a cut and an end) must be farther apart than their error windows.
+    // One cut per point: identical positions of one function (proven by the terms) merge; any other
+    // two cuts (or a cut and an end) must be farther apart than their error windows.
     bounds.assign(1, lo);
     for (const Cut& cut : cuts) {
       const Cut& last = bounds.back();
-      if (cut.t == last.t && last.same_function(cut.line)) continue;
+      if (cut.t == last.t && same_cut(last, cut.p, cut.q)) continue;
       check_gap(u, last, cut);
       bounds.push_back(cut);
     }
