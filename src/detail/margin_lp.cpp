@@ -48,6 +48,26 @@ RELUTOPE_CLONES void eliminate(double* t, long stride, int rows, int cols, int r
   for (int j = 0; j < cols; ++j) reduced[j] -= f * pivot_row[j];
 }
 
+// r[i] /= g[i] for i < n.
+RELUTOPE_CLONES void divide(double* __restrict r, const double* __restrict g, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) r[i] /= g[i];
+}
+
+// The index of the first least of r[0..n) (n >= 1, no NaN): the least by four running minima
+// (no branch, no chain of dependent compares), then its first index: the index a single scan
+// with `<` gives.
+std::size_t first_least(const double* r, std::size_t n) {
+  double least[4] = {r[0], r[0], r[0], r[0]};
+  std::size_t c = 0;
+  for (; c + 4 <= n; c += 4)
+    for (int l = 0; l < 4; ++l) least[l] = r[c + l] < least[l] ? r[c + l] : least[l];
+  for (; c < n; ++c) least[0] = r[c] < least[0] ? r[c] : least[0];
+  const double m = std::min(std::min(least[0], least[1]), std::min(least[2], least[3]));
+  c = 0;
+  while (r[c] != m) ++c;
+  return c;
+}
+
 }  // namespace
 
 MarginLp::MarginLp(const Eigen::VectorXd& lo, const Eigen::VectorXd& hi) : lo_(lo), hi_(hi) {}
@@ -302,25 +322,31 @@ int MarginLp::dual(State& s, double stop_below) {
     // taken in increasing order (one at a time: most rows pass only a few before one enters).
     // Written without a branch (which half the columns would mispredict): each column is stored,
     // and kept by moving on.
-    if (candidates_.size() < static_cast<std::size_t>(cols)) candidates_.resize(cols);
+    if (ratio_.size() < static_cast<std::size_t>(cols)) ratio_.resize(cols), gain_.resize(cols), column_.resize(cols);
     const double sign = rise ? 1.0 : -1.0;
     const double* t_row = &tableau(row, 0);
+    double* ratio = ratio_.data();
+    double* gain = gain_.data();
+    int* column = column_.data();
     std::size_t found = 0;
     for (int j = 0; j < cols; ++j) {
-      const double gain = -t_row[j] * s.direction[j] * sign;
+      const double g = -t_row[j] * s.direction[j] * sign;
       const double slope = -s.d[j] * s.direction[j];  // >= 0 up to rounding: clipped, (x + |x|) / 2
-      candidates_[found] = {(slope + std::abs(slope)) * 0.5 / gain, gain, j};
-      found += gain > kPivot;
+      ratio[found] = (slope + std::abs(slope)) * 0.5;
+      gain[found] = g;
+      column[found] = j;
+      found += g > kPivot;
     }
+    divide(ratio, gain, found);  // the candidates' breakpoints, in one vectorised pass
     flips_.clear();
     int enter = -1;
     for (std::size_t left = found; left > 0; --left) {
-      std::size_t next = 0;
-      for (std::size_t c = 1; c < left; ++c)
-        if (candidates_[c].ratio < candidates_[next].ratio) next = c;
-      const int j = candidates_[next].column;
-      const double room = candidates_[next].gain * (s.upper[j] - s.lower[j]);
-      candidates_[next] = candidates_[left - 1];
+      const std::size_t next = first_least(ratio, left);
+      const int j = column[next];
+      const double room = gain[next] * (s.upper[j] - s.lower[j]);
+      ratio[next] = ratio[left - 1];
+      gain[next] = gain[left - 1];
+      column[next] = column[left - 1];
       if (std::isfinite(room) && excess - room > kFeasibility) {
         flips_.push_back(j);
         excess -= room;

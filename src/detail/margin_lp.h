@@ -76,11 +76,10 @@ class MarginLp {
   Eigen::VectorXd vertex(const State& s, const Matrix& a, const Vector& b) const;
   Eigen::VectorXd lo_, hi_;
   std::vector<State> slots_;
-  struct Candidate {  // of the dual ratio test: its breakpoint |d_j| / gain
-    double ratio, gain;
-    int column;
-  };
-  std::vector<Candidate> candidates_;
+  // The dual ratio test's candidates, in arrays of their own (for the vectorised passes): their
+  // breakpoints |d_j| / gain, gains and columns.
+  std::vector<double> ratio_, gain_;
+  std::vector<int> column_;
   std::vector<int> flips_;
 };
 
