@@ -18,6 +18,7 @@
 #include "relutope/network.h"
 #include "relutope/slice.h"
 #include "support/exact_reference.h"
+#include "support/graphs.h"
 
 namespace relutope {
 namespace {
@@ -110,32 +111,8 @@ TEST(PlaneWalk, SameCountForAnyNumberOfThreads) {
   EXPECT_EQ(regions_in_triangle(graph, a, b, c, 0.5, three).regions, single.regions);
 }
 
-Graph relu_of_matmul(const Eigen::MatrixXd& weight, const Eigen::VectorXd& bias = {}) {
-  Graph g;
-  GraphNode input;
-  input.kind = OpKind::kInput;
-  input.name = "x";
-  input.shape = {1, weight.rows()};
-  GraphNode matmul;
-  matmul.kind = OpKind::kMatMul;
-  matmul.name = "matmul";
-  matmul.op_type = "MatMul";
-  matmul.inputs = {0};
-  matmul.weight = weight;  // K x N
-  matmul.bias = bias;
-  matmul.shape = {1, weight.cols()};
-  GraphNode relu;
-  relu.kind = OpKind::kRelu;
-  relu.name = "relu";
-  relu.op_type = "Relu";
-  relu.inputs = {1};
-  relu.slope = Eigen::VectorXd::Zero(1);
-  relu.shape = matmul.shape;
-  g.nodes = {input, matmul, relu};
-  g.input = 0;
-  g.output = 2;
-  return g;
-}
+using graphs::max_of_matmul;
+using graphs::relu_of_matmul;
 
 // z = x1 - x2 through the corner (1, 1) of the triangle, where 1 - 1 is exactly 0 but within the
 // error bound of a computed dot product: the exact value at the corner decides (a unit at its
@@ -216,14 +193,7 @@ TEST(PlaneWalk, IdenticalBitsOfTwoFunctionsAreNoTieUnlessProven) {
   for (const bool twins : {false, true}) {
     SCOPED_TRACE(twins ? "duplicated weights" : "different functions");
     if (twins) w(1, 1) = 0;
-    Graph g = relu_of_matmul(w);
-    GraphNode& max = g.nodes[2];
-    max.kind = OpKind::kMax;
-    max.op_type = "MaxPool";
-    max.slope.resize(0);
-    max.rows.start = {0, 2};
-    max.rows.index = {0, 1};
-    max.shape = {1, 1};
+    const Graph g = max_of_matmul(w);
     detail::DdFamily x, y;
     x.hi.resize(2, 3);
     x.hi << a, b - a, c - a;

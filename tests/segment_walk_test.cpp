@@ -18,6 +18,7 @@
 #include "relutope/network.h"
 #include "relutope/segment.h"
 #include "relutope/slice.h"
+#include "support/graphs.h"
 
 namespace relutope {
 namespace {
@@ -226,47 +227,8 @@ TEST(SegmentWalk, BreakpointsAgreeWithTheDenseEnginesOnTheLoweredNetwork) {
   for (std::size_t i = 0; i < dense.size(); ++i) EXPECT_NEAR(dense[i], walked[i], 1e-9) << "breakpoint " << i;
 }
 
-// input (2) -> MatMul -> Relu: a hand-built graph for the edge cases.
-Graph relu_of_matmul(const Eigen::MatrixXd& weight) {
-  Graph g;
-  GraphNode input;
-  input.kind = OpKind::kInput;
-  input.name = "x";
-  input.shape = {1, weight.rows()};
-  GraphNode matmul;
-  matmul.kind = OpKind::kMatMul;
-  matmul.name = "matmul";
-  matmul.op_type = "MatMul";
-  matmul.inputs = {0};
-  matmul.weight = weight;  // K x N
-  matmul.shape = {1, weight.cols()};
-  GraphNode relu;
-  relu.kind = OpKind::kRelu;
-  relu.name = "relu";
-  relu.op_type = "Relu";
-  relu.inputs = {1};
-  relu.slope = Eigen::VectorXd::Zero(1);
-  relu.shape = matmul.shape;
-  g.nodes = {input, matmul, relu};
-  g.input = 0;
-  g.output = 2;
-  g.source = "hand-built";
-  return g;
-}
-
-// input (2) -> MatMul -> one MaxPool window over its two outputs.
-Graph max_of_matmul(const Eigen::MatrixXd& weight) {
-  Graph g = relu_of_matmul(weight);
-  GraphNode& max = g.nodes[2];
-  max.kind = OpKind::kMax;
-  max.name = "pool";
-  max.op_type = "MaxPool";
-  max.slope.resize(0);
-  max.rows.start = {0, 2};
-  max.rows.index = {0, 1};
-  max.shape = {1, 1};
-  return g;
-}
+using graphs::max_of_matmul;
+using graphs::relu_of_matmul;
 
 // Whether the MatMul of `g` gives its two outputs the same double-double bits at both points.
 bool same_bits(const Graph& g, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
@@ -417,14 +379,7 @@ TEST(SegmentWalk, TheSegmentBetweenTwoPointsEndsAtTheSecondExactly) {
 TEST(SegmentWalk, MaxInputsEqualAtAnExactEndAreDecidedByTheirExactSlopes) {
   Eigen::MatrixXd w(2, 2);
   w << 1, 3, 1, -1;
-  Graph g = relu_of_matmul(w);
-  GraphNode& max = g.nodes[2];
-  max.kind = OpKind::kMax;
-  max.op_type = "MaxPool";
-  max.slope.resize(0);
-  max.rows.start = {0, 2};
-  max.rows.index = {0, 1};
-  max.shape = {1, 1};
+  const Graph g = max_of_matmul(w);
   EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(0, 1)).pieces, 1);
   // Going the other way the second input leads inside: still one piece, and the output is 3 - t + ...
   EXPECT_EQ(pieces_on_segment(g, Eigen::Vector2d(1, 1), Eigen::Vector2d(0, -1)).pieces, 1);

@@ -278,8 +278,7 @@ void conv_columns_at(const ConvGeometry& g, int group, const double* in, const s
         double* row = out + ((static_cast<Eigen::Index>(ci) * g.kernel_h + i) * g.kernel_w + j) * p;
         for (Eigen::Index q = 0; q < p; ++q) {
           const int oh = static_cast<int>(at[q] / g.out_w), ow = static_cast<int>(at[q] % g.out_w);
-          const int ih = oh * g.stride_h - g.pad_top + i * g.dilation_h;
-          const int iw = ow * g.stride_w - g.pad_left + j * g.dilation_w;
+          const int ih = conv_input_row(g, oh, i), iw = conv_input_col(g, ow, j);
           row[q] = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w ? plane[static_cast<Eigen::Index>(ih) * g.in_w + iw] : 0.0;
         }
       }
@@ -644,15 +643,25 @@ std::vector<std::int64_t> padded_to_blocks(const std::vector<std::int64_t>& at) 
   while (!padded.empty() && padded.size() % 8 != 0) padded.push_back(at.back());
   return padded;
 }
+
+// What conv_dd_at and conv_fma_at set up alike: the positions padded to whole blocks, the outputs per
+// group, the output positions per channel and the patch length.
+struct ConvAt {
+  ConvAt(const GraphNode& node, const std::vector<std::int64_t>& positions)
+      : at(padded_to_blocks(positions)), g(node.conv), mg(g.out_channels / g.groups),
+        out_hw(static_cast<Eigen::Index>(g.out_h) * g.out_w),
+        patch(static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w),
+        p(static_cast<Eigen::Index>(at.size())) {}
+  const std::vector<std::int64_t> at;
+  const ConvGeometry& g;
+  const int mg;
+  const Eigen::Index out_hw, patch, p;
+};
 }  // namespace
 
 void conv_dd_at(const GraphNode& node, const DdFamily& x, const std::vector<std::int64_t>& positions, DdFamily& y) {
-  const std::vector<std::int64_t> at = padded_to_blocks(positions);
-  const ConvGeometry& g = node.conv;
-  const int mg = g.out_channels / g.groups;
-  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
-  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
-  const Eigen::Index p = static_cast<Eigen::Index>(at.size());
+  const ConvAt setup(node, positions);
+  const auto& [at, g, mg, out_hw, patch, p] = setup;
   if (p == 0) return;
   RowMajor ch(patch, p), cl(patch, p), yh(mg, p), yl(mg, p);
   const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight
@@ -674,12 +683,8 @@ void conv_dd_at(const GraphNode& node, const DdFamily& x, const std::vector<std:
 
 void conv_fma_at(const GraphNode& node, const Eigen::MatrixXd& x, const std::vector<std::int64_t>& positions,
                  Eigen::MatrixXd& y) {
-  const std::vector<std::int64_t> at = padded_to_blocks(positions);
-  const ConvGeometry& g = node.conv;
-  const int mg = g.out_channels / g.groups;
-  const Eigen::Index out_hw = static_cast<Eigen::Index>(g.out_h) * g.out_w;
-  const Eigen::Index patch = static_cast<Eigen::Index>(g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
-  const Eigen::Index p = static_cast<Eigen::Index>(at.size());
+  const ConvAt setup(node, positions);
+  const auto& [at, g, mg, out_hw, patch, p] = setup;
   if (p == 0) return;
   RowMajor columns(patch, p), out(mg, p);
   const Eigen::Index ws_o = 1, ws_k = node.weight.rows();  // column-major weight

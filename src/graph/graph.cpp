@@ -41,10 +41,10 @@ void conv_columns(const ConvGeometry& g, int group, const double* in, double* ou
       for (int j = 0; j < g.kernel_w; ++j) {
         const Eigen::Index r = (static_cast<Eigen::Index>(ci) * g.kernel_h + i) * g.kernel_w + j;
         for (int oh = 0; oh < g.out_h; ++oh) {
-          const int ih = oh * g.stride_h - g.pad_top + i * g.dilation_h;
+          const int ih = conv_input_row(g, oh, i);
           const bool row_inside = ih >= 0 && ih < g.in_h;
           for (int ow = 0; ow < g.out_w; ++ow) {
-            const int iw = ow * g.stride_w - g.pad_left + j * g.dilation_w;
+            const int iw = conv_input_col(g, ow, j);
             out[r * row_stride + (static_cast<Eigen::Index>(oh) * g.out_w + ow) * col_stride] =
                 row_inside && iw >= 0 && iw < g.in_w ? plane[static_cast<Eigen::Index>(ih) * g.in_w + iw] : 0.0;
           }
