@@ -753,30 +753,28 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   const double norm = std::sqrt(norm2);
   const double eps = engine_.tol_ * norm;
   const int num_vertices = in.num_vertices;
-  values_.resize(num_vertices);
+  if (values_.size() < static_cast<std::size_t>(num_vertices)) {  // buffers that only grow: resizing down
+    values_.resize(num_vertices);                                   // and up again would zero them each time
+    pos_.resize(num_vertices);
+    neg_.resize(num_vertices);
+  }
   with_dimension(d, [&](auto dim) {
     vertex_values<decltype(dim)::value>(in.x.data(), num_vertices, d, w, c, values_.data());
   });
-  pos_.resize(num_vertices);
-  neg_.resize(num_vertices);
-  int num_pos = 0, num_neg_found = 0;
+  int num_pos = 0, num_neg = 0;  // the first entries of pos_ and neg_
   bool any_on = false;  // on_ is only filled once a vertex is found on the cut
   double max_pos = 0, max_neg = 0;
-  if (vertex_sides(values_.data(), num_vertices, eps, pos_.data(), num_pos, neg_.data(), num_neg_found, max_pos,
-                   max_neg)) {
-    pos_.resize(num_pos);
-    neg_.resize(num_neg_found);
-  } else {
-    pos_.clear();
-    neg_.clear();
+  if (!vertex_sides(values_.data(), num_vertices, eps, pos_.data(), num_pos, neg_.data(), num_neg, max_pos,
+                    max_neg)) {
+    num_pos = num_neg = 0;
     max_pos = max_neg = 0;
     for (int v = 0; v < num_vertices; ++v) {
       const double s = values_[v];
       if (s > eps) {
-        pos_.push_back(v);
+        pos_[num_pos++] = v;
         max_pos = std::max(max_pos, s);
       } else if (s < -eps) {
-        neg_.push_back(v);
+        neg_[num_neg++] = v;
         max_neg = std::max(max_neg, -s);
       } else if (exactly_on && (*exactly_on)(in, v)) {
         // Proved to lie exactly on the hyperplane: it goes to both sides, tight on the new facet.
@@ -790,7 +788,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
       }
     }
   }
-  if (pos_.empty() || neg_.empty()) return pos_.empty() ? Side::kBelow : Side::kAbove;
+  if (num_pos == 0 || num_neg == 0) return num_pos == 0 ? Side::kBelow : Side::kAbove;
 
   // One free slot for the new facet; both children use the same slot with their own code.
   auto free_slot = [](const Cell& cell) {
@@ -812,8 +810,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   // percent of the pairs are edges (4% in 5-D, where a cell has ~40 vertices), so the test runs
   // over the masks of neg_ gathered in one array (one word each in the common case) and stores every
   // pair without a branch, and the rest of the work is done for the edges alone.
-  const int num_neg = static_cast<int>(neg_.size());
-  const std::size_t most = pos_.size() * neg_.size() + 8;
+  const std::size_t most = static_cast<std::size_t>(num_pos) * num_neg + 8;
   if (edge_p_.size() < most) {  // buffers that only grow: the loops below store without branching
     edge_p_.resize(most);
     edge_n_.resize(most);
@@ -822,21 +819,22 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   int* const ep = edge_p_.data();
   int* const en = edge_n_.data();
   if (words == 1) {
-    neg_mask_.resize(num_neg);
+    if (neg_mask_.size() < static_cast<std::size_t>(num_neg)) neg_mask_.resize(num_neg);  // only grows
     for (int k = 0; k < num_neg; ++k) neg_mask_[k] = cell->mask[neg_[k]];
-    const int num_pos_found = static_cast<int>(pos_.size());
 #ifdef RELUTOPE_AVX512_PAIRS
     if (engine_.avx512_)
-      num_edges = crossed_pairs_avx512(pos_.data(), num_pos_found, cell->mask.data(), neg_.data(), neg_mask_.data(),
+      num_edges = crossed_pairs_avx512(pos_.data(), num_pos, cell->mask.data(), neg_.data(), neg_mask_.data(),
                                        num_neg, d, ep, en);
     else
 #endif
-      num_edges = crossed_pairs_scalar(pos_.data(), num_pos_found, cell->mask.data(), neg_.data(), neg_mask_.data(),
+      num_edges = crossed_pairs_scalar(pos_.data(), num_pos, cell->mask.data(), neg_.data(), neg_mask_.data(),
                                        num_neg, d, ep, en);
   } else {
-    for (int p : pos_) {
+    for (int i = 0; i < num_pos; ++i) {
+      const int p = pos_[i];
       const std::uint64_t* mp = cell->vertex_mask(p);
-      for (int n : neg_) {
+      for (int k = 0; k < num_neg; ++k) {
+        const int n = neg_[k];
         const std::uint64_t* mn = cell->vertex_mask(n);
         int common = 0;
         for (int k = 0; k < words; ++k) common += popcount(mp[k] & mn[k]);
@@ -874,8 +872,8 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
   int num_on = 0;
   if (any_on)
     for (int v = 0; v < nv; ++v) num_on += on_[v];
-  const int num_above = static_cast<int>(pos_.size() + num_edges) + num_on;
-  const int num_below = static_cast<int>(neg_.size() + num_edges) + num_on;
+  const int num_above = num_pos + static_cast<int>(num_edges) + num_on;
+  const int num_below = num_neg + static_cast<int>(num_edges) + num_on;
   shape(below, d, words, cell->slots, num_below);
   shape(above, d, words, cell->slots, num_above);
   below.slots[slot] = below_code;

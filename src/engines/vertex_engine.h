@@ -172,7 +172,7 @@ class VertexEngine {
     std::deque<MaxPieces> pieces_;  // per split depth, grown on demand (a deque: references stay valid)
     Cell max_junk_;
     Cell garbage_free_;
-    std::vector<double> values_, interior_;
+    std::vector<double> values_, interior_;  // values_: split(), per vertex; only grows
     std::vector<double> hi_, lo_, l1_, row_values_;  // relu_states(): per row
     struct MapTerm {
       int output, row;
@@ -180,7 +180,7 @@ class VertexEngine {
     std::vector<MapTerm> terms_;  // start_map(): the outputs summed
     std::vector<double> coefficients_;
     std::vector<const double*> columns_;
-    std::vector<int> pos_, neg_;
+    std::vector<int> pos_, neg_;          // split(): the vertices above and below the cut; only grow
     std::vector<int> edge_p_, edge_n_;    // split(): the crossed edges (pos_ end, neg_ end); only grows
     std::vector<std::uint64_t> neg_mask_;  // split(): the masks of neg_ (one-word cells)
     std::vector<char> on_;
