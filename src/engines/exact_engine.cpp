@@ -54,24 +54,83 @@ double quotient(const mpz_class& num, double m_den, long e_den) {
   return std::ldexp(m_num / m_den, static_cast<int>(e));
 }
 
-}  // namespace
-
-void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor) {
-  const std::size_t stride = d + 1;
+// The rounding of [X, w] (d + 1 integers, w > 0) to out[0 .. d-1]; whether the filter may use it.
+bool round_vertex(const mpz_class* xw, int d, double* out) {
   bool ok = true;
   long e_den = 0;
   const double m_den = mpz_get_d_2exp(&e_den, xw[d].get_mpz_t());
   for (int j = 0; j < d; ++j) {
     const double a = quotient(xw[j], m_den, e_den);
-    approx.push_back(a);
+    out[j] = a;
     // The filter's error bound holds for doubles of normal size; a coordinate rounded to 0 must be 0.
     const double m = std::abs(a);
     if (m == 0 ? sgn(xw[j]) != 0 : !(m >= 0x1.0p-900 && m <= 0x1.0p900)) ok = false;
   }
+  return ok;
+}
+
+// The determinant of the n x n matrix m (row-major; overwritten) by Bareiss' fraction-free
+// elimination: every division is exact.
+void determinant(mpz_class* m, int n, mpz_class& det) {
+  bool negate = false;
+  mpz_class previous = 1;
+  for (int k = 0; k + 1 < n; ++k) {
+    if (sgn(m[k * n + k]) == 0) {
+      int r = k + 1;
+      while (r < n && sgn(m[r * n + k]) == 0) ++r;
+      if (r == n) {
+        det = 0;
+        return;
+      }
+      for (int j = k; j < n; ++j) mpz_swap(m[k * n + j].get_mpz_t(), m[r * n + j].get_mpz_t());
+      negate = !negate;
+    }
+    for (int i = k + 1; i < n; ++i) {
+      for (int j = k + 1; j < n; ++j) {
+        mpz_class& e = m[i * n + j];
+        e *= m[k * n + k];
+        mpz_submul(e.get_mpz_t(), m[i * n + k].get_mpz_t(), m[k * n + j].get_mpz_t());
+        mpz_divexact(e.get_mpz_t(), e.get_mpz_t(), previous.get_mpz_t());
+      }
+    }
+    previous = m[k * n + k];
+  }
+  det = m[(n - 1) * n + n - 1];
+  if (negate) det = -det;
+}
+
+}  // namespace
+
+namespace {
+thread_local bool vertices_on_demand = false;
+}  // namespace
+
+ExactVerticesOnDemand::ExactVerticesOnDemand() : previous_(vertices_on_demand) { vertices_on_demand = true; }
+ExactVerticesOnDemand::~ExactVerticesOnDemand() { vertices_on_demand = previous_; }
+bool ExactVerticesOnDemand::active() { return vertices_on_demand; }
+
+void ExactEngine::Cell::push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor) {
+  const std::size_t stride = d + 1;
+  approx.resize((n + 1) * d);
+  filterable.push_back(round_vertex(xw, d, &approx[n * d]));
   if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);
   for (std::size_t j = 0; j < stride; ++j) mpz_set(x[n * stride + j].get_mpz_t(), xw[j].get_mpz_t());
-  filterable.push_back(ok);
   cofactor.push_back(is_cofactor);
+  lazy.push_back(0);
+  error.push_back(0);
+  if (on.size() < n + 1) on.resize(n + 1);
+  on[n] = tight;
+  ++n;
+}
+
+void ExactEngine::Cell::push_lazy(const double* y, int d, double bound, const std::vector<ConstraintCode>& tight) {
+  const std::size_t stride = d + 1;
+  approx.insert(approx.end(), y, y + d);
+  if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);  // room for its integers
+  filterable.push_back(1);
+  cofactor.push_back(1);
+  lazy.push_back(1);
+  error.push_back(bound);
   if (on.size() < n + 1) on.resize(n + 1);
   on[n] = tight;
   ++n;
@@ -82,13 +141,17 @@ void ExactEngine::Cell::append(From& from, std::size_t v, int d, ConstraintCode 
   const std::size_t stride = d + 1;
   if (x.size() < (n + 1) * stride) x.resize((n + 1) * stride);
   auto* src = &from.x[v * stride];
-  for (std::size_t j = 0; j < stride; ++j) {
-    if constexpr (kMove) mpz_swap(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
-    else mpz_set(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+  if (!from.lazy[v]) {
+    for (std::size_t j = 0; j < stride; ++j) {
+      if constexpr (kMove) mpz_swap(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+      else mpz_set(x[n * stride + j].get_mpz_t(), src[j].get_mpz_t());
+    }
   }
   approx.insert(approx.end(), from.approx.begin() + v * d, from.approx.begin() + (v + 1) * d);
   filterable.push_back(from.filterable[v]);
   cofactor.push_back(from.cofactor[v]);
+  lazy.push_back(from.lazy[v]);
+  error.push_back(from.error[v]);
   if (on.size() < n + 1) on.resize(n + 1);
   std::vector<ConstraintCode>& t = on[n];
   if constexpr (kMove) t.swap(from.on[v]);
@@ -167,6 +230,7 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
     if (side == Worker::Side::kBoth) root_ = std::move(inside);
     ++num_domain_constraints_;
   }
+  lazy_ = ExactVerticesOnDemand::active();  // the domain's vertices above are exact: rounded_domain reads them
 }
 
 ExactEngine::RoundedDomain ExactEngine::rounded_domain(const Eigen::VectorXd& centre, const Eigen::VectorXd& scale) const {
@@ -263,9 +327,13 @@ ConstraintCode ExactEngine::Worker::side_code(ConstraintCode id) const {
   return max_code(g, state, state == code_state(id) ? code_other(id) : code_state(id));
 }
 
-void ExactEngine::Worker::emit(const Cell& cell) {
+void ExactEngine::Worker::emit(Cell& cell) {
   const int d = engine_.dim_;
   const std::size_t num_vertices = cell.num_vertices();
+  const bool want_vertices = sink_->wants_vertices(), want_volume = sink_->wants_volume();
+  if (want_vertices || want_volume)  // their coordinates are the vertices' roundings
+    for (std::size_t v = 0; v < num_vertices; ++v)
+      if (cell.lazy[v]) materialize(cell, v);
   // The interior point: the mean of the vertices' roundings (a point of the region up to rounding,
   // as the floating-point engines give it).
   interior_.assign(d, 0.0);
@@ -277,7 +345,6 @@ void ExactEngine::Worker::emit(const Cell& cell) {
   leaf.interior_point = interior_.data();
   leaf.in_input_coordinates = true;
   leaf.depth = std::numeric_limits<double>::infinity();  // exact: no region is fragile
-  const bool want_vertices = sink_->wants_vertices(), want_volume = sink_->wants_volume();
   if (sink_->wants_constraints() || want_vertices || want_volume) {
     // A constraint is a facet iff the face it cuts out is a maximal proper face: its vertex set is
     // contained in no other constraint's (exact, since the tight sets are exact). The cell's distinct
@@ -526,9 +593,84 @@ void ExactEngine::Worker::descend_max(const Cell& cell, int layer, int entry, In
   }
 }
 
-const mpz_class& ExactEngine::Worker::exact_value(const Cell& cell, const mpz_class* f, std::size_t v) {
+void ExactEngine::Worker::materialize(Cell& cell, std::size_t v) {
+  // The vertex solves the d rows [a, c] of its constraints, a·X + c w = 0: [X, w] is the null vector
+  // of that d x (d + 1) matrix, whose entry j is (-1)^j times the minor without column j, as the
+  // eager crossings' vectors are (split), up to sign.
+  const int d = engine_.dim_, stride = d + 1;
+  minors_.resize(static_cast<std::size_t>(d) * stride);
+  square_.resize(static_cast<std::size_t>(d) * d);
+  for (int i = 0; i < d; ++i) {
+    const mpz_class* r = row(cell.on[v][i]);
+    for (int j = 0; j <= d; ++j) minors_[i * stride + j] = r[j];
+  }
+  mpz_class* x = &cell.x[v * stride];
+  for (int j = 0; j <= d; ++j) {
+    for (int i = 0; i < d; ++i)
+      for (int k = 0, c = 0; k <= d; ++k)
+        if (k != j) square_[i * d + c++] = minors_[i * stride + k];
+    determinant(square_.data(), d, x[j]);
+    if (j % 2) x[j] = -x[j];
+  }
+  if (sgn(x[d]) == 0) throw std::logic_error("exact engine: a vertex's constraints do not determine it");
+  if (sgn(x[d]) < 0)
+    for (int j = 0; j <= d; ++j) mpz_neg(x[j].get_mpz_t(), x[j].get_mpz_t());
+  cell.filterable[v] = round_vertex(x, d, &cell.approx[v * d]);
+  cell.cofactor[v] = 1;
+  cell.lazy[v] = 0;
+  cell.error[v] = 0;
+}
+
+double ExactEngine::Worker::lazy_crossing(const Cell& cell, std::size_t p, std::size_t n) {
+  // The crossing is xp + t (xn - xp), t = vp / (vp - vn) for the values vp > 0 > vn of f at the
+  // ends. In doubles: the filter's values a ~ vp and -b ~ vn of the scaled f, within ea and eb of
+  // them (> 0 as the filter decided the signs), t = a / (a + b), and y = yp + t (yn - yp) from the
+  // ends' approximations, within ep and en of them per coordinate. With u = 2^-53:
+  // |a / (a + b) - t*| <= (ea (b + eb) + (a + ea) eb) / ((a + b)(a + b - ea - eb)), the rounded t
+  // within 3u of a / (a + b) (two roundings, t <= 1), and per coordinate
+  // |y - x*| <= (1 - t) ep + t en + |t - t*| |xn* - xp*| + 3.01u (|yp| + |yn|) (y's three roundings)
+  // <= max(ep, en) + (|t - t*|)(|yn - yp| (1 + 2u) + ep + en) + 3.01u (|yp| + |yn|),
+  // plus 2^-1020 for products below the normal range (more than the 2^-1074 each, normal: see classify). The bound is itself computed in doubles, a
+  // few dozen roundings of positive terms: the factor 1 + 2^-40 covers them; `low`, a lower bound on
+  // a + b - ea - eb, keeps 8u (a + b) for its own three roundings (< 2.01u (a + b)). The bound
+  // grows by a factor of about |f|_1 |yn - yp| / |f·(yn - yp)| per cut; a crossing whose bound is
+  // not small against its ends (2^-10) is computed in integers at once, as later cuts would need them.
+  constexpr double u = 0x1.0p-53;
+  const int d = engine_.dim_;
+  const double a = filter_value_[p], b = -filter_value_[n];
+  const double ea = filter_bound_[p], eb = filter_bound_[n];
+  const double* yp = &cell.approx[p * d];
+  const double* yn = &cell.approx[n * d];
+  // The ends' errors: a rounded vertex is within 3 2^-52 |y_j| of each coordinate (Cell::push).
+  const auto end_error = [&](std::size_t v, const double* y) {
+    if (cell.lazy[v]) return cell.error[v];
+    double top = 0;
+    for (int j = 0; j < d; ++j) top = std::max(top, std::abs(y[j]));
+    return 0x1.8002p-51 * top;
+  };
+  const double ep = end_error(p, yp), en = end_error(n, yn);
+  const double sum = a + b, low = sum * (1 - 8 * u) - ea - eb;
+  if (!(low > 0)) return -1;
+  const double t = a / sum;
+  const double dt = (ea * (b + eb) + (a + ea) * eb) / (sum * (1 - 8 * u) * low) + 3 * u;
+  double step = 0, size = 0;
+  lazy_point_.resize(d);
+  for (int j = 0; j < d; ++j) {
+    const double delta = yn[j] - yp[j];
+    lazy_point_[j] = yp[j] + t * delta;
+    step = std::max(step, std::abs(delta));
+    size = std::max(size, std::abs(yp[j]) + std::abs(yn[j]));
+    if (!(std::abs(lazy_point_[j]) <= 0x1.0p900)) return -1;
+  }
+  const double bound =
+      (std::max(ep, en) + dt * (step * (1 + 2 * u) + ep + en) + 3.01 * u * size + 0x1.0p-1020) * (1 + 0x1.0p-40);
+  return bound <= 0x1.0p-10 * (size + step) ? bound : -1;  // NaN fails too
+}
+
+const mpz_class& ExactEngine::Worker::exact_value(Cell& cell, const mpz_class* f, std::size_t v) {
   mpz_class& value = value_[v];
   if (has_value_[v]) return value;
+  if (cell.lazy[v]) materialize(cell, v);
   const int d = engine_.dim_;
   const mpz_class* x = cell.vertex(v, d);
   mpz_mul(value.get_mpz_t(), f[d].get_mpz_t(), x[d].get_mpz_t());
@@ -537,7 +679,7 @@ const mpz_class& ExactEngine::Worker::exact_value(const Cell& cell, const mpz_cl
   return value;
 }
 
-ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const mpz_class* f) {
+ExactEngine::Worker::Side ExactEngine::Worker::classify(Cell& cell, const mpz_class* f) {
   const int d = engine_.dim_, stride = d + 1;
   const std::size_t num_vertices = cell.num_vertices();
   // Signs first in doubles with a rounding-error bound (a filter, as in CGAL's Epeck): only the
@@ -567,11 +709,20 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
   }
   sign_.assign(num_vertices, 0);
   has_value_.assign(num_vertices, 0);
+  filtered_.assign(num_vertices, 0);
   if (value_.size() < num_vertices) value_.resize(num_vertices);
+  if (filter_value_.size() < num_vertices) filter_value_.resize(num_vertices), filter_bound_.resize(num_vertices);
   const bool no_filter = top == std::numeric_limits<long>::min();  // f = 0
+  if (no_filter) return Side::kBelow;  // 0 at every vertex
+  // A lazy vertex is within error[v] of its approximation in every coordinate: |f*|_1 error[v] more
+  // on the value, with |f*|_1 < (|fd|_1 + d 2^-899)(1 + 2^-52) for the scaled exact f (truncated
+  // and flushed coefficients; the factor 1 + 2^-40 also covers this sum's roundings).
+  double f_norm = d * 0x1.0p-899;
+  for (int j = 0; j < d; ++j) f_norm += std::abs(fd[j]);
+  f_norm *= 1 + 0x1.0p-40;
   bool pos = false, neg = false;
   for (std::size_t v = 0; v < num_vertices; ++v) {
-    if (no_filter || !cell.filterable[v]) {
+    if (!cell.filterable[v]) {
       sign_[v] = sgn(exact_value(cell, f, v));
     } else {
       const double* y = &cell.approx[v * d];
@@ -585,11 +736,17 @@ ExactEngine::Worker::Side ExactEngine::Worker::classify(const Cell& cell, const 
       // The sum of d + 1 products of roundings (relative error < 2^-52 for f_j, < 3 2^-52 for y_j)
       // in d + 1 rounded operations: < (4.01 + (d + 1) / 2) 2^-52 magnitude < 4 (d + 3) 2^-52
       // magnitude, plus the flushed f_j (< 2^-900 |y_j|) and the products that fall below the
-      // normal range (< 2^-1074 each). NaNs fail the test and go exact.
-      double bound = 4 * (d + 3) * 0x1.0p-52 * magnitude + (d + 1) * 0x1.0p-1070;
+      // normal range (< 2^-1074 each, < 2^-1020 together: a normal number, as arithmetic that makes
+      // a subnormal takes a microcode assist of ~150 cycles, which cost most of this loop). NaNs
+      // fail the test and go exact.
+      double bound = 4 * (d + 3) * 0x1.0p-52 * magnitude + 0x1.0p-1020;
       if (flushed) bound += 0x1.0p-899 * size;
+      if (cell.lazy[v]) bound = (bound + f_norm * cell.error[v]) * (1 + 0x1.0p-50);
       if (std::abs(approx) > bound) {
         sign_[v] = approx > 0 ? 1 : -1;
+        filtered_[v] = 1;
+        filter_value_[v] = approx;
+        filter_bound_[v] = bound;
       } else {
         sign_[v] = sgn(exact_value(cell, f, v));
       }
@@ -665,6 +822,14 @@ ExactEngine::Worker::Side ExactEngine::Worker::split(Cell& cell, const mpz_class
   // an exact division (the division is checked, q·D = u, so a wrong guess only costs the gcd below,
   // which reduces u to lowest terms otherwise). A gcd cost half of a 5-input count.
   const auto cross = [&](std::size_t p, std::size_t n) {
+    if (engine_.lazy_ && filtered_[p] && filtered_[n] && static_cast<int>(common_.size()) == d - 1) {
+      const double bound = lazy_crossing(cell, p, n);
+      if (bound >= 0) {
+        common_.insert(std::upper_bound(common_.begin(), common_.end(), id), id);
+        cuts_.push_lazy(lazy_point_.data(), d, bound, common_);
+        return;
+      }
+    }
     exact_value(cell, f, p);
     exact_value(cell, f, n);
     const mpz_class* xp = cell.vertex(p, d);

@@ -31,6 +31,25 @@ namespace relutope::detail {
 // beyond, a box has too many corners for rational arithmetic, and such a run stops uncertified.
 constexpr int kMaxExactDim = 12;
 
+/// While one of these lives on a thread, exact engines built on that thread keep a new vertex as its
+/// approximation in doubles with a rigorous error bound, and compute its integers only when a cut
+/// needs them (the filter cannot decide a sign there, or a crossing cannot be bounded): on the bench
+/// nets no vertex ever does. Counts, patterns and facets are the same; a leaf's interior point is then
+/// the mean of the approximations, not of the vertices' roundings, so only a caller that reads the
+/// leaves' patterns and facets alone may open one (certify_count's exact pass).
+class ExactVerticesOnDemand {
+ public:
+  ExactVerticesOnDemand();
+  ~ExactVerticesOnDemand();
+  ExactVerticesOnDemand(const ExactVerticesOnDemand&) = delete;
+  ExactVerticesOnDemand& operator=(const ExactVerticesOnDemand&) = delete;
+  /// Whether one lives on the calling thread.
+  static bool active();
+
+ private:
+  bool previous_;
+};
+
 class ExactEngine {
  public:
   using Rational = ExactNetwork::Rational;
@@ -55,9 +74,12 @@ class ExactEngine {
   struct Cell {
     std::size_t num_vertices() const { return n; }
     const mpz_class* vertex(std::size_t v, int d) const { return &x[v * (d + 1)]; }
-    void clear() { n = 0, approx.clear(), filterable.clear(), cofactor.clear(); }
+    void clear() { n = 0, approx.clear(), filterable.clear(), cofactor.clear(), lazy.clear(), error.clear(); }
     // Appends [X, w] (d + 1 integers, w > 0) with its rounding.
     void push(const mpz_class* xw, int d, const std::vector<ConstraintCode>& tight, bool is_cofactor);
+    // Appends a vertex without its integers: y (d doubles) within `bound` of it in every coordinate,
+    // tight on exactly d constraints (`tight`, sorted), whose rows' cofactor vector it is.
+    void push_lazy(const double* y, int d, double bound, const std::vector<ConstraintCode>& tight);
     // Appends vertex v of `from`, tight also on `id` when id != 0.
     void push(const Cell& from, std::size_t v, int d, ConstraintCode id);
     // The same, moving vertex v's integers and tight set out of `from` (left unspecified there).
@@ -70,6 +92,11 @@ class ExactEngine {
     // Per vertex: [X, w] is, up to sign, the cofactor vector of the rows (Worker::row) of its d tight
     // constraints (the minors of that d x (d + 1) matrix), not reduced. See Worker::split.
     std::vector<char> cofactor;
+    // Per vertex: 1 if its integers are not computed (see ExactVerticesOnDemand); then approx is
+    // within error[v] of it in every coordinate (for the others error[v] is 0 and approx their
+    // rounding), and the vertex is tight on exactly d constraints, which determine it.
+    std::vector<char> lazy;
+    std::vector<double> error;
     // Sorted ids of the constraints tight at each vertex: the domain's as domain_code (the box's
     // faces first, then its extra half-spaces), a neuron's hyperplane as neuron_code(g, false), a
     // Max unit's hyperplane z_i = z_j (i < j) as max_code(g, i, j).
@@ -132,9 +159,18 @@ class ExactEngine {
     // The side of f(x) = f[0..d-1]·x + f[d] (d + 1 integers, any positive multiple of the function)
     // the cell is on: kBelow if f <= 0 at every vertex, kAbove if f >= 0 (and not 0 everywhere),
     // else kBoth. Leaves each vertex's sign in sign_ (and its exact value in value_ where computed).
-    Side classify(const Cell& cell, const mpz_class* f);
-    // f·[X, w] at vertex v of `cell`, computed once per classify (value_, has_value_).
-    const mpz_class& exact_value(const Cell& cell, const mpz_class* f, std::size_t v);
+    // Where the filter decided a sign, the value in doubles of f scaled (fd_) and its error bound are
+    // left in filter_value_ and filter_bound_ (filtered_ 1), for lazy crossings.
+    Side classify(Cell& cell, const mpz_class* f);
+    // f·[X, w] at vertex v of `cell`, computed once per classify (value_, has_value_); computes the
+    // vertex's integers first if it has none.
+    const mpz_class& exact_value(Cell& cell, const mpz_class* f, std::size_t v);
+    // Computes lazy vertex v's integers: the cofactor vector of its d constraints' rows, w > 0.
+    void materialize(Cell& cell, std::size_t v);
+    // The crossing of edge (p, n) (signs decided by the filter in the last classify) in doubles:
+    // writes it to lazy_point_ and returns a bound on its error per coordinate, or a negative
+    // number when none can be given (the crossing is then computed in integers).
+    double lazy_crossing(const Cell& cell, std::size_t p, std::size_t n);
     // Splits `cell` by f: below keeps f <= 0, above f >= 0; vertices with f = 0 go to both and
     // become tight on constraint `id`. below and above are filled only when the side is kBoth, and
     // then the cell's vertices are moved into them: the cell is left unspecified.
@@ -149,7 +185,7 @@ class ExactEngine {
     void descend_max(const Cell& cell, int layer, int entry, IntMap& next, int splits);
     // The piece of state `state` in `piece`; false when it has no interior.
     bool max_piece(const Cell& cell, int layer, int entry, int state, Cell& piece);
-    void emit(const Cell& cell);
+    void emit(Cell& cell);
     // codes_ = the distinct constraints tight at the cell's vertices, sorted; code_index_ = for each
     // (vertex, tight constraint) in the order of Cell::on, the constraint's index in codes_.
     void index_codes(const Cell& cell);
@@ -193,7 +229,9 @@ class ExactEngine {
     std::uint32_t stamp_ = 0;
     std::vector<ConstraintCode> unsorted_;
     std::vector<std::uint32_t> code_index_, order_, rank_;
-    std::vector<double> fd_;
+    std::vector<double> fd_, filter_value_, filter_bound_, lazy_point_;
+    std::vector<char> filtered_;
+    IntVector minors_, square_;  // materialize's scratch
     std::vector<long> exponent_;
     Integer t0_;
     IntVector point_, point2_, max_row_;
@@ -207,6 +245,7 @@ class ExactEngine {
  private:
   std::shared_ptr<const ExactNetwork> network_;
   int dim_;
+  bool lazy_ = false;  // built under ExactVerticesOnDemand
   int num_domain_constraints_ = 0;
   Cell root_;
   // The split layers over common denominators: W = weight / den, b = bias / den, and a row's

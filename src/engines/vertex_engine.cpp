@@ -946,7 +946,18 @@ void VertexEngine::Worker::emit(const Cell& cell) {
   leaf.depth = cell.depth;
   const bool vertices = sink_->wants_vertices();
   const bool volume = sink_->wants_volume();
-  if (sink_->wants_constraints() || vertices || volume) {
+  if (sink_->wants_constraints() && !vertices && !volume) {
+    // The codes alone (certify_count's leaf keys, Regions' half-spaces): the constraints tight at
+    // d vertices or more, in slot order, counted from the vertices' masks, d bits each.
+    const std::size_t num_slots = cell.slots.size();
+    slot_counts_.assign(num_slots, 0);
+    const std::uint64_t* m = cell.mask.data();
+    for (int v = 0; v < cell.num_vertices; ++v)
+      for (int w = 0; w < cell.words; ++w, ++m)
+        for (std::uint64_t bits = *m; bits; bits &= bits - 1) ++slot_counts_[w * 64 + __builtin_ctzll(bits)];
+    for (std::size_t s = 0; s < num_slots; ++s)
+      if (slot_counts_[s] >= d && cell.slots[s] != kFreeSlot) leaf.constraints.push_back(cell.slots[s]);
+  } else if (sink_->wants_constraints() || vertices || volume) {
     // A constraint is a facet when it is tight at at least d vertices (a facet has at least d);
     // with vertices asked for, their affine rank must be d - 1 as well.
     std::vector<std::vector<int>> facets;

@@ -173,6 +173,7 @@ class VertexEngine {
     Cell max_junk_;
     Cell garbage_free_;
     std::vector<double> values_, interior_;  // values_: split(), per vertex; only grows
+    std::vector<int> slot_counts_;  // emit(): vertices per slot
     std::vector<double> hi_, lo_, l1_, row_values_;  // relu_states(): per row
     struct MapTerm {
       int output, row;
