@@ -8,6 +8,7 @@
 
 #include "detail/compare_passes.h"
 #include "detail/enumerate_leaves.h"
+#include "engines/exact_engine.h"
 #include "relutope/error.h"
 #include "relutope/random_network.h"
 #include "support/networks.h"
@@ -144,6 +145,59 @@ TEST(Certify, LeafKeysComeInTheSameOrderOnAnyNumberOfThreads) {
   ASSERT_GT(leaf_keys(net, box, relutope::Engine::kVertex, 1).size(), 30u);
   for (relutope::Engine engine : {relutope::Engine::kExact, relutope::Engine::kVertex})
     EXPECT_EQ(leaf_keys(net, box, engine, 1), leaf_keys(net, box, engine, 2)) << relutope::engine_name(engine);
+}
+
+TEST(Certify, VerticesOnDemandGiveTheSameLeavesAsExactVertices) {
+  // certify_count's exact pass keeps new vertices in doubles with an error bound and computes their
+  // integers only where that cannot decide a sign (detail::ExactVerticesOnDemand): the same patterns
+  // and facets as with every vertex exact, also where vertices lie exactly on later hyperplanes
+  // (integer weights, repeated and doubled neurons), with a Max unit and in a clipped box.
+  std::vector<std::pair<relutope::Network, Domain>> cases;
+  for (int d = 2; d <= 5; ++d) {
+    relutope::Network net = relutope::random_network(d, {7, 6}, 1, 20 + d);
+    for (auto& layer : net.layers) {
+      layer.weight = (4 * layer.weight).array().round();
+      layer.bias = (4 * layer.bias).array().round();
+    }
+    cases.emplace_back(net, Domain::cube(d, -1, 1));
+    relutope::Network repeated = relutope::random_network(d, {6, 6}, 1, 30 + d);
+    for (int l = 0; l < 2; ++l) {
+      auto& layer = repeated.layers[l];
+      layer.weight.row(1) = layer.weight.row(0);
+      layer.bias[1] = layer.bias[0];
+      layer.weight.row(2) = 2 * layer.weight.row(0);
+      layer.bias[2] = 2 * layer.bias[0];
+    }
+    Domain clipped = Domain::cube(d, -1, 1);
+    relutope::Halfspace h;
+    h.a = Eigen::VectorXd::Ones(d);
+    h.b = 0.5;
+    clipped.extra.push_back(h);
+    cases.emplace_back(repeated, clipped);
+  }
+  relutope::Network with_max = relutope::random_network(3, {8}, 1, 7);
+  relutope::Layer max;
+  max.activation = relutope::Activation::kMax;
+  max.unit_rows = {2, 3};
+  max.weight = relutope::random_network(8, {5}, 1, 8).layers[0].weight;
+  max.bias = Eigen::VectorXd::Zero(5);
+  with_max.layers.back().weight = Eigen::MatrixXd::Ones(1, 2);
+  with_max.layers.back().bias = Eigen::VectorXd::Zero(1);
+  with_max.layers.insert(with_max.layers.end() - 1, max);
+  cases.emplace_back(with_max, Domain::cube(3, -1, 1));
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(std::to_string(i) + ", " + std::to_string(threads) + " threads");
+      const auto& [net, domain] = cases[i];
+      const std::vector<std::string> exact = leaf_keys(net, domain, relutope::Engine::kExact, threads);
+      std::vector<std::string> on_demand;
+      {
+        const relutope::detail::ExactVerticesOnDemand scope;
+        on_demand = leaf_keys(net, domain, relutope::Engine::kExact, threads);
+      }
+      EXPECT_GT(exact.size(), 1u);
+      EXPECT_EQ(on_demand, exact);
+    }
 }
 
 }  // namespace
