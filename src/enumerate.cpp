@@ -8,8 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -18,6 +20,7 @@
 #include "detail/engine_setup.h"
 #include "detail/enumerate_leaves.h"
 #include "detail/flat_network.h"
+#include "detail/helper_threads.h"
 #include "detail/leaf_sink.h"
 #include "detail/search_worker.h"
 #include "detail/task_source.h"
@@ -86,6 +89,7 @@ struct Shared {
   std::atomic<std::int64_t> busy_ns{0};  // the threads' time in tasks
   std::atomic<bool> stopping{false};
   std::atomic<StopReason> stop_reason{StopReason::kNone};
+  std::mutex progress_mutex{};
 
   // Records the first reason to stop; the workers see `stopping` at their next region.
   void request_stop(StopReason reason) {
@@ -121,8 +125,8 @@ struct Shared {
   void report_progress(std::uint64_t batch) {
     const std::uint64_t total = found += batch;
     if (!options.progress) return;
-#pragma omp critical(relutope_progress)
     {
+      std::lock_guard<std::mutex> lock(progress_mutex);
       const std::int64_t now = now_ns();
       if (now - last_progress_ns.load(std::memory_order_relaxed) > kProgressNs) {
         last_progress_ns.store(now, std::memory_order_relaxed);
@@ -349,12 +353,20 @@ class TaskCollector : public detail::TaskResults {
   Clock::time_point last_checkpoint_ = Clock::now();
 };
 
+// How step 1 cuts (SearchWorker::make_tasks): at least min_tasks tasks, then `tail_rounds` times
+// the last `tail` of them two splits deeper.
+struct CutPlan {
+  int min_tasks = 1;
+  int tail_rounds = 0;
+  int tail = 0;
+};
+
 // Step 1 of the driver: cuts the search into tasks (disjoint subtrees, in pattern order), each round's
 // subtrees on `threads` threads. The cut depends on min_tasks alone, so a fixed min_tasks gives the
 // same tasks for every thread count. `stopped` becomes true, and no task is returned, when the run is
 // stopped while cutting (which can take long: cuts into many tasks, the exact engine).
 template <class EngineT>
-std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& shared, int min_tasks, int threads,
+std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& shared, const CutPlan& plan, int threads,
                                               EnumerateStats& stats, bool& stopped) {
   using Worker = typename EngineT::Worker;
   using Base = detail::SearchWorker<typename EngineT::Task>;
@@ -366,58 +378,47 @@ std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& sha
   first.stop_cut = stop_cut;
   detail::WorkerCounters others;  // of the workers of the other threads
   // A round of fewer subtrees than two per thread, or one early in the run (Shared::worth_sharing), stays on
-  // this thread (a parallel region costs more).
-  // The other threads' workers live within the parallel region, on their own thread, as the run's
-  // workers do (an LP engine's GLPK problems belong to the thread that made them).
+  // this thread (sharing costs more).
+  // The helpers' workers live within their call, on their own thread, as the run's workers do (an LP
+  // engine's GLPK problems belong to the thread that made them).
   const typename Base::ForEach for_each = [&](std::size_t n, const std::function<void(std::size_t, Base&)>& body) {
     if (threads <= 1 || n < 2 * static_cast<std::size_t>(threads) || !shared.worth_sharing()) {
       for (std::size_t i = 0; i < n; ++i) body(i, first);
       return;
     }
+    std::mutex mutex;  // first_error, others
     std::exception_ptr first_error;
     std::atomic<bool> failed{false};
-#pragma omp parallel num_threads(threads)
-    {
+    std::atomic<std::size_t> next{0};
+    const std::thread::id caller = std::this_thread::get_id();
+    detail::run_with_helpers(threads, [&] {
       std::unique_ptr<Worker> own;
-      Worker* worker = &first;
       try {
-#ifdef _OPENMP
-        if (omp_get_thread_num() != 0) {
+        Worker* worker = &first;
+        if (std::this_thread::get_id() != caller) {
           own = std::make_unique<Worker>(engine);
           own->stop_cut = stop_cut;
           worker = own.get();
         }
-#endif
+        for (std::size_t i = 0; !failed.load(std::memory_order_relaxed) && (i = next++) < n;) body(i, *worker);
       } catch (...) {
-#pragma omp critical(relutope_first_error)
+        std::lock_guard<std::mutex> lock(mutex);
         if (!first_error) first_error = std::current_exception();
         failed = true;
       }
-#pragma omp for schedule(dynamic)
-      for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) {
-        if (failed.load(std::memory_order_relaxed)) continue;
-        try {
-          body(static_cast<std::size_t>(i), *worker);
-        } catch (...) {
-#pragma omp critical(relutope_first_error)
-          if (!first_error) first_error = std::current_exception();
-          failed = true;
-        }
-      }
       if (own) {
-#pragma omp critical(relutope_planners)
-        {
-          others.lps += own->counters.lps;
-          others.lps_fallback += own->counters.lps_fallback;
-          others.exact_decisions += own->counters.exact_decisions;
-        }
+        std::lock_guard<std::mutex> lock(mutex);
+        others.lps += own->counters.lps;
+        others.lps_fallback += own->counters.lps_fallback;
+        others.exact_decisions += own->counters.exact_decisions;
       }
-    }
+    });
     if (first_error) std::rethrow_exception(first_error);
   };
   std::vector<typename EngineT::Task> tasks;
   try {
-    tasks = first.make_tasks(engine.root_task(), min_tasks, shared.flat.num_neurons, for_each);
+    tasks = first.make_tasks(engine.root_task(), plan.min_tasks, shared.flat.num_neurons, for_each, plan.tail_rounds,
+                             plan.tail);
   } catch (const typename Worker::CutStopped&) {
     stopped = true;
     return {};
@@ -455,6 +456,16 @@ int effective_min_tasks(const EnumerateOptions& options, int threads) {
   return options.min_tasks > 0 ? options.min_tasks : threads == 1 ? 1 : 64 * threads;
 }
 
+// The cut of a run whose tasks are not recorded (no checkpoint, no resume, one process) and whose
+// min_tasks is the default: 8 tasks per thread, then its last 2 per thread deepened three times
+// (SearchWorker::make_tasks), about 68 tasks at 2 threads instead of the 128-450 of 64 per thread.
+// Each task costs its copy and set-up (1 ms of CPU time in a 3 ms count of 4,773 regions cut into
+// 355 tasks), while a tail of small tasks keeps the threads' ends together as well as many tasks do.
+CutPlan cut_plan(const EnumerateOptions& options, int threads, int min_tasks, bool recorded) {
+  if (options.min_tasks > 0 || threads <= 1 || recorded) return CutPlan{min_tasks, 0, 0};
+  return CutPlan{8 * threads, 3, 2 * threads};
+}
+
 // The state a run starts from: nothing done, or what options.resume says, checked against this cut.
 RunState start_state(const Shared& shared, int min_tasks, std::uint64_t num_tasks, EnumerateStats& stats) {
   RunState state;
@@ -479,15 +490,18 @@ RunState start_state(const Shared& shared, int min_tasks, std::uint64_t num_task
 // Step 2 on all threads: each runs the tasks `source` hands it and gives their results to `results`,
 // until the source has none left, the run stops or an error comes (rethrown here). With
 // `serial_start`, the calling thread runs the first tasks alone until the run is worth sharing
-// (Shared::worth_sharing): a small run never opens a parallel region.
+// (Shared::worth_sharing): a small run never wakes a helper (detail/helper_threads.h).
 template <class EngineT>
 void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>& tasks, Shared& shared, int threads,
                detail::TaskSource& source, detail::TaskResults& results, bool serial_start) {
   using Worker = typename EngineT::Worker;
+  std::mutex error_mutex, results_mutex;
   std::exception_ptr first_error;
-  const auto keep_first_error = [&first_error](std::exception_ptr error) {
-#pragma omp critical(relutope_first_error)
+  std::atomic<bool> failed{false};
+  const auto keep_first_error = [&](std::exception_ptr error) {
+    std::lock_guard<std::mutex> lock(error_mutex);
     if (!first_error) first_error = std::move(error);
+    failed = true;
   };
   // Runs tasks from the source on `worker` while `more()` holds; false once the thread should take
   // no more (none left, the run stops, an error).
@@ -505,25 +519,23 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
         const auto task_start = Clock::now();
         const auto [totals, finished] = run_task(worker, tasks[i], shared, shared.keeps_regions() ? &output : nullptr);
         shared.busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - task_start).count();
-#pragma omp critical(relutope_visit)
-        {
-          // The visitor may throw (a caller stopping early): catch it here, as an exception
-          // leaving the critical section would end the program (std::terminate).
-          try {
-            if (first_error) {
-            } else if (finished) {
-              results.finished(static_cast<std::uint64_t>(i), totals, std::move(output));
-            } else {
-              results.abandoned(totals);
-            }
-          } catch (...) {
-            keep_first_error(std::current_exception());
+        std::lock_guard<std::mutex> lock(results_mutex);
+        // The visitor may throw (a caller stopping early): kept as the run's error, so that the
+        // other threads stop too.
+        try {
+          if (failed.load()) {
+          } else if (finished) {
+            results.finished(static_cast<std::uint64_t>(i), totals, std::move(output));
+          } else {
+            results.abandoned(totals);
           }
+        } catch (...) {
+          keep_first_error(std::current_exception());
         }
       } catch (...) {
         keep_first_error(std::current_exception());
       }
-      if (first_error) return false;
+      if (failed.load()) return false;
     }
     return true;
   };
@@ -534,16 +546,12 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
     if (first_error) std::rethrow_exception(first_error);
     if (!more) return;
   }
-#pragma omp parallel num_threads(threads)
-  {
+  const std::thread::id caller = std::this_thread::get_id();
+  detail::run_with_helpers(threads, [&] {
     std::unique_ptr<Worker> own;
-    Worker* worker = first.get();
+    Worker* worker = std::this_thread::get_id() == caller ? first.get() : nullptr;
     try {
-#ifdef _OPENMP
-      if (!worker || omp_get_thread_num() != 0) {
-#else
       if (!worker) {
-#endif
         own = std::make_unique<Worker>(engine);
         worker = own.get();
       }
@@ -552,7 +560,7 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
       worker = nullptr;
     }
     if (worker) run_from_source(*worker, [] { return true; });
-  }
+  });
   if (first_error) std::rethrow_exception(first_error);
 }
 
@@ -619,7 +627,9 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   if (world) min_tasks = detail::mpi_broadcast(effective_min_tasks(shared.options, total_threads));
 #endif
   bool cut_stopped = false;
-  const std::vector<typename EngineT::Task> tasks = cut_tasks(engine, shared, min_tasks, threads, stats, cut_stopped);
+  const bool recorded = world || shared.options.on_checkpoint || shared.options.resume;
+  const std::vector<typename EngineT::Task> tasks =
+      cut_tasks(engine, shared, cut_plan(shared.options, threads, min_tasks, recorded), threads, stats, cut_stopped);
 #ifdef RELUTOPE_WITH_MPI
   if (world) cut_stopped = detail::mpi_check_same_cut(tasks.size(), cut_stopped);
   const bool root = !world || world->rank == 0;

@@ -7,15 +7,13 @@
 #include <deque>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "detail/engine_setup.h"
 #include "detail/flat_network.h"
+#include "detail/helper_threads.h"
 #include "detail/leaf_sink.h"
 #include "relutope/error.h"
 
@@ -199,34 +197,31 @@ Probes run_probes(const EngineT& engine, const EstimateOptions& options, int thr
   std::atomic<std::int64_t> next{0};
   std::atomic<bool> out_of_time{false};
   std::exception_ptr first_error;
-#pragma omp parallel num_threads(threads)
-  {
+  std::mutex mutex;  // the probes' start, first_error
+  detail::run_with_helpers(threads, [&] {
     try {
       typename EngineT::Worker worker(engine);
       for (;;) {
         if (options.run.cancel && options.run.cancel->load(std::memory_order_relaxed))
           throw Cancelled("estimate cancelled");
         std::int64_t i;
-#pragma omp critical(relutope_probe_start)
         {
           // Deciding to start and taking the index together keeps the started probes a prefix.
+          std::lock_guard<std::mutex> lock(mutex);
           if (!out_of_time && options.time_budget > 0 && next >= least && seconds_since(start) >= options.time_budget)
             out_of_time = true;
-          i = out_of_time || next >= wanted ? -1 : next++;
+          i = out_of_time || next >= wanted || first_error ? -1 : next++;
         }
         if (i < 0) break;
         out.probes[static_cast<std::size_t>(i)] = run_probe<EngineT>(
             frontier[static_cast<std::size_t>(i) % out.strata], worker, options.seed, static_cast<std::uint64_t>(i));
-#pragma omp critical(relutope_first_error)
-        if (first_error) i = -1;
-        if (i < 0) break;
       }
     } catch (...) {
-#pragma omp critical(relutope_first_error)
+      std::lock_guard<std::mutex> lock(mutex);
       if (!first_error) first_error = std::current_exception();
       out_of_time = true;  // the others stop at their next probe
     }
-  }
+  });
   if (first_error) std::rethrow_exception(first_error);
   out.probes.resize(static_cast<std::size_t>(next.load()));
   return out;

@@ -115,9 +115,11 @@ struct EnumerateOptions {
   std::uint64_t max_regions = 0;
 
   // Checkpoints (relutope/checkpoint.h saves them to files).
-  /// Cut the search into at least this many tasks where it has that many (0 = 64 per thread, and
-  /// one task for one thread). Tasks are the unit of checkpoints: a run to be resumed, maybe with
-  /// another thread count, must fix it (RunState::min_tasks). At most kMaxTasks.
+  /// Cut the search into at least this many tasks where it has that many (0 = one task for one
+  /// thread; 64 per thread when the tasks are recorded: on_checkpoint, resume or mpi; else 8 per
+  /// thread with the last of them split further, a cut of few tasks that ends in small ones).
+  /// Tasks are the unit of checkpoints: a run to be resumed, maybe with another thread count, must
+  /// fix it (RunState::min_tasks). At most kMaxTasks.
   int min_tasks = 0;
   /// Continue a run: the tasks in resume->done are not run again (nor their regions visited again);
   /// their totals are added to the statistics. Not owned; must outlive the call.

@@ -38,47 +38,66 @@ class SearchWorker {
   // the top of the tree is walked once (a third of a 2-thread count of 10^4 regions was the cut,
   // walked again per round, on one thread). The tasks of a round are independent: `for_each` runs
   // them on the caller's threads. `counters` of the workers for_each used add up to the cut's.
-  std::vector<Task> make_tasks(const Task& root, int min_tasks, int max_cut, const ForEach& for_each = {}) {
+  //
+  // `tail_rounds` > 0 then deepens the tail of that cut further, for a cut of few tasks that still
+  // ends in small ones: each round takes the last `tail` tasks that may split further two splits
+  // deeper (about four times as many, a quarter the size). Tasks are run in order, so the large
+  // ones come first and the threads finish at nearly the same time (guided self-scheduling).
+  std::vector<Task> make_tasks(const Task& root, int min_tasks, int max_cut, const ForEach& for_each = {},
+                               int tail_rounds = 0, int tail = 0) {
     std::vector<Task> tasks{root};
     if (min_tasks <= 1) return tasks;
-    struct Deepened {
-      std::vector<Task> tasks;
-      std::vector<int> at_cut;  // indices into tasks of those at the cut depth
-    };
     std::vector<char> open{1};  // per task: at the last round's depth, so it may split further
-    std::size_t previous_hits = 1;  // the root
-    for (int cut = 1; cut <= max_cut; cut += 2) {
-      std::vector<Deepened> deepened(tasks.size());
-      const int step = cut == 1 ? 1 : 2;
-      const auto body = [&](std::size_t i, SearchWorker& worker) {
-        if (open[i]) worker.deepen(tasks[i], step, deepened[i].tasks, deepened[i].at_cut);
+    // Deepens the open tasks from index `first` on `step` splits; false if none split.
+    const auto deepen_from = [&](std::size_t first, int step) {
+      struct Deepened {
+        std::vector<Task> tasks;
+        std::vector<int> at_cut;  // indices into tasks of those at the cut depth
+      };
+      const std::size_t n = tasks.size() - first;
+      std::vector<Deepened> deepened(n);
+      const auto body = [&](std::size_t k, SearchWorker& worker) {
+        if (open[first + k]) worker.deepen(tasks[first + k], step, deepened[k].tasks, deepened[k].at_cut);
       };
       if (for_each) {
-        for_each(tasks.size(), body);
+        for_each(n, body);
       } else {
-        for (std::size_t i = 0; i < tasks.size(); ++i) body(i, *this);
+        for (std::size_t k = 0; k < n; ++k) body(k, *this);
       }
-      std::vector<Task> frontier;
-      std::vector<char> frontier_open;
-      for (std::size_t i = 0; i < tasks.size(); ++i) {
-        if (!open[i]) {  // a region or an uncut subtree: it stays as it is
-          frontier.push_back(std::move(tasks[i]));
+      const std::size_t before = tasks.size();
+      std::vector<Task> frontier(std::make_move_iterator(tasks.begin()),
+                                 std::make_move_iterator(tasks.begin() + static_cast<std::ptrdiff_t>(first)));
+      std::vector<char> frontier_open(open.begin(), open.begin() + static_cast<std::ptrdiff_t>(first));
+      for (std::size_t k = 0; k < n; ++k) {
+        if (!open[first + k]) {  // a region or an uncut subtree: it stays as it is
+          frontier.push_back(std::move(tasks[first + k]));
           frontier_open.push_back(0);
           continue;
         }
-        const std::size_t first = frontier.size();
-        for (Task& task : deepened[i].tasks) frontier.push_back(std::move(task));
+        const std::size_t start = frontier.size();
+        for (Task& task : deepened[k].tasks) frontier.push_back(std::move(task));
         frontier_open.resize(frontier.size(), 0);
-        for (int k : deepened[i].at_cut) frontier_open[first + k] = 1;
+        for (int i : deepened[k].at_cut) frontier_open[start + i] = 1;
       }
-      const bool grew = frontier.size() > tasks.size();
-      const std::size_t hits = static_cast<std::size_t>(std::count(frontier_open.begin(), frontier_open.end(), 1));
-      const std::size_t ended = frontier.size() - hits;
-      const bool small_tree = frontier.size() >= 64 && 4 * ended >= frontier.size() && hits < 2 * previous_hits;
-      previous_hits = hits;
       tasks.swap(frontier);
       open.swap(frontier_open);
+      return tasks.size() > before;
+    };
+    std::size_t previous_hits = 1;  // the root
+    int cut = 1;
+    for (; cut <= max_cut; cut += 2) {
+      const bool grew = deepen_from(0, cut == 1 ? 1 : 2);
+      const std::size_t hits = static_cast<std::size_t>(std::count(open.begin(), open.end(), 1));
+      const std::size_t ended = tasks.size() - hits;
+      const bool small_tree = tasks.size() >= 64 && 4 * ended >= tasks.size() && hits < 2 * previous_hits;
+      previous_hits = hits;
       if (!grew || small_tree || static_cast<int>(tasks.size()) >= min_tasks) break;
+    }
+    for (int round = 0; round < tail_rounds && tail > 0; ++round) {
+      // The last `tail` open tasks, and the tasks after them that ended above.
+      std::size_t first = tasks.size();
+      for (int found = 0; first > 0 && found < tail;) found += open[--first];
+      if (first == tasks.size() || !deepen_from(first, 2)) break;
     }
     return tasks;
   }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Issue 12: `mpirun -np K relutope count` and `export --jsonl` give what one process gives: the same count
 # and statistics (count --json without its timing, thread and rank fields) as a plain run with as many
-# threads as the job has (the default cut is 64 tasks per thread of the whole job, so the two cut alike),
-# and byte for byte the same JSON lines, for K = 1, 2, 3 ranks of one thread each.
+# threads as the job has and the job's cut (64 tasks per thread of the whole job; a plain run's default
+# cut has fewer), and byte for byte the same JSON lines (the plain run's export with its own cut), for
+# K = 1, 2, 3 ranks of one thread each.
 #
 # usage: same_as_one_process.sh RELUTOPE WORK_DIR MODEL [options for count and export...]
 # MPIRUN names mpirun (default: the one on the PATH). Prints one "ok" line per check; the test's regular
@@ -18,7 +19,9 @@ mkdir -p "$work"
 statistics() { sed -E 's/"(seconds|regions_per_second|threads|ranks)":[^,]*,//g' "$1"; }
 
 for k in 1 2 3; do
-  "$relutope" count "$model" --threads $k --json -q "$@" > "$work/plain$k.json"
+  cut=""
+  [ $k = 1 ] || cut="--tasks $((64 * k))"
+  "$relutope" count "$model" --threads $k $cut --json -q "$@" > "$work/plain$k.json"
   $mpirun -np $k "$relutope" count "$model" --threads 1 --json -q "$@" > "$work/mpi$k.json"
   echo "np=$k count: exit $?"
   grep -q "\"ranks\":$k," "$work/mpi$k.json" || [ $k = 1 ] || echo "np=$k: not spread over $k ranks"

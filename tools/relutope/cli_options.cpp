@@ -70,8 +70,8 @@ void add_long_run_options(po::options_description& desc, LongRunFlags& out) {
        "continue the run saved in FILE (same model, domain and options; the thread count may differ); give "
        "--checkpoint FILE too to go on saving it")
       ("tasks", po::value(&out.tasks)->default_value(0),
-       "cut the search into at least N tasks where it has that many (0: 64 per thread, of every rank under mpirun; "
-       "1024 with --checkpoint; a resumed run keeps its checkpoint's)");
+       "cut the search into at least N tasks where it has that many (0: 8 per thread and a tail of smaller ones; "
+       "64 per thread, of every rank, under mpirun; 1024 with --checkpoint; a resumed run keeps its checkpoint's)");
 }
 
 namespace {

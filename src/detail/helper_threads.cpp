@@ -1,0 +1,91 @@
+#include "detail/helper_threads.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+namespace relutope::detail {
+
+namespace {
+
+// One calling thread's helpers and the job they may join. The helpers hold it too (shared), so that
+// it outlives the calling thread until the last helper has seen `quit`.
+struct Pool {
+  std::mutex mutex;
+  std::condition_variable wake;  // helpers: a job opened, or quit
+  std::condition_variable idle;  // the caller: the last helper in the job left it
+  const std::function<void()>* body = nullptr;  // the open job, or null
+  std::uint64_t job = 0;  // which job `body` is: a helper joins each job at most once
+  int seats = 0;          // helpers the open job still takes
+  int inside = 0;         // helpers calling `body`
+  int num_helpers = 0;
+  bool quit = false;
+};
+
+void helper_loop(const std::shared_ptr<Pool>& pool) {
+  std::uint64_t last_job = 0;
+  std::unique_lock<std::mutex> lock(pool->mutex);
+  for (;;) {
+    pool->wake.wait(lock, [&] { return pool->quit || (pool->body && pool->job != last_job && pool->seats > 0); });
+    if (pool->quit) return;
+    last_job = pool->job;
+    --pool->seats;
+    ++pool->inside;
+    const std::function<void()>* body = pool->body;
+    lock.unlock();
+    (*body)();
+    lock.lock();
+    if (--pool->inside == 0) pool->idle.notify_all();
+  }
+}
+
+// The calling thread's pool; its end tells the helpers to end (they are detached, so a process may
+// exit, or fork, without joining them).
+struct Owner {
+  std::shared_ptr<Pool> pool = std::make_shared<Pool>();
+  ~Owner() {
+    {
+      std::lock_guard<std::mutex> lock(pool->mutex);
+      pool->quit = true;
+    }
+    pool->wake.notify_all();
+  }
+};
+
+}  // namespace
+
+void run_with_helpers(int threads, const std::function<void()>& body) {
+  if (threads <= 1) return body();
+  thread_local Owner owner;
+  Pool& pool = *owner.pool;
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    for (; pool.num_helpers < threads - 1; ++pool.num_helpers) {
+      try {
+        std::thread(helper_loop, owner.pool).detach();
+      } catch (const std::system_error&) {
+        break;  // no more threads to be had: fewer helpers
+      }
+    }
+    pool.body = &body;
+    ++pool.job;
+    pool.seats = threads - 1;
+  }
+  pool.wake.notify_all();
+  // Closes the job (late helpers skip it) and waits for the helpers inside it, also when body throws.
+  struct Close {
+    Pool& pool;
+    ~Close() {
+      std::unique_lock<std::mutex> lock(pool.mutex);
+      pool.body = nullptr;
+      pool.seats = 0;
+      pool.idle.wait(lock, [&] { return pool.inside == 0; });
+    }
+  } close{pool};
+  body();
+}
+
+}  // namespace relutope::detail
