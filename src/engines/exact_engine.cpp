@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
 #include "detail/face_lattice.h"
@@ -178,6 +179,7 @@ ExactEngine::ExactEngine(std::shared_ptr<const ExactNetwork> network, const Doma
     IntVector scaled = over_common_denominator(values, e.den);
     const std::size_t num_weights = scaled.size() - layer.bias.size();
     e.weight.assign(std::make_move_iterator(scaled.begin()), std::make_move_iterator(scaled.begin() + num_weights));
+    for (const Integer& w : e.weight) e.small_weight.push_back(w.fits_slong_p() ? w.get_si() : kNotSmall);
     e.bias.assign(std::make_move_iterator(scaled.begin() + num_weights), std::make_move_iterator(scaled.end()));
     values.clear();
     for (const Rational& s : layer.slope) values.push_back(&s);
@@ -427,6 +429,15 @@ void ExactEngine::Worker::add_output(int layer, int o, bool below, IntMap& next)
   for (std::size_t i = 0; i < rows; ++i) {
     const mpz_class& w = J.weight[i * num_in + o];
     if (sgn(w) == 0) continue;
+    const long small = J.small_weight[i * num_in + o];
+    if (unit && small != kNotSmall) {  // GMP's forms for a long skip the general product's dispatch
+      mpz_class* out = &next.m[i * stride];
+      if (small > 0)
+        for (int j = 0; j <= d; ++j) mpz_addmul_ui(out[j].get_mpz_t(), z[j].get_mpz_t(), static_cast<unsigned long>(small));
+      else
+        for (int j = 0; j <= d; ++j) mpz_submul_ui(out[j].get_mpz_t(), z[j].get_mpz_t(), static_cast<unsigned long>(-small));
+      continue;
+    }
     const mpz_class* wf = &w;
     if (!unit) {
       mpz_mul(t0_.get_mpz_t(), w.get_mpz_t(), factor.get_mpz_t());
@@ -612,7 +623,7 @@ void ExactEngine::Worker::materialize(Cell& cell, std::size_t v) {
     determinant(square_.data(), d, x[j]);
     if (j % 2) x[j] = -x[j];
   }
-  if (sgn(x[d]) == 0) throw std::logic_error("exact engine: a vertex's constraints do not determine it");
+  if (sgn(x[d]) == 0) throw std::logic_error("exact engine: a vertex's constraints do not determine it: a bug in relutope");
   if (sgn(x[d]) < 0)
     for (int j = 0; j <= d; ++j) mpz_neg(x[j].get_mpz_t(), x[j].get_mpz_t());
   cell.filterable[v] = round_vertex(x, d, &cell.approx[v * d]);

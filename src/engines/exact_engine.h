@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 
@@ -252,11 +253,13 @@ class ExactEngine {
   // output below its breakpoint is slope_i / slope_den times its pre-activation (above: 1).
   struct IntLayer {
     IntVector weight;  // num_rows x num_in
+    std::vector<long> small_weight;  // each weight where it fits in a long, else kNotSmall
     IntVector bias;
     Integer den;
     IntVector slope;
     Integer slope_den;
   };
+  static constexpr long kNotSmall = std::numeric_limits<long>::min();
   std::vector<IntLayer> int_layers_;
   std::vector<int> layer_of_entry_;  // per pattern entry, its split layer
   // Per domain constraint (domain_code), its row [a, c]: the box's x_i - lo_i and x_i - hi_i over
