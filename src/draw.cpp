@@ -268,7 +268,7 @@ using Segment = std::pair<Eigen::Vector2d, Eigen::Vector2d>;
 // the tie o_c = o_j holds along all of it, as seen from this region: only those edges are candidates (a
 // boundary crossing an edge ties at one point, not at both ends), and the class beyond is the forward pass
 // just past the edge's middle (a step of 1e-7 of the domain's diameter; outside the domain, none).
-void append_decision_boundary(const Network& net, const Domain& domain, const Region& region,
+void append_decision_boundary(const DrawnNetwork& net, const Domain& domain, const Region& region,
                               const std::vector<ClassPiece>& pieces, std::vector<Segment>& out) {
   const Eigen::MatrixXd& m = region.map_weight;
   const Eigen::VectorXd& c = region.map_bias;
@@ -349,7 +349,7 @@ class TextMeasure {
 // The caption (the count, the domain, the title), what the fill and the lines mean, then with ColorBy::kClass
 // one swatch per class, each group on rows of its own, flowing over as many rows of `width` pixels as it needs
 // (a long domain or title must not run off the picture).
-std::vector<LegendItem> legend(const Network& net, const Domain& domain, std::size_t num_regions,
+std::vector<LegendItem> legend(const DrawnNetwork& net, const Domain& domain, std::size_t num_regions,
                                const DrawOptions& options, double width) {
   std::vector<LegendItem> caption, meaning, classes;
   caption.push_back({std::to_string(num_regions) + " regions in " + domain.describe()});
@@ -397,7 +397,7 @@ struct Layout {
   std::vector<LegendItem> legend;
 };
 
-Layout layout(const Network& net, const Domain& domain, std::size_t num_regions, const DrawOptions& options) {
+Layout layout(const DrawnNetwork& net, const Domain& domain, std::size_t num_regions, const DrawOptions& options) {
   Layout out;
   const double aspect = (domain.hi[1] - domain.lo[1]) / (domain.hi[0] - domain.lo[0]);
   const int side = std::clamp(options.width, 100, 10000);
@@ -410,7 +410,7 @@ Layout layout(const Network& net, const Domain& domain, std::size_t num_regions,
   return out;
 }
 
-void draw(Canvas& canvas, const Layout& layout, const Network& net, const Domain& domain,
+void draw(Canvas& canvas, const Layout& layout, const DrawnNetwork& net, const Domain& domain,
           const std::vector<Region>& regions, const DrawOptions& options) {
   const double plot_w = layout.plot_w, plot_h = layout.plot_h;
   auto to_pixel = [&](const Eigen::Vector2d& x) {
@@ -497,7 +497,15 @@ void draw(Canvas& canvas, const Layout& layout, const Network& net, const Domain
 
 }  // namespace
 
-void check_drawable(const Network& net, const Domain& domain, const DrawOptions& options) {
+DrawnNetwork::DrawnNetwork(const Network& net)
+    : source(net.source), input_dim_(net.input_dim()), output_dim_(net.output_dim()),
+      evaluate_([&net](const Eigen::VectorXd& x) { return net.evaluate(x); }) {}
+
+DrawnNetwork::DrawnNetwork(int input_dim, int output_dim, std::string source,
+                           std::function<Eigen::VectorXd(const Eigen::VectorXd&)> evaluate)
+    : source(std::move(source)), input_dim_(input_dim), output_dim_(output_dim), evaluate_(std::move(evaluate)) {}
+
+void check_drawable(const DrawnNetwork& net, const Domain& domain, const DrawOptions& options) {
   if (net.input_dim() != 2 || domain.dim() != 2)
     throw InputError("drawing needs a 2-input network (this one has " + std::to_string(net.input_dim()) +
                      " inputs; 2-D slices of larger inputs are planned)");
@@ -529,14 +537,14 @@ std::vector<ClassPiece> class_pieces(const Region& region) {
   return split_by_class(region, ordered_polygon(region));
 }
 
-std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const Network& net, const Domain& domain,
+std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const DrawnNetwork& net, const Domain& domain,
                                                                          const std::vector<Region>& regions) {
   std::vector<Segment> out;
   for (const Region& r : regions) append_decision_boundary(net, domain, r, class_pieces(r), out);
   return out;
 }
 
-void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
+void write_svg(const std::string& path, const DrawnNetwork& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options) {
   check_drawable(net, domain, options);
   std::ofstream out(path);
@@ -549,7 +557,7 @@ void write_svg(const std::string& path, const Network& net, const Domain& domain
   if (!out) throw InputError(path + ": write failed");
 }
 
-void write_png(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
+void write_png(const std::string& path, const DrawnNetwork& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options) {
   check_drawable(net, domain, options);
   const Layout l = layout(net, domain, regions.size(), options);

@@ -1,6 +1,7 @@
 #include "relutope/export.h"
 
 #include <Eigen/Geometry>
+#include <Eigen/LU>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -186,6 +187,118 @@ std::string JsonlWriter::format(const Region& region) const {
   if (has("depth")) line.key("depth").number(region.depth);
   line.close();
   return text;
+}
+
+const std::vector<std::string>& walked_jsonl_fields() {
+  static const std::vector<std::string> kFields = {"id",     "pattern",  "pattern_changes", "interior_point",
+                                                   "volume", "centroid", "vertices",        "map"};
+  return kFields;
+}
+
+Region walked_region_geometry(const WalkedRegion& region, const Eigen::VectorXd& offset, const Eigen::MatrixXd& linear) {
+  Region out;
+  const Eigen::Index k = offset.size();
+  if (linear.rows() != k || linear.cols() != k || region.output.cols() != k + 1)
+    throw InputError("walked region: the map to the slice is " + std::to_string(linear.rows()) + "x" +
+                     std::to_string(linear.cols()) + " for " + std::to_string(region.output.cols() - 1) + " coordinates");
+  if (k == 2) {
+    for (const Eigen::Vector2d& w : region.polygon) out.vertices.push_back(offset + linear * w);
+    if (linear.determinant() < 0) std::reverse(out.vertices.begin(), out.vertices.end());  // keep them counter-clockwise
+    double twice = 0;
+    for (std::size_t i = 0; i < out.vertices.size(); ++i) {
+      const Eigen::VectorXd& p = out.vertices[i];
+      const Eigen::VectorXd& q = out.vertices[(i + 1) % out.vertices.size()];
+      twice += p[0] * q[1] - q[0] * p[1];
+    }
+    out.volume = 0.5 * twice;
+  } else {
+    for (double t : {region.t_begin, region.t_end})
+      out.vertices.push_back(offset + linear * Eigen::VectorXd::Constant(1, t));
+    out.volume = std::abs(out.vertices[1][0] - out.vertices[0][0]);
+  }
+  out.interior_point = Eigen::VectorXd::Zero(k);
+  for (const Eigen::VectorXd& v : out.vertices) out.interior_point += v;
+  out.interior_point /= static_cast<double>(out.vertices.size());
+  // output = O0 + Ow w, w = linear^-1 (u - offset)
+  const Eigen::MatrixXd inverse = linear.inverse();
+  out.map_weight = region.output.rightCols(k) * inverse;
+  out.map_bias = region.output.col(0) - out.map_weight * offset;
+  return out;
+}
+
+void write_walked_jsonl(std::ostream& out, const Graph& graph, const WalkedRegions& walked,
+                        const std::vector<Region>& geometry, const std::set<std::string>& fields) {
+  const std::vector<std::string>& known = walked_jsonl_fields();
+  for (const std::string& f : fields)
+    if (std::find(known.begin(), known.end(), f) == known.end()) {
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw InputError("unknown field \"" + f + "\" for regions found by the walk through the graph (it writes: " + list +
+                       ")");
+    }
+  auto has = [&](const char* f) { return fields.empty() || fields.count(f) > 0; };
+  const GraphPattern layout(graph);
+  const bool every_pattern = layout.num_entries() <= kFullPatternEntries;
+  std::string text;
+  for (std::size_t i = 0; i < walked.regions.size(); ++i) {
+    const WalkedRegion& r = walked.regions[i];
+    const Region& g = geometry[i];
+    Line line(text);
+    if (has("id")) line.key("id").integer(static_cast<long long>(i));
+    if (has("pattern") && (every_pattern || i == 0)) line.key("pattern").string(layout.text(walked.pattern(i)));
+    if (has("pattern_changes")) {
+      line.key("pattern_changes").raw("[");
+      for (std::size_t c = 0; c < r.changes.size(); ++c) {
+        const auto [layer, unit] = layout.locate(r.changes[c].entry);
+        line.raw(c ? ",[" : "[");
+        line.integer(layer);
+        line.raw(",");
+        line.integer(unit);
+        line.raw(",");
+        line.integer(r.changes[c].state);
+        line.raw("]");
+      }
+      line.raw("]");
+    }
+    if (has("interior_point")) line.key("interior_point").numbers(g.interior_point);
+    if (has("volume")) line.key("volume").number(g.volume ? *g.volume : 0.0);
+    if (has("centroid")) {
+      Eigen::VectorXd centroid = g.interior_point;
+      if (g.vertices.size() > 2) {  // a polygon's centroid of area
+        Eigen::Vector2d c(0, 0);
+        double twice = 0;
+        for (std::size_t v = 0; v < g.vertices.size(); ++v) {
+          const Eigen::VectorXd& p = g.vertices[v];
+          const Eigen::VectorXd& q = g.vertices[(v + 1) % g.vertices.size()];
+          const double cross = p[0] * q[1] - q[0] * p[1];
+          twice += cross;
+          c += cross * Eigen::Vector2d(p[0] + q[0], p[1] + q[1]);
+        }
+        if (twice != 0) centroid = c / (3 * twice);
+      }
+      line.key("centroid").numbers(centroid);
+    }
+    if (has("vertices")) {
+      line.key("vertices").raw("[");
+      for (std::size_t v = 0; v < g.vertices.size(); ++v) {
+        if (v) line.raw(",");
+        line.numbers(g.vertices[v]);
+      }
+      line.raw("]");
+    }
+    if (has("map")) {
+      line.key("map").raw("{\"weight\":[");
+      for (Eigen::Index row = 0; row < g.map_weight.rows(); ++row) {
+        if (row) line.raw(",");
+        line.numbers(g.map_weight.row(row));
+      }
+      line.raw("],\"bias\":");
+      line.numbers(g.map_bias);
+      line.raw("}");
+    }
+    line.close();
+    out << text;
+  }
 }
 
 void CellMesh::add(const Region& region, std::uint64_t cell) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Core>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,6 +11,26 @@
 #include "relutope/region.h"
 
 namespace relutope {
+
+/// What drawing needs of a network: its sizes, a name for messages, and its forward pass in the plot's
+/// coordinates. A Network converts to it; a graph walked on a plane (export through the plane walk)
+/// gives its own, through the plane's slice.
+class DrawnNetwork {
+ public:
+  /// The network itself (not copied: it must outlive this object).
+  DrawnNetwork(const Network& net);  // NOLINT(google-explicit-constructor): every Network draws
+  /// @param[in] evaluate  the output (output_dim values) at a point of the plot (input_dim values)
+  DrawnNetwork(int input_dim, int output_dim, std::string source,
+               std::function<Eigen::VectorXd(const Eigen::VectorXd&)> evaluate);
+  int input_dim() const { return input_dim_; }
+  int output_dim() const { return output_dim_; }
+  Eigen::VectorXd evaluate(const Eigen::VectorXd& x) const { return evaluate_(x); }
+  std::string source;
+
+ private:
+  int input_dim_ = 0, output_dim_ = 0;
+  std::function<Eigen::VectorXd(const Eigen::VectorXd&)> evaluate_;
+};
 
 /// How a 2-D picture fills the regions.
 enum class ColorBy {
@@ -70,14 +91,14 @@ std::vector<ClassPiece> class_pieces(const Region& region);
 /// @param[in] regions  the regions of net in domain, with vertices (EnumerateOptions::with_vertices)
 /// @return segments (a, b) in input coordinates
 /// @throws InputError as class_pieces
-std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const Network& net, const Domain& domain,
+std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> decision_boundary(const DrawnNetwork& net, const Domain& domain,
                                                                          const std::vector<Region>& regions);
 
 /// Checks what write_svg and write_png check before drawing, so that a caller can fail before enumerating.
 /// @param[in] net, domain, options  as write_svg will get them
 /// @throws InputError if the input dimension is not 2, or class_names is neither empty nor
 ///         num_classes(net.output_dim()) non-empty names
-void check_drawable(const Network& net, const Domain& domain, const DrawOptions& options);
+void check_drawable(const DrawnNetwork& net, const Domain& domain, const DrawOptions& options);
 
 /// Draws the partition of a 2-input network: every region filled, its boundary, the decision boundary
 /// on top, and a legend with the count (and with ColorBy::kClass, a swatch naming each class's colour).
@@ -90,10 +111,10 @@ void check_drawable(const Network& net, const Domain& domain, const DrawOptions&
 /// @param[in] regions  every region of net in domain (enumerate_regions with with_vertices)
 /// @param[in] options  size, colouring, title, legend names and marks
 /// @throws InputError as check_drawable, if a region has no vertices, or if path cannot be written
-void write_svg(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
+void write_svg(const std::string& path, const DrawnNetwork& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options = {});
 /// The same picture as a PNG, drawn with Cairo; arguments and errors as write_svg.
-void write_png(const std::string& path, const Network& net, const Domain& domain, const std::vector<Region>& regions,
+void write_png(const std::string& path, const DrawnNetwork& net, const Domain& domain, const std::vector<Region>& regions,
                const DrawOptions& options = {});
 
 }  // namespace relutope

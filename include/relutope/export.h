@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "relutope/domain.h"
+#include "relutope/graph.h"
 #include "relutope/network.h"
 #include "relutope/region.h"
+#include "relutope/walked_regions.h"
 
 namespace relutope {
 
@@ -63,6 +65,36 @@ class JsonlWriter {
 /// @return pattern_string of the neighbour; empty for a facet of the domain (no region beyond it)
 std::optional<std::string> neighbor_pattern(const Network& net, const Domain& domain, const Region& region,
                                             std::size_t f);
+
+/// The fields of a JSONL record of a walked region (write_walked_jsonl), in the order they are written:
+/// id, pattern, pattern_changes, interior_point, volume, centroid, vertices, map.
+const std::vector<std::string>& walked_jsonl_fields();
+
+/// Up to this many pattern entries (GraphPattern::num_entries), every walked record carries its full
+/// `pattern`; beyond (ResNet-18 has millions), only the first record does, and the others are read
+/// from it and their `pattern_changes`.
+constexpr std::int64_t kFullPatternEntries = 10000;
+
+/// A walked region in the coordinates of the slice it is written in, u = offset + linear w, where w
+/// is the walk's (s, t) on a plane or t on a segment: its vertices (a polygon counter-clockwise; a
+/// piece's two ends [t_begin], [t_end]), interior_point (their mean, as the vertex engine's), volume
+/// (area or length in u) and map (output = map_weight u + map_bias). No half-spaces, no pattern.
+/// @param[in] region  from WalkedRegions::regions
+/// @param[in] offset  k values; @param[in] linear  k x k, invertible (k = 2 on a plane, 1 on a segment)
+Region walked_region_geometry(const WalkedRegion& region, const Eigen::VectorXd& offset, const Eigen::MatrixXd& linear);
+
+/// Writes the regions of a walk as JSON lines, one per region, id 0, 1, ... in the order of
+/// walked.regions (pattern order), with the fields of the dense engines' records where they apply
+/// (JsonlWriter), and `pattern_changes`: [[layer, unit, state], ...], the pattern entries where the
+/// region differs from the first record (layer: the '|'-separated group, i.e. the unit node's place
+/// among the unit nodes with entries; unit: the node's output element; state: the entry's digit).
+/// `pattern` is the full pattern text on every record up to kFullPatternEntries entries, else on the
+/// first only.
+/// @param[in] geometry  walked_region_geometry of each region, in the same order
+/// @param[in] fields    subset of walked_jsonl_fields(); empty = all
+/// @throws InputError for an unknown field, naming the fields the walk writes
+void write_walked_jsonl(std::ostream& out, const Graph& graph, const WalkedRegions& walked,
+                        const std::vector<Region>& geometry, const std::set<std::string>& fields = {});
 
 /// Each region of a 3-D partition as a closed polyhedral cell: its facets as polygons ordered
 /// counter-clockwise seen from outside. Cells share no vertices, so each is one connected component.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "relutope/graph.h"
+#include "relutope/walked_regions.h"
 
 namespace relutope {
 
@@ -33,6 +34,10 @@ struct PlaneOptions {
   const std::atomic<bool>* stop = nullptr;
   /// Stop after this many seconds from the start of the call (0 = no limit).
   double time_limit = 0;
+  /// If set, every region finished goes into it (its polygon in (s, t), pattern and output map; see
+  /// relutope/walked_regions.h), in pattern order whatever the thread count; a stopped walk leaves
+  /// the regions it finished. Not owned.
+  WalkedRegions* regions = nullptr;
 };
 
 /// The result of regions_on_plane.

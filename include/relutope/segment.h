@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "relutope/graph.h"
+#include "relutope/walked_regions.h"
 
 namespace relutope {
 
@@ -40,6 +41,11 @@ struct SegmentOptions {
   const std::atomic<bool>* stop = nullptr;
   /// Stop after this many seconds from the start of the call (0 = no limit).
   double time_limit = 0;
+  /// If set, every piece goes into it (its interval of t, pattern and output map; see
+  /// relutope/walked_regions.h), in pattern order whatever the thread count. A stopped walk leaves
+  /// the pieces of every part it walked (SegmentPieces::walked), the first and last of a part clipped
+  /// to it. Not owned.
+  WalkedRegions* regions = nullptr;
 };
 
 /// A part of the segment that the walk finished, with its pieces (SegmentPieces::walked).

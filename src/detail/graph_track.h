@@ -86,6 +86,7 @@ class GraphTrack {
   bool refine(int target, const std::function<bool()>& stopped = {});
 
   std::vector<std::int64_t>& state(int u) { return state_[u]; }
+  const std::vector<std::int64_t>& state(int u) const { return state_[u]; }
   const DdFamily& value(int i) const { return value_[i]; }
   const Eigen::MatrixXd& error(int i) const { return error_[i]; }
   /// The inputs of Max node u as one family (its windows index into it): the input itself, or the

@@ -37,6 +37,7 @@
 
 #include "detail/exact_end.h"
 #include "detail/graph_track.h"
+#include "detail/region_collector.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -272,9 +273,9 @@ struct Pool {
 class PlaneWalker {
  public:
   PlaneWalker(const Graph& graph, const detail::WalkPrepared& prepared, const PlaneSetup& setup,
-              const PlaneOptions& options, Pool& pool, double domain_area, int threads)
+              const PlaneOptions& options, Pool& pool, double domain_area, int threads, detail::RegionCollector* collector)
       : g_(graph), prepared_(prepared), setup_(setup), options_(options), pool_(pool), units_(prepared.units),
-        track_(graph, prepared, 3, options.certify), domain_area_(domain_area), threads_(threads) {
+        track_(graph, prepared, 3, options.certify), domain_area_(domain_area), threads_(threads), collector_(collector) {
     Eigen::MatrixXd hi(setup.origin->size(), 3), lo = Eigen::MatrixXd::Zero(setup.origin->size(), 3);
     hi.col(0) = *setup.origin;
     hi.rightCols(2) = *setup.directions;
@@ -709,6 +710,12 @@ split(u, c.element, c.f, pieces, [&](Piece& piece, int side) {
     if (should_stop()) throw Stopped{};
     if (k == units_.size()) {  // every unit decided: one region
       ++result.regions;
+      if (collector_) {
+        WalkedRegion region;
+        for (const Vertex& v : cell.v) region.polygon.emplace_back(v.s, v.t);
+        region.output = detail::RegionCollector::output_of(g_, track_);
+        collector_->keep(collector_->make(track_, std::move(region)));
+      }
       const std::int64_t regions = ++pool_.regions;
       const std::lock_guard<std::mutex> hold(pool_.lock);
       pool_.area_done += cell.area();
@@ -745,7 +752,7 @@ split(u, c.element, c.f, pieces, [&](Piece& piece, int side) {
                                " (also with every value before the unit recomputed in triple-double)");
       }
     }
-    if (k + 1 == units_.size()) {  // nothing reads the last unit's output: each piece is a region
+    if (k + 1 == units_.size() && !collector_) {  // nothing reads the last unit's output: each piece is a region
       for (const Piece& piece : pieces) walk(k + 1, piece.cell);
       return;
     }
@@ -784,6 +791,7 @@ split(u, c.element, c.f, pieces, [&](Piece& piece, int side) {
   double domain_area_;
   int threads_;
   std::vector<std::unique_ptr<detail::ExactEnd>> exact_;  // per domain corner (see exact_at)
+  detail::RegionCollector* collector_;  // where the regions go (PlaneOptions::regions), or null
 
  public:
   double least_margin_ = std::numeric_limits<double>::infinity();
@@ -870,9 +878,11 @@ PlaneRegions regions_on_plane(const Graph& graph, const Eigen::VectorXd& origin,
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   pool.queue.push_back(Task{0, setup.domain, {}});
   PlaneRegions result;
+  std::unique_ptr<detail::RegionCollector> collector;
+  if (options.regions) collector = std::make_unique<detail::RegionCollector>(graph, *options.regions);
 #pragma omp parallel num_threads(threads)
   {
-    PlaneWalker walker(graph, prepared, setup, options, pool, area, threads);
+    PlaneWalker walker(graph, prepared, setup, options, pool, area, threads, collector.get());
     for (;;) {
       Task task;
       {
@@ -918,6 +928,7 @@ PlaneRegions regions_on_plane(const Graph& graph, const Eigen::VectorXd& origin,
     }
   }
   if (pool.error) std::rethrow_exception(pool.error);
+  if (collector) collector->finish();
   result.complete = !pool.dropped;
   result.area_done = result.complete ? 1.0 : pool.area_done / area;
   return result;

@@ -23,6 +23,7 @@
 #include "detail/affine_dd.h"
 #include "detail/exact_end.h"
 #include "detail/graph_track.h"
+#include "detail/region_collector.h"
 #include "relutope/error.h"
 
 namespace relutope {
@@ -96,9 +97,16 @@ struct Stopped {};
 
 class Walker {
  public:
-  Walker(const Graph& graph, const detail::WalkPrepared& prepared, const SegmentOptions& options, Tally& tally)
+  Walker(const Graph& graph, const detail::WalkPrepared& prepared, const SegmentOptions& options, Tally& tally,
+         detail::RegionCollector* collector)
       : g_(graph), options_(options), units_(prepared.units), prepared_(prepared), tally_(tally),
-        track_(graph, prepared, 2, options.certify) {}
+        track_(graph, prepared, 2, options.certify), collector_(collector) {}
+
+  /// The pieces the last run finished (with a collector), in order of t, and for each whether it
+  /// starts at a chunk boundary (where it continues the last piece of the chunk before).
+  std::vector<WalkedRegion> leaves;
+  std::vector<char> leaf_starts_chunk;
+
   // The pieces on [t_begin, t_end] of the line origin + t (direction + direction_lo): the direction
   // in double-double, so that the difference of two points is exact.
   SegmentPieces run(const Eigen::VectorXd& origin, const Eigen::VectorXd& direction, const Eigen::VectorXd& direction_lo,
@@ -122,6 +130,8 @@ class Walker {
     end.chunk_boundary = !end.segment_end;
     result_.t_reached = t_begin;
     boundary_failure_ = false;
+    leaves.clear();
+    leaf_starts_chunk.clear();
     try {
       walk(0, begin, end);
     } catch (const Stopped&) {
@@ -459,6 +469,14 @@ class Walker {
       ++result_.pieces;
       result_.t_reached = hi.t;
       if (options_.keep_breakpoints && hi.t != segment_end_) result_.breakpoints.push_back(hi.t);
+      if (collector_) {
+        WalkedRegion piece;
+        piece.t_begin = lo.t;
+        piece.t_end = hi.t;
+        piece.output = detail::RegionCollector::output_of(g_, track_);
+        leaves.push_back(collector_->make(track_, std::move(piece)));
+        leaf_starts_chunk.push_back(lo.chunk_boundary);
+      }
       const std::int64_t pieces = ++tally_.pieces;
       if (options_.progress) {
         const std::lock_guard<std::mutex> hold(tally_.lock);
@@ -496,7 +514,7 @@ class Walker {
     // The sub-segments are walked in order; the values of the nodes before u stay as they are.
     for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
       // After the last unit nothing reads its output: each sub-segment is a piece.
-      if (k + 1 < units_.size()) apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
+      if (k + 1 < units_.size() || collector_) apply_states(u, 0.5 * (bounds[s].t + bounds[s + 1].t));
       walk(k + 1, bounds[s], bounds[s + 1]);
     }
   }
@@ -545,6 +563,7 @@ class Walker {
   const Eigen::VectorXd* direction_lo_ = nullptr;
   std::unique_ptr<detail::ExactEnd> exact_[2];  // at t_begin and t_end (see exact_at)
   SegmentPieces result_;
+  detail::RegionCollector* collector_;  // where the pieces go (SegmentOptions::regions), or null
   bool boundary_failure_ = false;
   double failed_boundary_ = 0;
 };
@@ -608,7 +627,11 @@ SegmentPieces walk_segment(const Graph& graph, const Eigen::VectorXd& origin, co
     double t_begin, t_end;
     bool walked = false;
     SegmentPieces part;
+    std::vector<WalkedRegion> leaves;  // with SegmentOptions::regions (Walker::leaves)
+    std::vector<char> leaf_starts_chunk;
   };
+  std::unique_ptr<detail::RegionCollector> collector;
+  if (options.regions) collector = std::make_unique<detail::RegionCollector>(graph, *options.regions);
   std::vector<Chunk> chunks;
   {
     const int n = threads == 1 ? 1 : 2 * threads;
@@ -627,13 +650,15 @@ SegmentPieces walk_segment(const Graph& graph, const Eigen::VectorXd& origin, co
     std::vector<double> failed_boundaries;
 #pragma omp parallel num_threads(std::max(1, std::min<int>(threads, static_cast<int>(todo.size()))))
     {
-      Walker walker(graph, prepared, options, tally);
+      Walker walker(graph, prepared, options, tally, collector.get());
 #pragma omp for schedule(dynamic, 1)
       for (int i = 0; i < static_cast<int>(todo.size()); ++i) {
         if (tally.abort.load()) continue;
         Chunk& chunk = chunks[todo[i]];
         try {
           chunk.part = walker.run(origin, direction, direction_lo, chunk.t_begin, chunk.t_end);
+          chunk.leaves = std::move(walker.leaves);
+          chunk.leaf_starts_chunk = std::move(walker.leaf_starts_chunk);
           chunk.walked = true;
         } catch (const UncertifiedError& e) {
           if (walker.boundary_failure() && chunks.size() > 1) {
@@ -693,6 +718,22 @@ SegmentPieces walk_segment(const Graph& graph, const Eigen::VectorXd& origin, co
     result.t_reached = reached;
     result.breakpoints.insert(result.breakpoints.end(), part.breakpoints.begin(), part.breakpoints.end());
     prefix = part.complete;
+  }
+  if (collector) {
+    // The pieces of every part walked; a piece cut by a chunk boundary is one piece.
+    std::vector<WalkedRegion> pieces;
+    for (Chunk& chunk : chunks) {
+      if (!chunk.walked) continue;
+      for (std::size_t i = 0; i < chunk.leaves.size(); ++i) {
+        WalkedRegion& leaf = chunk.leaves[i];
+        if (chunk.leaf_starts_chunk[i] && !pieces.empty() && pieces.back().t_end == leaf.t_begin)
+          pieces.back().t_end = leaf.t_end;
+        else
+          pieces.push_back(std::move(leaf));
+      }
+    }
+    for (WalkedRegion& piece : pieces) collector->keep(std::move(piece));
+    collector->finish();
   }
   return result;
 }

@@ -222,6 +222,8 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
       ("model", po::value(&out.model)->required(), "network file: .onnx or .json")
       ("samples", po::value(&out.samples)->default_value(100000),
        "uniform samples for the volume shares where exact volumes are not computed (LP engine)")
+      ("time-limit", po::value(&out.limits.time_limit)->default_value(0),
+       "stop after SECONDS (0 = none) and report on the regions found so far (exit code 5); SIGINT and SIGTERM too")
       ("json", po::bool_switch(&out.json), "print one JSON object on stdout instead of the table");
   add_enumeration_options(desc, out.run);
   add_domain_options(desc, out.where);
@@ -232,9 +234,12 @@ bool parse_neurons(const std::vector<std::string>& args, NeuronsOptions& out) {
                "The dying-ReLU report: for every neuron, in how many regions it is active and on what share of the\n"
                "domain's volume; which neurons are dead (never active) or stably active (never inactive) over the\n"
                "domain, and the fraction of dead neurons per layer. States, region counts and (up to 8 inputs) volume\n"
-               "shares come from the exact enumeration; in higher dimension volume shares are sampled.",
+               "shares come from the exact enumeration; in higher dimension volume shares are sampled.\n\n"
+               "Graphs too large for dense layers (or --engine segment) are walked on --plane or --line, as count does;\n"
+               "the report then lists the units whose state changes and counts the others per layer.",
                "Examples:\n"
                "  relutope neurons examples/two_moons.onnx\n"
+               "  relutope neurons resnet18.onnx --points three.npy --plane 0,1,2 --plane-scale 1e-5 --engine segment\n"
                "  relutope neurons model.onnx --box 0:1 --json\n");
 }
 
@@ -246,7 +251,9 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
       ("jsonl", po::value(&out.jsonl), "write one JSON object per region and line to this file ('-' = stdout)")
       ("fields", po::value(&out.fields),
        "JSONL fields to write, comma-separated (default all): id, pattern, interior_point, volume, centroid, "
-       "chebyshev_center, inradius, vertices, halfspaces, map, depth")
+       "chebyshev_center, inradius, vertices, halfspaces, map, depth (through the walk, --engine segment: id, pattern, "
+       "pattern_changes, interior_point, volume, centroid, vertices, map)")
+      ("json", po::bool_switch(&out.json), "print a JSON summary (count, engine, time, files) on stdout")
       ("svg", po::value(&out.svg), "2 inputs: draw the partition as SVG")
       ("png", po::value(&out.png), "2 inputs: draw the partition as PNG")
       ("color", po::value(&out.color)->default_value("region"), "fill by region, output or class")
@@ -268,8 +275,12 @@ bool parse_export(const std::vector<std::string>& args, ExportOptions& out) {
              "cells of a 3-D partition as a mesh. Regions are streamed: JSONL memory does not grow with the count.\n\n"
              "--time-limit, --max-regions, Ctrl-C (SIGINT) and SIGTERM stop the run: the files hold the regions found\n"
              "so far, in order, and the exit code is 5. With --jsonl FILE, --checkpoint saves the run and --resume\n"
-             "continues it: FILE is cut back to the last checkpoint and completed, equal to an uninterrupted run's.",
+             "continues it: FILE is cut back to the last checkpoint and completed, equal to an uninterrupted run's.\n\n"
+             "Graphs too large for dense layers (or --engine segment) are walked on --plane (JSONL, PNG, SVG) or\n"
+             "--line (JSONL: each piece an interval of t), as count does.",
              "Examples:\n"
+             "  relutope export resnet18.onnx --points three.npy --plane 0,1,2 --plane-scale 1e-5 --engine segment \\\n"
+             "      --jsonl regions.jsonl --png plane.png --color class\n"
              "  relutope export examples/two_moons.onnx --svg moons.svg --png moons.png --color class\n"
              "  relutope export model.onnx --box -1:1 --jsonl regions.jsonl --fields id,pattern,volume\n"
              "  relutope export model3d.json --off cells.off\n"

@@ -81,6 +81,7 @@ struct NeuronsOptions {
   DomainOptions where;
   EnumerationFlags run;
   int samples = 100000;
+  LongRunFlags limits;  // --time-limit only
   bool json = false;
 };
 
@@ -94,6 +95,7 @@ struct ExportOptions {
   std::string color = "region";
   std::string class_names;  // comma-separated legend names, one per class
   int size = 800;
+  bool json = false;  // --json: a summary on stdout
 };
 
 struct StatsOptions {

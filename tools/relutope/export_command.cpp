@@ -13,6 +13,7 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "walk_command.h"
 #include "mpi_session.h"
 #include "option_values.h"
 #include "relutope/draw.h"
@@ -72,6 +73,8 @@ void checkpoints_output(CheckpointedRun& checkpoints, std::ofstream& file, int f
 }  // namespace
 
 int run_export(const ExportOptions& options) {
+  if (options.run.engine == "segment" || wants_graph_walk(options.model, options.run.engine, options.where, "export"))
+    return run_walk_export(options);
   EnumerateOptions enumerate = to_enumerate_options(options.run);
   // Under mpirun the ranks share the work and rank 0 alone writes (EnumerateOptions::mpi).
   enumerate.mpi = mpi_size() > 1;
@@ -187,7 +190,21 @@ int run_export(const ExportOptions& options) {
     std::ofstream out = open_output(options.obj);
     write_obj(out, cells);
   }
-  if (!quiet) {
+  if (options.json && root) {
+    nlohmann::ordered_json out;
+    out["model"] = options.model;
+    out["regions"] = stats.num_regions;
+    out["complete"] = stats.complete;
+    out["stopped"] = stats.complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stop_text(stats));
+    out["domain"] = domain_object(chosen);
+    out["engine"] = engine_name(stats.engine);
+    nlohmann::ordered_json files;
+    for (const auto& [flag, path] : {std::pair<const char*, std::string>{"jsonl", options.jsonl}, {"svg", options.svg},
+                                     {"png", options.png}, {"off", options.off}, {"ply", options.ply}, {"obj", options.obj}})
+      if (!path.empty()) files[flag] = path;
+    out["files"] = files;
+    std::cout << out.dump() << "\n";
+  } else if (!quiet) {
     std::cerr << "relutope export: " << regions_line(stats) << " of " << options.model << " in "
               << domain.describe() << domain_note(chosen) << " (engine " << engine_name(stats.engine);
     if (stats.num_near_degenerate)

@@ -7,13 +7,17 @@
 
 #include "cli_common.h"
 #include "cli_options.h"
+#include "walk_command.h"
 #include "relutope/io.h"
 #include "relutope/neurons.h"
 
 namespace relutope::cli {
 
 int run_neurons(const NeuronsOptions& options) {
+  if (options.run.engine == "segment" || wants_graph_walk(options.model, options.run.engine, options.where, "neurons"))
+    return run_walk_neurons(options);
   EnumerateOptions enumerate = to_enumerate_options(options.run);
+  const LongRun long_run(enumerate, options.limits);
   const CountingDomain chosen = choose_domain(load_network(options.model), options.where);
   const Network& net = chosen.net;
   if (!options.run.quiet && isatty(STDERR_FILENO))
@@ -40,6 +44,8 @@ int run_neurons(const NeuronsOptions& options) {
     out["model"] = options.model;
     out["domain"] = domain_object(chosen);
     out["regions"] = report.num_regions;
+    out["complete"] = report.stats.complete;
+    out["stopped"] = report.stats.complete ? nlohmann::ordered_json() : nlohmann::ordered_json(stop_text(report.stats));
     out["engine"] = engine_name(report.stats.engine);
     out["tolerance"] = options.run.tolerance;
     out["near_degenerate"] = report.stats.num_near_degenerate;
@@ -79,7 +85,7 @@ int run_neurons(const NeuronsOptions& options) {
     out["neurons"] = neurons;
     if (weight_aware) out["weight_aware_upper_bound"] = weight_aware->value;
     std::cout << out.dump() << "\n";
-    return 0;
+    return report.stats.complete ? 0 : kExitStopped;
   }
   std::printf("%s: %s regions in %s%s\n", options.model.c_str(), with_commas(report.num_regions).c_str(),
               chosen.domain.describe().c_str(), domain_note(chosen).c_str());
@@ -122,7 +128,10 @@ int run_neurons(const NeuronsOptions& options) {
     std::printf("\nweight-aware upper bound with these stable neurons: %s (the count is %s)\n",
                 weight_aware->value.size() <= 24 ? weight_aware->value.c_str() : ("1e" + std::to_string(static_cast<int>(weight_aware->log10))).c_str(),
                 with_commas(report.num_regions).c_str());
-  return 0;
+  if (!report.stats.complete)
+    std::printf("\nstopped (%s): the report covers the %s regions found so far (exit code %d)\n",
+                stop_text(report.stats).c_str(), with_commas(report.num_regions).c_str(), kExitStopped);
+  return report.stats.complete ? 0 : kExitStopped;
 }
 
 }  // namespace relutope::cli
