@@ -437,6 +437,84 @@ relutope_cli_expect(plane.collinear 2 [[--plane: plane: the three points are \(n
 relutope_cli_test(plane.auto_when_too_large_for_dense [[^[0-9,]+ regions.*engine +plane walk]]
                   count ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx --points ${relutope_cli_segment}/points_64x64.npy
                   --plane 0,1,2 --plane-scale 0.001)
+# ------------------------------------------------- export and neurons through the walks (issue 9)
+# The dense engines lower the digits CNN to layers and enumerate with the vertex engine: an independent
+# truth for the walk's regions (tests/reference/compare_walked_export.py: the same regions in the same
+# order, the same full patterns rebuilt from pattern_changes, the same vertices, volumes and maps, the
+# same picture).
+if(RELUTOPE_SYSTEM_PYTHON)
+  relutope_cli_script(walk_export.digits_cnn_plane_matches_dense [[7005 regions compared, 0 disagreements.pictures [0-9x]+: [0-9]+ pixels differ[^
+]*.ok]] "
+out=${CMAKE_CURRENT_BINARY_DIR}/walk_export
+mkdir -p \"$out\"
+\"$RELUTOPE\" export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment --threads 2 --jsonl \"$out/plane_walk.jsonl\" --png \"$out/plane_walk.png\" --color class --size 300 -q
+\"$RELUTOPE\" export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine vertex --jsonl \"$out/plane_dense.jsonl\" --png \"$out/plane_dense.png\" --color class --size 300 -q
+${RELUTOPE_SYSTEM_PYTHON} tests/reference/compare_walked_export.py \"$out/plane_walk.jsonl\" \"$out/plane_dense.jsonl\" \"$out/plane_walk.png\" \"$out/plane_dense.png\"
+")
+  relutope_cli_script(walk_export.digits_cnn_line_matches_dense [[112 regions compared, 0 disagreements.ok]] "
+out=${CMAKE_CURRENT_BINARY_DIR}/walk_export
+mkdir -p \"$out\"
+\"$RELUTOPE\" export examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --engine segment --threads 2 --jsonl \"$out/line_walk.jsonl\" -q
+\"$RELUTOPE\" export examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --engine vertex --jsonl \"$out/line_dense.jsonl\" -q
+${RELUTOPE_SYSTEM_PYTHON} tests/reference/compare_walked_export.py \"$out/line_walk.jsonl\" \"$out/line_dense.jsonl\"
+")
+  # The neuron report through the walk: the same dead, stably active (or fixed) and switching units per layer
+  # as the dense report, and for each switching unit the same region counts and area shares.
+  relutope_cli_script(walk_neurons.digits_cnn_plane_matches_dense [[layers 3, switching units 194, disagreements 0]] "
+out=${CMAKE_CURRENT_BINARY_DIR}/walk_export
+mkdir -p \"$out\"
+\"$RELUTOPE\" neurons examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment --json > \"$out/neurons_walk.json\"
+\"$RELUTOPE\" neurons examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine vertex --json > \"$out/neurons_dense.json\"
+${RELUTOPE_SYSTEM_PYTHON} -c '
+import json, sys
+w, d = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = int(w[\"regions\"] != d[\"regions\"])
+for a, b in zip(w[\"layers\"], d[\"layers\"]):
+    bad += (a[\"width\"], a[\"dead\"], a[\"stably_active\"]) != (b[\"width\"], b[\"dead\"], b[\"stably_active\"])
+dense = {(n[\"layer\"], n.get(\"neuron\", n.get(\"unit\"))): n for n in d[\"neurons\"] if n[\"state\"] == \"switching\"}
+bad += len(dense) != len(w[\"neurons\"])
+for n in w[\"neurons\"]:
+    e = dense.get((n[\"layer\"], n.get(\"neuron\", n.get(\"unit\"))))
+    if e is None: bad += 1
+    elif \"regions_active\" in n: bad += n[\"regions_active\"] != e[\"regions_active\"] or abs(n[\"volume_fraction_active\"] - e[\"volume_fraction_active\"]) > 1e-9
+    else: bad += n[\"regions_in_state\"] != e[\"regions_in_state\"][:len(n[\"regions_in_state\"])] or max(abs(x - y) for x, y in zip(n[\"volume_fraction_in_state\"], e[\"volume_fraction_in_state\"])) > 1e-9
+print(\"layers %d, switching units %d, disagreements %d\" % (len(w[\"layers\"]), len(w[\"neurons\"]), bad))
+' \"$out/neurons_walk.json\" \"$out/neurons_dense.json\"
+")
+endif()
+# One and two threads write the same file.
+relutope_cli_script(walk_export.one_and_two_threads_byte_identical [[^same$]] "
+out=${CMAKE_CURRENT_BINARY_DIR}/walk_export
+mkdir -p \"$out\"
+\"$RELUTOPE\" export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,1,2 --engine segment --threads 1 --jsonl \"$out/t1.jsonl\" -q
+\"$RELUTOPE\" export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,1,2 --engine segment --threads 2 --jsonl \"$out/t2.jsonl\" -q
+cmp -s \"$out/t1.jsonl\" \"$out/t2.jsonl\" && echo same
+")
+relutope_cli_expect(walk_export.time_limit_partial 5 [["regions":[0-9]+,"complete":false,"stopped":"time limit","area_done":.*"engine":"segment"]]
+                    export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment
+                    --time-limit 0.000001 --json --jsonl /dev/null)
+relutope_cli_test(walk_export.line_json [["regions":112,"complete":true,"stopped":null,"length_done":1(\.0)?,"domain":{"kind":"segment".*"engine":"segment".*"files":{"jsonl":"/dev/null"},"pattern_entries":384]]
+                  export examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --engine segment --json --jsonl /dev/null)
+relutope_cli_test(walk_export.summary_line [[relutope export: 3,858 regions of examples/digits_cnn.onnx in the triangle through rows 0, 1, 2 .*engine segment: the plane walk]]
+                  export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,1,2 --engine segment --jsonl /dev/null)
+relutope_cli_expect(walk_export.no_picture_of_a_segment 2 [[--svg/--png: drawing needs a plane \(--plane i,j,k\)]]
+                    export examples/digits_cnn.onnx --points examples/digits_test.csv --line 0,5 --engine segment --png x.png)
+relutope_cli_expect(walk_export.no_mesh 2 [[--off/--ply/--obj: cells need a 3-input network]]
+                    export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment --off x.off)
+relutope_cli_expect(walk_export.unknown_field 2 [[unknown field "halfspaces" for regions found by the walk through the graph \(it writes: id, pattern, pattern_changes]]
+                    export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment --jsonl /dev/null
+                    --fields id,halfspaces)
+relutope_cli_expect(walk_export.no_checkpoint 2 [[--max-regions, --checkpoint and --resume: the walk through the graph]]
+                    export examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment --jsonl /dev/null
+                    --max-regions 5)
+relutope_cli_test(walk_export.auto_when_too_large_for_dense [[relutope export: [0-9,]+ regions of .*engine segment: the plane walk]]
+                  export ${relutope_cli_data}/graph/bad/too_large_for_dense.onnx --points ${relutope_cli_segment}/points_64x64.npy
+                  --plane 0,1,2 --plane-scale 0.001 --jsonl /dev/null)
+relutope_cli_test(walk_neurons.text [[3,858 regions in the triangle through rows 0, 1, 2.*listed: the [0-9,]+ units whose state changes.*/pool/MaxPool \(MaxPool\)]]
+                  neurons examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,1,2 --engine segment)
+relutope_cli_expect(walk_neurons.time_limit_partial 5 [["complete":false,"stopped":"time limit"]]
+                    neurons examples/digits_cnn.onnx --points examples/digits_test.csv --plane 0,5,17 --engine segment
+                    --time-limit 0.000001 --json)
 # The dense engines on the whole segment: the line folded into the first layer in floating point
 # moved the exact ties at the two images, and exact arithmetic started from that rounded network
 # (115 regions, three of them shorter than 3e-16); it now folds the stored network and the two

@@ -8,6 +8,9 @@
 # tell a value that is really tiny from one that is zero when the walk cannot certify it:
 #   check_segment_pieces.py MODEL.onnx POINTS.npy --value NODE INDEX T  (NODE: a Relu node's name, e.g.
 #                                                                          /layer4/layer4.1/relu_1/Relu)
+# The regions of `relutope export --plane ... --engine segment --jsonl REGIONS.jsonl --json > SUMMARY.json`: the
+# joint state at each region's interior point must be its pattern (the first record's, with its pattern_changes):
+#   check_segment_pieces.py MODEL.onnx POINTS.npy --regions REGIONS.jsonl SUMMARY.json
 import json, sys, numpy as np, onnx
 from onnx import numpy_helper
 from numpy.lib.stride_tricks import sliding_window_view
@@ -39,7 +42,12 @@ def forward(x, init, stop=None):
             k = a['kernel_shape']; s = a['strides']; p = a['pads']
             xp = np.pad(i[0], ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=-np.inf)
             win = sliding_window_view(xp, k, axis=(2, 3))[:, :, ::s[0], ::s[1]]
-            flat = win.reshape(win.shape[:4] + (-1,)); signs.append(flat.argmax(-1).ravel()); y = flat.max(-1)
+            flat = win.reshape(win.shape[:4] + (-1,)); y = flat.max(-1)
+            # relutope numbers a window's inputs without its padding: the argmax's place among the valid ones
+            valid = np.pad(np.ones(i[0].shape, bool), ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
+            valid = sliding_window_view(valid, k, axis=(2, 3))[:, :, ::s[0], ::s[1]].reshape(flat.shape)
+            place = np.take_along_axis(np.cumsum(valid, -1), flat.argmax(-1)[..., None], -1)[..., 0] - 1
+            signs.append(place.ravel())
         elif t == 'Add': y = i[0] + i[1]
         elif t == 'Identity': y = i[0]
         elif t == 'GlobalAveragePool': y = i[0].mean(axis=(2, 3), keepdims=True)
@@ -57,6 +65,23 @@ if sys.argv[3] == '--value':
         x = (o + dtype(t) * d).reshape(1, 3, 224, 224)
         print(f"{np.dtype(dtype).name:>10}: {node}[{index}] at t = {t!r}: {forward(x, weights(dtype), node)[index]!r}")
     sys.exit(0)
+if sys.argv[3] == '--regions':
+    records = [json.loads(line) for line in open(sys.argv[4])]
+    summary = json.load(open(sys.argv[5])); init = weights(np.float64)
+    c = np.array(summary['domain']['corners']); to_st = np.column_stack([c[1] - c[0], c[2] - c[0]])
+    p0, p1, p2 = (pts[r].astype(np.float64) for r in summary['domain']['rows'])
+    groups = [g.split('.') if '.' in g else list(g) for g in records[0]['pattern'].split('|')]
+    first = np.array([int(x) for g in groups for x in g]); offset = np.cumsum([0] + [len(g) for g in groups])
+    bad = 0
+    for r in records:
+        want = first.copy()
+        for layer, unit, state in r['pattern_changes']: want[offset[layer] + unit] = state
+        s, t = np.linalg.solve(to_st, np.array(r['interior_point']) - c[0])
+        got = forward((p0 + s * (p1 - p0) + t * (p2 - p0)).reshape(1, 3, 224, 224), init)
+        if got.shape != want.shape or np.count_nonzero(got != want):
+            bad += 1; print(f"region {r['id']}: {np.count_nonzero(got != want) if got.shape == want.shape else got.shape} units differ")
+    print(f"{'ok' if bad == 0 else 'FAILED'}: {len(records)} regions checked, {bad} disagreements")
+    sys.exit(1 if bad else 0)
 report = json.load(open(sys.argv[3])); init = weights(np.float64)
 o, d = pts[0], pts[1] - pts[0]
 ends = [report["domain"]["t_begin"]] + report["breakpoints"] + [report["domain"]["t_end"]]

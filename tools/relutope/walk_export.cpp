@@ -341,7 +341,7 @@ int run_walk_neurons(const NeuronsOptions& options) {
                         {"node", node.name},
                         {"op_type", node.op_type},
                         {"width", width},
-                        {"dead", counts[l].dead},
+                        {"dead", counts[l].dead + counts[l].fixed},  // as the dense report: a fixed Max unit counts as dead
                         {"stably_active", counts[l].active},
                         {"fixed", counts[l].fixed},
                         {"switching", counts[l].switching},
@@ -373,8 +373,8 @@ int run_walk_neurons(const NeuronsOptions& options) {
   std::printf("states and region counts: the %s walk through the graph's operations (engine segment, every region "
               "certified); %s shares: exact %s\n",
               w.plane ? "plane" : "segment", w.plane ? "area" : "length", w.plane ? "region areas" : "piece lengths");
-  std::printf("listed: the %s units whose state changes in the domain; the others are counted per layer below\n\n",
-              with_commas(changing.size()).c_str());
+  std::printf("listed: the %s unit%s whose state changes in the domain; the others are counted per layer below\n\n",
+              with_commas(changing.size()).c_str(), changing.size() == 1 ? "" : "s");
   std::printf("%-6s %-9s %-14s %14s %9s %9s\n", "layer", "unit", "state", "regions active", "regions", w.plane ? "area" : "length");
   const double regions = static_cast<double>(std::max<std::int64_t>(1, n));
   for (const auto& [entry, t] : changing) {
