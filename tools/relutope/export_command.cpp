@@ -24,8 +24,6 @@
 
 namespace relutope::cli {
 
-namespace {
-
 std::set<std::string> split_fields(const std::string& text) {
   std::set<std::string> out;
   std::stringstream in(text);
@@ -34,6 +32,23 @@ std::set<std::string> split_fields(const std::string& text) {
     if (!item.empty()) out.insert(item);
   return out;
 }
+
+DrawOptions picture_options(const ExportOptions& options) {
+  DrawOptions draw;
+  draw.color_by = with_option_name("--color", [&] { return parse_color_by(options.color); });
+  draw.width = options.size;
+  draw.title = std::filesystem::path(options.model).filename().string();
+  if (!options.class_names.empty()) {
+    std::stringstream names(options.class_names);
+    std::string name;
+    while (std::getline(names, name, ',')) draw.class_names.push_back(name);
+    if (options.class_names.back() == ',') draw.class_names.emplace_back();
+    if (draw.color_by != ColorBy::kClass) throw InputError("--class-names: only with --color class");
+  }
+  return draw;
+}
+
+namespace {
 
 std::ofstream open_output(const std::string& path) {
   std::ofstream out(path);
@@ -95,17 +110,7 @@ int run_export(const ExportOptions& options) {
   const Engine engine = resolve_engine(enumerate.engine, domain.dim(), true);
   if ((picture || mesh) && engine != Engine::kVertex)
     throw InputError("--engine " + options.run.engine + " gives no vertices: pictures and meshes need the vertex engine");
-  DrawOptions draw;
-  draw.color_by = with_option_name("--color", [&] { return parse_color_by(options.color); });
-  draw.width = options.size;
-  draw.title = std::filesystem::path(options.model).filename().string();
-  if (!options.class_names.empty()) {
-    std::stringstream names(options.class_names);
-    std::string name;
-    while (std::getline(names, name, ',')) draw.class_names.push_back(name);
-    if (options.class_names.back() == ',') draw.class_names.emplace_back();
-    if (draw.color_by != ColorBy::kClass) throw InputError("--class-names: only with --color class");
-  }
+  DrawOptions draw = picture_options(options);
   if (picture) check_drawable(net, domain, draw);
   if (chosen.domain.dim() == 2)  // mark the data points the plane passes through
     for (const auto& [u, label] : chosen.anchors) draw.marks.emplace_back(u, label);

@@ -13,12 +13,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "cli_common.h"
 #include "cli_options.h"
 #include "option_values.h"
+#include "relutope/draw.h"
 #include "relutope/error.h"
 #include "relutope/graph.h"
 #include "relutope/slice.h"
@@ -54,6 +56,12 @@ bool wants_graph_walk(const std::string& model, const std::string& engine, const
 /// The plane walk's --plane-scale (1 when not given), checked: in (0, 1], on --plane-region triangle.
 /// @throws InputError naming the option
 double walk_plane_scale(const DomainOptions& where);
+
+/// --fields as a set of names (export_command.cpp).
+std::set<std::string> split_fields(const std::string& text);
+/// The picture options of --color, --class-names and --size, checked (export_command.cpp).
+/// @throws InputError naming the option
+DrawOptions picture_options(const ExportOptions& options);
 
 /// relutope export and relutope neurons through the walks (walk_export.cpp).
 int run_walk_export(const ExportOptions& options);

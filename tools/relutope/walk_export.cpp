@@ -178,15 +178,6 @@ void json_walk(nlohmann::ordered_json& out, const std::string& model, const Walk
   if (!w.graph().output_head.empty()) out["output_head"] = w.graph().output_head;
 }
 
-std::set<std::string> split_list(const std::string& text) {
-  std::set<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.insert(item);
-  return out;
-}
-
 }  // namespace
 
 int run_walk_export(const ExportOptions& options) {
@@ -196,18 +187,8 @@ int run_walk_export(const ExportOptions& options) {
                      "plane (--png, --svg) or a segment");
   if (picture && options.where.plane.empty())
     throw InputError("--svg/--png: drawing needs a plane (--plane i,j,k); a segment's pieces go to --jsonl");
-  DrawOptions draw;
-  draw.color_by = with_option_name("--color", [&] { return parse_color_by(options.color); });
-  draw.width = options.size;
-  draw.title = std::filesystem::path(options.model).filename().string();
-  if (!options.class_names.empty()) {
-    std::stringstream names(options.class_names);
-    std::string name;
-    while (std::getline(names, name, ',')) draw.class_names.push_back(name);
-    if (options.class_names.back() == ',') draw.class_names.emplace_back();
-    if (draw.color_by != ColorBy::kClass) throw InputError("--class-names: only with --color class");
-  }
-  const std::set<std::string> fields = split_list(options.fields);
+  DrawOptions draw = picture_options(options);
+  const std::set<std::string> fields = split_fields(options.fields);
   {  // check the fields before walking
     std::ostringstream nowhere;
     write_walked_jsonl(nowhere, Graph{}, WalkedRegions{}, {}, fields);
