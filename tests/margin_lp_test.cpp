@@ -156,4 +156,58 @@ TEST(MarginLp, SiblingsStartFromTheSameParent) {
   }
 }
 
+// With `enough` finite, an answer leaves out the certificate its caller does not need: the dual
+// bound of a side whose checked margin exceeds `enough`, the margin of a side the dual stop
+// decided. The rest is the full answer, to the bit.
+TEST(MarginLp, ADecisionLeavesOutTheCertificateItDoesNotNeed) {
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> g;
+  const int n = 20;
+  const relutope::Domain box = relutope::Domain::cube(n, -0.5, 0.5);
+  relutope::detail::MarginLp lp(box.lo, box.hi);
+  const double tol = 1e-9, trivial = relutope::detail::MarginLp::Answer().upper;
+  Eigen::MatrixXd a(0, n);
+  Eigen::VectorXd b(0);
+  int state = -1, next_slot = 0, left_dual = 0, left_primal = 0;
+  for (int step = 0; step < 60 && a.rows() < 16; ++step) {
+    const Eigen::VectorXd row = Eigen::VectorXd::NullaryExpr(n, [&] { return g(rng); }).normalized();
+    // Each step, two sides: one no point of the box is on (a·x beyond its largest value), and a
+    // random one, which joins the path when it has interior points.
+    for (int side = 0; side < 2; ++side) {
+      Eigen::MatrixXd a1(a.rows() + 1, n);
+      Eigen::VectorXd b1(b.size() + 1);
+      a1 << a, (side ? row : -row).transpose();
+      b1 << b, side ? 0.15 * g(rng) : -0.5 * row.lpNorm<1>() - 0.01;
+      relutope::detail::MarginLp::Answer full, decision;
+      const int to = next_slot;
+      next_slot += 2;
+      if (lp.usable(state)) {
+        ASSERT_TRUE(lp.resolve(state, to, a1, b1, -tol, full));
+        ASSERT_TRUE(lp.resolve(state, to + 1, a1, b1, -tol, decision, tol));
+      } else {
+        full = lp.solve(a1, b1, Eigen::VectorXd::Zero(n), to);
+        decision = lp.solve(a1, b1, Eigen::VectorXd::Zero(n), to + 1, tol);
+      }
+      if (full.lower > tol) {
+        EXPECT_EQ(decision.lower, full.lower) << step;
+        EXPECT_EQ(decision.upper, trivial) << step;
+        ++left_dual;
+        a = a1;
+        b = b1;
+        if (lp.usable(to)) state = to;
+        continue;
+      }
+      EXPECT_EQ(decision.upper, full.upper) << step;
+      if (decision.lower == -trivial) {
+        EXPECT_LT(full.upper, -tol) << step;
+        ++left_primal;
+      } else {
+        EXPECT_EQ(decision.lower, full.lower) << step;
+      }
+    }
+  }
+  EXPECT_GT(left_dual, 5);
+  EXPECT_GT(left_primal, 5);
+}
+
 }  // namespace

@@ -1,7 +1,5 @@
 #include "detail/margin_lp.h"
 
-#include <Eigen/LU>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -139,7 +137,7 @@ void MarginLp::pivot(State& s, int row, int column) const {
 }
 
 MarginLp::Answer MarginLp::solve(const Matrix& a, const Vector& b, const Eigen::VectorXd& start,
-                                 int to) {
+                                 int to, double enough) {
   const int m = static_cast<int>(a.rows()), n = static_cast<int>(a.cols());
   const int cols = n + 1 + m, t_col = n;
   State& s = slot(to, m, cols);
@@ -229,11 +227,11 @@ MarginLp::Answer MarginLp::solve(const Matrix& a, const Vector& b, const Eigen::
     lower[t_col] = -kInf;
     s.optimal = true;
   }
-  return certify(s, a, b);
+  return certify(s, a, b, enough, -kInf);
 }
 
 bool MarginLp::resolve(int from, int to, const Matrix& a, const Vector& b, double stop_below,
-                       Answer& answer) {
+                       Answer& answer, double enough) {
   const int m = static_cast<int>(a.rows()), n = static_cast<int>(a.cols());
   const int cols = n + 1 + m;
   slot(std::max(from, to), 0, 0);  // both exist before either is referenced
@@ -275,7 +273,7 @@ bool MarginLp::resolve(int from, int to, const Matrix& a, const Vector& b, doubl
   }
   const DualEnd end = static_cast<DualEnd>(dual(s, stop_below));
   if (end == kFailed) return false;
-  answer = certify(s, a, b);
+  answer = certify(s, a, b, enough, end == kStopped ? stop_below : -kInf);
   return true;
 }
 
@@ -382,54 +380,64 @@ int MarginLp::dual(State& s, double stop_below) {
 // point does not, so that the witnesses, the depths and the exported interior points are the same
 // however the search was cut into tasks (when the optimal basis is unique, as for rows in general
 // position).
-Eigen::VectorXd MarginLp::vertex(const State& s, const Matrix& a, const Vector& b) const {
+Eigen::VectorXd MarginLp::vertex(const State& s, const Matrix& a, const Vector& b) {
   const int n = static_cast<int>(lo_.size()), m = s.m;
   Eigen::VectorXd x(n);
-  std::vector<int> free_columns, tight_rows;
+  free_columns_.clear();
+  tight_rows_.clear();
   for (int j = 0; j < n; ++j) {
     if (s.status[j] == kBasic) {
-      free_columns.push_back(j);
+      free_columns_.push_back(j);
       x[j] = 0;
     } else {
       x[j] = s.status[j] == kAtLower ? lo_[j] : hi_[j];
     }
   }
   for (int i = 0; i < m; ++i)
-    if (s.status[n + 1 + i] != kBasic) tight_rows.push_back(i);
-  const int k = static_cast<int>(tight_rows.size());
-  if (k != static_cast<int>(free_columns.size()) + 1) return s.z.head(n);  // t not basic: keep the tableau's
-  Eigen::MatrixXd system(k, k);
-  Eigen::VectorXd rhs(k);
+    if (s.status[n + 1 + i] != kBasic) tight_rows_.push_back(i);
+  const int k = static_cast<int>(tight_rows_.size());
+  if (k != static_cast<int>(free_columns_.size()) + 1) return s.z.head(n);  // t not basic: keep the tableau's
+  system_.resize(k, k);
+  rhs_.resize(k);
   for (int r = 0; r < k; ++r) {
-    const int i = tight_rows[r];
-    for (int c = 0; c + 1 < k; ++c) system(r, c) = a(i, free_columns[c]);
-    system(r, k - 1) = 1;
-    rhs[r] = b[i] - a.row(i).dot(x);  // the free columns of x are 0 here
+    const int i = tight_rows_[r];
+    for (int c = 0; c + 1 < k; ++c) system_(r, c) = a(i, free_columns_[c]);
+    system_(r, k - 1) = 1;
+    rhs_[r] = b[i] - a.row(i).dot(x);  // the free columns of x are 0 here
   }
-  const Eigen::VectorXd solution = system.partialPivLu().solve(rhs);
-  if (!solution.allFinite()) return s.z.head(n);
-  for (int c = 0; c + 1 < k; ++c) x[free_columns[c]] = solution[c];
+  lu_.compute(system_);
+  solution_ = lu_.solve(rhs_);
+  if (!solution_.allFinite()) return s.z.head(n);
+  for (int c = 0; c + 1 < k; ++c) x[free_columns_[c]] = solution_[c];
   return x;
 }
 
-MarginLp::Answer MarginLp::certify(const State& s, const Matrix& a, const Vector& b) const {
+MarginLp::Answer MarginLp::certify(const State& s, const Matrix& a, const Vector& b, double enough,
+                                   double stopped_below) {
   const int n = static_cast<int>(lo_.size()), m = s.m;
   Answer answer;
   answer.x = s.optimal ? vertex(s, a, b) : s.z.head(n);
-  // Primal certificate: recompute the margin of x from the data.
   answer.x = answer.x.cwiseMax(lo_).cwiseMin(hi_);
-  answer.lower = (b - a * answer.x).minCoeff();
   // Dual certificate: y from the slack columns of the reduced costs (d_s = -y), projected onto the
-  // simplex; any such y bounds t from above.
-  Eigen::VectorXd y = (-s.d.segment(n + 1, m)).cwiseMax(0.0);
-  const double total = y.sum();
-  if (total > 0) {
-    y /= total;
-    const Eigen::VectorXd g = a.transpose() * y;  // t <= y·b - min_x g·x over the box
-    double bound = y.dot(b);
-    for (int j = 0; j < n; ++j) bound -= std::min(g[j] * lo_[j], g[j] * hi_[j]);
+  // simplex; any such y bounds t from above. First when the dual simplex stopped for its bound.
+  const auto dual_bound = [&] {
+    y_ = (-s.d.segment(n + 1, m)).cwiseMax(0.0);
+    const double total = y_.sum();
+    if (!(total > 0)) return;
+    y_ /= total;
+    g_.noalias() = a.transpose() * y_;  // t <= y·b - min_x g·x over the box
+    double bound = y_.dot(b);
+    for (int j = 0; j < n; ++j) bound -= std::min(g_[j] * lo_[j], g_[j] * hi_[j]);
     answer.upper = bound;
+  };
+  const bool dual_first = stopped_below > -kInf && enough < kInf;
+  if (dual_first) {
+    dual_bound();
+    if (answer.upper < stopped_below) return answer;  // `lower` stays trivial: the side is decided
   }
+  // Primal certificate: recompute the margin of x from the data.
+  answer.lower = (b - a * answer.x).minCoeff();
+  if (!dual_first && !(answer.lower > enough)) dual_bound();
   return answer;
 }
 

@@ -14,6 +14,8 @@
 // resolve overwrite `to`, and read `from` without changing it.
 // Private to src/.
 #include <Eigen/Core>
+#include <Eigen/LU>
+#include <limits>
 #include <vector>
 
 namespace relutope::detail {
@@ -33,16 +35,21 @@ class MarginLp {
 
   /// Cold start. rows: a_i stacked (m x n, unit norm, m >= 1), b: m. `start` is a point of the box
   /// to begin from. The final tableau goes to slot `to`; it can seed resolve() when it is optimal.
-  Answer solve(const Matrix& a, const Vector& b, const Eigen::VectorXd& start, int to = 0);
+  /// `enough` (finite: the caller wants a decision, not both bounds): when the answer's checked
+  /// margin `lower` exceeds it, its `upper` is left at 1e300 (the dual certificate is not computed).
+  Answer solve(const Matrix& a, const Vector& b, const Eigen::VectorXd& start, int to = 0,
+               double enough = std::numeric_limits<double>::infinity());
 
   /// Warm start: the first num_rows(from) rows of (a, b) must be those slot `from` was solved
   /// with; the others are added to its basis, and the dual simplex runs from there. `stop_below`:
   /// the dual simplex may stop as soon as its objective, an upper bound on t, falls below it (the
-  /// answer's `upper` then certifies that). Returns false, with slot `to` not usable, when the
-  /// dual simplex does not reach an answer within its limits (call solve() then).
+  /// answer's `upper` then certifies that). `enough` as for solve(); finite, it also leaves `lower`
+  /// at -1e300 when the dual simplex stopped and `upper` is below `stop_below`.
+  /// Returns false, with slot `to` not usable, when the dual simplex does not reach an answer
+  /// within its limits (call solve() then).
   /// Requires usable(from) and from != to.
   bool resolve(int from, int to, const Matrix& a, const Vector& b, double stop_below,
-               Answer& answer);
+               Answer& answer, double enough = std::numeric_limits<double>::infinity());
 
   /// Whether slot `k` holds an optimal tableau, which resolve() may start from.
   bool usable(int k) const;
@@ -72,8 +79,11 @@ class MarginLp {
   State& slot(int k, int rows, int columns);  // with room for rows x columns
   void pivot(State& s, int row, int column) const;
   int dual(State& s, double stop_below);  // a DualEnd (margin_lp.cpp)
-  Answer certify(const State& s, const Matrix& a, const Vector& b) const;
-  Eigen::VectorXd vertex(const State& s, const Matrix& a, const Vector& b) const;
+  // Both certificates, but with `enough` finite, `upper` only where `lower` is not above it, and
+  // where the dual simplex stopped below `stopped_below` (-inf: it did not), `upper` first and
+  // `lower` only where `upper` is not below it.
+  Answer certify(const State& s, const Matrix& a, const Vector& b, double enough, double stopped_below);
+  Eigen::VectorXd vertex(const State& s, const Matrix& a, const Vector& b);
   Eigen::VectorXd lo_, hi_;
   std::vector<State> slots_;
   // The dual ratio test's candidates, in arrays of their own (for the vectorised passes): their
@@ -81,6 +91,11 @@ class MarginLp {
   std::vector<double> ratio_, gain_;
   std::vector<int> column_;
   std::vector<int> flips_;
+  // vertex()'s and certify()'s work space, reused.
+  std::vector<int> free_columns_, tight_rows_;
+  Eigen::MatrixXd system_;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
+  Eigen::VectorXd rhs_, solution_, y_, g_;
 };
 
 }  // namespace relutope::detail

@@ -87,12 +87,12 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
   // decides the rest (answers within the tolerance, or a simplex that did not converge).
   if (wanted > 0) {
     load_rows(extra, num_extra);
-    const auto a = rows_a_.topRows(wanted);
+    const auto a = rows_a(wanted);
     const auto b = rows_b_.head(wanted);
     MarginLp::Answer answer;
-    const bool warm = margin_lp_.usable(state_) && margin_lp_.resolve(state_, to, a, b, -tol, answer) &&
+    const bool warm = margin_lp_.usable(state_) && margin_lp_.resolve(state_, to, a, b, -tol, answer, tol) &&
                       (answer.lower > tol || answer.upper < -tol);
-    if (!warm) answer = margin_lp_.solve(a, b, witness_.size() ? witness_ : engine_.root_.witness, to);
+    if (!warm) answer = margin_lp_.solve(a, b, witness_.size() ? witness_ : engine_.root_.witness, to, tol);
     if (answer.lower > tol) {
       x = answer.x;
       return answer.lower;
@@ -131,7 +131,7 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
   const Eigen::VectorXd point = Eigen::VectorXd::NullaryExpr(
       n, [&](Eigen::Index i) { return glp_get_col_prim(prob, static_cast<int>(i) + 1); })
       .cwiseMax(engine_.domain_.lo).cwiseMin(engine_.domain_.hi);
-  const double lower = wanted ? (rows_b_.head(wanted) - rows_a_.topRows(wanted) * point).minCoeff()
+  const double lower = wanted ? (rows_b_.head(wanted) - rows_a(wanted) * point).minCoeff()
                               : std::numeric_limits<double>::infinity();
   if (lower > engine_.tol_) {
     x = point;
@@ -141,10 +141,14 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
   for (int r = 0; r < wanted; ++r) y[r] = std::abs(glp_get_row_dual(prob, r + 1));
   if (!(y.sum() > 0)) return undecided;
   y /= y.sum();
-  const Eigen::VectorXd g = rows_a_.topRows(wanted).transpose() * y;
+  const Eigen::VectorXd g = rows_a(wanted).transpose() * y;
   double upper = y.dot(rows_b_.head(wanted));
   for (int j = 0; j < n; ++j) upper -= std::min(g[j] * engine_.domain_.lo[j], g[j] * engine_.domain_.hi[j]);
   return upper < -engine_.tol_ ? upper : undecided;
+}
+
+Eigen::Map<const Eigen::MatrixXd> LpEngine::Worker::rows_a(int wanted) const {
+  return {rows_a_.data(), wanted, engine_.domain_.dim()};
 }
 
 int LpEngine::Worker::child_state(int to) const { return margin_lp_.usable(to) ? to : state_; }
@@ -153,12 +157,13 @@ void LpEngine::Worker::load_rows(const Row* extra, int num_extra) {
   const int n = engine_.domain_.dim();
   const int wanted = static_cast<int>(rows_.size()) + (extra ? num_extra : 0);
   // Exactly wanted x n (as a stride that depended on the rows seen before would make the products
-  // below round differently from one worker to the next).
-  rows_a_.resize(wanted, n);
-  rows_b_.resize(wanted);
+  // below round differently from one worker to the next), in storage that only grows.
+  if (rows_a_.size() < wanted * n) rows_a_.resize((wanted + 8) * n);
+  if (rows_b_.size() < wanted) rows_b_.resize(wanted + 8);
+  Eigen::Map<Eigen::MatrixXd> a(rows_a_.data(), wanted, n);
   for (int r = 0; r < wanted; ++r) {
     const Row& row = r < static_cast<int>(rows_.size()) ? rows_[r] : extra[r - rows_.size()];
-    rows_a_.row(r) = row.a.transpose();
+    a.row(r) = row.a.transpose();
     rows_b_[r] = row.b;
   }
 }

@@ -68,6 +68,8 @@ class LpEngine {
     int child_state(int to) const;
     // Puts rows_ and `extra` into rows_a_ and rows_b_.
     void load_rows(const Row* extra, int num_extra);
+    // The first `wanted` rows load_rows() put, as a wanted x n matrix.
+    Eigen::Map<const Eigen::MatrixXd> rows_a(int wanted) const;
     void descend(int layer, int neuron, int splits);
     // Max entry `entry` of `layer`: an LP (or the witness) per state s for the piece {z_s >= z_j
     // for all j}, one subtree per piece with interior points. Rows equal in rationals do not split
@@ -102,7 +104,7 @@ class LpEngine {
     // the first slot no node on the current path uses: the slots are a stack along the path.
     int state_ = -1, free_slot_ = 0;
     MarginLp margin_lp_;
-    Eigen::MatrixXd rows_a_;
+    Eigen::VectorXd rows_a_;  // column-major, wanted x n (rows_a())
     Eigen::VectorXd rows_b_;
     double depth_ = 0;
     LeafSink* sink_ = nullptr;
