@@ -190,6 +190,26 @@ TEST_P(RandomDeepNet, ARunStaysOnTheCallingThreadUntilItIsWorthSharing) {
   }
 }
 
+// A visitor may enumerate too, on whichever thread it runs (its own helpers, or the calling thread's
+// while their run is open: then alone), on 2 threads from the start.
+TEST(Enumerate, AVisitorMayEnumerateOnTheThreads) {
+  const Network outer = relutope::random_network(2, {8, 8}, 1, 3);
+  const Network inner = relutope::random_network(2, {4, 4}, 1, 1);
+  const Domain box = Domain::box(Eigen::Vector2d(-4, -4), Eigen::Vector2d(4, 4));
+  EnumerateOptions options;
+  options.num_threads = 2;
+  options.serial_start_seconds = 0;
+  options.with_geometry = false;
+  const std::uint64_t inner_count = relutope::count_regions(inner, box, options).num_regions;
+  std::uint64_t visited = 0;
+  const auto stats = relutope::enumerate_regions(outer, box, options, [&](const relutope::Region&) {
+    EXPECT_EQ(relutope::count_regions(inner, box, options).num_regions, inner_count);
+    ++visited;
+  });
+  EXPECT_EQ(visited, stats.num_regions);
+  EXPECT_GT(stats.num_tasks, 1u);
+}
+
 TEST_P(RandomDeepNet, EverySampledPatternIsFound) {
   const auto found = patterns(net(), domain(), Engine::kAuto, 0);
   const std::set<std::string> all(found.begin(), found.end());

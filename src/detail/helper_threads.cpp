@@ -61,6 +61,9 @@ void run_with_helpers(int threads, const std::function<void()>& body) {
   if (threads <= 1) return body();
   thread_local Owner owner;
   Pool& pool = *owner.pool;
+  // Called again from within `body` on this thread (a visitor that enumerates): its helpers are taken,
+  // and waiting for them here could wait for ourselves. Only this thread sets `body`.
+  if (pool.body) return body();
   {
     std::lock_guard<std::mutex> lock(pool.mutex);
     for (; pool.num_helpers < threads - 1; ++pool.num_helpers) {

@@ -20,7 +20,8 @@ namespace relutope::detail {
 /// serial equivalent: body() once.
 ///
 /// The helpers belong to the calling thread (made at its first call with that many, kept asleep
-/// between calls, ended with it). `body` must not throw (catch inside and rethrow after the call).
+/// between calls, ended with it). A call from within `body` on the calling thread runs its body
+/// there alone. `body` must not throw (catch inside and rethrow after the call).
 void run_with_helpers(int threads, const std::function<void()>& body);
 
 }  // namespace relutope::detail
