@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "detail/cgal_volume.h"
+#include "detail/glpk_problem.h"
 #include "detail/face_lattice.h"
 #include "detail/require_complete.h"
 #include "relutope/enumerate.h"
@@ -19,7 +20,7 @@ namespace {
 // The largest ball { x : a·x + r |a| <= b for every facet }: one small LP, maximise r.
 void chebyshev(const Region& region, PolytopeMeasures& out) {
   const int d = static_cast<int>(region.interior_point.size());
-  std::unique_ptr<glp_prob, void (*)(glp_prob*)> lp(glp_create_prob(), glp_delete_prob);
+  const detail::GlpkProblem lp = detail::make_glpk_problem();
   glp_set_obj_dir(lp.get(), GLP_MAX);
   glp_add_cols(lp.get(), d + 1);
   for (int i = 1; i <= d; ++i) glp_set_col_bnds(lp.get(), i, GLP_FR, 0, 0);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "detail/exact_network.h"
+#include "detail/glpk_problem.h"
 #include "io/json_file.h"
 #include "io/points.h"
 #include "relutope/error.h"
@@ -179,7 +180,7 @@ namespace {
 // max/min of x_i over { A x <= b } (and the box if given): one small LP each.
 double extreme(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, int i, bool maximise, int& status) {
   const int n = static_cast<int>(A.cols()), m = static_cast<int>(A.rows());
-  std::unique_ptr<glp_prob, void (*)(glp_prob*)> lp(glp_create_prob(), glp_delete_prob);
+  const detail::GlpkProblem lp = detail::make_glpk_problem();
   glp_set_obj_dir(lp.get(), maximise ? GLP_MAX : GLP_MIN);
   glp_add_cols(lp.get(), n);
   for (int j = 1; j <= n; ++j) glp_set_col_bnds(lp.get(), j, GLP_FR, 0, 0);

@@ -1,12 +1,11 @@
 #include "engines/lp_engine.h"
 
-#include <glpk.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "detail/exact_margin_lp.h"
+#include "detail/glpk_problem.h"
 
 #include "relutope/error.h"
 
@@ -14,7 +13,8 @@ namespace relutope::detail {
 
 // GLPK keeps its environment per thread, so each worker owns its problem object.
 struct LpEngine::Worker::Glpk {
-  glp_prob* prob = glp_create_prob();
+  GlpkProblem problem = make_glpk_problem();
+  glp_prob* prob = problem.get();
   glp_smcp params;
   std::vector<int> index;
   std::vector<double> value;
@@ -23,7 +23,6 @@ struct LpEngine::Worker::Glpk {
     params.msg_lev = GLP_MSG_OFF;
     params.presolve = GLP_OFF;
   }
-  ~Glpk() { glp_delete_prob(prob); }
 };
 
 LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact,
