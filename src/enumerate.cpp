@@ -31,16 +31,6 @@
 
 namespace relutope {
 
-const char* engine_name(Engine engine) {
-  switch (engine) {
-    case Engine::kAuto: return "auto";
-    case Engine::kVertex: return "vertex";
-    case Engine::kLp: return "lp";
-    case Engine::kExact: return "exact";
-  }
-  return "?";
-}
-
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
     case StopReason::kNone: return "complete";

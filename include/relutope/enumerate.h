@@ -36,7 +36,16 @@ constexpr int kMaxVertexGeometryDim = 8;
 Engine resolve_engine(Engine requested, int input_dim, bool wants_geometry);
 
 /// The engine's name: "auto", "vertex", "lp" or "exact" (as reports and the CLI's --engine spell it).
-const char* engine_name(Engine engine);
+/// Inline, so that the option-value parsers need only the model (the fuzzers build without the engines).
+inline const char* engine_name(Engine engine) {
+  switch (engine) {
+    case Engine::kAuto: return "auto";
+    case Engine::kVertex: return "vertex";
+    case Engine::kLp: return "lp";
+    case Engine::kExact: return "exact";
+  }
+  return "?";
+}
 
 /// The most threads a run may ask for: far more than any machine's cores, well below what the
 /// OpenMP runtime can create (it crashes on tens of thousands).
