@@ -70,27 +70,35 @@ Cell box_cell(const Domain& domain) {
 #define RELUTOPE_VECTOR_CLONES
 #endif
 
-// out[i + k ld] = sum over t of columns[t][i] * coefficients[t K + k] (K = num_coefficients), for
-// i < n and k < K, summed in t order from 0, as repeated out += columns[t][i] * coefficients[t K + k]
-// would: 8 rows by K columns at a time in registers, instead of stored and reloaded once per term.
-// Four doubles: one AVX register, two SSE2 registers in the baseline build. Loaded and stored with
-// memcpy (unaligned, no aliasing question).
+// out[i + k ld] = init[i + k ld] + sum over t of columns[t][i] * coefficients[t K + k] (K =
+// num_coefficients; no init: 0 +), for i < n and k < K, summed in t order from the start, as repeated
+// out += columns[t][i] * coefficients[t K + k] would: 8 rows by K columns at a time in registers,
+// instead of stored and reloaded once per term. Four doubles: one AVX register, two SSE2 registers in
+// the baseline build. Loaded and stored with memcpy (unaligned, no aliasing question).
 typedef double Double4 __attribute__((vector_size(32)));
 
 template <int K>
 __attribute__((always_inline)) inline void add_columns_fixed(const double* const* columns, const double* coefficients,
-                                                             int num_terms, int n, double* out, int ld) {
+                                                             int num_terms, int n, const double* init, double* out,
+                                                             int ld) {
   int i = 0;
   for (; i + 8 <= n; i += 8) {
     Double4 low[K], high[K];
-    for (int k = 0; k < K; ++k) low[k] = high[k] = Double4{0, 0, 0, 0};
+    for (int k = 0; k < K; ++k) {
+      if (init) {
+        std::memcpy(&low[k], init + static_cast<std::size_t>(k) * ld + i, sizeof low[k]);
+        std::memcpy(&high[k], init + static_cast<std::size_t>(k) * ld + i + 4, sizeof high[k]);
+      } else {
+        low[k] = high[k] = Double4{0, 0, 0, 0};
+      }
+    }
     for (int t = 0; t < num_terms; ++t) {
       Double4 a, b;
       std::memcpy(&a, columns[t] + i, sizeof a);
       std::memcpy(&b, columns[t] + i + 4, sizeof b);
       const double* c = coefficients + static_cast<std::size_t>(t) * K;
       for (int k = 0; k < K; ++k) {
-        const Double4 ck = Double4{0, 0, 0, 0} + c[k];
+        const Double4 ck = {c[k], c[k], c[k], c[k]};
         low[k] += a * ck;
         high[k] += b * ck;
       }
@@ -102,25 +110,25 @@ __attribute__((always_inline)) inline void add_columns_fixed(const double* const
   }
   for (; i < n; ++i)
     for (int k = 0; k < K; ++k) {
-      double sum = 0;
+      double sum = init ? init[static_cast<std::size_t>(k) * ld + i] : 0;
       for (int t = 0; t < num_terms; ++t) sum += columns[t][i] * coefficients[static_cast<std::size_t>(t) * K + k];
       out[static_cast<std::size_t>(k) * ld + i] = sum;
     }
 }
 
 RELUTOPE_VECTOR_CLONES void add_columns(const double* const* columns, const double* coefficients, int num_terms,
-                                        int num_coefficients, int n, double* out, int ld) {
+                                        int num_coefficients, int n, const double* init, double* out, int ld) {
   switch (num_coefficients) {
-    case 2: return add_columns_fixed<2>(columns, coefficients, num_terms, n, out, ld);
-    case 3: return add_columns_fixed<3>(columns, coefficients, num_terms, n, out, ld);
-    case 4: return add_columns_fixed<4>(columns, coefficients, num_terms, n, out, ld);
-    case 5: return add_columns_fixed<5>(columns, coefficients, num_terms, n, out, ld);
-    case 6: return add_columns_fixed<6>(columns, coefficients, num_terms, n, out, ld);
-    case 7: return add_columns_fixed<7>(columns, coefficients, num_terms, n, out, ld);
+    case 2: return add_columns_fixed<2>(columns, coefficients, num_terms, n, init, out, ld);
+    case 3: return add_columns_fixed<3>(columns, coefficients, num_terms, n, init, out, ld);
+    case 4: return add_columns_fixed<4>(columns, coefficients, num_terms, n, init, out, ld);
+    case 5: return add_columns_fixed<5>(columns, coefficients, num_terms, n, init, out, ld);
+    case 6: return add_columns_fixed<6>(columns, coefficients, num_terms, n, init, out, ld);
+    case 7: return add_columns_fixed<7>(columns, coefficients, num_terms, n, init, out, ld);
     default:
       for (int i = 0; i < n; ++i)
         for (int k = 0; k < num_coefficients; ++k) {
-          double sum = 0;
+          double sum = init ? init[static_cast<std::size_t>(k) * ld + i] : 0;
           for (int t = 0; t < num_terms; ++t)
             sum += columns[t][i] * coefficients[static_cast<std::size_t>(t) * num_coefficients + k];
           out[static_cast<std::size_t>(k) * ld + i] = sum;
@@ -130,33 +138,106 @@ RELUTOPE_VECTOR_CLONES void add_columns(const double* const* columns, const doub
 
 // hi[j], lo[j]: the largest and smallest of x_v . z_j over the vertices x_v (num_vertices x d, row
 // major) for the rows z_j of z (n x d, column major), each value summed as x_0 z_j0 + x_1 z_j1 + ...
-// (as a dot product); l1[j] = |z_j0| + ... + |z_j,d-1|. value: n doubles of scratch.
-RELUTOPE_VECTOR_CLONES void row_extremes(const double* x, int num_vertices, int d, const double* z, int n, double* hi,
-                                         double* lo, double* l1, double* value) {
-  for (int v = 0; v < num_vertices; ++v) {
-    const double* xv = x + static_cast<std::size_t>(v) * d;
-    double* __restrict out = v == 0 ? hi : value;
-    const double x0 = xv[0];
-    for (int j = 0; j < n; ++j) out[j] = x0 * z[j];
-    for (int k = 1; k < d; ++k) {
-      const double xk = xv[k];
-      const double* __restrict zk = z + static_cast<std::size_t>(k) * n;
-      for (int j = 0; j < n; ++j) out[j] += xk * zk[j];
-    }
-    if (v == 0) {
-      for (int j = 0; j < n; ++j) lo[j] = hi[j];
-    } else {
-      for (int j = 0; j < n; ++j) {
-        hi[j] = value[j] > hi[j] ? value[j] : hi[j];
-        lo[j] = value[j] < lo[j] ? value[j] : lo[j];
+// (as a dot product); l1[j] = |z_j0| + ... + |z_j,d-1|. Eight rows at a time, their coefficients, the
+// values and the extremes held in registers over all the vertices (D = d fixed at compile time, or
+// D = 0: d at run time).
+template <int D>
+__attribute__((always_inline)) inline void row_extremes_fixed(const double* x, int num_vertices, int d,
+                                                              const double* z, int n, double* hi, double* lo) {
+  const int dd = D > 0 ? D : d;
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    Double4 za[D > 0 ? D : 1], zb[D > 0 ? D : 1];
+    if (D > 0)
+      for (int k = 0; k < D; ++k) {
+        std::memcpy(&za[k], z + static_cast<std::size_t>(k) * n + j, sizeof za[k]);
+        std::memcpy(&zb[k], z + static_cast<std::size_t>(k) * n + j + 4, sizeof zb[k]);
+      }
+    Double4 top_a{}, top_b{}, bottom_a{}, bottom_b{};
+    for (int v = 0; v < num_vertices; ++v) {
+      const double* xv = x + static_cast<std::size_t>(v) * dd;
+      Double4 a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
+      for (int k = 0; k < dd; ++k) {
+        Double4 zk_a, zk_b;
+        if (D > 0) {
+          zk_a = za[k];
+          zk_b = zb[k];
+        } else {
+          std::memcpy(&zk_a, z + static_cast<std::size_t>(k) * n + j, sizeof zk_a);
+          std::memcpy(&zk_b, z + static_cast<std::size_t>(k) * n + j + 4, sizeof zk_b);
+        }
+        const Double4 xk = {xv[k], xv[k], xv[k], xv[k]};
+        // The first product is the value's start, not added to 0 (which would turn -0 into +0).
+        a = k == 0 ? xk * zk_a : a + xk * zk_a;
+        b = k == 0 ? xk * zk_b : b + xk * zk_b;
+      }
+      if (v == 0) {
+        top_a = bottom_a = a;
+        top_b = bottom_b = b;
+      } else {
+        top_a = a > top_a ? a : top_a;
+        top_b = b > top_b ? b : top_b;
+        bottom_a = a < bottom_a ? a : bottom_a;
+        bottom_b = b < bottom_b ? b : bottom_b;
       }
     }
+    std::memcpy(hi + j, &top_a, sizeof top_a);
+    std::memcpy(hi + j + 4, &top_b, sizeof top_b);
+    std::memcpy(lo + j, &bottom_a, sizeof bottom_a);
+    std::memcpy(lo + j + 4, &bottom_b, sizeof bottom_b);
+  }
+  for (; j < n; ++j)
+    for (int v = 0; v < num_vertices; ++v) {
+      const double* xv = x + static_cast<std::size_t>(v) * dd;
+      double value = xv[0] * z[j];
+      for (int k = 1; k < dd; ++k) value += xv[k] * z[static_cast<std::size_t>(k) * n + j];
+      if (v == 0) {
+        hi[j] = lo[j] = value;
+      } else {
+        hi[j] = value > hi[j] ? value : hi[j];
+        lo[j] = value < lo[j] ? value : lo[j];
+      }
+    }
+}
+
+RELUTOPE_VECTOR_CLONES void row_extremes(const double* x, int num_vertices, int d, const double* z, int n, double* hi,
+                                         double* lo, double* l1) {
+  switch (d) {
+    case 2: row_extremes_fixed<2>(x, num_vertices, d, z, n, hi, lo); break;
+    case 3: row_extremes_fixed<3>(x, num_vertices, d, z, n, hi, lo); break;
+    case 4: row_extremes_fixed<4>(x, num_vertices, d, z, n, hi, lo); break;
+    case 5: row_extremes_fixed<5>(x, num_vertices, d, z, n, hi, lo); break;
+    case 6: row_extremes_fixed<6>(x, num_vertices, d, z, n, hi, lo); break;
+    default: row_extremes_fixed<0>(x, num_vertices, d, z, n, hi, lo); break;
   }
   for (int j = 0; j < n; ++j) l1[j] = std::abs(z[j]);
   for (int k = 1; k < d; ++k) {
     const double* __restrict zk = z + static_cast<std::size_t>(k) * n;
     for (int j = 0; j < n; ++j) l1[j] += std::abs(zk[j]);
   }
+}
+
+// relu_states()'s verdict on rows 0..n-1 of a ReLU-family layer (see there): code[j] = 0 or 1, the
+// state of a row whose values top = hi + bias and bottom = lo + bias keep one sign beyond its bound
+// 2 tol |z_j|_1; 2 for a row that has values beyond it on both sides (unstable); 3 for the others and
+// for rows whose rounding error may not be small against their band (error trust >= l1): those take
+// relu_states()'s careful path. Returns how many rows have code 3. Branch-free, so that it vectorises.
+RELUTOPE_VECTOR_CLONES int row_codes(const double* hi, const double* lo, const double* bias, const double* l1,
+                                     const double* error, int n, double tol, double trust, int* code) {
+  int careful = 0;
+  for (int j = 0; j < n; ++j) {
+    const double top = hi[j] + bias[j];
+    const double bottom = lo[j] + bias[j];
+    const double bound = 2 * tol * l1[j];
+    const bool trusted = error[j] * trust < l1[j];
+    const bool unstable = top > bound && bottom < -bound;
+    const bool active = bottom > bound;
+    const bool inactive = top < -bound;
+    const int c = !trusted ? 3 : unstable ? 2 : active ? 1 : inactive ? 0 : 3;
+    code[j] = c;
+    careful += c == 3;
+  }
+  return careful;
 }
 
 // split()'s loops over the vertices, with the dimension D fixed at compile time (D = 0: d at run
@@ -416,15 +497,16 @@ VertexEngine::Worker::Worker(const VertexEngine& engine)
       widest_(engine.flat_.layers.size(), 0.0),
       largest_(engine.flat_.layers.size(), 0.0),
       unstable_(engine.flat_.layers.size()),
-      next_(engine.flat_.layers.size()),
+      base_(engine.flat_.layers.size()),
+      anchor_(engine.flat_.layers.size()),
+      decided_(engine.flat_.layers.size()),
+      checkpoints_(engine.flat_.layers.size()),
       below_(engine.flat_.num_neurons + 1),
       above_(engine.flat_.num_neurons + 1),
       w_(engine.flat_.input_dim) {}
 
-void VertexEngine::Worker::accumulate(int layer, int o, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const {
-  int row = 0;
-  double scale = 1;
-  engine_.flat_.layers[layer].source(o, pattern_.data(), row, scale);
+void VertexEngine::Worker::accumulate(int layer, int o, int row, double scale, const Eigen::MatrixXd& from,
+                                      Eigen::MatrixXd& to) const {
   if (scale == 0) {
     if (&to != &from) to = from;
     return;
@@ -494,10 +576,62 @@ bool VertexEngine::Worker::enter_layer(int layer, const Cell& cell, const Eigen:
   }
   if (layer + 1 == static_cast<int>(flat.layers.size())) return true;
   // The next layer's map starts with the outputs decided here: stable entries and one-state outputs.
-  std::vector<Eigen::MatrixXd>& next_maps = next_[layer];
-  if (next_maps.size() < unstable.size() + 1) next_maps.resize(unstable.size() + 1);
-  start_map(layer, next_maps[0]);
+  reserve_decisions(layer);
+  start_map(layer, base_[layer]);
+  anchor_[layer] = {&base_[layer], 0};
   return true;
+}
+
+void VertexEngine::Worker::reserve_decisions(int layer) {
+  const std::size_t n = unstable_[layer].size();
+  if (decided_[layer].size() < n) decided_[layer].resize(n);
+  if (checkpoints_[layer].size() < n) checkpoints_[layer].resize(n);
+}
+
+void VertexEngine::Worker::decide_output(int layer, int pos, int o) {
+  Decision& decision = decided_[layer][pos];
+  decision.output = o;
+  engine_.flat_.layers[layer].source(o, pattern_.data(), decision.row, decision.factor);
+}
+
+const Eigen::MatrixXd& VertexEngine::Worker::map_at(int layer, int pos, Eigen::MatrixXd& out) {
+  const Eigen::MatrixXd& base = *anchor_[layer].map;
+  const Decision* const decided = decided_[layer].data();
+  const int first = anchor_[layer].pos;
+  int num_terms = 0;
+  bool unit_factors = true;
+  for (int p = first; p < pos; ++p) {
+    num_terms += decided[p].factor != 0;
+    unit_factors = unit_factors && (decided[p].factor == 0 || decided[p].factor == 1);
+  }
+  if (num_terms == 0) return base;
+  if (!unit_factors) {  // slopes other than 0 and 1 (leaky ReLU): one output at a time
+    out = base;
+    for (int p = first; p < pos; ++p)
+      if (decided[p].factor != 0) accumulate(layer, decided[p].output, decided[p].row, decided[p].factor, out, out);
+    return out;
+  }
+  // Factors 1: out = base + sum of W_{l+1}[:, o] [z_row | c_row] in position order, as accumulate()
+  // would add them one at a time (the same products, summed in the same order).
+  const Eigen::MatrixXd& w = engine_.flat_.layers[layer + 1].weight;
+  const Eigen::MatrixXd& z = weight_[layer];
+  const Eigen::VectorXd& c = bias_[layer];
+  const int d = static_cast<int>(z.cols());
+  const int n = static_cast<int>(base.rows());
+  coefficients_.resize(static_cast<std::size_t>(num_terms) * (d + 1));
+  columns_.resize(num_terms);
+  double* coefficient = coefficients_.data();
+  int t = 0;
+  for (int p = first; p < pos; ++p) {
+    if (decided[p].factor == 0) continue;
+    const int row = decided[p].row;
+    columns_[t++] = w.col(decided[p].output).data();
+    for (int k = 0; k < d; ++k) *coefficient++ = z(row, k);
+    *coefficient++ = c[row];
+  }
+  out.resize(n, d + 1);
+  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, base.data(), out.data(), n);
+  return out;
 }
 
 bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
@@ -507,9 +641,7 @@ bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
   hi_.resize(n);
   lo_.resize(n);
   l1_.resize(n);
-  row_values_.resize(n);
-  row_extremes(cell.x.data(), cell.num_vertices, d, z.data(), n, hi_.data(), lo_.data(), l1_.data(),
-               row_values_.data());
+  row_extremes(cell.x.data(), cell.num_vertices, d, z.data(), n, hi_.data(), lo_.data(), l1_.data());
   const SplitLayer& split_layer = engine_.flat_.layers[layer];
   const int offset = split_layer.offset;
   std::vector<int>& unstable = unstable_[layer];
@@ -522,6 +654,25 @@ bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
   const double* const error = error_[layer].data();
   const double tol = engine_.tol_, trust = engine_.trust_;
   const int num_entries = split_layer.num_entries();
+  codes_.resize(n);
+  if (row_codes(hi, lo, bias, l1, error, n, tol, trust, codes_.data()) == 0) {
+    // Every row decided by its bound alone (the common case): the same states and the same unstable
+    // entries, in order, as the careful loop below, without a branch per row.
+    const int* const code = codes_.data();
+    std::uint8_t* const pattern = pattern_.data() + offset;
+    unstable.resize(num_entries);
+    int* const list = unstable.data();
+    int num_unstable = 0;
+    for (int e = 0; e < num_entries; ++e) {
+      const int c = code[entry_out[e]];
+      list[num_unstable] = e;
+      num_unstable += c == 2;
+      pattern[e] = c < 2 ? static_cast<std::uint8_t>(c) : pattern[e];
+    }
+    unstable.resize(num_unstable);
+    carry_errors(layer, l1);
+    return true;
+  }
   for (int e = 0; e < num_entries; ++e) {
     const int j = entry_out[e];
     const double top = hi[j] + bias[j];
@@ -663,11 +814,11 @@ void VertexEngine::Worker::start_map(int layer, Eigen::MatrixXd& start) {
     split_layer.source(o, pattern_.data(), row, factor);
     if (factor == 0) continue;
     unit_factors = unit_factors && factor == 1;
-    terms_.push_back({o, row});
+    terms_.push_back({o, row, factor});
   }
   if (!unit_factors) {  // slopes other than 0 and 1 (leaky ReLU): one output at a time
     start.setZero();
-    for (const MapTerm& term : terms_) accumulate(layer, term.output, start, start);
+    for (const Decision& term : terms_) accumulate(layer, term.output, term.row, term.factor, start, start);
     return;
   }
   // start = sum over the terms of W_{l+1}[:, o] [z_row | c_row], summed in the order accumulate()
@@ -686,7 +837,7 @@ void VertexEngine::Worker::start_map(int layer, Eigen::MatrixXd& start) {
     for (int k = 0; k < d; ++k) *coefficient++ = z(row, k);
     *coefficient++ = c[row];
   }
-  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, start.data(), n);
+  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, nullptr, start.data(), n);
 }
 
 int VertexEngine::Worker::max_stable_state(int layer, int o, const Eigen::MatrixXd& values) const {
@@ -837,7 +988,7 @@ VertexEngine::Worker::Side VertexEngine::Worker::split(const Cell& in, const dou
         const int n = neg_[k];
         const std::uint64_t* mn = cell->vertex_mask(n);
         int common = 0;
-        for (int k = 0; k < words; ++k) common += popcount(mp[k] & mn[k]);
+        for (int word = 0; word < words; ++word) common += popcount(mp[word] & mn[word]);
         ep[num_edges] = p;
         en[num_edges] = n;
         num_edges += common >= d - 1;
@@ -999,7 +1150,7 @@ void VertexEngine::Worker::snapshot(const Cell& cell, int layer, int pos) {
       task.prev_carry = carry_[layer - 1];
       task.prev_largest = largest_[layer - 1];
     }
-    if (layer + 1 < static_cast<int>(engine_.flat_.layers.size())) task.next = next_[layer][pos];
+    if (layer + 1 < static_cast<int>(engine_.flat_.layers.size())) task.next = map_at(layer, pos, map_);
   }
   frontier_->push_back(std::move(task));
 }
@@ -1012,7 +1163,7 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   const bool last = layer + 1 == num_layers;
   if (pos == static_cast<int>(unstable.size())) {
     if (last) return cutting() ? snapshot(cell, layer, pos) : emit(cell);
-    if (!enter_layer(layer + 1, cell, &next_[layer][pos])) return exact_subtree(engine_.flat_.layers[layer + 1].offset);
+    if (!enter_layer(layer + 1, cell, &map_at(layer, pos, map_))) return exact_subtree(engine_.flat_.layers[layer + 1].offset);
     return descend(cell, layer + 1, 0, splits);
   }
   const SplitLayer& split_layer = engine_.flat_.layers[layer];
@@ -1024,7 +1175,7 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
   Cell& above = above_[splits];
   auto decide = [&](int bit) {
     pattern_[global] = static_cast<std::uint8_t>(bit);
-    if (!last) accumulate(layer, j, next_[layer][pos], next_[layer][pos + 1]);
+    if (!last) decide_output(layer, pos, j);
   };
   switch (split(cell, w_.data(), bias_[layer][j], neuron_code(global, false), neuron_code(global, true), below, above)) {
     case Side::kBelow:
@@ -1033,12 +1184,17 @@ void VertexEngine::Worker::descend(const Cell& cell, int layer, int pos, int spl
     case Side::kAbove:
       decide(1);
       return descend(cell, layer, pos + 1, splits);
-    case Side::kBoth:
+    case Side::kBoth: {
+      // Both sides go on from the map here: summed once for them (see anchor_).
+      const Anchor saved = last ? Anchor{} : anchor_[layer];
+      if (!last) anchor_[layer] = {&map_at(layer, pos, checkpoints_[layer][pos]), pos};
       decide(0);
       descend(below, layer, pos + 1, splits + 1);
       decide(1);
       descend(above, layer, pos + 1, splits + 1);
+      if (!last) anchor_[layer] = saved;
       return;
+    }
     case Side::kUndecided: {
       bool active = false;
       if (!on_a_facet_exactly(cell, global, active)) return exact_subtree(global);
@@ -1088,7 +1244,7 @@ void VertexEngine::Worker::descend_max(const Cell& cell, int layer, int pos, int
   const bool last = layer + 1 == static_cast<int>(engine_.flat_.layers.size());
   auto decide = [&](int state) {
     pattern_[global] = static_cast<std::uint8_t>(state);
-    if (!last) accumulate(layer, o, next_[layer][pos], next_[layer][pos + 1]);
+    if (!last) decide_output(layer, pos, o);
   };
   if (!max_pieces(cell, layer, entry, splits)) return exact_subtree(global);
   MaxPieces& pieces = pieces_[splits];  // deeper levels may grow pieces_: a deque keeps this reference
@@ -1097,11 +1253,14 @@ void VertexEngine::Worker::descend_max(const Cell& cell, int layer, int pos, int
     decide(pieces.states[0]);
     return descend(cell, layer, pos + 1, splits);
   }
+  const Anchor saved = last ? Anchor{} : anchor_[layer];  // as in descend() at a split
+  if (!last) anchor_[layer] = {&map_at(layer, pos, checkpoints_[layer][pos]), pos};
   for (int p = 0; p < num_pieces; ++p) {
     const int state = pieces.states[p];
     decide(state);
     descend(pieces.clipped[p] ? pieces.cells[state] : cell, layer, pos + 1, splits + 1);
   }
+  if (!last) anchor_[layer] = saved;
 }
 
 bool VertexEngine::Worker::difference_trusted(int layer, int a, int b, double norm) const {
@@ -1245,8 +1404,9 @@ void VertexEngine::Worker::run(const Task& task, LeafSink& sink) {
     largest_[task.layer - 1] = task.prev_largest;
   }
   if (task.layer + 1 < static_cast<int>(engine_.flat_.layers.size())) {
-    if (next_[task.layer].size() < task.unstable.size() + 1) next_[task.layer].resize(task.unstable.size() + 1);
-    next_[task.layer][task.pos] = task.next;
+    reserve_decisions(task.layer);
+    base_[task.layer] = task.next;
+    anchor_[task.layer] = {&base_[task.layer], task.pos};
   }
   descend(task.cell, task.layer, task.pos, 0);
 }

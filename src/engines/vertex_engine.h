@@ -70,7 +70,7 @@ class VertexEngine {
     double widest = 0, largest = 0;
     Eigen::VectorXd prev_carry;  // carry_ and largest_ of `layer` - 1 (tight_error)
     double prev_largest = 0;
-    Eigen::MatrixXd next;    // the next layer's pre-activation map accumulated so far (see Worker::next_)
+    Eigen::MatrixXd next;    // the next layer's pre-activation map accumulated so far (see Worker::base_)
     int exact_from = -1;     // >= 0: the whole task is the exact subtree from this neuron on
   };
 
@@ -89,7 +89,7 @@ class VertexEngine {
     // enter_layer() for a ReLU-family layer: its stable entries into the pattern, the others into
     // unstable_[layer]; false as enter_layer().
     bool relu_states(int layer, const Cell& cell);
-    // next_[layer][0]: the next layer's map summed over this layer's decided outputs.
+    // base_[layer]: the next layer's map summed over this layer's decided outputs.
     void start_map(int layer, Eigen::MatrixXd& start);
     // The regions below the current node, from neuron `first` on, decided exactly.
     void exact_subtree(int first);
@@ -133,7 +133,8 @@ class VertexEngine {
     __attribute__((noinline)) int max_stable_state(int layer, int o, const Eigen::MatrixXd& values) const;
     // descend() at a Max entry: one subtree per piece.
     void descend_max(const Cell& cell, int layer, int pos, int splits);
-    void accumulate(int layer, int j, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
+    // to = from + factor W_{l+1}[:, o] [z_row | c_row] (layer = l; from and to may be one matrix).
+    void accumulate(int layer, int o, int row, double factor, const Eigen::MatrixXd& from, Eigen::MatrixXd& to) const;
     void descend(const Cell& cell, int layer, int pos, int splits);
     // Splits by w·x + c: below keeps <= 0 (its new facet is labelled below_code), above >= 0. A
     // vertex within the tolerance makes it kUndecided, unless `exactly_on` proves that it lies
@@ -158,11 +159,33 @@ class VertexEngine {
     std::vector<Eigen::VectorXd> error_, carry_;
     std::vector<double> widest_, largest_;
     std::vector<std::vector<int>> unstable_;
-    // next_[l][pos]: the pre-activation map of layer l+1, rows [w | c], summed over the neurons of
-    // layer l decided before position pos of unstable_[l]. A layer's map is then ready when the
-    // layer before it is fully decided, at a cost of one outer product per decision instead of a
-    // full matrix product per cell.
-    std::vector<std::vector<Eigen::MatrixXd>> next_;
+    // The pre-activation map of layer l+1 (rows [w | c]) at position pos of unstable_[l] is the map at
+    // an earlier position of the current path, anchor_[l], plus one outer product per neuron decided
+    // since (decided_[l][p], the decision at position p) whose output passes a row on, in position
+    // order. The anchor is base_[l] (from start_map(), or a task's) or, below a split, the map at the
+    // split, summed there into checkpoints_[l][pos] for both sides. A sum is made only where a map is
+    // read or shared, all its terms at once in registers, in the order and with the roundings of
+    // adding them one decision at a time; each decision is summed once, as before, but a neuron
+    // decided inactive and a decision under a cut that only one side keeps cost no pass of their own.
+    struct Decision {
+      int output, row;
+      double factor;  // 0: adds nothing
+    };
+    struct Anchor {
+      const Eigen::MatrixXd* map = nullptr;
+      int pos = 0;
+    };
+    std::vector<Eigen::MatrixXd> base_;
+    std::vector<Anchor> anchor_;
+    std::vector<std::vector<Decision>> decided_;
+    std::vector<std::vector<Eigen::MatrixXd>> checkpoints_;
+    Eigen::MatrixXd map_;  // the map a cell enters the next layer with, or a snapshot takes
+    // Records the decision at position pos of unstable_[layer] (output o, pattern_ already set).
+    void decide_output(int layer, int pos, int o);
+    // The next layer's map at position pos of unstable_[layer]: the anchor's map, or `out` summed.
+    const Eigen::MatrixXd& map_at(int layer, int pos, Eigen::MatrixXd& out);
+    // Sizes decided_[layer] and checkpoints_[layer] for the layer's unstable entries (only grows).
+    void reserve_decisions(int layer);
     std::vector<Cell> below_, above_;  // scratch per split depth
     struct MaxPieces {
       std::vector<Cell> cells;  // cells[s]: the piece of state s; cells[k]: scratch
@@ -174,11 +197,9 @@ class VertexEngine {
     Cell garbage_free_;
     std::vector<double> values_, interior_;  // values_: split(), per vertex; only grows
     std::vector<int> slot_counts_;  // emit(): vertices per slot
-    std::vector<double> hi_, lo_, l1_, row_values_;  // relu_states(): per row
-    struct MapTerm {
-      int output, row;
-    };
-    std::vector<MapTerm> terms_;  // start_map(): the outputs summed
+    std::vector<double> hi_, lo_, l1_;  // relu_states(): per row
+    std::vector<int> codes_;  // relu_states(): per row
+    std::vector<Decision> terms_;  // start_map(): the outputs summed
     std::vector<double> coefficients_;
     std::vector<const double*> columns_;
     std::vector<int> pos_, neg_;          // split(): the vertices above and below the cut; only grow
