@@ -164,7 +164,7 @@ class TaskSink : public detail::LeafSink {
          shared_.should_stop(pending_)))
       throw StopTask();
     ++num_regions;
-    if (leaf.depth < shared_.near_degenerate_depth) ++num_near_degenerate;
+    if (leaf.near_degenerate.value_or(leaf.depth < shared_.near_degenerate_depth)) ++num_near_degenerate;
     // Progress every 1024 regions, or every 64 when they come slowly (the exact engine, the LP
     // engine in high dimension), so that the callback hears of them within its 250 ms.
     if (++pending_ == 1024 || (pending_ % 64 == 0 && shared_.progress_due())) {
@@ -685,7 +685,9 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
   stats.num_threads = detail::resolve_threads(options.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
-  detail::with_engine(net, domain, flat, stats.engine, options.tolerance,
+  // Only regions handed out, and asked for so, need the LP engine's max-margin points.
+  const bool max_margin_points = (visit || format || leaf_key) && options.max_margin_points;
+  detail::with_engine(net, domain, flat, stats.engine, options.tolerance, max_margin_points,
                       [&](const auto& engine, const detail::EngineFrame& frame) {
                         Shared shared{flat, domain, frame.centre, frame.scale, options, visit, format, consume, leaf_key,
                                       frame.near_degenerate_depth};

@@ -253,7 +253,7 @@ RegionEstimate estimate_regions(const Network& net, const Domain& domain, const 
   out.engine = resolve_engine(options.run.engine, domain.dim(), false);
   out.num_threads = detail::resolve_threads(options.run.num_threads);
   Probes run;
-  detail::with_engine(net, domain, flat, out.engine, options.run.tolerance,
+  detail::with_engine(net, domain, flat, out.engine, options.run.tolerance, /*max_margin_points=*/false,
                       [&](const auto& engine, const detail::EngineFrame&) {
                         run = run_probes(engine, options, out.num_threads);
                       });

@@ -55,6 +55,28 @@ TEST(MarginLp, CertifiesTheSameOptimumAsGlpk) {
 
 namespace {
 
+// A search path's LPs in [-0.5, 0.5]^n: the dense simplex, and the rows so far for it and for GLPK.
+struct Path {
+  explicit Path(int dim) : n(dim), box(relutope::Domain::cube(dim, -0.5, 0.5)), lp(box.lo, box.hi), a(0, dim), b(0) {}
+  int n;
+  relutope::Domain box;
+  relutope::detail::MarginLp lp;
+  Eigen::MatrixXd a;
+  Eigen::VectorXd b;
+  std::vector<lp_reference::Constraint> rows;
+  // The rows and row·x <= offset (a1, b1, rows1), and GLPK's largest margin for them.
+  double extended(const Eigen::VectorXd& row, double offset, Eigen::MatrixXd& a1, Eigen::VectorXd& b1,
+                  std::vector<lp_reference::Constraint>& rows1) const {
+    a1.resize(a.rows() + 1, n);
+    b1.resize(b.size() + 1);
+    a1 << a, row.transpose();
+    b1 << b, offset;
+    rows1 = rows;
+    rows1.push_back({-row, offset});
+    return lp_reference::margin(rows1, box);
+  }
+};
+
 // A search path as the LP engine walks it: rows are added one at a time (a random hyperplane's side
 // through the box), each LP warm-started from the tableau of the last LP kept on the path; a side
 // with interior points joins the path. Every answer must certify GLPK's optimum (computed from
@@ -64,24 +86,17 @@ TEST(MarginLp, WarmStartsAlongAPathCertifyTheSameOptimumAsGlpk) {
   std::normal_distribution<double> g;
   int warm = 0, feasible = 0, infeasible = 0, stopped = 0;
   for (int trial = 0; trial < 60; ++trial) {
-    const int n = 2 + trial % 37;
-    const relutope::Domain box = relutope::Domain::cube(n, -0.5, 0.5);
-    relutope::detail::MarginLp lp(box.lo, box.hi);
-    Eigen::MatrixXd a(0, n);
-    Eigen::VectorXd b(0);
-    std::vector<lp_reference::Constraint> rows;
+    Path path(2 + trial % 37);
+    auto& [n, box, lp, a, b, rows] = path;
     int state = -1, next_slot = 0;
     for (int step = 0; step < 25 && a.rows() < 18; ++step) {
       Eigen::VectorXd row = Eigen::VectorXd::NullaryExpr(n, [&] { return g(rng); });
       row.normalize();
       const double offset = 0.15 * g(rng);
-      Eigen::MatrixXd a1(a.rows() + 1, n);
-      Eigen::VectorXd b1(b.size() + 1);
-      a1 << a, row.transpose();
-      b1 << b, offset;
-      std::vector<lp_reference::Constraint> rows1 = rows;
-      rows1.push_back({-row, offset});
-      const double truth = lp_reference::margin(rows1, box);
+      Eigen::MatrixXd a1;
+      Eigen::VectorXd b1;
+      std::vector<lp_reference::Constraint> rows1;
+      const double truth = path.extended(row, offset, a1, b1, rows1);
       const int to = next_slot++;
       relutope::detail::MarginLp::Answer answer;
       // Half the LPs may stop once their bound is below 0, as the engine's do below -tol.
@@ -124,6 +139,68 @@ TEST(MarginLp, WarmStartsAlongAPathCertifyTheSameOptimumAsGlpk) {
   EXPECT_GT(feasible, 300);
   EXPECT_GT(infeasible, 50);
   EXPECT_GT(stopped, 20);
+}
+
+// A path where each LP may stop once a point of the segment from the witness (a point inside the
+// earlier rows) to the dual simplex's basic solution reaches `stop_above`: such an answer is a
+// checked point above it and below the optimum, its slot (dual feasible, not optimal) seeds the next
+// LPs, and every other answer is what the LP gives without the stop.
+TEST(MarginLp, StopsAtAPointAboveAMarginAndGoesOnFromThere) {
+  std::mt19937_64 rng(23);
+  std::normal_distribution<double> g;
+  int reached = 0, optimal = 0, from_stopped = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    Path path(4 + trial % 35);
+    auto& [n, box, lp, a, b, rows] = path;
+    Eigen::VectorXd witness = Eigen::VectorXd::Zero(n);
+    int state = -1, next_slot = 0;
+    bool stopped_state = false;
+    for (int step = 0; step < 25 && a.rows() < 18; ++step) {
+      const Eigen::VectorXd row = Eigen::VectorXd::NullaryExpr(n, [&] { return g(rng); }).normalized();
+      // The side away from the witness, as the engine's LPs are.
+      const double at = row.dot(witness), offset = at - 0.1 * std::abs(g(rng));
+      Eigen::MatrixXd a1;
+      Eigen::VectorXd b1;
+      std::vector<lp_reference::Constraint> rows1;
+      const double truth = path.extended(row, offset, a1, b1, rows1);
+      const double stop_above = 1e-3;
+      const int to = next_slot++;
+      relutope::detail::MarginLp::Answer answer;
+      if (lp.usable(state) && lp.resolve(state, to, a1, b1, -1e-9, answer, 1e-9, stop_above, &witness)) {
+        from_stopped += stopped_state;
+      } else {
+        answer = lp.solve(a1, b1, witness, to);
+      }
+      if (answer.lower > relutope::detail::MarginLp::Answer().lower) {  // not left out for a dual stop
+        EXPECT_LE((b1 - a1 * answer.x).minCoeff(), answer.lower + 1e-12) << trial << " " << step;
+        EXPECT_TRUE((answer.x.array() >= box.lo.array()).all() && (answer.x.array() <= box.hi.array()).all());
+      }
+      if (truth < 1 - 1e-12) {
+        EXPECT_LE(answer.lower, truth + 1e-9) << trial << " " << step;
+      }
+      const bool stopped = lp.usable(to) && !lp.saved(to).optimal;
+      if (stopped) {
+        EXPECT_GT(answer.lower, stop_above) << trial << " " << step;
+        ++reached;
+      } else if (answer.lower > 1e-9 && truth < 1 - 1e-12) {
+        EXPECT_NEAR(answer.lower, truth, 1e-9) << trial << " " << step;
+        ++optimal;
+      }
+      if (truth < -1e-6) {
+        EXPECT_LT(answer.upper, 0) << trial << " " << step;
+      }
+      if (answer.lower > 1e-9) {
+        a = a1;
+        b = b1;
+        rows = rows1;
+        witness = answer.x;
+        if (lp.usable(to)) state = to, stopped_state = stopped;
+      }
+    }
+  }
+  EXPECT_GT(reached, 50);
+  EXPECT_GT(optimal, 20);
+  EXPECT_GT(from_stopped, 20);
 }
 
 // resolve() reads its `from` slot without changing it: two siblings started from one parent give

@@ -101,6 +101,12 @@ struct EnumerateOptions {
   bool with_volume = false;
   /// Fill Region::vertices and Region::facet_vertices (vertex engine only; implies with_geometry).
   bool with_vertices = false;
+  /// LP engine: Region::interior_point is the point of largest margin from the region's cuts found
+  /// along the search (an LP solved to its optimum per split) and depth the least margin on the
+  /// way. false lets each LP stop once it finds a point beyond the near-degenerate depth: any
+  /// interior point, and a depth that is a lower bound; faster, with the same counts and
+  /// num_near_degenerate. Counting (count_regions) always runs so.
+  bool max_margin_points = true;
   /// Called now and then (serially, from any thread) with the number of regions found so far.
   std::function<void(std::uint64_t regions_so_far)> progress;
   /// Stop switch for another thread (a GUI, the Python module's Ctrl-C): when it points to a flag that

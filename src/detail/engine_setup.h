@@ -36,11 +36,12 @@ struct EngineFrame {
 /// once, with the engine of its own type (VertexEngine, LpEngine or ExactEngine).
 /// @param[in] flat       FlatNetwork(net)
 /// @param[in] tolerance  relative, as EnumerateOptions::tolerance
+/// @param[in] max_margin_points  as EnumerateOptions::max_margin_points (false: only counting)
 /// @throws InputError for the exact engine above 20 inputs; UncertifiedError if the normalised
 ///         problem does not fit in doubles
 template <class F>
 void with_engine(const Network& net, const Domain& domain, const FlatNetwork& flat, Engine engine, double tolerance,
-                 F&& f) {
+                 bool max_margin_points, F&& f) {
   if (engine == Engine::kExact) {
     if (domain.dim() > 20)
       throw InputError("engine exact: the box in dimension " + std::to_string(domain.dim()) + " has too many corners");
@@ -61,7 +62,8 @@ void with_engine(const Network& net, const Domain& domain, const FlatNetwork& fl
     const VertexEngine vertex(problem.flat, problem.domain, tolerance_abs, exact, problem.centre, problem.scale);
     f(vertex, frame);
   } else {
-    const LpEngine lp(problem.flat, problem.domain, tolerance_abs, exact, problem.centre, problem.scale);
+    const LpEngine lp(problem.flat, problem.domain, tolerance_abs, exact, problem.centre, problem.scale,
+                      frame.near_degenerate_depth, max_margin_points);
     f(lp, frame);
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // What an engine hands to the driver for every region it finds. Private to src/.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace relutope::detail {
@@ -30,6 +31,9 @@ struct Leaf {
   const std::uint8_t* pattern = nullptr;  // one byte per neuron
   const double* interior_point = nullptr;  // input_dim values
   double depth = 0.0;
+  // The engine's own verdict on whether the region is near-degenerate (the LP engine: its depth is a
+  // lower bound); none: depth below the run's threshold says so.
+  std::optional<bool> near_degenerate;
   double volume = -1.0;  // < 0: not computed
   // The float engines work in normalised coordinates (normalized_problem.h); leaves of the exact
   // engine, also those of the subtrees it decides for them, are in the input's own.

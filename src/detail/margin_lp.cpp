@@ -10,7 +10,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 enum Status { kBasic, kAtLower, kAtUpper };
-enum DualEnd { kOptimal, kStopped, kFailed };
+enum DualEnd { kOptimal, kStopped, kFailed, kReached };
 
 // A basic variable this far outside its bounds is infeasible for the dual simplex; the answer's
 // certificates do not depend on it (the margin is recomputed from the point).
@@ -89,7 +89,9 @@ MarginLp::State& MarginLp::slot(int k, int rows, int columns) {
   return s;
 }
 
-bool MarginLp::usable(int k) const { return k >= 0 && k < static_cast<int>(slots_.size()) && slots_[k].optimal; }
+bool MarginLp::usable(int k) const {
+  return k >= 0 && k < static_cast<int>(slots_.size()) && slots_[k].dual_feasible;
+}
 
 int MarginLp::num_rows(int k) const { return slots_[k].m; }
 
@@ -99,6 +101,7 @@ MarginLp::State MarginLp::saved(int k) const {
   State out;
   out.m = s.m;
   out.optimal = s.optimal;
+  out.dual_feasible = s.dual_feasible;
   out.tableau = s.tableau.topLeftCorner(s.m, cols);
   out.basis.assign(s.basis.begin(), s.basis.begin() + s.m);
   out.status.assign(s.status.begin(), s.status.begin() + cols);
@@ -115,6 +118,7 @@ void MarginLp::load(const State& state, int k) {
   State& s = slot(k, state.m, cols);
   s.m = state.m;
   s.optimal = state.optimal;
+  s.dual_feasible = state.dual_feasible;
   s.tableau.topLeftCorner(state.m, cols) = state.tableau;
   std::copy(state.basis.begin(), state.basis.end(), s.basis.begin());
   std::copy(state.status.begin(), state.status.end(), s.status.begin());
@@ -142,7 +146,7 @@ MarginLp::Answer MarginLp::solve(const Matrix& a, const Vector& b, const Eigen::
   const int cols = n + 1 + m, t_col = n;
   State& s = slot(to, m, cols);
   s.m = m;
-  s.optimal = false;
+  s.optimal = s.dual_feasible = false;
   auto lower = s.lower.head(cols), upper = s.upper.head(cols), z = s.z.head(cols);
   auto d = s.d.head(cols), direction = s.direction.head(cols);
   auto tableau = s.tableau.topLeftCorner(m, cols);
@@ -225,13 +229,13 @@ MarginLp::Answer MarginLp::solve(const Matrix& a, const Vector& b, const Eigen::
   // push the optimum below it.
   if (optimal && status[t_col] == kBasic) {
     lower[t_col] = -kInf;
-    s.optimal = true;
+    s.optimal = s.dual_feasible = true;
   }
   return certify(s, a, b, enough, -kInf);
 }
 
 bool MarginLp::resolve(int from, int to, const Matrix& a, const Vector& b, double stop_below,
-                       Answer& answer, double enough) {
+                       Answer& answer, double enough, double stop_above, const Eigen::VectorXd* inside) {
   const int m = static_cast<int>(a.rows()), n = static_cast<int>(a.cols());
   const int cols = n + 1 + m;
   slot(std::max(from, to), 0, 0);  // both exist before either is referenced
@@ -239,7 +243,7 @@ bool MarginLp::resolve(int from, int to, const Matrix& a, const Vector& b, doubl
   const State& f = slots_[from];
   const int m0 = f.m, cols0 = n + 1 + m0;
   s.m = m;
-  s.optimal = false;
+  s.optimal = s.dual_feasible = false;
   s.tableau.topLeftCorner(m0, cols0) = f.tableau.topLeftCorner(m0, cols0);
   s.tableau.block(0, cols0, m0, m - m0).setZero();
   std::copy(f.basis.begin(), f.basis.begin() + m0, s.basis.begin());
@@ -271,8 +275,11 @@ bool MarginLp::resolve(int from, int to, const Matrix& a, const Vector& b, doubl
     s.upper[column] = kInf;
     s.z[column] = b[i] - a.row(i).dot(s.z.head(n)) - s.z[n];
   }
-  const DualEnd end = static_cast<DualEnd>(dual(s, stop_below));
+  if (!(stop_above < kInf)) inside = nullptr;
+  if (inside) residuals_.noalias() = b - a * *inside;
+  const DualEnd end = static_cast<DualEnd>(dual(s, a, b, stop_below, stop_above, inside, answer));
   if (end == kFailed) return false;
+  if (end == kReached) return true;
   answer = certify(s, a, b, enough, end == kStopped ? stop_below : -kInf);
   return true;
 }
@@ -282,7 +289,8 @@ bool MarginLp::resolve(int from, int to, const Matrix& a, const Vector& b, doubl
 // variable leaves; the bound-flipping ratio test passes the breakpoints of boxed columns while the
 // leaving variable stays infeasible after flipping them, so that one pivot does the work of many.
 // Returns a DualEnd.
-int MarginLp::dual(State& s, double stop_below) {
+int MarginLp::dual(State& s, const Matrix& a, const Vector& b, double stop_below, double stop_above,
+                   const Eigen::VectorXd* inside, Answer& answer) {
   const int n = static_cast<int>(lo_.size()), m = s.m, cols = n + 1 + m, t_col = n;
   auto tableau = s.tableau.topLeftCorner(m, cols);
   for (int iteration = 0; iteration < 50 * (m + n + 1); ++iteration) {
@@ -290,10 +298,12 @@ int MarginLp::dual(State& s, double stop_below) {
     // which the tableau holds in the slack columns (their B was I at the start).
     int row = -1;
     double worst = 0, best = 0;
+    moved_.clear();
     for (int i = 0; i < m; ++i) {
       const int v = s.basis[i];
       const double infeasibility = std::max(s.lower[v] - s.z[v], s.z[v] - s.upper[v]);
       if (!(infeasibility > kFeasibility)) continue;
+      if (inside && v < n) moved_.push_back({v, s.z[v] < s.lower[v] ? infeasibility : -infeasibility});  // reach()
       // Four running sums in a fixed order: the same result whatever the row's alignment in this
       // slot, and four times the throughput of one.
       const double* b_row = &tableau(i, n + 1);
@@ -307,11 +317,19 @@ int MarginLp::dual(State& s, double stop_below) {
       if (score > best) best = score, worst = infeasibility, row = i;
     }
     if (row < 0) {
-      s.optimal = s.status[t_col] == kBasic;
+      s.optimal = s.dual_feasible = s.status[t_col] == kBasic;
       return kOptimal;
     }
     // The basis is dual feasible, so t's value is an upper bound on the optimum (weak duality).
     if (s.status[t_col] == kBasic && s.z[t_col] < stop_below) return kStopped;
+    // A point good enough, between `inside` and the basic solution (at the first iteration, that
+    // is the parent's vertex, most often `inside` itself).
+    // (t, an upper bound on the optimum, must still be above stop_above.)
+    if (inside && iteration > 0 && s.status[t_col] == kBasic && s.z[t_col] > stop_above &&
+        reach(s, a, b, *inside, stop_above, answer)) {
+      s.dual_feasible = true;
+      return kReached;
+    }
     const int v = s.basis[row];
     const bool rise = s.z[v] < s.lower[v];
     double excess = worst;
@@ -410,6 +428,71 @@ Eigen::VectorXd MarginLp::vertex(const State& s, const Matrix& a, const Vector& 
   if (!solution_.allFinite()) return s.z.head(n);
   for (int c = 0; c + 1 < k; ++c) x[free_columns_[c]] = solution_[c];
   return x;
+}
+
+// The residuals b_i - a_i·x along the segment from `inside` (p_i) to the basic solution clamped to
+// the box (r_i) are the lines p_i + l (r_i - p_i), l in [0, 1]. Each keeps above stop_above on an
+// interval of l; where the intervals meet, the walk along the lines' lower envelope finds the l of
+// the largest least residual, and the point there, checked against the data, answers.
+bool MarginLp::reach(const State& s, const Matrix& a, const Vector& b, const Eigen::VectorXd& inside,
+                     double stop_above, Answer& answer) {
+  const int n = static_cast<int>(lo_.size()), m = s.m;
+  const Eigen::VectorXd& p = residuals_;
+  // The basic solution's residuals are t + s_i; clamping its few basic x outside the box (moved_,
+  // which dual() lists) moves them by -a_i·(clamped - x).
+  // First the rows `inside` is not beyond stop_above in (the new ones): the clamped basic solution
+  // must be, which most iterations' is not.
+  for (int i = 0; i < m; ++i) {
+    if (p[i] > stop_above) continue;
+    double residual = s.z[n] + s.z[n + 1 + i];
+    for (const auto& [j, moved] : moved_) residual -= moved * a(i, j);
+    if (!(residual > stop_above)) return false;
+  }
+  mixed_.resize(m);
+  for (int i = 0; i < m; ++i) mixed_[i] = s.z[n] + s.z[n + 1 + i];
+  for (const auto& [j, moved] : moved_) mixed_ -= moved * a.col(j);
+  const double* r = mixed_.data();
+  double from = 0, to = 1;
+  for (int i = 0; i < m; ++i) {
+    const double above = p[i] - stop_above, slope = r[i] - p[i];  // line i - stop_above
+    if (slope > 0) {
+      if (above <= 0) from = std::max(from, -above / slope);
+    } else if (above <= 0) {
+      return false;
+    } else if (slope < 0) {
+      to = std::min(to, above / -slope);
+    }
+    if (!(from < to)) return false;
+  }
+  // Start at l = from on the least line (of the lines as low, the one rising slowest), and follow
+  // the envelope right while it rises.
+  double l = from;
+  int active = 0;
+  double least = kInf;
+  for (int i = 0; i < m; ++i) {
+    const double value = p[i] + l * (r[i] - p[i]);
+    if (value < least || (value == least && r[i] - p[i] < r[active] - p[active])) least = value, active = i;
+  }
+  for (int step = 0; step < m; ++step) {
+    const double slope = r[active] - p[active];
+    if (!(slope > 0)) break;
+    const double value = p[active] + l * slope;
+    double next = to;
+    int other = -1;
+    for (int i = 0; i < m; ++i) {
+      const double si = r[i] - p[i];
+      if (si >= slope) continue;
+      const double cross = l + (p[i] + l * si - value) / (slope - si);
+      if (cross < next) next = cross, other = i;
+    }
+    l = std::max(l, next);
+    if (other < 0) break;
+    active = other;
+  }
+  answer.x = ((1 - l) * inside + l * s.z.head(n).cwiseMax(lo_).cwiseMin(hi_)).cwiseMax(lo_).cwiseMin(hi_);
+  answer.lower = (b - a * answer.x).minCoeff();
+  answer.upper = Answer().upper;
+  return answer.lower > stop_above;
 }
 
 MarginLp::Answer MarginLp::certify(const State& s, const Matrix& a, const Vector& b, double enough,

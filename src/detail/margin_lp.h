@@ -16,6 +16,7 @@
 #include <Eigen/Core>
 #include <Eigen/LU>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace relutope::detail {
@@ -45,13 +46,20 @@ class MarginLp {
   /// the dual simplex may stop as soon as its objective, an upper bound on t, falls below it (the
   /// answer's `upper` then certifies that). `enough` as for solve(); finite, it also leaves `lower`
   /// at -1e300 when the dual simplex stopped and `upper` is below `stop_below`.
+  /// `stop_above` with `inside` (a point of the box within the first num_rows(from) rows): the
+  /// dual simplex may also stop as soon as a point of the segment from `inside` to its basic
+  /// solution has a checked margin above `stop_above` (the answer's `lower`; `upper` stays 1e300),
+  /// short of the optimum. Slot `to` then holds a dual feasible tableau, not an optimal one, which
+  /// resolve() may still start from.
   /// Returns false, with slot `to` not usable, when the dual simplex does not reach an answer
   /// within its limits (call solve() then).
   /// Requires usable(from) and from != to.
   bool resolve(int from, int to, const Matrix& a, const Vector& b, double stop_below,
-               Answer& answer, double enough = std::numeric_limits<double>::infinity());
+               Answer& answer, double enough = std::numeric_limits<double>::infinity(),
+               double stop_above = std::numeric_limits<double>::infinity(), const Eigen::VectorXd* inside = nullptr);
 
-  /// Whether slot `k` holds an optimal tableau, which resolve() may start from.
+  /// Whether slot `k` holds a dual feasible tableau with t basic (optimal, or stopped at
+  /// `stop_above`), which resolve() may start from.
   bool usable(int k) const;
   /// The number of rows slot `k` was solved with.
   int num_rows(int k) const;
@@ -61,6 +69,7 @@ class MarginLp {
   struct State {
     int m = 0;
     bool optimal = false;
+    bool dual_feasible = false;  // with t basic: optimal, or stopped at resolve()'s stop_above
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> tableau;  // B^-1 [A 1 I]
     std::vector<int> basis;   // per row, its basic column
     std::vector<int> status;  // per column: basic, at its lower or at its upper bound
@@ -78,7 +87,15 @@ class MarginLp {
  private:
   State& slot(int k, int rows, int columns);  // with room for rows x columns
   void pivot(State& s, int row, int column) const;
-  int dual(State& s, double stop_below);  // a DualEnd (margin_lp.cpp)
+  // A DualEnd (margin_lp.cpp). With `inside`, may stop at a point of margin above stop_above,
+  // which goes to `answer`.
+  int dual(State& s, const Matrix& a, const Vector& b, double stop_below, double stop_above,
+           const Eigen::VectorXd* inside, Answer& answer);
+  // Whether the best point of the segment from `inside` (its residuals b - a·inside in
+  // residuals_) to the basic solution of `s` (clamped to the box) has a checked margin above
+  // `stop_above`; if so, the point and its margin go to `answer`.
+  bool reach(const State& s, const Matrix& a, const Vector& b, const Eigen::VectorXd& inside, double stop_above,
+             Answer& answer);
   // Both certificates, but with `enough` finite, `upper` only where `lower` is not above it, and
   // where the dual simplex stopped below `stopped_below` (-inf: it did not), `upper` first and
   // `lower` only where `upper` is not below it.
@@ -96,6 +113,8 @@ class MarginLp {
   Eigen::MatrixXd system_;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
   Eigen::VectorXd rhs_, solution_, y_, g_;
+  Eigen::VectorXd residuals_, mixed_;  // reach()'s
+  std::vector<std::pair<int, double>> moved_;  // reach()'s basic x outside the box: column, clamp
 };
 
 }  // namespace relutope::detail

@@ -14,7 +14,6 @@ namespace relutope::detail {
 // GLPK keeps its environment per thread, so each worker owns its problem object.
 struct LpEngine::Worker::Glpk {
   GlpkProblem problem = make_glpk_problem();
-  glp_prob* prob = problem.get();
   glp_smcp params;
   std::vector<int> index;
   std::vector<double> value;
@@ -26,8 +25,16 @@ struct LpEngine::Worker::Glpk {
 };
 
 LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact,
-                   const Eigen::VectorXd& centre, const Eigen::VectorXd& scale)
-    : flat_(flat), domain_(domain), tol_(tolerance_abs), exact_(exact), centre_(centre), scale_(scale) {
+                   const Eigen::VectorXd& centre, const Eigen::VectorXd& scale, double near_degenerate_depth,
+                   bool max_margin_points)
+    : flat_(flat),
+      domain_(domain),
+      tol_(tolerance_abs),
+      exact_(exact),
+      centre_(centre),
+      scale_(scale),
+      near_degenerate_depth_(near_degenerate_depth),
+      max_margin_points_(max_margin_points) {
   root_.pattern.assign(flat.num_neurons, 0);
   root_.witness = (domain.lo + domain.hi) / 2;
   root_.depth = (domain.hi - domain.lo).minCoeff() / 2;
@@ -49,6 +56,7 @@ LpEngine::LpEngine(const FlatNetwork& flat, const Domain& domain, double toleran
       throw UncertifiedError("the domain's interior is thinner than the tolerance: cannot tell whether it is empty");
     root_.depth = margin;
   }
+  root_.thin = root_.depth < near_degenerate_depth_;
 }
 
 LpEngine::Worker::Worker(const LpEngine& engine)
@@ -61,7 +69,7 @@ LpEngine::Worker::Worker(const LpEngine& engine)
       margin_lp_(engine.domain_.lo, engine.domain_.hi) {
   const Domain& domain = engine.domain_;
   const int n = domain.dim();
-  glp_prob* prob = lp_->prob;
+  glp_prob* prob = lp_->problem.get();
   glp_set_obj_dir(prob, GLP_MAX);
   glp_add_cols(prob, n + 1);
   for (int i = 0; i < n; ++i) glp_set_col_bnds(prob, i + 1, GLP_DB, domain.lo[i], domain.hi[i]);
@@ -76,7 +84,7 @@ LpEngine::Worker::Worker(const LpEngine& engine)
 
 LpEngine::Worker::~Worker() = default;
 
-double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, int to) {
+double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, int to, double stop_above) {
   ++counters.lps;
   const int n = engine_.domain_.dim();
   const int wanted = static_cast<int>(rows_.size()) + (extra ? num_extra : 0);
@@ -89,7 +97,8 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
     const auto a = rows_a(wanted);
     const auto b = rows_b_.head(wanted);
     MarginLp::Answer answer;
-    const bool warm = margin_lp_.usable(state_) && margin_lp_.resolve(state_, to, a, b, -tol, answer, tol) &&
+    const bool warm = margin_lp_.usable(state_) &&
+                      margin_lp_.resolve(state_, to, a, b, -tol, answer, tol, stop_above, &witness_) &&
                       (answer.lower > tol || answer.upper < -tol);
     if (!warm) answer = margin_lp_.solve(a, b, witness_.size() ? witness_ : engine_.root_.witness, to, tol);
     if (answer.lower > tol) {
@@ -99,7 +108,7 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
     if (answer.upper < -tol) return answer.upper;
     ++counters.lps_fallback;
   }
-  glp_prob* prob = lp_->prob;
+  glp_prob* prob = lp_->problem.get();
   const int have = glp_get_num_rows(prob);
   if (have < wanted) glp_add_rows(prob, wanted - have);
   if (have > wanted) {
@@ -144,6 +153,25 @@ double LpEngine::Worker::max_margin(const Row* extra, int num_extra, Eigen::Vect
   double upper = y.dot(rows_b_.head(wanted));
   for (int j = 0; j < n; ++j) upper -= std::min(g[j] * engine_.domain_.lo[j], g[j] * engine_.domain_.hi[j]);
   return upper < -engine_.tol_ ? upper : undecided;
+}
+
+bool LpEngine::Worker::reaches_threshold(const Row* extra, int num_extra, Eigen::VectorXd& x, double& margin, int to) {
+  ++counters.lps;
+  const double threshold = engine_.near_degenerate_depth_;
+  load_rows(extra, num_extra);
+  const int wanted = static_cast<int>(rows_.size()) + num_extra;
+  const auto a = rows_a(wanted);
+  const auto b = rows_b_.head(wanted);
+  // The dual simplex stops once its bound is below the threshold, or a point above it is found;
+  // cold, it runs to the optimum.
+  MarginLp::Answer answer;
+  if (!(margin_lp_.usable(state_) &&
+        margin_lp_.resolve(state_, to, a, b, threshold, answer, threshold, threshold, &witness_)))
+    answer = margin_lp_.solve(a, b, witness_, to, threshold);
+  if (!(answer.lower >= threshold)) return false;
+  x = answer.x;
+  margin = answer.lower;
+  return true;
 }
 
 Eigen::Map<const Eigen::MatrixXd> LpEngine::Worker::rows_a(int wanted) const {
@@ -223,6 +251,7 @@ void LpEngine::Worker::emit() {
   leaf.pattern = pattern_.data();
   leaf.interior_point = interior_.data();
   leaf.depth = depth_;
+  leaf.near_degenerate = thin_;
   if (sink_->wants_constraints()) {
     for (int k = 0; k < 2 * engine_.domain_.dim(); ++k) leaf.constraints.push_back(domain_code(k));
     for (const Row& row : rows_) leaf.constraints.push_back(row.code);
@@ -238,6 +267,7 @@ void LpEngine::Worker::snapshot(int layer, int neuron) {
   task.rows = rows_;
   task.witness = witness_;
   task.depth = depth_;
+  task.thin = thin_;
   if (margin_lp_.usable(state_)) task.lp = std::make_shared<const MarginLp::State>(margin_lp_.saved(state_));
   if (layer >= 0) {
     task.weight = weight_[layer];
@@ -297,54 +327,94 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
   }
   Row sides[2] = {{w / norm, -c / norm, neuron_code(global, false)},
                   {-w / norm, c / norm, neuron_code(global, true)}};
-  bool feasible[2] = {false, false};
-  Eigen::VectorXd point[2];
-  double margin[2] = {0, 0};
+  Side side[2];
   const double at_witness = (w.dot(witness_) + c) / norm;
-  int state[2] = {state_, state_};  // the child's tableau (the node's: the new row is pending)
   for (int k = 0; k < 2; ++k) {
+    side[k].state = state_;  // the node's tableau: the new row is pending
     const bool witness_here = k == 1 ? at_witness > engine_.tol_ : at_witness < -engine_.tol_;
     if (witness_here) {
-      feasible[k] = true;
-      point[k] = witness_;
-      margin[k] = std::abs(at_witness);
+      side[k].feasible = true;
+      side[k].point = witness_;
+      side[k].margin = std::abs(at_witness);
       continue;
     }
-    margin[k] = max_margin(&sides[k], 1, point[k], free_slot_ + k);
-    state[k] = child_state(free_slot_ + k);
-    feasible[k] = margin[k] > engine_.tol_;
+    side[k].from_lp = true;
+    side[k].margin = max_margin(&sides[k], 1, side[k].point, free_slot_ + k, stop_above());
+    side[k].state = child_state(free_slot_ + k);
+    side[k].feasible = side[k].margin > engine_.tol_;
     // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
-    if (!feasible[k] && !(margin[k] < -engine_.tol_)) {
-      feasible[k] = exact_side(&sides[k], 1, point[k]);
-      margin[k] = 0;  // thin: a region found here is near-degenerate
+    if (!side[k].feasible && !(side[k].margin < -engine_.tol_)) {
+      side[k].feasible = exact_side(&sides[k], 1, side[k].point);
+      side[k].margin = 0;  // thin: a region found here is near-degenerate
     }
   }
-  if (!(feasible[0] && feasible[1])) {
-    const int k = feasible[1] ? 1 : 0;
+  if (!(side[0].feasible && side[1].feasible)) {  // the region stays as it is
+    const int k = side[1].feasible ? 1 : 0;
     pattern_[global] = static_cast<std::uint8_t>(k);
     const Eigen::VectorXd saved = witness_;
-    if (feasible[k]) witness_ = point[k];
+    const double saved_depth = depth_;
+    if (side[k].feasible) {
+      witness_ = side[k].point;
+      if (!engine_.max_margin_points_ && side[k].from_lp) depth_ = side[k].margin;
+    }
     descend(layer, neuron + 1, splits);
     witness_ = saved;
+    depth_ = saved_depth;
     return;
   }
+  for (int k = 0; k < 2; ++k) judge(side[k], &sides[k], 1, free_slot_ + k);
   const Eigen::VectorXd saved_witness = witness_;
   const double saved_depth = depth_;
+  const bool saved_thin = thin_;
   const int saved_state = state_, saved_free_slot = free_slot_;
   free_slot_ += 2;
   for (int k = 0; k < 2; ++k) {
     pattern_[global] = static_cast<std::uint8_t>(k);
     rows_.push_back(sides[k]);
-    witness_ = point[k];
-    state_ = state[k];
-    depth_ = std::min(saved_depth, margin[k]);
+    enter(side[k], saved_depth);
     descend(layer, neuron + 1, splits + 1);
     rows_.pop_back();
   }
   free_slot_ = saved_free_slot;
   witness_ = saved_witness;
   depth_ = saved_depth;
+  thin_ = saved_thin;
   state_ = saved_state;
+}
+
+void LpEngine::Worker::judge(Side& side, const Row* extra, int num_extra, int to) {
+  const double threshold = engine_.near_degenerate_depth_;
+  if (side.from_lp) {  // its margin is the optimum unless above the threshold
+    side.thin = thin_ || side.margin < threshold;
+    return;
+  }
+  // The witness proves a margin of min(depth_, distance to the new rows); below the threshold, an
+  // LP decides.
+  side.thin = thin_;
+  if (thin_ || std::min(depth_, side.margin) >= threshold) return;
+  Eigen::VectorXd x;
+  double margin = 0;
+  side.thin = !reaches_threshold(extra, num_extra, x, margin, to);
+  // Exports keep the witness (and the depth along the path); else the LP's point, whose margin
+  // is certified against all rows.
+  if (!side.thin && !engine_.max_margin_points_) {
+    side.point = std::move(x);
+    side.margin = margin;
+    side.from_lp = true;
+    side.state = child_state(to);
+  }
+}
+
+void LpEngine::Worker::enter(const Side& side, double saved_depth) {
+  witness_ = side.point;
+  state_ = side.state;
+  thin_ = side.thin;
+  // The exported depth: the least margin along the path; else the LP's point's own margin.
+  depth_ = engine_.max_margin_points_ || !side.from_lp ? std::min(saved_depth, side.margin) : side.margin;
+}
+
+double LpEngine::Worker::stop_above() const {
+  return engine_.max_margin_points_ ? std::numeric_limits<double>::infinity() : engine_.near_degenerate_depth_;
 }
 
 void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
@@ -387,26 +457,28 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
       sides[s].push_back({-exact.w / scaled, exact.c / scaled, max_code(global, s, j)});
     }
   std::vector<int> feasible;
-  std::vector<Eigen::VectorXd> point(k);
-  std::vector<double> margin(k, 0.0);
-  std::vector<int> state(k, state_);
+  std::vector<Side> side(k);
   for (int s = 0; s < k; ++s) {
     if (!possible[s]) continue;
+    side[s].state = state_;
     double slack = std::numeric_limits<double>::infinity();
     for (const Row& row : sides[s]) slack = std::min(slack, row.b - row.a.dot(witness_));
     if (slack > tol) {  // the witness is inside the piece
       feasible.push_back(s);
-      point[s] = witness_;
-      margin[s] = slack;
+      side[s].feasible = true;
+      side[s].point = witness_;
+      side[s].margin = slack;
       continue;
     }
-    margin[s] = max_margin(sides[s].data(), static_cast<int>(sides[s].size()), point[s], free_slot_ + s);
-    state[s] = child_state(free_slot_ + s);
-    bool inside = margin[s] > tol;
+    side[s].from_lp = true;
+    side[s].margin = max_margin(sides[s].data(), static_cast<int>(sides[s].size()), side[s].point, free_slot_ + s,
+                                stop_above());
+    side[s].state = child_state(free_slot_ + s);
+    bool inside = side[s].margin > tol;
     // Within the tolerance of 0 (or unsolved), floating point cannot tell a sliver from nothing.
-    if (!inside && !(margin[s] < -tol)) {
-      inside = exact_side(sides[s].data(), static_cast<int>(sides[s].size()), point[s]);
-      margin[s] = 0;
+    if (!inside && !(side[s].margin < -tol)) {
+      inside = exact_side(sides[s].data(), static_cast<int>(sides[s].size()), side[s].point);
+      side[s].margin = 0;
     }
     if (inside) feasible.push_back(s);
   }
@@ -417,28 +489,32 @@ void LpEngine::Worker::descend_max(int layer, int entry, int splits) {
     const int s = feasible[0];
     pattern_[global] = static_cast<std::uint8_t>(s);
     const Eigen::VectorXd saved = witness_;
-    witness_ = point[s];
+    const double saved_depth = depth_;
+    witness_ = side[s].point;
+    if (!engine_.max_margin_points_ && side[s].from_lp) depth_ = side[s].margin;
     descend(layer, entry + 1, splits);
     witness_ = saved;
+    depth_ = saved_depth;
     return;
   }
+  for (int s : feasible) judge(side[s], sides[s].data(), static_cast<int>(sides[s].size()), free_slot_ + s);
   const Eigen::VectorXd saved_witness = witness_;
   const double saved_depth = depth_;
+  const bool saved_thin = thin_;
   const int saved_state = state_, saved_free_slot = free_slot_;
   const std::size_t saved_rows = rows_.size();
   free_slot_ += k;
   for (int s : feasible) {
     pattern_[global] = static_cast<std::uint8_t>(s);
     rows_.insert(rows_.end(), sides[s].begin(), sides[s].end());
-    witness_ = point[s];
-    state_ = state[s];
-    depth_ = std::min(saved_depth, margin[s]);
+    enter(side[s], saved_depth);
     descend(layer, entry + 1, splits + 1);
     rows_.resize(saved_rows);
   }
   free_slot_ = saved_free_slot;
   witness_ = saved_witness;
   depth_ = saved_depth;
+  thin_ = saved_thin;
   state_ = saved_state;
 }
 
@@ -483,6 +559,7 @@ void LpEngine::Worker::run(const Task& task, LeafSink& sink) {
     free_slot_ = 1;
   }
   depth_ = task.depth;
+  thin_ = task.thin;
   if (task.layer >= 0) {
     weight_[task.layer] = task.weight;
     bias_[task.layer] = task.bias;

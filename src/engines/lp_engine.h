@@ -7,10 +7,16 @@
 // the whole box (interval bounds) cost nothing. The LP goes to a small dense simplex that certifies
 // its answer (margin_lp.h), warm-started from the tableau of the LP that made the node; GLPK
 // decides what it cannot.
+// A region is near-degenerate when its largest margin is below `near_degenerate_depth`. A witness
+// of margin above it proves that it is not; only below it does an LP run to its optimum. So a side
+// needs no optimum unless the caller wants the interior points and depths of max-margin LPs
+// (`max_margin_points`): without them, a side's LP stops once a point of margin above the threshold
+// is found, and a witness side certified only below the threshold gets an LP that stops there too.
 // A side whose margin lies within the tolerance of 0, or an LP neither solver settles, is not
 // decided in floating point but by the same LP in exact rational arithmetic (exact_margin_lp.h)
 // on the network and domain as given.
 #include <Eigen/Core>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -26,8 +32,11 @@ namespace relutope::detail {
 class LpEngine {
  public:
   /// `domain` is in the engine's coordinates u, with x = centre + scale ⊙ u in the input's.
+  /// `max_margin_points`: the leaves' interior points and depths are the max-margin LPs' along the
+  /// path (every side solved to its optimum), as exports want them; else any certified ones.
   LpEngine(const FlatNetwork& flat, const Domain& domain, double tolerance_abs, const ExactFallback& exact,
-           const Eigen::VectorXd& centre, const Eigen::VectorXd& scale);
+           const Eigen::VectorXd& centre, const Eigen::VectorXd& scale, double near_degenerate_depth,
+           bool max_margin_points);
 
   struct Row {  // a·x <= b with |a| = 1
     Eigen::VectorXd a;
@@ -42,6 +51,7 @@ class LpEngine {
     std::vector<Row> rows;
     Eigen::VectorXd witness;
     double depth = 0;
+    bool thin = false;  // near-degenerate (Worker::thin_)
     Eigen::MatrixXd weight;
     Eigen::VectorXd bias;
     Eigen::VectorXd error;  // Worker::error_ of `layer`
@@ -62,7 +72,14 @@ class LpEngine {
     // Largest margin t of a point from all rows plus `extra`, with the point in the box.
     // Returns t (NaN when no solver settles it) and the point in `x`. The dense simplex starts
     // from slot state_'s tableau when it has one, and leaves its own in slot `to` (margin_lp.h).
-    double max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, int to);
+    // `stop_above` finite: the answer may be any point of margin above it (certified), short of
+    // the optimum.
+    double max_margin(const Row* extra, int num_extra, Eigen::VectorXd& x, int to,
+                      double stop_above = std::numeric_limits<double>::infinity());
+    // Whether the current region within `extra` has a point of margin at least
+    // near_degenerate_depth (an LP that stops either way once it knows); if so, the point goes to
+    // `x` and its checked margin to `margin`.
+    bool reaches_threshold(const Row* extra, int num_extra, Eigen::VectorXd& x, double& margin, int to);
     // The slot for a child whose rows are rows_ (+ the side's) after max_margin(..., to): `to` when
     // it holds an optimal tableau, else the node's state_ (a prefix of the child's rows).
     int child_state(int to) const;
@@ -71,6 +88,24 @@ class LpEngine {
     // The first `wanted` rows load_rows() put, as a wanted x n matrix.
     Eigen::Map<const Eigen::MatrixXd> rows_a(int wanted) const;
     void descend(int layer, int neuron, int splits);
+    // One side of a split (a Max unit's piece) as the search enters it.
+    struct Side {
+      bool feasible = false;
+      Eigen::VectorXd point;  // the child's witness
+      // The point's margin: from the side's rows (the node's witness), or from all rows (an LP's).
+      double margin = 0;
+      bool from_lp = false;
+      bool thin = false;  // the child's thin_
+      int state = -1;     // the child's state_
+    };
+    // Sets side.thin: for an LP's side from its margin; for the witness's, from the witness when
+    // it proves the threshold, else by an LP into slot `to` (whose point then becomes the child's
+    // witness, unless exports want the max-margin points).
+    void judge(Side& side, const Row* extra, int num_extra, int to);
+    // Makes `side` the current node: witness_, state_, thin_, depth_ (saved_depth: the parent's).
+    void enter(const Side& side, double saved_depth);
+    // max_margin()'s stop_above for a side's LP.
+    double stop_above() const;
     // Max entry `entry` of `layer`: an LP (or the witness) per state s for the piece {z_s >= z_j
     // for all j}, one subtree per piece with interior points. Rows equal in rationals do not split
     // (the lowest index is the state).
@@ -106,7 +141,12 @@ class LpEngine {
     MarginLp margin_lp_;
     Eigen::VectorXd rows_a_;  // column-major, wanted x n (rows_a())
     Eigen::VectorXd rows_b_;
+    // A lower bound on the witness's margin from rows_ (with max_margin_points, the exported depth:
+    // the least margin along the path, also where the witness's side took no LP).
     double depth_ = 0;
+    // Whether the region's largest margin is below near_degenerate_depth: known once an LP's
+    // optimum (or the exact decision of a side within the tolerance) said so, then for the subtree.
+    bool thin_ = false;
     LeafSink* sink_ = nullptr;
   };
 
@@ -116,6 +156,8 @@ class LpEngine {
   double tol_;
   const ExactFallback& exact_;
   Eigen::VectorXd centre_, scale_;
+  double near_degenerate_depth_;
+  bool max_margin_points_;
   Task root_;
 };
 

@@ -128,6 +128,8 @@ int run_export(const ExportOptions& options) {
                      ": export saves and resumes JSON lines written to a file (--jsonl FILE), without pictures or meshes");
   if (!root) limits.checkpoint.clear(), limits.resume.clear();  // rank 0 reads and writes them
   const std::set<std::string> fields = split_fields(options.fields);
+  // The LP engine stops its LPs short of the optimum unless the lines show the points or depths.
+  enumerate.max_margin_points = picture || mesh || fields.empty() || fields.count("interior_point") || fields.count("depth");
   RunIdentity identity = run_identity(net, domain, enumerate, true);
   std::string field_list;
   for (const std::string& field : fields) field_list += (field_list.empty() ? "" : ",") + field;
