@@ -775,6 +775,40 @@ void expect_same_totals(const EnumerateStats& a, const EnumerateStats& b, const 
   EXPECT_EQ(a.num_tasks, b.num_tasks) << what;
 }
 
+// The LP engine stops its LPs once a point clears the near-degenerate depth unless the caller wants the
+// max-margin points (a count never does). Which regions exist, and which are near-degenerate, must not
+// depend on that nor on the threads; and a stopped LP's point still lies inside its region.
+TEST(Enumerate, LpEngineFindsTheSameRegionsWithOrWithoutMaxMarginPoints) {
+  struct Case {
+    Network net;
+    Domain box;
+  };
+  std::vector<Case> cases = {{lines({{1, 0, 0}, {0, 1, 0}, {1, 1, 1e-7}}), Domain::cube(2, -1, 1)}};
+  for (std::uint64_t seed : {3, 4}) cases.push_back({relutope::random_network(8, {8, 8}, 1, seed), Domain::cube(8, -1, 1)});
+  for (const Case& c : cases) {
+    for (int threads : {1, 2}) {
+      const std::string what = std::to_string(c.net.input_dim()) + " inputs, " + std::to_string(threads) + " threads";
+      EnumerateOptions options = run_options(Engine::kLp, threads);
+      const Visited optimal = visit(c.net, c.box, options);
+      options.max_margin_points = false;
+      Visited stopped;
+      stopped.stats = relutope::enumerate_regions(c.net, c.box, options, [&](const relutope::Region& r) {
+        stopped.patterns.push_back(joined(r.pattern));
+        EXPECT_EQ(brute_force::pattern_at(c.net, r.interior_point), joined(r.pattern)) << what;
+      });
+      const EnumerateStats counted = relutope::count_regions(c.net, c.box, options);
+      EXPECT_GT(optimal.stats.num_regions, 6u) << what;
+      EXPECT_EQ(stopped.patterns, optimal.patterns) << what;
+      for (const EnumerateStats& stats : {stopped.stats, counted}) {
+        EXPECT_EQ(stats.num_regions, optimal.stats.num_regions) << what;
+        EXPECT_EQ(stats.num_near_degenerate, optimal.stats.num_near_degenerate) << what;
+      }
+    }
+  }
+  // The first case's triangle is thin: the comparison above covers a near-degenerate region.
+  EXPECT_GE(relutope::count_regions(cases[0].net, cases[0].box, run_options(Engine::kLp, 1)).num_near_degenerate, 1u);
+}
+
 TEST(LongRuns, AStopFlagEndsTheRunWithWhatWasFound) {
   const Network net = relutope::random_network(2, {16, 16}, 1, 7);
   const Domain box = Domain::cube(2, -1, 1);

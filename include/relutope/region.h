@@ -42,7 +42,8 @@ std::string pattern_string(const ActivationPattern& pattern, const std::vector<i
 struct Region {
   ActivationPattern pattern;
   /// A point strictly inside the region (vertex engine: mean of its vertices;
-  /// LP engine: the point that maximizes the smallest slack).
+  /// LP engine: the point that maximizes the smallest slack, or with
+  /// EnumerateOptions::max_margin_points off any point certified inside).
   Eigen::VectorXd interior_point;
   /// An H-representation { x : a·x <= b for all }. The vertex engine gives the facet-defining
   /// half-spaces only; the LP engine gives the domain's constraints and one per neuron whose

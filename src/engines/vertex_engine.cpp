@@ -596,42 +596,46 @@ void VertexEngine::Worker::decide_output(int layer, int pos, int o) {
 
 const Eigen::MatrixXd& VertexEngine::Worker::map_at(int layer, int pos, Eigen::MatrixXd& out) {
   const Eigen::MatrixXd& base = *anchor_[layer].map;
-  const Decision* const decided = decided_[layer].data();
-  const int first = anchor_[layer].pos;
-  int num_terms = 0;
-  bool unit_factors = true;
-  for (int p = first; p < pos; ++p) {
-    num_terms += decided[p].factor != 0;
-    unit_factors = unit_factors && (decided[p].factor == 0 || decided[p].factor == 1);
-  }
-  if (num_terms == 0) return base;
-  if (!unit_factors) {  // slopes other than 0 and 1 (leaky ReLU): one output at a time
-    out = base;
-    for (int p = first; p < pos; ++p)
-      if (decided[p].factor != 0) accumulate(layer, decided[p].output, decided[p].row, decided[p].factor, out, out);
-    return out;
-  }
-  // Factors 1: out = base + sum of W_{l+1}[:, o] [z_row | c_row] in position order, as accumulate()
-  // would add them one at a time (the same products, summed in the same order).
+  terms_.clear();
+  for (int p = anchor_[layer].pos; p < pos; ++p)
+    if (decided_[layer][p].factor != 0) terms_.push_back(decided_[layer][p]);
+  if (terms_.empty()) return base;
+  sum_terms(layer, &base, out);
+  return out;
+}
+
+void VertexEngine::Worker::sum_terms(int layer, const Eigen::MatrixXd* init, Eigen::MatrixXd& out) {
   const Eigen::MatrixXd& w = engine_.flat_.layers[layer + 1].weight;
   const Eigen::MatrixXd& z = weight_[layer];
   const Eigen::VectorXd& c = bias_[layer];
   const int d = static_cast<int>(z.cols());
-  const int n = static_cast<int>(base.rows());
+  const int n = static_cast<int>(w.rows());
+  bool unit_factors = true;
+  for (const Decision& term : terms_) unit_factors = unit_factors && term.factor == 1;
+  if (!unit_factors) {  // slopes other than 0 and 1 (leaky ReLU): one output at a time
+    if (init)
+      out = *init;
+    else
+      out.setZero(n, d + 1);
+    for (const Decision& term : terms_) accumulate(layer, term.output, term.row, term.factor, out, out);
+    return;
+  }
+  // out = init + sum over the terms of W_{l+1}[:, o] [z_row | c_row], summed in the terms' order as
+  // accumulate() would add them one at a time (the same products, the same roundings), so the map
+  // is the same to the bit; 8 rows at a time, held in registers over all the terms instead of
+  // stored and reloaded once per term.
+  const int num_terms = static_cast<int>(terms_.size());
   coefficients_.resize(static_cast<std::size_t>(num_terms) * (d + 1));
   columns_.resize(num_terms);
   double* coefficient = coefficients_.data();
-  int t = 0;
-  for (int p = first; p < pos; ++p) {
-    if (decided[p].factor == 0) continue;
-    const int row = decided[p].row;
-    columns_[t++] = w.col(decided[p].output).data();
+  for (int t = 0; t < num_terms; ++t) {
+    const int row = terms_[t].row;
+    columns_[t] = w.col(terms_[t].output).data();
     for (int k = 0; k < d; ++k) *coefficient++ = z(row, k);
     *coefficient++ = c[row];
   }
   out.resize(n, d + 1);
-  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, base.data(), out.data(), n);
-  return out;
+  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, init ? init->data() : nullptr, out.data(), n);
 }
 
 bool VertexEngine::Worker::relu_states(int layer, const Cell& cell) {
@@ -791,15 +795,10 @@ int VertexEngine::Worker::untrusted_row_state(const Cell& cell, int layer, int r
 }
 
 void VertexEngine::Worker::start_map(int layer, Eigen::MatrixXd& start) {
-  const FlatNetwork& flat = engine_.flat_;
-  const SplitLayer& split_layer = flat.layers[layer];
+  const SplitLayer& split_layer = engine_.flat_.layers[layer];
   const std::vector<int>& unstable = unstable_[layer];
-  const int d = static_cast<int>(weight_[layer].cols());
-  const int n = static_cast<int>(flat.layers[layer + 1].weight.rows());
-  start.resize(n, d + 1);
   // The decided outputs that pass a row on (a factor of 0 adds nothing), in output order.
   terms_.clear();
-  bool unit_factors = true;
   std::size_t u = 0;
   const int* const out_entry = split_layer.out_entry.data();
   const int num_outputs = split_layer.num_outputs();
@@ -812,32 +811,9 @@ void VertexEngine::Worker::start_map(int layer, Eigen::MatrixXd& start) {
     int row = 0;
     double factor = 1;
     split_layer.source(o, pattern_.data(), row, factor);
-    if (factor == 0) continue;
-    unit_factors = unit_factors && factor == 1;
-    terms_.push_back({o, row, factor});
+    if (factor != 0) terms_.push_back({o, row, factor});
   }
-  if (!unit_factors) {  // slopes other than 0 and 1 (leaky ReLU): one output at a time
-    start.setZero();
-    for (const Decision& term : terms_) accumulate(layer, term.output, term.row, term.factor, start, start);
-    return;
-  }
-  // start = sum over the terms of W_{l+1}[:, o] [z_row | c_row], summed in the order accumulate()
-  // would (output order, from 0), so the map is the same to the bit; 8 rows at a time, held in
-  // registers over all the terms instead of stored and reloaded once per term.
-  const Eigen::MatrixXd& w = flat.layers[layer + 1].weight;
-  const Eigen::MatrixXd& z = weight_[layer];
-  const Eigen::VectorXd& c = bias_[layer];
-  const int num_terms = static_cast<int>(terms_.size());
-  coefficients_.resize(static_cast<std::size_t>(num_terms) * (d + 1));
-  columns_.resize(num_terms);
-  double* coefficient = coefficients_.data();
-  for (int t = 0; t < num_terms; ++t) {
-    const int row = terms_[t].row;
-    columns_[t] = w.col(terms_[t].output).data();
-    for (int k = 0; k < d; ++k) *coefficient++ = z(row, k);
-    *coefficient++ = c[row];
-  }
-  add_columns(columns_.data(), coefficients_.data(), num_terms, d + 1, n, nullptr, start.data(), n);
+  sum_terms(layer, nullptr, start);
 }
 
 int VertexEngine::Worker::max_stable_state(int layer, int o, const Eigen::MatrixXd& values) const {

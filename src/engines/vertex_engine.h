@@ -184,6 +184,9 @@ class VertexEngine {
     void decide_output(int layer, int pos, int o);
     // The next layer's map at position pos of unstable_[layer]: the anchor's map, or `out` summed.
     const Eigen::MatrixXd& map_at(int layer, int pos, Eigen::MatrixXd& out);
+    // out = *init (none: 0) + the terms_ of `layer` (outputs of nonzero factor) in their order: the
+    // one summation of the next layer's map, for start_map() and map_at().
+    void sum_terms(int layer, const Eigen::MatrixXd* init, Eigen::MatrixXd& out);
     // Sizes decided_[layer] and checkpoints_[layer] for the layer's unstable entries (only grows).
     void reserve_decisions(int layer);
     std::vector<Cell> below_, above_;  // scratch per split depth
@@ -199,7 +202,7 @@ class VertexEngine {
     std::vector<int> slot_counts_;  // emit(): vertices per slot
     std::vector<double> hi_, lo_, l1_;  // relu_states(): per row
     std::vector<int> codes_;  // relu_states(): per row
-    std::vector<Decision> terms_;  // start_map(): the outputs summed
+    std::vector<Decision> terms_;  // sum_terms(): the outputs summed
     std::vector<double> coefficients_;
     std::vector<const double*> columns_;
     std::vector<int> pos_, neg_;          // split(): the vertices above and below the cut; only grow
