@@ -473,6 +473,27 @@ TEST(Enumerate, HighDimensionalNetUsesTheLpEngine) {
   EXPECT_EQ(patterns(net, box, Engine::kLp, 1), found);
 }
 
+TEST(Enumerate, ALpCountFindsPointsAcrossACutWithoutAnLp) {
+  // Without interior points to report, a side the witness is not in may be shown non-empty by a
+  // point on a ray from the witness: the same regions and near-degenerate ones, fewer LPs.
+  const Network net = relutope::random_network(16, {10, 8}, 1, 3);
+  const Domain box = Domain::cube(16, 0, 1);
+  EnumerateOptions options;
+  options.engine = Engine::kLp;
+  options.num_threads = 1;
+  const auto counted = relutope::count_regions(net, box, options);
+  const auto listed = relutope::enumerate_regions(net, box, options, [](const relutope::Region&) {});
+  EXPECT_GT(counted.num_regions, 100u);
+  EXPECT_EQ(counted.num_regions, listed.num_regions);
+  EXPECT_EQ(counted.num_near_degenerate, listed.num_near_degenerate);
+  EXPECT_LT(counted.num_lps, listed.num_lps);
+  options.num_threads = 2;
+  options.serial_start_seconds = 0;
+  const auto two = relutope::count_regions(net, box, options);
+  EXPECT_EQ(two.num_regions, counted.num_regions);
+  EXPECT_EQ(two.num_near_degenerate, counted.num_near_degenerate);
+}
+
 TEST(Enumerate, HPolytopeDomainsClipTheBox) {
   // The triangle x >= -1, y >= -1, x + y <= 0 inside [-1,1]^2, cut by the two axes: 3 regions.
   Domain domain = Domain::cube(2, -1, 1);

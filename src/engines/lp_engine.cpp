@@ -338,7 +338,14 @@ void LpEngine::Worker::descend(int layer, int neuron, int splits) {
       side[k].margin = std::abs(at_witness);
       continue;
     }
-    side[k].from_lp = true;
+    side[k].from_lp = true;  // (or across(): its margin is also from all rows)
+    // (Only near the cut: from a witness farther than 4 depths from it, a ray almost never clears
+    // the old rows: 1.2% of 162 k tries on 64x10x10, against 27% nearer.)
+    if (!engine_.max_margin_points_ && std::abs(at_witness) < 4 * depth_ &&
+        across(sides[k], side[k].point, side[k].margin)) {
+      side[k].feasible = true;
+      continue;
+    }
     side[k].margin = max_margin(&sides[k], 1, side[k].point, free_slot_ + k, stop_above());
     side[k].state = child_state(free_slot_ + k);
     side[k].feasible = side[k].margin > engine_.tol_;
@@ -411,6 +418,38 @@ void LpEngine::Worker::enter(const Side& side, double saved_depth) {
   thin_ = side.thin;
   // The exported depth: the least margin along the path; else the LP's point's own margin.
   depth_ = engine_.max_margin_points_ || !side.from_lp ? std::min(saved_depth, side.margin) : side.margin;
+}
+
+bool LpEngine::Worker::across(const Row& row, Eigen::VectorXd& x, double& margin) {
+  const Domain& domain = engine_.domain_;
+  const double threshold = std::max(engine_.near_degenerate_depth_, engine_.tol_);
+  const int n = domain.dim();
+  // The points w + s u, s in [from, to]: each row's residual b - a·w - s a·u is above the threshold
+  // on an interval of s, as is the box. Along -a, the new row clears it at s = `need`; coordinates
+  // with less room than 2 need towards their bound are held (the witness is often on the box).
+  ray_ = -row.a;
+  const double need = threshold - (row.b - row.a.dot(witness_));
+  double from = 0, to = std::numeric_limits<double>::infinity();
+  for (int j = 0; j < n; ++j) {
+    const double room = ray_[j] > 0 ? domain.hi[j] - witness_[j] : witness_[j] - domain.lo[j];
+    if (!(room > 2 * need * std::abs(ray_[j]))) ray_[j] = 0;
+    else to = std::min(to, room / std::abs(ray_[j]));
+  }
+  const auto clears = [&](const Row& r) {  // narrows [from, to] to where r's residual clears
+    const double p = r.b - r.a.dot(witness_), q = -r.a.dot(ray_);
+    if (q > 0) from = std::max(from, (threshold - p) / q);
+    else if (q < 0) to = std::min(to, (p - threshold) / -q);
+    else if (!(p > threshold)) return false;
+    return from < to;
+  };
+  if (!clears(row)) return false;
+  for (const Row& r : rows_)
+    if (!clears(r)) return false;
+  if (!std::isfinite(to)) return false;
+  x = (witness_ + (from + to) / 2 * ray_).cwiseMax(domain.lo).cwiseMin(domain.hi);
+  margin = row.b - row.a.dot(x);
+  for (const Row& r : rows_) margin = std::min(margin, r.b - r.a.dot(x));
+  return margin > threshold;
 }
 
 double LpEngine::Worker::stop_above() const {

@@ -106,6 +106,11 @@ class LpEngine {
     void enter(const Side& side, double saved_depth);
     // max_margin()'s stop_above for a side's LP.
     double stop_above() const;
+    // Without max_margin_points: a point of the side `row` (the witness outside it) found without
+    // an LP, on the ray from the witness along -row.a (coordinates held where the witness is at
+    // the bound the ray leaves by), where every row clears near_degenerate_depth (the middle of
+    // that stretch). The point goes to `x` and its margin, checked against every row, to `margin`.
+    bool across(const Row& row, Eigen::VectorXd& x, double& margin);
     // Max entry `entry` of `layer`: an LP (or the witness) per state s for the piece {z_s >= z_j
     // for all j}, one subtree per piece with interior points. Rows equal in rationals do not split
     // (the lowest index is the state).
@@ -135,6 +140,7 @@ class LpEngine {
     void range_on_box(const Eigen::VectorXd& w, double c, double& lo, double& hi) const;
     std::vector<Row> rows_;
     Eigen::VectorXd witness_, interior_;
+    Eigen::VectorXd ray_;  // across()'s
     // The dense simplex's slot holding an optimal tableau for a prefix of rows_ (-1: none), and
     // the first slot no node on the current path uses: the slots are a stack along the path.
     int state_ = -1, free_slot_ = 0;
