@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <map>
@@ -106,6 +107,15 @@ struct Shared {
   // cores, for a run of 0.18 ms on one thread; the cut and the tasks stay on one thread until then,
   // which loses at most half of it in parallel time on a big run.
   bool worth_sharing() const { return now_ns() >= options.serial_start_seconds * 1e9; }
+  // The calling thread runs the tasks alone, its helpers asleep, until worth_sharing (run_tasks).
+  std::atomic<bool> wake_pending{false};
+  std::thread::id caller{};
+  // Called often (between tasks, every 64 regions): wakes the helpers once it is worth sharing.
+  void wake_when_worth_sharing() {
+    if (!wake_pending.load(std::memory_order_relaxed) || std::this_thread::get_id() != caller || !worth_sharing()) return;
+    wake_pending.store(false, std::memory_order_relaxed);
+    detail::wake_helpers();
+  }
 
   static constexpr std::int64_t kProgressNs = 250'000'000;
   std::int64_t now_ns() const { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(); }
@@ -163,6 +173,7 @@ class TaskSink : public detail::LeafSink {
         (counting_limit_ && shared_.found.load(std::memory_order_relaxed) + pending_ >= counting_limit_ &&
          shared_.should_stop(pending_)))
       throw StopTask();
+    if (num_regions % 64 == 0) shared_.wake_when_worth_sharing();
     ++num_regions;
     if (leaf.near_degenerate.value_or(leaf.depth < shared_.near_degenerate_depth)) ++num_near_degenerate;
     // Progress every 1024 regions, or every 64 when they come slowly (the exact engine, the LP
@@ -422,14 +433,16 @@ std::vector<typename EngineT::Task> cut_tasks(const EngineT& engine, Shared& sha
 
 // Step 2: runs one task; false in the second member if the run stopped it early.
 template <class WorkerT, class TaskT>
-std::pair<TaskTotals, bool> run_task(WorkerT& worker, const TaskT& task, Shared& shared, TaskOutput* output) {
+std::pair<TaskTotals, bool> run_task(WorkerT& worker, const TaskT& task, Shared& shared, TaskOutput* output,
+                                     std::vector<TaskT>* given = nullptr) {
   const detail::WorkerCounters before = worker.counters;
   TaskTotals totals;
   bool finished = true;
   {
     TaskSink sink(shared, output);
     try {
-      worker.run(task, sink);
+      if (given) worker.run_giving_away(task, sink, *given);
+      else worker.run(task, sink);
     } catch (const StopTask&) {
       finished = false;
     }
@@ -477,13 +490,104 @@ RunState start_state(const Shared& shared, int min_tasks, std::uint64_t num_task
   return state;
 }
 
+
+// The end of a counting run on several threads (run_tasks): a thread that finds no task left asks a
+// running one to give the rest of its task away (SearchWorker::run_giving_away) and runs part of it,
+// instead of waiting for it; what was given away goes the same way, so the threads end together
+// however unequal the cut's last tasks were. Only where the tasks are not recorded and no region is
+// kept (the regions of a given-away part come after its task's, so the visitor forms would need
+// ordered sub-tasks; checkpoints and MPI name the cut's tasks): counts are sums, and the cut, the
+// counts and every statistic but the busy seconds are those of a run without it.
+template <class Worker, class Task>
+class TailSharing {
+ public:
+  // The indices the given-away parts are collected under: from `first_index` on (after the cut's).
+  explicit TailSharing(std::uint64_t first_index) : next_index_(first_index) {}
+
+  // A thread joins the run (each thread once, when it starts taking tasks).
+  void join() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++active_;
+  }
+  // A thread leaves the run because it stops (a limit, an error; not when take() says nothing is
+  // left): nothing more is given away, and the others leave too.
+  void leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --active_;
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+  // For a thread the task source has no task for: a given-away part to run (moved into `task`, its
+  // index in `index`), after waiting for one if another thread still runs a task; false when no
+  // thread runs one and nothing is left, or the run stops. The thread has left the run once it
+  // returns false.
+  bool take(Worker& self, Task& task, std::uint64_t& index) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    --active_;
+    ++idle_;
+    for (;;) {
+      if (!given_.empty() && !stopped_) {
+        task = std::move(given_.back());  // the last given is the largest: the shallowest subtree
+        given_.pop_back();
+        index = next_index_++;
+        --idle_;
+        ++active_;
+        return begin_locked(self);
+      }
+      if (active_ == 0 || stopped_) {
+        --idle_;
+        changed_.notify_all();
+        return false;
+      }
+      for (Worker* worker : running_) worker->give_away();  // given_ is empty
+      changed_.wait(lock);
+    }
+  }
+  // A task from the source starts on `self`.
+  void begin(Worker& self) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    begin_locked(self);
+  }
+  // The task on `self` ended; `given` what it gave away, in pattern order.
+  void end(Worker& self, std::vector<Task>& given) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_.erase(std::find(running_.begin(), running_.end(), &self));
+    self.keep_task();  // a late request: the next task runs whole unless asked again
+    for (Task& t : given) given_.push_back(std::move(t));
+    given.clear();
+    if (idle_ > 0) changed_.notify_all();
+  }
+
+ private:
+  bool begin_locked(Worker& self) {
+    running_.push_back(&self);
+    // A thread waits with nothing given to take (one woken for a given task may not run yet): this
+    // task is shared from its first split. Not more often: a thread whose helper is slow to wake
+    // would cut its own tasks smaller and smaller (thousands of tasks of a region or two).
+    if (static_cast<std::size_t>(idle_) > given_.size()) self.give_away();
+    return true;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;  // given_, active_ or stopped_ changed
+  std::vector<Task> given_;
+  std::vector<Worker*> running_;  // the workers running a task
+  std::uint64_t next_index_;
+  int active_ = 0;  // threads in the run, not waiting in take()
+  int idle_ = 0;    // threads waiting in take()
+  bool stopped_ = false;
+};
+
 // Step 2 on all threads: each runs the tasks `source` hands it and gives their results to `results`,
 // until the source has none left, the run stops or an error comes (rethrown here). With
-// `serial_start`, the calling thread runs the first tasks alone until the run is worth sharing
-// (Shared::worth_sharing): a small run never wakes a helper (detail/helper_threads.h).
+// `serial_start`, the calling thread runs the tasks alone until the run is worth sharing
+// (Shared::worth_sharing), then wakes the helpers, also within a task: a small run never wakes one
+// (detail/helper_threads.h). With `share_tail` (counting, tasks not recorded), a thread with no task
+// left takes part of another's (TailSharing).
 template <class EngineT>
 void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>& tasks, Shared& shared, int threads,
-               detail::TaskSource& source, detail::TaskResults& results, bool serial_start) {
+               detail::TaskSource& source, detail::TaskResults& results, bool serial_start, bool share_tail) {
   using Worker = typename EngineT::Worker;
   std::mutex error_mutex, results_mutex;
   std::exception_ptr first_error;
@@ -493,29 +597,53 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
     if (!first_error) first_error = std::move(error);
     failed = true;
   };
-  // Runs tasks from the source on `worker` while `more()` holds; false once the thread should take
-  // no more (none left, the run stops, an error).
-  const auto run_from_source = [&](Worker& worker, const auto& more) {
-    while (more()) {
+  using Task = typename EngineT::Task;
+  std::optional<TailSharing<Worker, Task>> tail;
+  if (share_tail && threads > 1) tail.emplace(tasks.size());
+  // Runs tasks from the source (then, with `tail`, parts of the other threads' tasks) on `worker` until
+  // none is left, the run stops or an error comes.
+  const auto run_from_source = [&](Worker& worker) {
+    if (tail) tail->join();
+    const auto stop = [&] {
+      if (tail) tail->leave();
+    };
+    std::vector<Task> given;  // what the task gave away (with `tail`)
+    Task given_task;
+    for (;;) {
+      shared.wake_when_worth_sharing();
       const std::int64_t i = source.next();
-      if (i < 0) return false;
-      if (shared.cancelled()) {
-        keep_first_error(std::make_exception_ptr(Cancelled("enumeration cancelled")));
-        return false;
+      std::uint64_t index = static_cast<std::uint64_t>(i);
+      const Task* task = nullptr;
+      if (i >= 0) {
+        task = &tasks[i];
+        if (tail) tail->begin(worker);
+      } else if (tail && tail->take(worker, given_task, index)) {
+        task = &given_task;
+      } else {
+        return;  // none left (take() has left the run); a run that ends at max_regions is complete
       }
-      if (shared.should_stop()) return false;
+      // Asked only with a task in hand, so that the run stopped is one with regions left to find.
+      const bool cancelled = shared.cancelled();
+      if (cancelled) keep_first_error(std::make_exception_ptr(Cancelled("enumeration cancelled")));
+      if (cancelled || shared.should_stop()) {
+        if (tail) tail->end(worker, given);
+        return stop();
+      }
+      bool completed = false;
       try {
         TaskOutput output;
         const auto task_start = Clock::now();
-        const auto [totals, finished] = run_task(worker, tasks[i], shared, shared.keeps_regions() ? &output : nullptr);
+        const auto [totals, finished] =
+            run_task(worker, *task, shared, shared.keeps_regions() ? &output : nullptr, tail ? &given : nullptr);
         shared.busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - task_start).count();
+        completed = finished;
         std::lock_guard<std::mutex> lock(results_mutex);
         // The visitor may throw (a caller stopping early): kept as the run's error, so that the
         // other threads stop too.
         try {
           if (failed.load()) {
           } else if (finished) {
-            results.finished(static_cast<std::uint64_t>(i), totals, std::move(output));
+            results.finished(index, totals, std::move(output));
           } else {
             results.abandoned(totals);
           }
@@ -525,32 +653,39 @@ void run_tasks(const EngineT& engine, const std::vector<typename EngineT::Task>&
       } catch (...) {
         keep_first_error(std::current_exception());
       }
-      if (failed.load()) return false;
-    }
-    return true;
-  };
-  std::unique_ptr<Worker> first;
-  if (serial_start || threads <= 1) {
-    first = std::make_unique<Worker>(engine);
-    const bool more = run_from_source(*first, [&] { return threads <= 1 || !shared.worth_sharing(); });
-    if (first_error) std::rethrow_exception(first_error);
-    if (!more) return;
-  }
-  const std::thread::id caller = std::this_thread::get_id();
-  detail::run_with_helpers(threads, [&] {
-    std::unique_ptr<Worker> own;
-    Worker* worker = std::this_thread::get_id() == caller ? first.get() : nullptr;
-    try {
-      if (!worker) {
-        own = std::make_unique<Worker>(engine);
-        worker = own.get();
+      if (tail) {
+        if (!completed || failed.load()) given.clear();  // the run stops: nothing more to share
+        tail->end(worker, given);
       }
-    } catch (...) {
-      keep_first_error(std::current_exception());
-      worker = nullptr;
+      if (failed.load()) return stop();
     }
-    if (worker) run_from_source(*worker, [] { return true; });
-  });
+  };
+  if (threads <= 1) {
+    Worker worker(engine);
+    run_from_source(worker);
+    if (first_error) std::rethrow_exception(first_error);
+    return;
+  }
+  // With `serial_start` the helpers sleep until the calling thread's work wakes them, between tasks or
+  // within one (Shared::wake_when_worth_sharing): a small run never wakes them, and a run that
+  // outlasts the serial start shares its task in progress (with `share_tail`) at once.
+  shared.caller = std::this_thread::get_id();
+  const bool wake_now = !serial_start || shared.worth_sharing();
+  shared.wake_pending = !wake_now;
+  detail::run_with_helpers(
+      threads,
+      [&] {
+        std::unique_ptr<Worker> worker;
+        try {
+          worker = std::make_unique<Worker>(engine);
+        } catch (...) {
+          keep_first_error(std::current_exception());
+          return;
+        }
+        run_from_source(*worker);
+      },
+      wake_now);
+  shared.wake_pending = false;
   if (first_error) std::rethrow_exception(first_error);
 }
 
@@ -645,7 +780,8 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   shared.found = collector.resumed().num_regions;
   if (!world) {
     detail::LocalTaskSource source(std::move(pending));
-    run_tasks(engine, tasks, shared, threads, source, collector, /*serial_start=*/true);
+    run_tasks(engine, tasks, shared, threads, source, collector, /*serial_start=*/true,
+              /*share_tail=*/!recorded && !shared.keeps_regions());
     finish_stats(collector, shared, stats);
     stats.busy_seconds = {busy_seconds(shared)};
     collector.final_checkpoint();
@@ -656,7 +792,8 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   detail::MpiTaskChannel channel(*world, control, threads, total_threads, std::move(pending), root ? &collector : nullptr);
   std::exception_ptr error;
   try {
-    run_tasks(engine, tasks, shared, threads, channel.source(), channel.results(), /*serial_start=*/false);
+    run_tasks(engine, tasks, shared, threads, channel.source(), channel.results(), /*serial_start=*/false,
+              /*share_tail=*/false);
   } catch (...) {
     error = std::current_exception();
   }

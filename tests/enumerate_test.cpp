@@ -190,6 +190,32 @@ TEST_P(RandomDeepNet, ARunStaysOnTheCallingThreadUntilItIsWorthSharing) {
   }
 }
 
+// issue 11: the threads of a count share its last tasks (SearchWorker::run_giving_away), here its only
+// one: the same counts as on one thread, for both float engines and 2 and 3 threads, many times over.
+TEST_P(RandomDeepNet, issue11_TheThreadsOfACountShareItsLastTasks) {
+  for (Engine engine : {Engine::kVertex, Engine::kLp}) {
+    EnumerateOptions options;
+    options.engine = engine;
+    options.num_threads = 1;
+    const auto one = relutope::count_regions(net(), domain(), options);
+    for (int threads : {2, 3}) {
+      for (int min_tasks : {1, 0}) {
+        for (int run = 0; run < 8; ++run) {
+          options.num_threads = threads;
+          options.min_tasks = min_tasks;
+          options.serial_start_seconds = run % 2 ? 0.0 : 5e-4;
+          const auto many = relutope::count_regions(net(), domain(), options);
+          const std::string what = std::string(relutope::engine_name(engine)) + ", " + std::to_string(threads) +
+                                   " threads, min_tasks " + std::to_string(min_tasks);
+          EXPECT_EQ(many.num_regions, one.num_regions) << what;
+          EXPECT_EQ(many.num_near_degenerate, one.num_near_degenerate) << what;
+          EXPECT_TRUE(many.complete) << what;
+        }
+      }
+    }
+  }
+}
+
 // A visitor may enumerate too, on whichever thread it runs (its own helpers, or the calling thread's
 // while their run is open: then alone), on 2 threads from the start.
 TEST(Enumerate, AVisitorMayEnumerateOnTheThreads) {

@@ -23,13 +23,16 @@ struct Pool {
   int inside = 0;         // helpers calling `body`
   int num_helpers = 0;
   bool quit = false;
+  bool woken = false;  // the open job's helpers were woken (run_with_helpers' wake_now, wake_helpers())
 };
 
 void helper_loop(const std::shared_ptr<Pool>& pool) {
   std::uint64_t last_job = 0;
   std::unique_lock<std::mutex> lock(pool->mutex);
   for (;;) {
-    pool->wake.wait(lock, [&] { return pool->quit || (pool->body && pool->job != last_job && pool->seats > 0); });
+    pool->wake.wait(lock, [&] {
+      return pool->quit || (pool->body && pool->woken && pool->job != last_job && pool->seats > 0);
+    });
     if (pool->quit) return;
     last_job = pool->job;
     --pool->seats;
@@ -42,11 +45,15 @@ void helper_loop(const std::shared_ptr<Pool>& pool) {
   }
 }
 
+// The calling thread's pool (its Owner's), once it has one.
+thread_local Pool* this_threads_pool = nullptr;
+
 // The calling thread's pool; its end tells the helpers to end (they are detached, so a process may
 // exit, or fork, without joining them).
 struct Owner {
   std::shared_ptr<Pool> pool = std::make_shared<Pool>();
   ~Owner() {
+    this_threads_pool = nullptr;
     {
       std::lock_guard<std::mutex> lock(pool->mutex);
       pool->quit = true;
@@ -57,10 +64,22 @@ struct Owner {
 
 }  // namespace
 
-void run_with_helpers(int threads, const std::function<void()>& body) {
+void wake_helpers() {
+  Pool* pool = this_threads_pool;
+  if (!pool) return;
+  {
+    std::lock_guard<std::mutex> lock(pool->mutex);
+    if (!pool->body || pool->woken) return;
+    pool->woken = true;
+  }
+  pool->wake.notify_all();
+}
+
+void run_with_helpers(int threads, const std::function<void()>& body, bool wake_now) {
   if (threads <= 1) return body();
   thread_local Owner owner;
   Pool& pool = *owner.pool;
+  this_threads_pool = &pool;
   // Called again from within `body` on this thread (a visitor that enumerates): its helpers are taken,
   // and waiting for them here could wait for ourselves. Only this thread sets `body`.
   if (pool.body) return body();
@@ -76,8 +95,9 @@ void run_with_helpers(int threads, const std::function<void()>& body) {
     pool.body = &body;
     ++pool.job;
     pool.seats = threads - 1;
+    pool.woken = wake_now;
   }
-  pool.wake.notify_all();
+  if (wake_now) pool.wake.notify_all();
   // Closes the job (late helpers skip it) and waits for the helpers inside it, also when body throws.
   struct Close {
     Pool& pool;
@@ -85,6 +105,7 @@ void run_with_helpers(int threads, const std::function<void()>& body) {
       std::unique_lock<std::mutex> lock(pool.mutex);
       pool.body = nullptr;
       pool.seats = 0;
+      pool.woken = false;
       pool.idle.wait(lock, [&] { return pool.inside == 0; });
     }
   } close{pool};

@@ -22,6 +22,14 @@ namespace relutope::detail {
 /// The helpers belong to the calling thread (made at its first call with that many, kept asleep
 /// between calls, ended with it). A call from within `body` on the calling thread runs its body
 /// there alone. `body` must not throw (catch inside and rethrow after the call).
-void run_with_helpers(int threads, const std::function<void()>& body);
+///
+/// With `wake_now` false the helpers are not woken until the caller's body calls wake_helpers() (a run
+/// that may end before sharing is worth waking a thread for: src/enumerate.cpp's serial start); until
+/// then body runs on the calling thread alone, and if it never calls it, alone to its end.
+void run_with_helpers(int threads, const std::function<void()>& body, bool wake_now = true);
+
+/// Within run_with_helpers(..., wake_now = false), on the calling thread: wakes the helpers now (once;
+/// later calls do nothing). Elsewhere it does nothing.
+void wake_helpers();
 
 }  // namespace relutope::detail

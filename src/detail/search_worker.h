@@ -2,6 +2,7 @@
 // What the engines share: a depth-first search over activation patterns that can be cut into
 // independent subtrees (tasks) at a given number of two-way splits. Private to src/.
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <vector>
 
@@ -146,6 +147,30 @@ class SearchWorker {
     return children;
   }
 
+  // Runs `task` as run() does, but gives the rest of it away when asked (give_away()) while it runs: from
+  // its next node below the task's first split on, the search records every subtree it has not entered
+  // yet as a task (as the cut does, SearchWorker::deepen) in `given`, in pattern order, and returns.
+  // The regions it handed to `sink` come before those of `given` in pattern order. The driver shares
+  // the end of a counting run this way (enumerate.cpp, TailSharing): a thread out of tasks takes part
+  // of a running one instead of waiting for it.
+  void run_giving_away(const Task& task, LeafSink& sink, std::vector<Task>& given) {
+    given.clear();
+    given_ = &given;
+    struct Reset {
+      SearchWorker& worker;
+      ~Reset() {
+        worker.given_ = nullptr;
+        if (worker.giving_) worker.frontier_ = nullptr;
+        worker.giving_ = false;
+      }
+    } reset{*this};
+    run(task, sink);
+  }
+  // Asks run_giving_away to give the rest of its task away (from any thread); kept until it does, or
+  // until keep_task().
+  void give_away() { give_away_.store(true, std::memory_order_relaxed); }
+  void keep_task() { give_away_.store(false, std::memory_order_relaxed); }
+
   WorkerCounters counters;
 
   // Thrown out of make_tasks when stop_cut says so.
@@ -157,7 +182,14 @@ class SearchWorker {
  protected:
   // True where the search must stop and record a task instead of going deeper.
   bool cutting() const { return frontier_ != nullptr; }
-  bool at_cut(int splits) const {
+  bool at_cut(int splits) {
+    if (given_ && splits > 0 && give_away_.load(std::memory_order_relaxed)) {  // run_giving_away
+      give_away_.store(false, std::memory_order_relaxed);
+      frontier_ = given_;
+      given_ = nullptr;
+      giving_ = true;
+    }
+    if (giving_) return true;
     if (frontier_ && stop_cut && ++cut_polls_ % 16 == 0 && stop_cut()) throw CutStopped{};
     const bool hit = frontier_ && splits == cut_depth_;
     cut_hits_ += hit;
@@ -171,6 +203,9 @@ class SearchWorker {
   std::vector<int>* hit_at_ = nullptr;  // deepen(): where at_cut's snapshots go in frontier_
   mutable int cut_hits_ = 0;  // tasks recorded at the cut depth (not at a leaf) since expand() began
   mutable unsigned cut_polls_ = 0;
+  std::vector<Task>* given_ = nullptr;  // run_giving_away(): where its subtrees go once asked
+  bool giving_ = false;                 // run_giving_away() was asked: frontier_ is given_
+  std::atomic<bool> give_away_{false};
 };
 
 }  // namespace relutope::detail
