@@ -821,6 +821,8 @@ EnumerateStats enumerate_impl(const Network& net, const Domain& domain, const En
   EnumerateStats stats;
   stats.engine = resolve_engine(options.engine, domain.dim(), options.with_vertices || options.with_volume);
   stats.num_threads = detail::resolve_threads(options.num_threads);
+  // Made now, so that they have started by the time the cut and the serial start are over.
+  detail::start_helpers(stats.num_threads);
   stats.tolerance_abs = options.tolerance * domain.diameter();
   // Only regions handed out, and asked for so, need the LP engine's max-margin points.
   const bool max_margin_points = (visit || format || leaf_key) && options.max_margin_points;

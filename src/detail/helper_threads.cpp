@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -26,7 +27,21 @@ struct Pool {
   bool woken = false;  // the open job's helpers were woken (run_with_helpers' wake_now, wake_helpers())
 };
 
+// A new thread's first allocations make its malloc arena (glibc: a heap of its own, grown a few pages at a
+// time, each growth an mprotect call and each page a fault): about 90 faults and 40 calls in the first
+// worker of a 2-thread count. Made here, as the helper starts (start_helpers: while the calling thread
+// works alone), not in the first task it joins. Below the mmap threshold (128 KiB), and freed whole into
+// a heap top below the trim threshold, so the pages stay with the thread.
+void warm_allocator() {
+  constexpr std::size_t kBytes = 96 * 1024;
+  char* volatile block = static_cast<char*>(std::malloc(kBytes));
+  if (!block) return;
+  for (std::size_t i = 0; i < kBytes; i += 4096) block[i] = 0;
+  std::free(block);
+}
+
 void helper_loop(const std::shared_ptr<Pool>& pool) {
+  warm_allocator();
   std::uint64_t last_job = 0;
   std::unique_lock<std::mutex> lock(pool->mutex);
   for (;;) {
@@ -62,6 +77,23 @@ struct Owner {
   }
 };
 
+// The calling thread's Owner, with at least `threads` - 1 helpers made (fewer if the system has no more),
+// but none added while a job is open (a call from within `body`).
+Owner& owner_with_helpers(int threads) {
+  thread_local Owner owner;
+  this_threads_pool = owner.pool.get();
+  Pool& pool = *owner.pool;
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  for (; !pool.body && pool.num_helpers < threads - 1; ++pool.num_helpers) {
+    try {
+      std::thread(helper_loop, owner.pool).detach();
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: fewer helpers
+    }
+  }
+  return owner;
+}
+
 }  // namespace
 
 void wake_helpers() {
@@ -75,23 +107,18 @@ void wake_helpers() {
   pool->wake.notify_all();
 }
 
+void start_helpers(int threads) {
+  if (threads > 1) owner_with_helpers(threads);
+}
+
 void run_with_helpers(int threads, const std::function<void()>& body, bool wake_now) {
   if (threads <= 1) return body();
-  thread_local Owner owner;
-  Pool& pool = *owner.pool;
-  this_threads_pool = &pool;
+  Pool& pool = *owner_with_helpers(threads).pool;
   // Called again from within `body` on this thread (a visitor that enumerates): its helpers are taken,
   // and waiting for them here could wait for ourselves. Only this thread sets `body`.
   if (pool.body) return body();
   {
     std::lock_guard<std::mutex> lock(pool.mutex);
-    for (; pool.num_helpers < threads - 1; ++pool.num_helpers) {
-      try {
-        std::thread(helper_loop, owner.pool).detach();
-      } catch (const std::system_error&) {
-        break;  // no more threads to be had: fewer helpers
-      }
-    }
     pool.body = &body;
     ++pool.job;
     pool.seats = threads - 1;
