@@ -3,7 +3,8 @@
 initialisation (uniform +-1/sqrt(fan_in)), drawn with Python's random.Random(12) (standard library only)
 and rounded to 6 digits, with the domain [-4,4]^3. It has 44,372 regions, so a count cut into 1024 tasks
 runs long enough (a second or so with --engine lp, longer for export --jsonl) to be stopped, killed and
-resumed by the long-run tests (tests/cli_tests.cmake, "long runs").
+resumed by the long-run tests (tests/cli_tests.cmake, "long runs"). long_run_3x16x16x16.json (10,309 regions,
+--sizes 3,16,16,16,1 --out ...) is the smaller one those tests take in the sanitizer build (~4 s there).
 
 Run: python3 tests/data/make_long_run_model.py
 The same recipe with other sizes makes the benchmark networks of BENCHMARKS.md ("Long runs"), e.g.

@@ -3,13 +3,14 @@
 # interrupted, then resumed from its checkpoint with another thread count; the result must equal an
 # uninterrupted run's: the same count and statistics (count --json), the same bytes (export --jsonl).
 #
-# usage: interrupt_and_resume.sh RELUTOPE WORK_DIR count|export kill9|INT|TERM|time|regions
+# usage: interrupt_and_resume.sh RELUTOPE WORK_DIR count|export kill9|INT|TERM|time|regions [MODEL]
 #   kill9        kill -9 after the first checkpoint
 #   INT, TERM    the signal after the first checkpoint: exit 5, a lower bound, a checkpoint at the end
 #   time         --time-limit 1: the same, on long_run_exact_4x20x20x20.json (215,760 regions, ~3 s on one thread
 #                with the LP engine, its cut well under 0.3 s even at load 5), so that the limit falls after the cut
 #                and well before the end whether the engine or the machine gets faster or slower
 #   regions      --max-regions 5000: the same
+#   MODEL        instead of the network above (the sanitizer build's kill9 runs take a smaller one)
 # Run from the source folder. Prints what it checked; the test's regular expression wants every "ok".
 set -u
 relutope=$1
@@ -18,6 +19,7 @@ kind=$3
 how=$4
 model=tests/data/long_run_3x24x24x24.json
 if [ "$how" = time ]; then model=tests/data/long_run_exact_4x20x20x20.json; fi
+if [ $# -ge 5 ]; then model=$5; fi
 rm -rf "$work"
 mkdir -p "$work"
 
