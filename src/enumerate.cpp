@@ -464,8 +464,14 @@ int effective_min_tasks(const EnumerateOptions& options, int threads) {
 // (SearchWorker::make_tasks), about 68 tasks at 2 threads instead of the 128-450 of 64 per thread.
 // Each task costs its copy and set-up (1 ms of CPU time in a 3 ms count of 4,773 regions cut into
 // 355 tasks), while a tail of small tasks keeps the threads' ends together as well as many tasks do.
-CutPlan cut_plan(const EnumerateOptions& options, int threads, int min_tasks, bool recorded) {
+// A count whose threads share the tail of a running task (`share_tail`) is not cut at all: the
+// helper takes its share of the one task once the serial start is over, and a small count pays
+// neither the cut nor the tasks' set-up. Fresh processes at 2 threads, medians of 9-15 (BENCHMARKS.md):
+// 2 -> 4x32 (4,773 regions) 3.4 -> 2.5 ms (3.3 at 1 thread), 3 -> 3x16 6.6 -> 5.4 ms; 3 -> 3x32
+// (88,997) 24.3 -> 26.3 ms is the one case it costs.
+CutPlan cut_plan(const EnumerateOptions& options, int threads, int min_tasks, bool recorded, bool share_tail) {
   if (options.min_tasks > 0 || threads <= 1 || recorded) return CutPlan{min_tasks, 0, 0};
+  if (share_tail) return CutPlan{1, 0, 0};
   return CutPlan{8 * threads, 3, 2 * threads};
 }
 
@@ -753,8 +759,10 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
 #endif
   bool cut_stopped = false;
   const bool recorded = world || shared.options.on_checkpoint || shared.options.resume;
-  const std::vector<typename EngineT::Task> tasks =
-      cut_tasks(engine, shared, cut_plan(shared.options, threads, min_tasks, recorded), threads, stats, cut_stopped);
+  // Counting alone, the threads share the tail of a running task (run_tasks).
+  const bool share_tail = !recorded && !shared.keeps_regions();
+  const std::vector<typename EngineT::Task> tasks = cut_tasks(
+      engine, shared, cut_plan(shared.options, threads, min_tasks, recorded, share_tail), threads, stats, cut_stopped);
 #ifdef RELUTOPE_WITH_MPI
   if (world) cut_stopped = detail::mpi_check_same_cut(tasks.size(), cut_stopped);
   const bool root = !world || world->rank == 0;
@@ -780,8 +788,7 @@ void run_engine(const EngineT& engine, Shared& shared, int threads, EnumerateSta
   shared.found = collector.resumed().num_regions;
   if (!world) {
     detail::LocalTaskSource source(std::move(pending));
-    run_tasks(engine, tasks, shared, threads, source, collector, /*serial_start=*/true,
-              /*share_tail=*/!recorded && !shared.keeps_regions());
+    run_tasks(engine, tasks, shared, threads, source, collector, /*serial_start=*/true, share_tail);
     finish_stats(collector, shared, stats);
     stats.busy_seconds = {busy_seconds(shared)};
     collector.final_checkpoint();
