@@ -104,9 +104,9 @@ int run_count(const CountOptions& options) {
                 bound->value.size() <= 18 ? with_commas(std::stoull(bound->value)).c_str()
                                           : ("1e" + std::to_string(static_cast<int>(bound->log10))).c_str(),
                 bound->id.c_str(), report.fraction_of_upper_bound);
-  std::printf("  engine     %s, %s%d thread%s, %s tasks%s%s\n", engine_name(stats.engine),
+  std::printf("  engine     %s, %s%d thread%s, %s task%s%s%s\n", engine_name(stats.engine),
               stats.num_ranks > 1 ? (std::to_string(stats.num_ranks) + " MPI ranks x ").c_str() : "", stats.num_threads,
-              stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(),
+              stats.num_threads == 1 ? "" : "s", with_commas(stats.num_tasks).c_str(), stats.num_tasks == 1 ? "" : "s",
               stats.num_tasks_resumed ? (" (" + with_commas(stats.num_tasks_resumed) + " done before, resumed)").c_str() : "",
               stats.num_lps ? (", " + with_commas(stats.num_lps) + " LPs").c_str() : "");
   std::printf("  time       %.3f s (%s regions/s)\n", stats.seconds,
