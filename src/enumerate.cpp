@@ -500,10 +500,10 @@ RunState start_state(const Shared& shared, int min_tasks, std::uint64_t num_task
 // The end of a counting run on several threads (run_tasks): a thread that finds no task left asks a
 // running one to give the rest of its task away (SearchWorker::run_giving_away) and runs part of it,
 // instead of waiting for it; what was given away goes the same way, so the threads end together
-// however unequal the cut's last tasks were. Only where the tasks are not recorded and no region is
-// kept (the regions of a given-away part come after its task's, so the visitor forms would need
-// ordered sub-tasks; checkpoints and MPI name the cut's tasks): counts are sums, and the cut, the
-// counts and every statistic but the busy seconds are those of a run without it.
+// however unequal the tasks were (a plain count has one: cut_plan). Only where the tasks are not
+// recorded and no region is kept (the regions of a given-away part come after its task's, so the
+// visitor forms would need ordered sub-tasks; checkpoints and MPI name the cut's tasks): counts are
+// sums, and the counts and every statistic but the busy seconds and `tasks` are those of one thread.
 template <class Worker, class Task>
 class TailSharing {
  public:
